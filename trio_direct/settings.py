@@ -1,0 +1,56 @@
+"""Per-request model settings: a TypedDict with pydantic-ai's keys."""
+
+from __future__ import annotations
+
+from typing import Literal, TypeAlias, TypedDict
+
+import attrs
+import httpx
+
+__all__ = ["ModelSettings", "ThinkingLevel", "ToolOrOutput", "merge_model_settings"]
+
+ThinkingLevel: TypeAlias = bool | Literal["minimal", "low", "medium", "high", "xhigh"]
+
+
+@attrs.frozen(slots=True)
+class ToolOrOutput:
+    """A ``tool_choice`` value: only these function tools, plus output tools or text."""
+
+    function_tools: list[str]
+
+
+class ModelSettings(TypedDict, total=False):
+    """Settings for one request; every key is optional and each provider uses the ones it supports.
+
+    Provider-specific keys (``openai_reasoning_effort``, ``anthropic_thinking``...) are accepted too
+    and read by the matching model; unknown keys are ignored.
+
+    ``timeout`` is an *inactivity* limit (seconds, or an ``httpx.Timeout``) for one attempt: for a
+    stream it bounds the gap between chunks. Total deadlines are the caller's ``trio.fail_after``.
+    ``stream_inactivity_timeout`` overrides the gap limit for streams only.
+    """
+
+    max_tokens: int
+    temperature: float
+    top_p: float
+    top_k: int
+    timeout: float | httpx.Timeout
+    stream_inactivity_timeout: float
+    parallel_tool_calls: bool
+    tool_choice: Literal["auto", "none", "required"] | list[str] | ToolOrOutput | None
+    seed: int
+    presence_penalty: float
+    frequency_penalty: float
+    logit_bias: dict[str, int]
+    stop_sequences: list[str]
+    extra_headers: dict[str, str]
+    thinking: ThinkingLevel
+    service_tier: Literal["auto", "default", "flex", "priority"]
+    extra_body: object
+
+
+def merge_model_settings(base: ModelSettings | None, overrides: ModelSettings | None) -> ModelSettings | None:
+    """``base | overrides`` when both are set (overrides win), else whichever is set."""
+    if base and overrides:
+        return ModelSettings(**{**base, **overrides})  # type: ignore[typeddict-item]
+    return overrides or base
