@@ -20,6 +20,7 @@ import attrs
 from .exceptions import UnexpectedModelBehavior
 from .messages import (
     ModelResponsePart,
+    NativeToolCallPart,
     TextPart,
     ThinkingPart,
     ToolCallPart,
@@ -164,7 +165,9 @@ class ToolCallPartDelta:
             f"cannot mix string and dict tool-call arguments: {args!r} then {delta!r}"
         )
 
-    def apply(self, part: ModelResponsePart | ToolCallPartDelta) -> ToolCallPart | ToolCallPartDelta:
+    def apply(
+        self, part: ModelResponsePart | ToolCallPartDelta
+    ) -> ToolCallPart | NativeToolCallPart | ToolCallPartDelta:
         """Name appended, arguments merged, id replaced, details merged.
 
         Applied to another delta the two accumulate; the result becomes a :class:`ToolCallPart` as
@@ -182,9 +185,9 @@ class ToolCallPartDelta:
                 provider_details=_merge_details(part.provider_details, self.provider_details),
             )
             return merged.as_part() or merged
-        if not isinstance(part, ToolCallPart):
+        if not isinstance(part, ToolCallPart | NativeToolCallPart):
             raise UnexpectedModelBehavior(f"cannot apply a tool-call delta to {part!r}")
-        return ToolCallPart(
+        return type(part)(
             part.tool_name + (self.tool_name_delta or ""),
             self._merge_args(part.args),
             self.tool_call_id or part.tool_call_id,

@@ -1,0 +1,499 @@
+"""Deltas into parts, and parts into stream events. Pure, synchronous, no I/O.
+
+Three pieces, all shared by every model and by the async and sync consumers:
+
+* :class:`PartsManager` is what a provider's stream mapper calls ("more text under vendor id X",
+  "a tool-call fragment for index 2"). It keeps the parts built so far and returns the raw
+  ``PartStartEvent``/``PartDeltaEvent`` for each call.
+* :class:`EventDecorator` turns raw events into the sequence callers see: it inserts
+  ``PartEndEvent`` before each new part (and at the end) and one ``FinalResultEvent`` right after the
+  first part that is a final result, exactly where pydantic-ai emits them.
+* :class:`ResponseAccumulator` rebuilds the parts on the *consumer* side from the events the caller
+  has actually received, so ``get()`` never runs ahead of the iteration.
+
+Text, thinking and string tool arguments grow by appending; all three keep the appended pieces in a
+list per part and join them only when the part is read, so a response of N deltas costs O(N), not
+O(N^2) as rebuilding the part per delta would.
+
+Unlike pydantic-ai, a tool-call fragment that has no name yet does not occupy an event index: it
+waits in a side table and takes the next index when its name arrives. Upstream counts such fragments
+in the indices but leaves them out of the parts, so a fragment that never gets a name shifts every
+later ``PartEndEvent`` onto the wrong part.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import attrs
+
+from .events import (
+    FinalResultEvent,
+    ModelResponsePartDelta,
+    ModelResponseStreamEvent,
+    PartDeltaEvent,
+    PartEndEvent,
+    PartStartEvent,
+    TextPartDelta,
+    ThinkingPartDelta,
+    ToolCallPartDelta,
+)
+from .exceptions import UnexpectedModelBehavior
+from .messages import (
+    BinaryImage,
+    FilePart,
+    ModelResponsePart,
+    NativeToolCallPart,
+    TextPart,
+    ThinkingPart,
+    ToolCallPart,
+)
+from .tools import ModelRequestParameters
+
+__all__ = ["EventDecorator", "PartsManager", "ResponseAccumulator"]
+
+_ToolCall = ToolCallPart | NativeToolCallPart
+
+
+class _PartList:
+    """Parts by index, with string growth buffered per index and joined lazily."""
+
+    __slots__ = ("_buffers", "_parts")
+
+    def __init__(self) -> None:
+        self._parts: list[ModelResponsePart] = []
+        # index -> pieces appended to the part's growing string (text/thinking content or tool args)
+        self._buffers: dict[int, list[str]] = {}
+
+    def __len__(self) -> int:
+        return len(self._parts)
+
+    def append(self, part: ModelResponsePart) -> int:
+        self._parts.append(part)
+        return len(self._parts) - 1
+
+    def replace(self, index: int, part: ModelResponsePart) -> None:
+        if index == len(self._parts):
+            self._parts.append(part)
+        else:
+            self._parts[index] = part
+            self._buffers.pop(index, None)
+
+    def raw(self, index: int) -> ModelResponsePart:
+        """The part without its buffered growth: right type, stale content."""
+        return self._parts[index]
+
+    def get(self, index: int) -> ModelResponsePart:
+        """The complete part at ``index``."""
+        buffer = self._buffers.pop(index, None)
+        part = self._parts[index]
+        if buffer:
+            grown = "".join(buffer)
+            if isinstance(part, TextPart | ThinkingPart):
+                part = attrs.evolve(part, content=part.content + grown)
+            elif isinstance(part, ToolCallPart | NativeToolCallPart):
+                part = attrs.evolve(part, args=(part.args or "") + grown)  # type: ignore[operator]
+            self._parts[index] = part
+        return part
+
+    def all(self) -> list[ModelResponsePart]:
+        return [self.get(i) for i in range(len(self._parts))]
+
+    def grow(self, index: int, piece: str) -> None:
+        """Append ``piece`` to the part's string (the caller checked the part's type)."""
+        buffer = self._buffers.get(index)
+        if buffer is None:
+            self._buffers[index] = [piece]
+        else:
+            buffer.append(piece)
+
+    def apply(self, index: int, delta: ModelResponsePartDelta) -> None:
+        """Apply ``delta`` to the part at ``index``, buffering plain string growth.
+
+        Raises:
+            UnexpectedModelBehavior: the delta does not fit the part.
+        """
+        part = self._parts[index]
+        if type(delta) is TextPartDelta:
+            if type(part) is not TextPart:
+                raise UnexpectedModelBehavior(f"cannot apply a text delta to {self.get(index)!r}")
+            if delta.provider_details is None and delta.citations_delta is None and (
+                delta.provider_name is None or delta.provider_name == part.provider_name
+            ):
+                if delta.content_delta:
+                    self.grow(index, delta.content_delta)
+                return
+        elif type(delta) is ThinkingPartDelta:
+            if type(part) is not ThinkingPart:
+                raise UnexpectedModelBehavior(f"cannot apply a thinking delta to {self.get(index)!r}")
+            if delta.signature_delta is None and delta.provider_details is None and (
+                delta.provider_name is None or delta.provider_name == part.provider_name
+            ):
+                if delta.content_delta:
+                    self.grow(index, delta.content_delta)
+                return
+        elif type(delta) is ToolCallPartDelta:
+            if not isinstance(part, ToolCallPart | NativeToolCallPart):
+                raise UnexpectedModelBehavior(f"cannot apply a tool-call delta to {self.get(index)!r}")
+            if (
+                isinstance(delta.args_delta, str)
+                and not isinstance(part.args, dict)
+                and delta.tool_name_delta is None
+                and delta.provider_details is None
+                and (delta.tool_call_id is None or delta.tool_call_id == part.tool_call_id)
+                and (delta.provider_name is None or delta.provider_name == part.provider_name)
+            ):
+                self.grow(index, delta.args_delta)
+                return
+        current = self.get(index)
+        updated = delta.apply(current)  # type: ignore[arg-type]
+        if isinstance(updated, ToolCallPartDelta | ThinkingPartDelta):  # pragma: no cover - deltas onto parts give parts
+            raise UnexpectedModelBehavior(f"delta {delta!r} did not produce a part")
+        self._parts[index] = updated
+
+
+class PartsManager:
+    """Builds the response parts from a provider's deltas and returns the raw events.
+
+    ``vendor_part_id`` is whatever the provider uses to say "the same part" across chunks (a content
+    block index, a tool-call index, a field name); None means "the latest part, if of the right kind".
+    """
+
+    def __init__(self) -> None:
+        self._parts = _PartList()
+        self._vendor_index: dict[Hashable, int] = {}
+        # tool-call fragments that have no name yet, by vendor id (None for anonymous ones)
+        self._pending: dict[Hashable | None, ToolCallPartDelta] = {}
+        self._latest_pending: Hashable | None = None
+        self._has_latest_pending = False
+        self._thinking_tag_ids: set[Hashable] = set()
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def get_parts(self) -> list[ModelResponsePart]:
+        """The complete parts so far (pending nameless tool-call fragments excluded)."""
+        return self._parts.all()
+
+    def part(self, index: int) -> ModelResponsePart:
+        return self._parts.get(index)
+
+    def __len__(self) -> int:
+        return len(self._parts)
+
+    def _latest(self) -> tuple[int, ModelResponsePart] | None:
+        if not len(self._parts):
+            return None
+        index = len(self._parts) - 1
+        return index, self._parts.raw(index)
+
+    def _start(self, part: ModelResponsePart, vendor_part_id: Hashable | None) -> PartStartEvent:
+        index = self._parts.append(part)
+        if vendor_part_id is not None:
+            self._vendor_index[vendor_part_id] = index
+        self._has_latest_pending = False
+        return PartStartEvent(index=index, part=part)
+
+    # -- text and thinking -------------------------------------------------------------------
+
+    def handle_text_delta(
+        self,
+        *,
+        vendor_part_id: Hashable | None,
+        content: str,
+        id: str | None = None,
+        provider_name: str | None = None,
+        provider_details: dict[str, Any] | None = None,
+        thinking_tags: tuple[str, str] | None = None,
+        ignore_leading_whitespace: bool = False,
+    ) -> list[ModelResponseStreamEvent]:
+        """More text: starts a text part or extends the one for ``vendor_part_id``.
+
+        With ``thinking_tags=(start, end)``, a chunk equal to ``start`` opens a thinking part that
+        collects the following chunks until a chunk equal to ``end``.
+
+        Raises:
+            UnexpectedModelBehavior: the vendor id belongs to a part that is not text.
+        """
+        index: int | None = None
+        if vendor_part_id is None:
+            latest = self._latest()
+            if latest is not None and type(latest[1]) is TextPart:
+                index = latest[0]
+        elif (found := self._vendor_index.get(vendor_part_id)) is not None:
+            existing = self._parts.raw(found)
+            if thinking_tags and vendor_part_id in self._thinking_tag_ids and type(existing) is ThinkingPart:
+                if content == thinking_tags[1]:
+                    self._thinking_tag_ids.discard(vendor_part_id)
+                    del self._vendor_index[vendor_part_id]
+                    return []
+                return self.handle_thinking_delta(vendor_part_id=vendor_part_id, content=content)
+            if type(existing) is not TextPart:
+                raise UnexpectedModelBehavior(f"cannot apply a text delta to {self._parts.get(found)!r}")
+            index = found
+        if thinking_tags and content == thinking_tags[0]:
+            # pydantic-ai opens the embedded thinking part under the same vendor id
+            event = self._start(ThinkingPart(""), vendor_part_id)
+            if vendor_part_id is not None:
+                self._thinking_tag_ids.add(vendor_part_id)
+            return [event]
+        if index is None:
+            if ignore_leading_whitespace and (not content or content.isspace()):
+                return []
+            part = TextPart(content, id=id, provider_name=provider_name, provider_details=provider_details)
+            return [self._start(part, vendor_part_id)]
+        existing_part = self._parts.raw(index)
+        delta = TextPartDelta(
+            content,
+            provider_name=provider_name if provider_name != existing_part.provider_name else None,  # type: ignore[union-attr]
+            provider_details=provider_details,
+        )
+        self._parts.apply(index, delta)
+        return [PartDeltaEvent(index=index, delta=delta)]
+
+    def handle_thinking_delta(
+        self,
+        *,
+        vendor_part_id: Hashable | None,
+        content: str | None = None,
+        id: str | None = None,
+        signature: str | None = None,
+        provider_name: str | None = None,
+        provider_details: dict[str, Any] | None = None,
+    ) -> list[ModelResponseStreamEvent]:
+        """More thinking (content, signature or details) for the part of ``vendor_part_id``.
+
+        Raises:
+            UnexpectedModelBehavior: a new part would have nothing in it, or the vendor id belongs to
+                a part that is not thinking.
+        """
+        index: int | None = None
+        if vendor_part_id is None:
+            latest = self._latest()
+            if latest is not None and type(latest[1]) is ThinkingPart:
+                index = latest[0]
+        elif (found := self._vendor_index.get(vendor_part_id)) is not None:
+            if type(self._parts.raw(found)) is not ThinkingPart:
+                raise UnexpectedModelBehavior(f"cannot apply a thinking delta to {self._parts.get(found)!r}")
+            index = found
+        if index is None:
+            if content is None and signature is None and provider_details is None:
+                raise UnexpectedModelBehavior("cannot start a thinking part with no content, signature or details")
+            part = ThinkingPart(
+                content or "",
+                id=id,
+                signature=signature,
+                provider_name=provider_name,
+                provider_details=provider_details,
+            )
+            return [self._start(part, vendor_part_id)]
+        if content is None and signature is None and provider_name is None and provider_details is None:
+            return []
+        existing = self._parts.raw(index)
+        delta = ThinkingPartDelta(
+            content_delta=content,
+            signature_delta=signature,
+            provider_name=provider_name if provider_name != existing.provider_name else None,  # type: ignore[union-attr]
+            provider_details=provider_details,
+        )
+        self._parts.apply(index, delta)
+        return [PartDeltaEvent(index=index, delta=delta)]
+
+    # -- tool calls --------------------------------------------------------------------------
+
+    def handle_tool_call_delta(
+        self,
+        *,
+        vendor_part_id: Hashable | None,
+        tool_name: str | None = None,
+        args: str | dict[str, Any] | None = None,
+        tool_call_id: str | None = None,
+        provider_name: str | None = None,
+        provider_details: dict[str, Any] | None = None,
+    ) -> list[ModelResponseStreamEvent]:
+        """A tool-call fragment: name, argument text or dict, and/or id.
+
+        Fragments without a name are held back (no event) until a name arrives; then one
+        ``PartStartEvent`` carries everything so far. Later fragments give ``PartDeltaEvent``\\ s that
+        always carry the call's id.
+
+        Raises:
+            UnexpectedModelBehavior: the vendor id belongs to a part that is not a tool call, or
+                string and dict arguments are mixed.
+        """
+        delta = ToolCallPartDelta(
+            tool_name_delta=tool_name,
+            args_delta=args,
+            tool_call_id=tool_call_id,
+            provider_name=provider_name,
+            provider_details=provider_details,
+        )
+        index: int | None = None
+        pending_key: Hashable | None = None
+        has_pending = False
+        if vendor_part_id is None:
+            if tool_name is None:
+                if self._has_latest_pending:
+                    pending_key, has_pending = self._latest_pending, True
+                else:
+                    latest = self._latest()
+                    if latest is not None and isinstance(latest[1], ToolCallPart | NativeToolCallPart):
+                        index = latest[0]
+        elif (found := self._vendor_index.get(vendor_part_id)) is not None:
+            if not isinstance(self._parts.raw(found), ToolCallPart | NativeToolCallPart):
+                raise UnexpectedModelBehavior(f"cannot apply a tool-call delta to {self._parts.get(found)!r}")
+            index = found
+        elif vendor_part_id in self._pending:
+            pending_key, has_pending = vendor_part_id, True
+
+        if index is not None:
+            existing = self._parts.raw(index)
+            if provider_name is not None and provider_name == existing.provider_name:  # type: ignore[union-attr]
+                delta = attrs.evolve(delta, provider_name=None)
+            self._parts.apply(index, delta)
+            if delta.tool_call_id is None:
+                current = self._parts.raw(index)
+                delta = attrs.evolve(delta, tool_call_id=current.tool_call_id)  # type: ignore[union-attr]
+            return [PartDeltaEvent(index=index, delta=delta)]
+
+        if has_pending:
+            merged = delta.apply(self._pending[pending_key])
+        else:
+            merged = delta.as_part() or delta
+        if isinstance(merged, ToolCallPartDelta):
+            self._pending[vendor_part_id if not has_pending else pending_key] = merged
+            self._latest_pending = vendor_part_id if not has_pending else pending_key
+            self._has_latest_pending = True
+            return []
+        if has_pending:
+            del self._pending[pending_key]
+        return [self._start(merged, vendor_part_id if not has_pending else pending_key)]
+
+    def handle_tool_call_part(
+        self,
+        *,
+        vendor_part_id: Hashable | None,
+        tool_name: str,
+        args: str | dict[str, Any] | None,
+        tool_call_id: str | None = None,
+        id: str | None = None,
+        provider_name: str | None = None,
+        provider_details: dict[str, Any] | None = None,
+    ) -> list[ModelResponseStreamEvent]:
+        """A whole tool call at once; replaces the call already under ``vendor_part_id``, if any."""
+        part = ToolCallPart(
+            tool_name,
+            args,
+            tool_call_id or _fresh_id(),
+            id=id,
+            provider_name=provider_name,
+            provider_details=provider_details,
+        )
+        return self.handle_part(vendor_part_id=vendor_part_id, part=part)
+
+    def handle_part(self, *, vendor_part_id: Hashable | None, part: ModelResponsePart) -> list[ModelResponseStreamEvent]:
+        """Any complete part (file, native tool call/return...); replaces a same-typed part under the id."""
+        if vendor_part_id is not None and (found := self._vendor_index.get(vendor_part_id)) is not None:
+            if type(self._parts.raw(found)) is type(part):
+                self._parts.replace(found, part)
+                return [PartStartEvent(index=found, part=part)]
+        return [self._start(part, vendor_part_id)]
+
+
+def _fresh_id() -> str:
+    from .messages import generate_tool_call_id
+
+    return generate_tool_call_id()
+
+
+_ENDS_TRACKED = (TextPart, ThinkingPart, ToolCallPart, NativeToolCallPart)
+
+
+class EventDecorator:
+    """Adds ``PartEndEvent`` and ``FinalResultEvent`` to raw events, as pydantic-ai's stream does.
+
+    Feed it every raw event in order with :meth:`process`, then call :meth:`finish` once at the end of
+    a naturally exhausted stream.
+    """
+
+    __slots__ = ("_final_seen", "_last_start", "_output_tools", "_params", "_parts", "final_result_event")
+
+    def __init__(self, parts: PartsManager, params: ModelRequestParameters) -> None:
+        self._parts = parts
+        self._params = params
+        self._output_tools = {t.name for t in params.output_tools}
+        self._last_start: PartStartEvent | None = None
+        self._final_seen = False
+        self.final_result_event: FinalResultEvent | None = None
+
+    def _final_for(self, part: ModelResponsePart) -> FinalResultEvent | None:
+        params = self._params
+        if isinstance(part, TextPart):
+            return FinalResultEvent(None, None) if params.allow_text_output else None
+        if isinstance(part, FilePart):
+            ok = params.allow_image_output and isinstance(part.content, BinaryImage)
+            return FinalResultEvent(None, None) if ok else None
+        if type(part) is ToolCallPart:
+            if part.tool_name in self._output_tools:
+                return FinalResultEvent(part.tool_name, part.tool_call_id)
+            definition = params.tool_defs.get(part.tool_name)
+            if definition is not None and definition.defer:
+                return FinalResultEvent(None, None)
+        return None
+
+    def process(self, events: Sequence[ModelResponseStreamEvent], out: list[ModelResponseStreamEvent]) -> None:
+        """Append ``events`` to ``out`` with part-end and final-result events inserted."""
+        for event in events:
+            if type(event) is PartStartEvent:
+                last = self._last_start
+                if last is not None:
+                    out.append(
+                        PartEndEvent(
+                            index=last.index,
+                            part=self._parts.part(last.index),
+                            next_part_kind=event.part.part_kind,
+                        )
+                    )
+                    event.previous_part_kind = last.part.part_kind
+                self._last_start = event if isinstance(event.part, _ENDS_TRACKED) else None
+                out.append(event)
+                if not self._final_seen and (final := self._final_for(event.part)) is not None:
+                    self._final_seen = True
+                    self.final_result_event = final
+                    out.append(final)
+            else:
+                out.append(event)
+
+    def finish(self, out: list[ModelResponseStreamEvent]) -> None:
+        """Append the last ``PartEndEvent`` (called when the stream ends normally)."""
+        last = self._last_start
+        if last is not None:
+            out.append(PartEndEvent(index=last.index, part=self._parts.part(last.index)))
+            self._last_start = None
+
+
+class ResponseAccumulator:
+    """The parts as the consumer has seen them, rebuilt from the events it received."""
+
+    __slots__ = ("_parts",)
+
+    def __init__(self) -> None:
+        self._parts = _PartList()
+
+    def apply(self, event: ModelResponseStreamEvent) -> None:
+        """Apply one event.
+
+        Raises:
+            UnexpectedModelBehavior: a delta does not fit its part, or an index is out of order.
+        """
+        kind = type(event)
+        if kind is PartDeltaEvent:
+            self._parts.apply(event.index, event.delta)  # type: ignore[union-attr]
+        elif kind is PartStartEvent or kind is PartEndEvent:
+            index = event.index  # type: ignore[union-attr]
+            if index > len(self._parts):
+                raise UnexpectedModelBehavior(f"part index {index} skips ahead of {len(self._parts)} parts")
+            self._parts.replace(index, event.part)  # type: ignore[union-attr]
+
+    def get_parts(self) -> list[ModelResponsePart]:
+        return self._parts.all()
