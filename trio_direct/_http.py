@@ -1,0 +1,322 @@
+"""The HTTP seam: the only module that imports httpx.
+
+* One ``httpx.AsyncClient`` per ``trio.run``, kept in a :class:`trio.lowlevel.RunVar` and closed by a
+  system task when the run ends. Clients must not be shared across runs: httpcore's locks, events and
+  sockets belong to the run that first touched them.
+* :func:`use_http_client` lets a caller supply their own client (proxies, transports, event hooks)
+  for a scope.
+* :func:`send` and :func:`open_stream` turn transport failures into :class:`ModelConnectionError` /
+  :class:`ModelTimeoutError` with the phase they happened in, and 4xx/5xx into the error the provider
+  module builds from the parsed body.
+
+httpx timeouts are *inactivity* limits (connect, and the longest gap between reads); total deadlines
+belong to the caller's trio cancel scopes. When a cancel scope fires inside httpx, ``trio.Cancelled``
+propagates unchanged and httpcore discards the connection instead of pooling it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any, Final
+
+import attrs
+import httpx
+import orjson
+import trio
+
+from .exceptions import (
+    ModelAPIError,
+    ModelConnectionError,
+    ModelHTTPError,
+    ModelTimeoutError,
+    TransportPhase,
+    UserError,
+    http_error_category,
+)
+
+__all__ = [
+    "DEFAULT_LIMITS",
+    "DEFAULT_TIMEOUT",
+    "HTTPRequest",
+    "current_client",
+    "default_http_error",
+    "open_stream",
+    "parse_error_body",
+    "send",
+    "transport_error",
+    "to_timeout",
+    "use_http_client",
+]
+
+logger = logging.getLogger("trio_direct.http")
+
+#: Connect fails fast; reads may legitimately wait minutes for a long generation (pydantic-ai and the
+#: official SDKs use the same 600 s). These are inactivity limits, not deadlines.
+DEFAULT_TIMEOUT: Final = httpx.Timeout(600.0, connect=5.0, pool=None)
+
+#: A streamed HTTP/1.1 response holds its connection for the whole stream, so the pool must allow as
+#: many connections as there are concurrent streams; httpx's default of 100 would make stream 101
+#: wait and then fail with PoolTimeout. Bound concurrency in the application (a CapacityLimiter)
+#: where needed: queueing there is cheaper and observable.
+DEFAULT_LIMITS: Final = httpx.Limits(max_connections=None, max_keepalive_connections=512, keepalive_expiry=30.0)
+
+_CLIENT: trio.lowlevel.RunVar[httpx.AsyncClient] = trio.lowlevel.RunVar("trio_direct_http_client")
+
+
+def _new_client() -> httpx.AsyncClient:
+    return httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, limits=DEFAULT_LIMITS, follow_redirects=False)
+
+
+async def _close_at_run_end(client: httpx.AsyncClient) -> None:
+    # System tasks are cancelled once the main task has exited; that is our cue to close. Errors are
+    # logged, never raised: a crashing system task would take the whole run down with TrioInternalError.
+    try:
+        await trio.sleep_forever()
+    finally:
+        with trio.CancelScope(shield=True):
+            try:
+                with trio.move_on_after(5):
+                    await client.aclose()
+            except Exception:  # pragma: no cover - defensive
+                logger.exception("error while closing the run's HTTP client")
+
+
+def current_client() -> httpx.AsyncClient:
+    """The HTTP client of the current ``trio.run``, created on first use.
+
+    Raises:
+        RuntimeError: not called from inside ``trio.run``.
+    """
+    try:
+        return _CLIENT.get()
+    except LookupError:
+        pass
+    client = _new_client()
+    _CLIENT.set(client)
+    trio.lowlevel.spawn_system_task(_close_at_run_end, client, name="trio_direct: close HTTP client")
+    return client
+
+
+@asynccontextmanager
+async def use_http_client(client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
+    """Make every request of this ``trio.run`` use ``client`` inside the block.
+
+    The client stays the caller's: it is not closed here. It must belong to this run (create it
+    inside the same ``trio.run``).
+
+    Cancellation:
+        Entering and leaving do no I/O; the previous client is restored even on cancellation.
+    """
+    token = _CLIENT.set(client)
+    try:
+        yield client
+    finally:
+        _CLIENT.reset(token)
+
+
+def to_timeout(value: float | httpx.Timeout | None, *, read: float | None = None) -> httpx.Timeout | None:
+    """An ``httpx.Timeout`` from the ``timeout`` setting, with an optional read (inactivity) override."""
+    if value is None and read is None:
+        return None
+    if isinstance(value, httpx.Timeout):
+        timeout = value
+    elif value is None:
+        timeout = DEFAULT_TIMEOUT
+    else:
+        timeout = httpx.Timeout(float(value), connect=min(float(value), 5.0))
+    if read is not None:
+        timeout = httpx.Timeout(connect=timeout.connect, read=read, write=timeout.write, pool=timeout.pool)
+    return timeout
+
+
+@attrs.frozen(slots=True)
+class HTTPRequest:
+    """A request built by a provider module: everything needed to send it, nothing live.
+
+    ``headers`` may hold the API key, so this class has no repr of its headers.
+    """
+
+    url: str
+    body: bytes
+    headers: Mapping[str, str] = attrs.field(repr=False)
+    method: str = "POST"
+    timeout: httpx.Timeout | None = None
+
+    @classmethod
+    def json(
+        cls, url: str, payload: Any, headers: Mapping[str, str], *, timeout: httpx.Timeout | None = None
+    ) -> HTTPRequest:
+        """A JSON POST; ``payload`` is encoded with orjson."""
+        return cls(url, orjson.dumps(payload), {**headers, "content-type": "application/json"}, timeout=timeout)
+
+
+#: Builds the error for a 4xx/5xx: (status, headers, body bytes, model name) -> exception.
+ErrorBuilder = Callable[[int, Mapping[str, str], bytes, str], Exception]
+
+
+def _where(url: str) -> str:
+    # Never echo a query string: some providers accept keys there.
+    return url.split("?", 1)[0]
+
+
+def transport_error(exc: httpx.TransportError, url: str, model_name: str, *, in_stream: bool = False) -> ModelAPIError:
+    phase: TransportPhase | None
+    if isinstance(exc, httpx.TimeoutException):
+        phase = {
+            httpx.ConnectTimeout: "connect",
+            httpx.ReadTimeout: "read",
+            httpx.WriteTimeout: "write",
+            httpx.PoolTimeout: "pool",
+        }.get(type(exc))
+        what = {
+            "connect": "connecting to",
+            "read": "waiting for data from",
+            "write": "sending the request to",
+            "pool": "waiting for a free connection to",
+        }.get(phase or "", "talking to")
+        return ModelTimeoutError(
+            model_name,
+            f"timed out {what} {_where(url)} (an inactivity limit; raise ModelSettings['timeout'] "
+            "or the stream inactivity timeout if the provider is just slow)",
+            phase=phase,
+            in_stream=in_stream,
+        )
+    if isinstance(exc, httpx.ConnectError):
+        phase, what = "connect", "could not connect to"
+    elif isinstance(exc, httpx.WriteError):
+        phase, what = "write", "connection broke while sending the request to"
+    elif isinstance(exc, httpx.ReadError | httpx.RemoteProtocolError):
+        phase, what = "read", "connection broke while reading the response from"
+    else:
+        phase, what = None, "transport error talking to"
+    detail = str(exc) or type(exc).__name__
+    return ModelConnectionError(
+        model_name,
+        f"{what} {_where(url)}: {detail} (check the base URL and that the server is up; "
+        "the request is safe to retry only if nothing was sent)",
+        phase=phase,
+        in_stream=in_stream,
+    )
+
+
+def parse_error_body(body: bytes) -> object:
+    """The error body as JSON when it is JSON (unwrapping a top-level ``error`` object), else text."""
+    if not body:
+        return None
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        text = body.decode("utf-8", "replace")
+        return text if len(text) <= 2000 else text[:2000] + "...(truncated)"
+    if isinstance(parsed, dict) and isinstance(parsed.get("error"), dict):
+        return parsed["error"]
+    return parsed
+
+
+def default_http_error(status: int, headers: Mapping[str, str], body: bytes, model_name: str) -> Exception:
+    """A categorized :class:`ModelHTTPError` from an OpenAI-style error body.
+
+    The body is unwrapped like the official SDKs do (``{"error": {...}}`` → the inner object; non-JSON →
+    the text), and ``code``/``type``/``message`` pick the category pydantic-ai 2.68 would raise.
+    """
+    parsed = parse_error_body(body)
+    code = type_ = None
+    message = ""
+    if isinstance(parsed, dict):
+        raw_code = parsed.get("code")  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+        code = str(raw_code) if raw_code is not None else None  # pyright: ignore[reportUnknownArgumentType]
+        raw_type = parsed.get("type")  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+        type_ = raw_type if isinstance(raw_type, str) else None
+        raw_message = parsed.get("message")  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+        message = raw_message if isinstance(raw_message, str) else ""
+    elif isinstance(parsed, str):
+        message = parsed
+    category = http_error_category(status, code=code, type_=type_, message=message)
+    return ModelHTTPError.for_category(
+        category,
+        status_code=status,
+        model_name=model_name,
+        body=parsed,
+        headers=headers,
+        provider_error_code=code,
+        provider_error_type=type_,
+    )
+
+
+async def send(
+    request: HTTPRequest, *, model_name: str, error_builder: ErrorBuilder = default_http_error
+) -> tuple[int, httpx.Headers, bytes]:
+    """Send ``request`` and read the whole body.
+
+    Returns:
+        ``(status, headers, body)`` of a 2xx/3xx response.
+
+    Raises:
+        ModelHTTPError: (a categorized one) for 4xx/5xx, built by ``error_builder``.
+        ModelConnectionError: the connection failed; ``ModelTimeoutError`` when an inactivity limit ran out.
+
+    Cancellation:
+        Safe at any point; the connection is discarded, not returned to the pool.
+    """
+    client = current_client()
+    try:
+        response = await client.request(
+            request.method,
+            request.url,
+            content=request.body,
+            headers=request.headers,
+            timeout=request.timeout if request.timeout is not None else httpx.USE_CLIENT_DEFAULT,
+        )
+    except httpx.TransportError as exc:
+        raise transport_error(exc, request.url, model_name) from exc
+    except httpx.InvalidURL as exc:
+        raise UserError(f"invalid provider URL {_where(request.url)!r}: {exc}") from exc
+    if response.status_code >= 400:
+        raise error_builder(response.status_code, response.headers, response.content, model_name)
+    return response.status_code, response.headers, response.content
+
+
+@asynccontextmanager
+async def open_stream(
+    request: HTTPRequest, *, model_name: str, error_builder: ErrorBuilder = default_http_error
+) -> AsyncIterator[httpx.Response]:
+    """Send ``request`` and hold the response open for streaming its body.
+
+    A 4xx/5xx body is read (it is small) and raised as the provider's error from the ``async with``.
+    Map transport errors raised while reading the body with :func:`transport_error`.
+
+    Raises:
+        ModelHTTPError: for 4xx/5xx.
+        ModelConnectionError: the connection failed before the headers arrived.
+
+    Cancellation:
+        Leaving the block, by cancellation or otherwise, closes the response at once; an unread body
+        makes httpcore close the connection rather than drain it.
+    """
+    client = current_client()
+    http_request = client.build_request(
+        request.method,
+        request.url,
+        content=request.body,
+        headers=request.headers,
+        timeout=request.timeout if request.timeout is not None else httpx.USE_CLIENT_DEFAULT,
+    )
+    try:
+        response = await client.send(http_request, stream=True)
+    except httpx.TransportError as exc:
+        raise transport_error(exc, request.url, model_name) from exc
+    except httpx.InvalidURL as exc:
+        raise UserError(f"invalid provider URL {_where(request.url)!r}: {exc}") from exc
+    try:
+        if response.status_code >= 400:
+            try:
+                body = await response.aread()
+            except httpx.TransportError as exc:
+                raise transport_error(exc, request.url, model_name) from exc
+            raise error_builder(response.status_code, response.headers, body, model_name)
+        yield response
+    finally:
+        with trio.CancelScope(shield=True):
+            await response.aclose()

@@ -1,0 +1,650 @@
+"""The model substrate: :class:`Model`, :class:`StreamedResponse` and the one streaming mechanism.
+
+A streamed request is an async context manager that owns a nursery. Its pump task runs an
+:class:`EventSource` (an HTTP body decoded by a provider's mapper, or a test/function model's
+generator), turns each network read's deltas into events with the shared parts manager, and sends
+one ``(events, meta)`` batch per read into a small bounded memory channel. The consumer —
+``async for`` here, or the sync wrapper through the portal — receives batches and re-applies the
+events to its own accumulator, so ``get()`` reflects exactly what it has seen.
+
+Leaving the block cancels the pump and closes the HTTP response at once; it never drains it.
+Errors before the first batch (connect, HTTP status, an error in the first chunk) raise from
+``__aenter__``; later ones from the iteration, unchanged. No async generator here yields inside a
+nursery or cancel scope.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timezone
+from types import TracebackType
+from typing import Any, Final, Protocol, final
+
+import attrs
+import httpx
+import trio
+
+from .. import _http
+from .._parts import EventDecorator, PartsManager, ResponseAccumulator
+from .._sse import ServerSentEvent, SSEDecoder
+from ..events import ModelResponseStreamEvent
+from ..exceptions import TrioDirectError, UserError
+from ..messages import FinishReason, ModelMessage, ModelResponse, ModelResponseState
+from ..settings import ModelSettings, merge_model_settings
+from ..tools import ModelRequestParameters
+from ..usage import RequestUsage
+
+__all__ = [
+    "STREAM_BUFFER_BATCHES",
+    "EventSource",
+    "HTTPModel",
+    "Model",
+    "Provider",
+    "SSEEventSource",
+    "StreamMapper",
+    "StreamMeta",
+    "StreamedResponse",
+    "open_event_stream",
+]
+
+#: Batches buffered between the pump and the consumer. Each batch is one network read, so this is
+#: real backpressure down to TCP: a slow consumer stops the pump, which stops reading the socket.
+STREAM_BUFFER_BATCHES: Final = 8
+
+
+@attrs.frozen(slots=True, repr=False)
+class Provider:
+    """Where and how to reach a provider: name, base URL, API key and extra headers.
+
+    Configuration only, never a live client. The key never appears in a repr.
+    """
+
+    name: str
+    base_url: str
+    api_key: str | None = attrs.field(default=None)
+    headers: dict[str, str] = attrs.field(factory=dict)
+
+    def __repr__(self) -> str:
+        key = "None" if self.api_key is None else "'***'"
+        return f"Provider(name={self.name!r}, base_url={self.base_url!r}, api_key={key})"
+
+    def url(self, path: str) -> str:
+        """``base_url`` joined with ``path`` by exactly one slash."""
+        return self.base_url.rstrip("/") + "/" + path.lstrip("/")
+
+
+@attrs.frozen(slots=True)
+class StreamMeta:
+    """Everything about a stream that is not a part: what ``get()`` fills the response with."""
+
+    model_name: str | None
+    provider_name: str | None = None
+    provider_url: str | None = None
+    timestamp: datetime = attrs.field(factory=lambda: datetime.now(tz=timezone.utc))
+    usage: RequestUsage = attrs.field(factory=RequestUsage)
+    provider_response_id: str | None = None
+    provider_details: dict[str, Any] | None = None
+    finish_reason: FinishReason | None = None
+    canonical_system: str | None = None
+    state: ModelResponseState | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Models
+# ---------------------------------------------------------------------------------------------
+
+
+class Model(ABC):
+    """A model you can send requests to; subclasses speak one provider's protocol.
+
+    Args:
+        settings: default settings, merged under each call's ``model_settings`` (the call wins).
+    """
+
+    def __init__(self, *, settings: ModelSettings | None = None) -> None:
+        self._settings = settings
+
+    @property
+    def settings(self) -> ModelSettings | None:
+        return self._settings
+
+    @property
+    @abstractmethod
+    def model_name(self) -> str:
+        """The model's name as the provider knows it (``'gpt-4o'``)."""
+
+    @property
+    @abstractmethod
+    def system(self) -> str:
+        """The provider id (``'openai'``), as OpenTelemetry's ``gen_ai.system``."""
+
+    @property
+    def base_url(self) -> str | None:
+        return None
+
+    @property
+    def model_id(self) -> str:
+        """``'<system>:<model_name>'``."""
+        return f"{self.system}:{self.model_name}"
+
+    def prepare_request(
+        self, model_settings: ModelSettings | None, model_request_parameters: ModelRequestParameters | None
+    ) -> tuple[ModelSettings, ModelRequestParameters]:
+        """Merge default and call settings and fill in default parameters. Called once per request."""
+        merged = merge_model_settings(self._settings, model_settings) or ModelSettings()
+        params = model_request_parameters or ModelRequestParameters()
+        return merged, self.customize_request_parameters(params)
+
+    def customize_request_parameters(self, params: ModelRequestParameters) -> ModelRequestParameters:
+        """Hook for providers that rewrite tool schemas or output modes."""
+        return params
+
+    @abstractmethod
+    async def request(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters | None,
+    ) -> ModelResponse:
+        """Send one non-streamed request.
+
+        Cancellation:
+            Safe at any point; nothing is left running.
+        """
+
+    def request_stream(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters | None,
+    ) -> StreamContext:
+        """An async context manager that opens a streamed request and yields a :class:`StreamedResponse`.
+
+        Raises:
+            NotImplementedError: this model cannot stream.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not support streaming")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(model_name={self.model_name!r})"
+
+
+class StreamContext(Protocol):
+    """What ``request_stream`` returns: ``async with ... as stream``."""
+
+    async def __aenter__(self) -> StreamedResponse: ...
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None: ...
+
+
+# ---------------------------------------------------------------------------------------------
+# Event sources and the pump
+# ---------------------------------------------------------------------------------------------
+
+
+Emit = Callable[[list[ModelResponseStreamEvent]], Awaitable[None]]
+
+
+class EventSource(ABC):
+    """Produces raw events for one stream (see :class:`PartsManager`).
+
+    ``run`` calls ``emit`` once per network read (or per generated chunk) with the raw events that
+    read produced, possibly none; ``meta`` is read after each call, so update it before emitting.
+    """
+
+    meta: StreamMeta
+    parts: PartsManager
+
+    @abstractmethod
+    async def run(self, emit: Emit) -> None:
+        """Produce the whole stream; raise on errors (typed ``TrioDirectError`` subclasses)."""
+
+
+class StreamMapper(Protocol):
+    """A provider's pure SSE → events mapper: one instance per stream."""
+
+    meta: StreamMeta
+
+    def feed(self, event: ServerSentEvent, out: list[ModelResponseStreamEvent]) -> None:
+        """Handle one SSE event, appending the raw events it produces to ``out``.
+
+        Raises:
+            TrioDirectError: an error event, or data that cannot be understood.
+        """
+        ...
+
+    def finish(self, out: list[ModelResponseStreamEvent]) -> None:
+        """The body ended; raise if the stream was cut short, else flush anything pending."""
+        ...
+
+
+class SSEEventSource(EventSource):
+    """An HTTP SSE response decoded by a provider's :class:`StreamMapper`."""
+
+    def __init__(
+        self,
+        request: _http.HTTPRequest,
+        mapper: StreamMapper,
+        parts: PartsManager,
+        *,
+        model_name: str,
+        error_builder: _http.ErrorBuilder = _http.default_http_error,
+    ) -> None:
+        self.request = request
+        self.mapper = mapper
+        self.parts = parts
+        self.meta = mapper.meta
+        self._model_name = model_name
+        self._error_builder = error_builder
+
+    async def run(self, emit: Emit) -> None:
+        mapper = self.mapper
+        async with _http.open_stream(
+            self.request, model_name=self._model_name, error_builder=self._error_builder
+        ) as response:
+            decoder = SSEDecoder()
+            try:
+                async for chunk in response.aiter_bytes():
+                    out: list[ModelResponseStreamEvent] = []
+                    for sse in decoder.feed(chunk):
+                        mapper.feed(sse, out)
+                    self.meta = mapper.meta
+                    await emit(out)
+            except httpx.TransportError as exc:
+                raise _http.transport_error(exc, self.request.url, self._model_name, in_stream=True) from exc
+            out = []
+            for sse in decoder.close():
+                mapper.feed(sse, out)
+            mapper.finish(out)
+            self.meta = mapper.meta
+            await emit(out)
+
+
+@attrs.define(slots=True)
+class _Outcome:
+    """What the pump leaves for the consumer once the channel ends."""
+
+    error: BaseException | None = None
+    completed: bool = False
+
+
+Batch = tuple[tuple[ModelResponseStreamEvent, ...], StreamMeta]
+
+
+async def _pump(
+    source: EventSource,
+    params: ModelRequestParameters,
+    send: trio.MemorySendChannel[Batch],
+    outcome: _Outcome,
+    *,
+    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    decorator = EventDecorator(source.parts, params)
+    started = False
+    last_meta: StreamMeta | None = None
+
+    async def emit(raw: list[ModelResponseStreamEvent]) -> None:
+        nonlocal started, last_meta
+        meta = source.meta
+        if not raw and meta is last_meta and started:
+            return
+        out: list[ModelResponseStreamEvent] = []
+        decorator.process(raw, out)
+        if not started:
+            # pydantic-ai peeks the first chunk before handing out the stream, so errors in it raise
+            # from `async with`; starting here, after the first read, does the same.
+            started = True
+            task_status.started()
+        last_meta = meta
+        await send.send((tuple(out), meta))
+
+    # The sync `with` (not `async with`) closes the send side even when we are cancelled.
+    with send:
+        try:
+            await source.run(emit)
+            out: list[ModelResponseStreamEvent] = []
+            decorator.finish(out)
+            if not started:
+                started = True
+                task_status.started()
+            await send.send((tuple(out), source.meta))
+            outcome.completed = True
+        except Exception as exc:
+            if not started:
+                raise
+            outcome.error = exc
+
+
+@final
+class _EventStream:
+    """The async context manager behind every ``request_stream``: owns the nursery and the pump."""
+
+    def __init__(self, source: EventSource, params: ModelRequestParameters) -> None:
+        self._source = source
+        self._params = params
+        self._nursery_manager: trio.Nursery | None = None
+        self._cm: Any = None
+        self._stream: StreamedResponse | None = None
+
+    async def __aenter__(self) -> StreamedResponse:
+        if self._cm is not None:
+            raise UserError("a stream context can be entered only once; call model_request_stream() again")
+        send, receive = trio.open_memory_channel[Batch](STREAM_BUFFER_BATCHES)
+        outcome = _Outcome()
+        self._cm = trio.open_nursery()
+        nursery = await self._cm.__aenter__()
+        try:
+            await nursery.start(_pump, self._source, self._params, send, outcome)
+        except BaseException as exc:
+            receive.close()
+            nursery.cancel_scope.cancel()
+            # The nursery would wrap our error in a group; exit it clean and raise the error itself.
+            await self._cm.__aexit__(None, None, None)
+            raise _unwrap(exc) from None
+        self._stream = StreamedResponse(receive, outcome, self._params, self._source.meta, nursery.cancel_scope)
+        return self._stream
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None:
+        stream = self._stream
+        if stream is not None:
+            stream._close()  # pyright: ignore[reportPrivateUsage]
+        # Exit the nursery without handing it the body's exception: that exception propagates from
+        # here unchanged instead of inside an ExceptionGroup. The pump's Cancelled belongs to the
+        # nursery's own scope (cancelled just above), so the nursery absorbs it.
+        await self._cm.__aexit__(None, None, None)
+        return None
+
+
+def _unwrap(exc: BaseException) -> BaseException:
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:  # pyright: ignore[reportUnknownMemberType]
+        exc = exc.exceptions[0]  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+    return exc
+
+
+def open_event_stream(source: EventSource, params: ModelRequestParameters) -> StreamContext:
+    """Wrap an :class:`EventSource` in the stream context manager (what ``request_stream`` returns)."""
+    return _EventStream(source, params)
+
+
+class StreamClosedError(TrioDirectError, RuntimeError):
+    """The stream was used after its ``async with`` block ended."""
+
+
+@final
+class StreamedResponse:
+    """A response being streamed: ``async for event in stream``; ``get()`` for the response so far.
+
+    Everything here reflects the events already received by the caller (never more). Use it inside
+    its ``async with`` block; afterwards ``get()`` still returns the last state.
+    """
+
+    def __init__(
+        self,
+        receive: trio.MemoryReceiveChannel[Batch],
+        outcome: _Outcome,
+        params: ModelRequestParameters,
+        meta: StreamMeta,
+        cancel_scope: trio.CancelScope,
+    ) -> None:
+        self._receive = receive
+        self._outcome = outcome
+        self._params = params
+        self._meta = meta
+        self._cancel_scope = cancel_scope
+        self._acc = ResponseAccumulator()
+        self._events: tuple[ModelResponseStreamEvent, ...] = ()
+        self._pos = 0
+        self._exhausted = False
+        self._closed = False
+        self._cancelled = False
+
+    @property
+    def model_request_parameters(self) -> ModelRequestParameters:
+        return self._params
+
+    # -- iteration ---------------------------------------------------------------------------
+
+    def __aiter__(self) -> StreamedResponse:
+        return self
+
+    async def __anext__(self) -> ModelResponseStreamEvent:
+        """The next event.
+
+        Raises:
+            StopAsyncIteration: the stream ended (also after an earlier ``break`` and re-iteration).
+            TrioDirectError: the error the stream failed with, unchanged.
+            StreamClosedError: used after the ``async with`` block.
+
+        Cancellation:
+            Safe; cancelling the caller leaves the stream as it was (leaving the block closes it).
+        """
+        while self._pos >= len(self._events):
+            if self._exhausted:
+                raise StopAsyncIteration
+            if self._closed:
+                raise StreamClosedError("the stream is closed; iterate it inside its `async with` block")
+            try:
+                events, meta = await self._receive.receive()
+            except trio.EndOfChannel:
+                self._exhausted = True
+                if self._outcome.error is not None:
+                    raise self._outcome.error from None
+                raise StopAsyncIteration from None
+            except trio.ClosedResourceError:
+                raise StreamClosedError(
+                    "the stream is closed; iterate it inside its `async with` block"
+                ) from None
+            self._events, self._pos, self._meta = events, 0, meta
+        event = self._events[self._pos]
+        self._pos += 1
+        self._acc.apply(event)
+        return event
+
+    def _receive_nowait_batches(self) -> list[Batch]:  # used by the sync wrapper through the portal
+        batches: list[Batch] = []
+        while True:
+            try:
+                batches.append(self._receive.receive_nowait())
+            except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
+                return batches
+
+    # -- state -------------------------------------------------------------------------------
+
+    def get(self) -> ModelResponse:
+        """The response as far as the caller has iterated.
+
+        ``state`` is ``'complete'`` once the stream ended normally, ``'interrupted'`` if it was
+        cancelled, else ``'incomplete'`` (a provider may set ``'suspended'``).
+        """
+        meta = self._meta
+        if meta.state is not None:
+            state: ModelResponseState = meta.state
+        elif self._exhausted and self._outcome.completed and self._pos >= len(self._events):
+            state = "complete"
+        elif self._cancelled:
+            state = "interrupted"
+        else:
+            state = "incomplete"
+        return ModelResponse(
+            self._acc.get_parts(),
+            usage=meta.usage,
+            model_name=meta.model_name,
+            timestamp=meta.timestamp,
+            provider_name=meta.provider_name,
+            provider_url=meta.provider_url,
+            canonical_system=meta.canonical_system,
+            provider_details=meta.provider_details,
+            provider_response_id=meta.provider_response_id,
+            finish_reason=meta.finish_reason,
+            state=state,
+        )
+
+    def usage(self) -> RequestUsage:
+        """Token usage so far (final once the stream has ended)."""
+        return self._meta.usage
+
+    @property
+    def model_name(self) -> str | None:
+        return self._meta.model_name
+
+    @property
+    def provider_name(self) -> str | None:
+        return self._meta.provider_name
+
+    @property
+    def provider_url(self) -> str | None:
+        return self._meta.provider_url
+
+    @property
+    def timestamp(self) -> datetime:
+        return self._meta.timestamp
+
+    @property
+    def finish_reason(self) -> FinishReason | None:
+        return self._meta.finish_reason
+
+    @property
+    def provider_response_id(self) -> str | None:
+        return self._meta.provider_response_id
+
+    # -- closing -----------------------------------------------------------------------------
+
+    async def cancel(self) -> None:
+        """Stop the stream now: the pump is cancelled and the connection closed; ``get()`` says interrupted.
+
+        Cancellation:
+            Does not block; safe to call more than once.
+        """
+        if not self._exhausted:
+            self._cancelled = True
+        self._close()
+        await trio.lowlevel.checkpoint()
+
+    def _close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._cancel_scope.cancel()
+        self._receive.close()
+
+    def __repr__(self) -> str:
+        return f"StreamedResponse(model_name={self.model_name!r}, parts={len(self._acc.get_parts())})"
+
+
+# ---------------------------------------------------------------------------------------------
+# HTTP models
+# ---------------------------------------------------------------------------------------------
+
+
+class HTTPModel(Model):
+    """A model spoken to over HTTP with SSE streaming; a provider module fills in four pure hooks.
+
+    * :meth:`build_request` — messages, settings and parameters → :class:`HTTPRequest`;
+    * :meth:`parse_response` — a 2xx body → :class:`ModelResponse`;
+    * :meth:`stream_mapper` — a new :class:`StreamMapper` for one stream;
+    * :meth:`http_error` — a 4xx/5xx → the exception to raise.
+    """
+
+    def __init__(self, model_name: str, *, provider: Provider, settings: ModelSettings | None = None) -> None:
+        super().__init__(settings=settings)
+        self._model_name = model_name
+        self.provider = provider
+
+    @property
+    def model_name(self) -> str:
+        return self._model_name
+
+    @property
+    def system(self) -> str:
+        return self.provider.name
+
+    @property
+    def base_url(self) -> str:
+        return self.provider.base_url
+
+    @abstractmethod
+    def build_request(
+        self,
+        messages: Sequence[ModelMessage],
+        settings: ModelSettings,
+        params: ModelRequestParameters,
+        *,
+        stream: bool,
+    ) -> _http.HTTPRequest:
+        """The request to send (pure)."""
+
+    @abstractmethod
+    def parse_response(
+        self, body: bytes, headers: httpx.Headers, params: ModelRequestParameters
+    ) -> ModelResponse:
+        """The response for a 2xx body (pure).
+
+        Raises:
+            UnexpectedModelBehavior: the body cannot be understood; the message quotes it.
+        """
+
+    @abstractmethod
+    def stream_mapper(self, params: ModelRequestParameters, parts: PartsManager) -> StreamMapper:
+        """A fresh mapper for one stream (pure)."""
+
+    def http_error(self, status: int, headers: Any, body: bytes, model_name: str) -> Exception:
+        """The exception for a 4xx/5xx response; OpenAI-style bodies by default."""
+        return _http.default_http_error(status, headers, body, model_name)
+
+    @staticmethod
+    def _with_timeout(
+        request: _http.HTTPRequest, settings: ModelSettings, *, read: float | None = None
+    ) -> _http.HTTPRequest:
+        # `timeout` (and for streams the inactivity override) become httpx per-operation limits.
+        timeout = _http.to_timeout(settings.get("timeout"), read=read)
+        if timeout is None or request.timeout is not None:
+            return request
+        return attrs.evolve(request, timeout=timeout)
+
+    async def request(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters | None,
+    ) -> ModelResponse:
+        """Send a non-streamed request and parse the reply.
+
+        Raises:
+            ModelHTTPError: the provider answered 4xx/5xx (a categorized subclass).
+            ModelConnectionError: the provider could not be reached or the connection broke.
+            UnexpectedModelBehavior: the reply could not be understood.
+
+        Cancellation:
+            Safe at any point; the connection is discarded.
+        """
+        settings, params = self.prepare_request(model_settings, model_request_parameters)
+        request = self._with_timeout(self.build_request(messages, settings, params, stream=False), settings)
+        _, headers, body = await _http.send(request, model_name=self._model_name, error_builder=self.http_error)
+        return self.parse_response(body, headers, params)
+
+    def request_stream(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters | None,
+    ) -> StreamContext:
+        settings, params = self.prepare_request(model_settings, model_request_parameters)
+        request = self._with_timeout(
+            self.build_request(messages, settings, params, stream=True),
+            settings,
+            read=settings.get("stream_inactivity_timeout"),
+        )
+        parts = PartsManager()
+        source = SSEEventSource(
+            request,
+            self.stream_mapper(params, parts),
+            parts,
+            model_name=self._model_name,
+            error_builder=self.http_error,
+        )
+        return open_event_stream(source, params)
