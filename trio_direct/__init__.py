@@ -8,8 +8,13 @@ dedicated Trio portal thread for sync callers, and streams that cancel for real.
 from __future__ import annotations
 
 from ._http import use_http_client as use_http_client
+from ._portal import Portal as Portal
+from ._portal import shutdown as shutdown
+from .direct import StreamedResponseSync as StreamedResponseSync
 from .direct import model_request as model_request
 from .direct import model_request_stream as model_request_stream
+from .direct import model_request_stream_sync as model_request_stream_sync
+from .direct import model_request_sync as model_request_sync
 from .events import FinalResultEvent as FinalResultEvent
 from .events import ModelResponsePartDelta as ModelResponsePartDelta
 from .events import ModelResponseStreamEvent as ModelResponseStreamEvent
@@ -119,11 +124,13 @@ __all__ = [
     "PartDeltaEvent",
     "PartEndEvent",
     "PartStartEvent",
+    "Portal",
     "PortalClosedError",
     "RequestTimeoutError",
     "RequestUsage",
     "RetryPromptPart",
     "StreamedResponse",
+    "StreamedResponseSync",
     "SystemPromptPart",
     "TextContent",
     "TextPart",
@@ -144,5 +151,8 @@ __all__ = [
     "VideoUrl",
     "model_request",
     "model_request_stream",
+    "model_request_stream_sync",
+    "model_request_sync",
+    "shutdown",
     "use_http_client",
 ]

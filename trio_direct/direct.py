@@ -7,16 +7,33 @@ so every sync caller shares one event loop, one HTTP client and one connection p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+import threading
+import weakref
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any, final
 
 import attrs
+import trio
 
+from . import _portal
+from .events import ModelResponseStreamEvent
+from .exceptions import RequestTimeoutError
 from .messages import ModelMessage, ModelRequest, ModelResponse
-from .models import KnownModelName, Model, StreamContext, infer_model
+from .models import KnownModelName, Model, StreamContext, StreamedResponse, infer_model
 from .settings import ModelSettings
 from .tools import InstructionPart, ModelRequestParameters
+from .usage import RequestUsage
 
-__all__ = ["model_request", "model_request_stream"]
+__all__ = [
+    "StreamedResponseSync",
+    "model_request",
+    "model_request_stream",
+    "model_request_stream_sync",
+    "model_request_sync",
+]
 
 
 def _prepare(
@@ -108,3 +125,244 @@ def _instrumented(model: Model, instrument: bool | None) -> Model:
     from .models.instrumented import instrument_model
 
     return instrument_model(model)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sync API: the same calls, run on the portal thread
+# ---------------------------------------------------------------------------------------------
+
+
+def model_request_sync(
+    model: Model | KnownModelName | str,
+    messages: Sequence[ModelMessage],
+    *,
+    model_settings: ModelSettings | None = None,
+    model_request_parameters: ModelRequestParameters | None = None,
+    instrument: bool | None = None,
+    timeout: float | None = None,
+) -> ModelResponse:
+    """:func:`model_request` from sync code: blocks until the response arrives.
+
+    Runs on the process's Trio portal thread, so it works from any thread (including one whose
+    asyncio loop is running, as in a notebook) and every sync caller shares one connection pool.
+
+    Args:
+        timeout: a total deadline in seconds for the whole request.
+
+    Raises:
+        UserError: unknown model name or missing API key (before any I/O).
+        RequestTimeoutError: ``timeout`` ran out (it is also a builtin ``TimeoutError``).
+        RuntimeError: called from inside ``trio.run`` (use ``await model_request(...)``) or from the
+            portal thread.
+        PortalClosedError: the portal was shut down during the call.
+        ModelHTTPError, ModelConnectionError, UnexpectedModelBehavior: as :func:`model_request`.
+
+    Cancellation:
+        Ctrl-C (``KeyboardInterrupt``) in the caller cancels the request in the portal, closes its
+        connection, and then propagates. ``trio.Cancelled`` never reaches the caller.
+    """
+    resolved, history, params = _prepare(model, messages, model_request_parameters)
+    resolved = _instrumented(resolved, instrument)
+    return _portal.get_portal().run(
+        resolved.request,
+        history,
+        model_settings,
+        params,
+        timeout=timeout,
+        api_name="model_request_sync()",
+        async_alternative="await model_request(...)",
+    )
+
+
+def model_request_stream_sync(
+    model: Model | KnownModelName | str,
+    messages: Sequence[ModelMessage],
+    *,
+    model_settings: ModelSettings | None = None,
+    model_request_parameters: ModelRequestParameters | None = None,
+    instrument: bool | None = None,
+    timeout: float | None = None,
+) -> StreamedResponseSync:
+    """:func:`model_request_stream` from sync code: ``with ... as stream: for event in stream``.
+
+    The model is resolved now (a bad name or missing key raises here); the request is sent when the
+    ``with`` block is entered.
+
+    Args:
+        timeout: a total deadline in seconds from entering the block; when it passes the stream is
+            closed and iteration raises :class:`RequestTimeoutError`.
+
+    Raises:
+        UserError: unknown model name or missing API key (at call time).
+    """
+    resolved, history, params = _prepare(model, messages, model_request_parameters)
+    resolved = _instrumented(resolved, instrument)
+    return StreamedResponseSync(resolved.request_stream(history, model_settings, params), timeout=timeout)
+
+
+class _Deadline:
+    """Runs a stream context inside a cancel scope with a deadline, all in the portal's hold task."""
+
+    def __init__(self, cm: StreamContext, timeout: float) -> None:
+        self._cm = cm
+        self._timeout = timeout
+        self._stack: contextlib.AsyncExitStack | None = None
+        self.scope: trio.CancelScope | None = None
+
+    async def __aenter__(self) -> StreamedResponse:
+        async with contextlib.AsyncExitStack() as stack:
+            self.scope = stack.enter_context(trio.CancelScope(deadline=trio.current_time() + self._timeout))
+            value = await stack.enter_async_context(self._cm)
+            self._stack = stack.pop_all()
+            return value
+        # The scope swallowed its own deadline while the stream was opening.
+        raise RequestTimeoutError(self._timeout, "opening the stream")
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None:
+        assert self._stack is not None
+        return await self._stack.__aexit__(exc_type, exc, tb)
+
+    @property
+    def expired(self) -> bool:
+        return self.scope is not None and self.scope.cancel_called
+
+
+def _drain_nowait(receive: trio.MemoryReceiveChannel[Any]) -> list[Any] | None:
+    """Every buffered batch; ``[]`` when the channel has ended; None when it is merely empty."""
+    batches: list[Any] = []
+    while True:
+        try:
+            batches.append(receive.receive_nowait())
+        except trio.WouldBlock:
+            return batches or None
+        except (trio.EndOfChannel, trio.ClosedResourceError):
+            return batches
+
+
+async def _wait_then_drain(receive: trio.MemoryReceiveChannel[Any]) -> list[Any]:
+    try:
+        first = await receive.receive()
+    except (trio.EndOfChannel, trio.ClosedResourceError):
+        return []
+    return [first, *(_drain_nowait(receive) or [])]
+
+
+_NOT_ENTERED = (
+    "a sync stream must be used as a context manager: "
+    "`with model_request_stream_sync(...) as stream: for event in stream: ...`"
+)
+
+
+@final
+class StreamedResponseSync:
+    """A streamed response consumed from sync code: ``for event in stream`` inside its ``with`` block.
+
+    The stream runs in the portal thread; each step of the iteration fetches every batch already
+    buffered in one round trip. ``get()`` and the properties reflect exactly the events this object
+    has yielded, and cost nothing. Any thread may consume it, one at a time.
+
+    Leaving the ``with`` block (normally, by ``break``, by an exception or Ctrl-C) cancels the
+    stream and closes the connection at once; it never drains the rest. ``get()`` still works after
+    the block.
+    """
+
+    def __init__(self, stream_cm: StreamContext, *, timeout: float | None = None) -> None:
+        self._cm: StreamContext = _Deadline(stream_cm, timeout) if timeout is not None else stream_cm
+        self._timeout = timeout
+        self._portal: _portal.Portal | None = None
+        self._handle: _portal.AsyncContextHandle[StreamedResponse] | None = None
+        self._stream: StreamedResponse | None = None
+        self._exited = False
+        self._busy = threading.Lock()
+        self._finalizer: weakref.finalize[Any, Any] | None = None
+
+    def __enter__(self) -> StreamedResponseSync:
+        if self._handle is not None:
+            raise RuntimeError("this sync stream was already entered; call model_request_stream_sync() again")
+        portal = _portal.get_portal()
+        handle = portal.enter_async_context(
+            self._cm,  # type: ignore[arg-type]
+            api_name="model_request_stream_sync()",
+            async_alternative="model_request_stream(...)",
+        )
+        self._portal, self._handle, self._stream = portal, handle, handle.value
+        # If the object is dropped without __exit__, at least cancel the portal task (never blocks).
+        self._finalizer = weakref.finalize(self, handle.cancel)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool:
+        if self._handle is None or self._exited:
+            return False
+        self._exited = True
+        if self._finalizer is not None:
+            self._finalizer.detach()
+        return self._handle.exit(exc)
+
+    def _entered(self) -> StreamedResponse:
+        if self._stream is None:
+            raise RuntimeError(_NOT_ENTERED)
+        return self._stream
+
+    def __iter__(self) -> Iterator[ModelResponseStreamEvent]:
+        """The events, in order; a second loop after a ``break`` resumes where the first stopped.
+
+        Raises:
+            RuntimeError: used outside its ``with`` block, or iterated by two threads at once.
+            RequestTimeoutError: the ``timeout`` passed.
+            TrioDirectError: whatever the stream failed with, unchanged.
+
+        Cancellation:
+            Ctrl-C while waiting cancels the wait in the portal and propagates; the ``with`` block's
+            exit then closes the stream.
+        """
+        stream = self._entered()
+        if self._exited:
+            raise RuntimeError("this sync stream is closed; iterate it inside its `with` block")
+        if not self._busy.acquire(blocking=False):
+            raise RuntimeError("this sync stream is already being iterated in another thread")
+        try:
+            assert self._portal is not None
+            portal, receive = self._portal, stream._receive  # pyright: ignore[reportPrivateUsage]
+
+            def fetch() -> list[Any]:
+                # One cheap round trip takes everything buffered; only an empty buffer costs a task.
+                batches = portal.run_sync(_drain_nowait, receive)
+                if batches is None:
+                    batches = portal.run(_wait_then_drain, receive, api_name="StreamedResponseSync")
+                return batches
+
+            yield from stream._iter_from(fetch)  # pyright: ignore[reportPrivateUsage]
+            if isinstance(self._cm, _Deadline) and self._cm.expired and not stream._completed:  # pyright: ignore[reportPrivateUsage]
+                raise RequestTimeoutError(self._cm._timeout, "the stream")  # pyright: ignore[reportPrivateUsage]
+        finally:
+            self._busy.release()
+
+    def get(self) -> ModelResponse:
+        """The response as far as this object has iterated (also after the block)."""
+        return self._entered().get()
+
+    @property
+    def response(self) -> ModelResponse:
+        """Same as :meth:`get`."""
+        return self.get()
+
+    def usage(self) -> RequestUsage:
+        """Token usage so far."""
+        return self._entered().usage()
+
+    @property
+    def model_name(self) -> str | None:
+        return self._entered().model_name
+
+    @property
+    def timestamp(self) -> datetime:
+        return self._entered().timestamp
+
+    def __repr__(self) -> str:
+        if self._stream is None:
+            return "StreamedResponseSync(context_entered=False)"
+        return f"StreamedResponseSync({self._stream!r})"

@@ -15,8 +15,9 @@ nursery or cancel scope.
 
 from __future__ import annotations
 
+import collections
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import datetime, timezone
 from types import TracebackType
 from typing import Any, Final, Protocol, final
@@ -399,6 +400,7 @@ class StreamedResponse:
         self._acc = ResponseAccumulator()
         self._events: tuple[ModelResponseStreamEvent, ...] = ()
         self._pos = 0
+        self._backlog: collections.deque[Batch] = collections.deque()  # fetched, not yet consumed (sync)
         self._exhausted = False
         self._closed = False
         self._cancelled = False
@@ -445,13 +447,34 @@ class StreamedResponse:
         self._acc.apply(event)
         return event
 
-    def _receive_nowait_batches(self) -> list[Batch]:  # used by the sync wrapper through the portal
-        batches: list[Batch] = []
+    def _iter_from(self, fetch: Callable[[], list[Batch]]) -> Iterator[ModelResponseStreamEvent]:
+        """Iterate events from batches fetched elsewhere (the sync wrapper, through the portal).
+
+        ``fetch`` returns the next batches, waiting if none are buffered, or ``[]`` once the channel
+        has ended. Same bookkeeping as :meth:`__anext__`, in the consuming thread; fetched batches
+        not yet consumed are kept, so a ``break`` loses nothing and iterating again resumes.
+        """
         while True:
-            try:
-                batches.append(self._receive.receive_nowait())
-            except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
-                return batches
+            while self._pos < len(self._events):
+                event = self._events[self._pos]
+                self._pos += 1
+                self._acc.apply(event)
+                yield event
+            if self._exhausted:
+                return
+            if not self._backlog:
+                self._backlog.extend(fetch())
+                if not self._backlog:
+                    self._exhausted = True
+                    if self._outcome.error is not None:
+                        raise self._outcome.error
+                    return
+            self._events, self._meta = self._backlog.popleft()
+            self._pos = 0
+
+    @property
+    def _completed(self) -> bool:
+        return self._outcome.completed
 
     # -- state -------------------------------------------------------------------------------
 

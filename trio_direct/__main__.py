@@ -1,0 +1,112 @@
+"""Command line: send one prompt to a model and print the answer.
+
+    python -m trio_direct "What is the capital of France?"                 # model from $TRIO_DIRECT_MODEL, else 'test'
+    python -m trio_direct --model openai:gpt-4o-mini --stream "Tell me a story"
+    python -m trio_direct --model anthropic:claude-haiku-4-5 --json "hi"   # the ModelResponse as pydantic-ai JSON
+
+With no API key at all, the embedded ``test`` model answers, so the command always works.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+import trio
+
+from .direct import model_request, model_request_stream
+from .events import PartDeltaEvent, PartStartEvent, TextPartDelta
+from .exceptions import TrioDirectError, UserError
+from .messages import ModelRequest, ModelResponse, SystemPromptPart, TextPart, UserPromptPart
+from .settings import ModelSettings
+
+DEFAULT_MODEL_ENV = "TRIO_DIRECT_MODEL"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m trio_direct",
+        description="Send one prompt to a language model and print the response.",
+    )
+    parser.add_argument("prompt", nargs="+", help="the user prompt")
+    parser.add_argument(
+        "-m",
+        "--model",
+        default=os.environ.get(DEFAULT_MODEL_ENV, "test"),
+        help=f"'provider:model' (default: ${DEFAULT_MODEL_ENV}, else 'test', which needs no API key)",
+    )
+    parser.add_argument("-s", "--stream", action="store_true", help="print the answer as it arrives")
+    parser.add_argument("--system", help="a system prompt")
+    parser.add_argument("--instructions", help="instructions for this request")
+    parser.add_argument("--max-tokens", type=int, help="maximum output tokens")
+    parser.add_argument("--temperature", type=float, help="sampling temperature")
+    parser.add_argument("--timeout", type=float, help="total deadline in seconds")
+    parser.add_argument("--json", action="store_true", help="print the ModelResponse as pydantic-ai JSON")
+    return parser
+
+
+def _messages(args: argparse.Namespace) -> list[ModelRequest]:
+    parts: list[SystemPromptPart | UserPromptPart] = []
+    if args.system:
+        parts.append(SystemPromptPart(args.system))
+    parts.append(UserPromptPart(" ".join(args.prompt)))
+    return [ModelRequest(parts, instructions=args.instructions)]
+
+
+def _settings(args: argparse.Namespace) -> ModelSettings:
+    settings = ModelSettings()
+    if args.max_tokens is not None:
+        settings["max_tokens"] = args.max_tokens
+    if args.temperature is not None:
+        settings["temperature"] = args.temperature
+    return settings
+
+
+async def _run(args: argparse.Namespace) -> ModelResponse:
+    messages = _messages(args)
+    settings = _settings(args)
+    with trio.fail_after(args.timeout) if args.timeout else trio.CancelScope():
+        if not args.stream:
+            return await model_request(args.model, messages, model_settings=settings)
+        async with model_request_stream(args.model, messages, model_settings=settings) as stream:
+            async for event in stream:
+                if args.json:
+                    continue
+                if isinstance(event, PartStartEvent) and isinstance(event.part, TextPart):
+                    sys.stdout.write(event.part.content)
+                elif isinstance(event, PartDeltaEvent) and isinstance(event.delta, TextPartDelta):
+                    sys.stdout.write(event.delta.content_delta)
+                else:
+                    continue
+                sys.stdout.flush()
+            return stream.get()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok, 1 model error, 2 usage error)."""
+    args = _parser().parse_args(argv)
+    try:
+        response = trio.run(_run, args)
+    except trio.TooSlowError:
+        print(f"error: no answer within {args.timeout:g} s", file=sys.stderr)
+        return 1
+    except TrioDirectError as exc:
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, UserError) else 1
+    except KeyboardInterrupt:
+        return 130
+    if args.json:
+        from .serialization import messages_to_json
+
+        print(messages_to_json([response]).decode())
+    elif args.stream:
+        print()
+    else:
+        print(response.text or "")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
