@@ -466,7 +466,7 @@ class _SchemaData:
         items: Any = schema.get("items", {})
         if isinstance(items, list):
             # drafts before 2020-12 spelled a tuple as an `items` list
-            tuple_items: list[Any] = items
+            tuple_items: list[Any] = items  # pyright: ignore[reportUnknownVariableType]
             prefix_items, items = prefix_items or tuple_items, {}
         min_items = schema.get("minItems", 0)
         for index, item in enumerate(prefix_items or []):
