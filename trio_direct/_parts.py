@@ -416,12 +416,12 @@ class EventDecorator:
     a naturally exhausted stream.
     """
 
-    __slots__ = ("_final_seen", "_last_start", "_output_tools", "_params", "_parts", "final_result_event")
+    __slots__ = ("_final_seen", "_last_start", "_params", "_parts", "_tool_defs", "final_result_event")
 
     def __init__(self, parts: PartsManager, params: ModelRequestParameters) -> None:
         self._parts = parts
         self._params = params
-        self._output_tools = {t.name for t in params.output_tools}
+        self._tool_defs = params.tool_defs
         self._last_start: PartStartEvent | None = None
         self._final_seen = False
         self.final_result_event: FinalResultEvent | None = None
@@ -433,11 +433,11 @@ class EventDecorator:
         if isinstance(part, FilePart):
             ok = params.allow_image_output and isinstance(part.content, BinaryImage)
             return FinalResultEvent(None, None) if ok else None
-        if type(part) is ToolCallPart:
-            if part.tool_name in self._output_tools:
+        if type(part) is ToolCallPart and (definition := self._tool_defs.get(part.tool_name)) is not None:
+            # By the definition's kind, as upstream: a tool is an output tool because it says so.
+            if definition.kind == "output":
                 return FinalResultEvent(part.tool_name, part.tool_call_id)
-            definition = params.tool_defs.get(part.tool_name)
-            if definition is not None and definition.defer:
+            if definition.defer:
                 return FinalResultEvent(None, None)
         return None
 
