@@ -210,7 +210,11 @@ class TestModel(Model):
             last = messages[-1]
             if not isinstance(last, ModelRequest):
                 raise UserError("TestModel expects the last message to be a ModelRequest")
-            retry_names = {p.tool_name for p in last.parts if isinstance(p, RetryPromptPart)}
+            # Retries naming a tool call it again; one naming no tool is plain feedback (pydantic-ai
+            # 2.68 turns it into a prompt, so the answer below is text or the output tool).
+            retry_names = {
+                p.tool_name for p in last.parts if isinstance(p, RetryPromptPart) and p.tool_name is not None
+            }
             if retry_names:
                 return self._retry(retry_names, tools, output_kind, output_value, params.output_tools)
 
@@ -227,7 +231,7 @@ class TestModel(Model):
 
     def _retry(
         self,
-        names: set[str | None],
+        names: set[str],
         tools: list[ToolDefinition],
         output_kind: str,
         output_value: Any,
