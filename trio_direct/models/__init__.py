@@ -80,6 +80,18 @@ KnownModelName: TypeAlias = Literal[
 #: environment for keys and base URLs. Modules are imported on first use.
 _REGISTRY: dict[str, str] = {
     "test": "trio_direct.models.test:from_name",
+    "anthropic": "trio_direct.models.anthropic:from_name",
+    "openai": "trio_direct.models.openai:from_name",
+    "openai-chat": "trio_direct.models.openai:from_name",
+    "openai-compatible": "trio_direct.models.openai:from_name",
+    "deepseek": "trio_direct.models.openai:from_name",
+    "openrouter": "trio_direct.models.openai:from_name",
+    "together": "trio_direct.models.openai:from_name",
+    "fireworks": "trio_direct.models.openai:from_name",
+    "cerebras": "trio_direct.models.openai:from_name",
+    "grok": "trio_direct.models.openai:from_name",
+    "ollama": "trio_direct.models.openai:from_name",
+    "groq": "trio_direct.models.groq:from_name",
 }
 
 
