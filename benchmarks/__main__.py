@@ -1,0 +1,211 @@
+"""``python -m benchmarks [--quick] [--only SCENARIO] [--repeat N] [--json-out PATH] [--markdown-out PATH]``.
+
+Runs the scenarios of :mod:`benchmarks.scenarios` for trio_direct, pydantic-ai's direct API and the raw
+httpx floor (and the httpx2 variants), prints the markdown table with the ratios and targets, and writes
+every worker result as JSON lines (default ``benchmarks/results/<UTC timestamp>.jsonl``) plus the
+table to ``benchmarks/results/latest.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .scenarios import (
+    CLIENTS,
+    FLOOR,
+    FLOOR_HTTPX2,
+    GROUPS,
+    PYDANTIC_AI,
+    SCENARIOS,
+    TARGETS,
+    TRIO_DIRECT,
+    TRIO_DIRECT_HTTPX2,
+    Record,
+    Target,
+    machine_info,
+    ratio,
+    run_scenarios,
+    summarize,
+)
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+def _fmt(value: Any, decimals: int, unit: str) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return "—"
+    text = f"{value:,.{decimals}f}"
+    return f"{text} {unit}".strip()
+
+
+def _fmt_ratio(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}×"
+
+
+def _verdict(target: Target, summary: dict[str, dict[str, Any]]) -> tuple[str, str, str]:
+    """(vs pydantic-ai cell, vs floor cell, met cell)."""
+    checks: list[bool] = []
+    cells = []
+    for attr, den in (("vs_pydantic_ai", PYDANTIC_AI.key), ("vs_floor", FLOOR.key)):
+        limit = getattr(target, attr)
+        r = ratio(summary, target.metric, TRIO_DIRECT.key, den)
+        cell = _fmt_ratio(r)
+        if limit is not None:
+            cell += f" (≤ {limit:g}×)"
+            if r is not None:
+                checks.append(r <= limit)
+        cells.append(cell)
+    if target.absolute is not None:
+        value = summary.get(target.metric, {}).get(TRIO_DIRECT.key)
+        if isinstance(value, int | float):
+            checks.append(value <= target.absolute)
+        met_detail = f"≤ {target.absolute:g} "
+    else:
+        met_detail = ""
+    if not checks:
+        met = "n/a"
+    elif all(checks):
+        met = f"{met_detail}met".strip()
+    else:
+        met = f"{met_detail}**missed**".strip()
+    return cells[0], cells[1], met
+
+
+def render_markdown(records: list[Record], info: dict[str, Any], command: str) -> str:
+    summary = summarize(records)
+    targets = {t.metric: t for t in TARGETS}
+    present = [c for c in CLIENTS if any(r.client == c.key for r in records)]
+    lines = [
+        f"Measured {info['date']} on {info['nproc']} × {info['cpu']}, "
+        f"{info['implementation']} {info['python']} ({info['platform']}); commit {info['commit']}.",
+        "",
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items() if v) + ".",
+        "",
+        f"Reproduce: `{command}`",
+        "",
+        "| scenario | "
+        + " | ".join(c.label for c in present)
+        + " | trio_direct / pydantic-ai (target) | trio_direct / floor (target) | target |",
+        "|---|" + "---:|" * len(present) + "---:|---:|---|",
+    ]
+    for scenario in SCENARIOS:
+        for metric in scenario.metrics:
+            row = summary.get(metric.key)
+            if row is None:
+                continue
+            cells = [_fmt(row.get(c.key), metric.decimals, metric.unit) for c in present]
+            target = targets.get(metric.key)
+            if target is not None:
+                vs_pai, vs_floor, met = _verdict(target, summary)
+            else:
+                vs_pai = _fmt_ratio(ratio(summary, metric.key, TRIO_DIRECT.key, PYDANTIC_AI.key))
+                vs_floor = _fmt_ratio(ratio(summary, metric.key, TRIO_DIRECT.key, FLOOR.key))
+                met = ""
+            lines.append(f"| {metric.label} | " + " | ".join(cells) + f" | {vs_pai} | {vs_floor} | {met} |")
+
+    # httpx2: the same client code on Pydantic's continuation of httpx
+    if any(r.client in (FLOOR_HTTPX2.key, TRIO_DIRECT_HTTPX2.key) for r in records):
+        lines += [
+            "",
+            "| on httpx2 | floor (httpx2) / floor (httpx) | trio_direct (httpx2) / floor (httpx2) "
+            "| trio_direct (httpx2) / trio_direct (httpx) |",
+        ]
+        lines.append("|---|---:|---:|---:|")
+        for scenario in SCENARIOS:
+            for metric in scenario.metrics:
+                if metric.key.endswith(("errors", "wall_us", "wall_ms")) or metric.key not in summary:
+                    continue
+                a = ratio(summary, metric.key, FLOOR_HTTPX2.key, FLOOR.key)
+                b = ratio(summary, metric.key, TRIO_DIRECT_HTTPX2.key, FLOOR_HTTPX2.key)
+                c = ratio(summary, metric.key, TRIO_DIRECT_HTTPX2.key, TRIO_DIRECT.key)
+                if a is None and b is None and c is None:
+                    continue
+                lines.append(f"| {metric.label} | {_fmt_ratio(a)} | {_fmt_ratio(b)} | {_fmt_ratio(c)} |")
+
+    notes = []
+    for rec in records:
+        if "na" in rec.result:
+            notes.append(f"- {rec.client} / {rec.scenario}: n/a — {rec.result['na']}")
+        elif "error" in rec.result:
+            notes.append(
+                f"- {rec.client} / {rec.scenario} (repeat {rec.repeat + 1}): error — {rec.result['error']}"
+            )
+        elif rec.result.get("note"):
+            notes.append(f"- {rec.client} / {rec.scenario}: {rec.result['note']}")
+    if notes:
+        lines += ["", "Notes:", *dict.fromkeys(notes)]
+    lines += [
+        "",
+        "CPU is `time.process_time()` of the client process (all threads: the portal's too); figures are "
+        "medians over all rounds of all repeats, each client in fresh processes; the fake provider runs in a "
+        "separate process. Ratios are taken within this run.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[1])
+    parser.add_argument("--quick", action="store_true", help="small sizes, one repeat: a CI smoke run")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=[*GROUPS, *(s.key for s in SCENARIOS)],
+        help="run only these scenarios (repeatable)",
+    )
+    parser.add_argument("--clients", help="comma-separated subset of: " + ", ".join(c.key for c in CLIENTS))
+    parser.add_argument("--repeat", type=int, help="fresh-process repeats per client (default 3, --quick 1)")
+    parser.add_argument(
+        "--json-out", type=Path, help="JSON lines output (default benchmarks/results/<time>.jsonl)"
+    )
+    parser.add_argument(
+        "--markdown-out", type=Path, help="also write the table here (default results/latest.md)"
+    )
+    args = parser.parse_args(argv)
+
+    repeat = args.repeat or (1 if args.quick else 3)
+    selected = [s for s in SCENARIOS if not args.only or s.group in args.only or s.key in args.only]
+    clients = CLIENTS
+    if args.clients:
+        wanted = {c.strip() for c in args.clients.split(",")}
+        unknown = wanted - {c.key for c in CLIENTS}
+        if unknown:
+            parser.error(f"unknown clients: {', '.join(sorted(unknown))}")
+        clients = tuple(c for c in CLIENTS if c.key in wanted)
+
+    RESULTS_DIR.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    json_out = args.json_out or RESULTS_DIR / f"{stamp}{'-quick' if args.quick else ''}.jsonl"
+    json_out.parent.mkdir(parents=True, exist_ok=True)
+    info = machine_info()
+    command = " ".join(["python -m benchmarks", *(sys.argv[1:] if argv is None else argv)])
+    t0 = time.perf_counter()
+    records: list[Record] = []
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    with json_out.open("w") as out:
+        out.write(json.dumps({"machine": info, "quick": args.quick, "repeat": repeat}) + "\n")
+        for record in run_scenarios(selected, quick=args.quick, repeat=repeat, clients=clients, log=log):
+            records.append(record)
+            out.write(json.dumps(record.to_json()) + "\n")
+            out.flush()
+    table = render_markdown(records, info, command.strip())
+    log(f"\n(ran in {time.perf_counter() - t0:.0f} s; JSON lines in {json_out})\n")
+    print(table)
+    md_out = args.markdown_out or RESULTS_DIR / ("latest-quick.md" if args.quick else "latest.md")
+    md_out.write_text(table)
+    failed = [r for r in records if "error" in r.result]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

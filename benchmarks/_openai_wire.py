@@ -1,0 +1,58 @@
+"""What the raw floor sends and reads: a minimal OpenAI Chat Completions client, plain JSON (stdlib only)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+MODEL = "gpt-4o"
+PROMPT = "Hello, how are you?"
+
+
+def body(*, stream: bool) -> bytes:
+    """The request body, built per request with ``json.dumps`` as a hand-written client would."""
+    payload: dict[str, Any] = {"model": MODEL, "messages": [{"role": "user", "content": PROMPT}]}
+    if stream:
+        payload["stream"] = True
+        payload["stream_options"] = {"include_usage": True}
+    return json.dumps(payload).encode()
+
+
+HEADERS = {"authorization": "Bearer x", "content-type": "application/json"}
+
+
+def reply_text(content: bytes) -> str:
+    """The text of a non-streamed reply (``json.loads`` of the whole body)."""
+    data = json.loads(content)
+    text: str = data["choices"][0]["message"]["content"]
+    return text
+
+
+class StreamReader:
+    """``json.loads`` per SSE ``data:`` line; collects the content deltas (what a bare-hands client does)."""
+
+    __slots__ = ("deltas", "done", "pieces")
+
+    def __init__(self) -> None:
+        self.pieces: list[str] = []
+        self.deltas = 0
+        self.done = False
+
+    def line(self, line: str) -> None:
+        if not line.startswith("data:"):
+            return
+        data = line[5:].lstrip()
+        if data == "[DONE]":
+            self.done = True
+            return
+        chunk = json.loads(data)
+        choices = chunk["choices"]
+        if choices:
+            content = choices[0]["delta"].get("content")
+            if content:
+                self.pieces.append(content)
+                self.deltas += 1
+
+    @property
+    def text(self) -> str:
+        return "".join(self.pieces)
