@@ -181,6 +181,11 @@ class PartsManager:
     def __len__(self) -> int:
         return len(self._parts)
 
+    def get_part_by_vendor_id(self, vendor_part_id: Hashable) -> ModelResponsePart | None:
+        """The complete part started under ``vendor_part_id``, or None."""
+        index = self._vendor_index.get(vendor_part_id)
+        return None if index is None else self._parts.get(index)
+
     def _latest(self) -> tuple[int, ModelResponsePart] | None:
         if not len(self._parts):
             return None
@@ -206,8 +211,11 @@ class PartsManager:
         provider_details: dict[str, Any] | None = None,
         thinking_tags: tuple[str, str] | None = None,
         ignore_leading_whitespace: bool = False,
+        citations: list[Any] | None = None,
     ) -> list[ModelResponseStreamEvent]:
         """More text: starts a text part or extends the one for ``vendor_part_id``.
+
+        ``citations`` are added to the part (a delta carries them as ``citations_delta``).
 
         With ``thinking_tags=(start, end)``, a chunk equal to ``start`` opens a thinking part that
         collects the following chunks until a chunk equal to ``end``.
@@ -240,13 +248,20 @@ class PartsManager:
         if index is None:
             if ignore_leading_whitespace and (not content or content.isspace()):
                 return []
-            part = TextPart(content, id=id, provider_name=provider_name, provider_details=provider_details)
+            part = TextPart(
+                content,
+                id=id,
+                provider_name=provider_name,
+                provider_details=provider_details,
+                citations=citations,
+            )
             return [self._start(part, vendor_part_id)]
         existing_part = self._parts.raw(index)
         delta = TextPartDelta(
             content,
             provider_name=provider_name if provider_name != existing_part.provider_name else None,  # type: ignore[union-attr]
             provider_details=provider_details,
+            citations_delta=citations,
         )
         self._parts.apply(index, delta)
         return [PartDeltaEvent(index=index, delta=delta)]
@@ -447,15 +462,14 @@ class EventDecorator:
             if type(event) is PartStartEvent:
                 last = self._last_start
                 if last is not None:
-                    out.append(
-                        PartEndEvent(
-                            index=last.index,
-                            part=self._parts.part(last.index),
-                            next_part_kind=event.part.part_kind,
+                    # Every start names the part before it; only parts that grow by deltas get an end.
+                    ended = self._parts.part(last.index)
+                    if isinstance(ended, _ENDS_TRACKED):
+                        out.append(
+                            PartEndEvent(index=last.index, part=ended, next_part_kind=event.part.part_kind)
                         )
-                    )
                     event.previous_part_kind = last.part.part_kind
-                self._last_start = event if isinstance(event.part, _ENDS_TRACKED) else None
+                self._last_start = event
                 out.append(event)
                 if not self._final_seen and (final := self._final_for(event.part)) is not None:
                     self._final_seen = True
@@ -468,7 +482,9 @@ class EventDecorator:
         """Append the last ``PartEndEvent`` (called when the stream ends normally)."""
         last = self._last_start
         if last is not None:
-            out.append(PartEndEvent(index=last.index, part=self._parts.part(last.index)))
+            ended = self._parts.part(last.index)
+            if isinstance(ended, _ENDS_TRACKED):
+                out.append(PartEndEvent(index=last.index, part=ended))
             self._last_start = None
 
 

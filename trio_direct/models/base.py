@@ -89,6 +89,7 @@ class StreamMeta:
     finish_reason: FinishReason | None = None
     canonical_system: str | None = None
     state: ModelResponseState | None = None
+    metadata: dict[str, Any] | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -247,15 +248,28 @@ class SSEEventSource(EventSource):
             self.request, model_name=self._model_name, error_builder=self._error_builder
         ) as response:
             decoder = SSEDecoder()
+            failure: BaseException | None = None
             try:
-                async for chunk in response.aiter_bytes():
-                    out: list[ModelResponseStreamEvent] = []
-                    for sse in decoder.feed(chunk):
-                        mapper.feed(sse, out)
-                    self.meta = mapper.meta
-                    await emit(out)
+                with trio.CancelScope() as unwind:
+                    async for chunk in response.aiter_bytes():
+                        if failure is not None:
+                            continue  # skip what httpx had buffered until the cancelled read unwinds
+                        try:
+                            out: list[ModelResponseStreamEvent] = []
+                            for sse in decoder.feed(chunk):
+                                mapper.feed(sse, out)
+                            self.meta = mapper.meta
+                            await emit(out)
+                        except BaseException as exc:
+                            # Leaving the loop from here would leave httpx's chain of async generators
+                            # suspended for the GC (a ResourceWarning under Trio). Cancelling the next
+                            # read unwinds them from the inside; then the error is raised unchanged.
+                            failure = exc
+                            unwind.cancel()
             except httpx.TransportError as exc:
                 raise _http.transport_error(exc, self.request.url, self._model_name, in_stream=True) from exc
+            if failure is not None:
+                raise failure
             out = []
             for sse in decoder.close():
                 mapper.feed(sse, out)
@@ -425,11 +439,12 @@ class StreamedResponse:
         Cancellation:
             Safe; cancelling the caller leaves the stream as it was (leaving the block closes it).
         """
+        if self._closed and not self._exhausted:
+            # Even events already received but not yet consumed: after the block, the stream is over.
+            raise StreamClosedError("the stream is closed; iterate it inside its `async with` block")
         while self._pos >= len(self._events):
             if self._exhausted:
                 raise StopAsyncIteration
-            if self._closed:
-                raise StreamClosedError("the stream is closed; iterate it inside its `async with` block")
             try:
                 events, meta = await self._receive.receive()
             except trio.EndOfChannel:
@@ -504,6 +519,7 @@ class StreamedResponse:
             provider_details=meta.provider_details,
             provider_response_id=meta.provider_response_id,
             finish_reason=meta.finish_reason,
+            metadata=meta.metadata,
             state=state,
         )
 
