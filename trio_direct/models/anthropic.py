@@ -122,6 +122,7 @@ class AnthropicModelSettings(ModelSettings, total=False):
         anthropic_service_tier: ``service_tier`` (``auto`` / ``standard_only``); wins over ``service_tier``.
         anthropic_betas: more names for the ``anthropic-beta`` header.
         anthropic_eager_input_streaming: ``eager_input_streaming`` on every tool definition.
+        anthropic_context_management: ``context_management`` verbatim (server-side compaction edits).
     """
 
     anthropic_metadata: dict[str, Any]
@@ -134,6 +135,7 @@ class AnthropicModelSettings(ModelSettings, total=False):
     anthropic_service_tier: Literal["auto", "standard_only"]
     anthropic_betas: list[str]
     anthropic_eager_input_streaming: bool
+    anthropic_context_management: dict[str, Any]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -776,51 +778,62 @@ def _drop_unpaired_native_calls(messages: list[JSON]) -> None:
         suffix_ok = suffix_ok and message["role"] == "user" and _is_tool_result_only(kept)
 
 
+def _is_primitive(value: object) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)
+
+
 def _strict_schema(schema: Mapping[str, Any]) -> JSON:
     """A JSON schema in the subset Anthropic's strict mode takes, as the Anthropic SDK's transform does.
 
     Objects get ``additionalProperties: false``; keywords strict mode cannot take are moved into the
     description as ``{key: value}`` so the model may still follow them.
+
+    Raises:
+        UserError: a node has no ``type``, union or literal to go by.
     """
     rest = dict(schema)
     out: JSON = {}
-    defs = rest.pop("$defs", None)
-    if (defs_dict := _dict(defs)) is not None:
-        out["$defs"] = {name: _strict_schema(sub) for name, sub in defs_dict.items()}
+    if (defs := _dict(rest.pop("$defs", None))) is not None:
+        out["$defs"] = {name: _strict_schema(sub) for name, sub in defs.items()}
     ref = rest.pop("$ref", None)
     if ref is not None:
         out["$ref"] = ref
         return out
     type_ = rest.pop("type", None)
-    enum, any_of, one_of, all_of = (
-        rest.pop("enum", None),
-        rest.pop("anyOf", None),
-        rest.pop("oneOf", None),
-        rest.pop("allOf", None),
-    )
-    if (enum_list := _maybe_list(enum)) is not None:
-        out["enum"] = [v if (d := _dict(v)) is None else _strict_schema(d) for v in enum_list]
-    elif isinstance(any_of, list):
-        out["anyOf"] = [_strict_schema(v) for v in cast(list[JSON], any_of)]
-    elif isinstance(one_of, list):
-        out["anyOf"] = [_strict_schema(v) for v in cast(list[JSON], one_of)]
-    elif isinstance(all_of, list):
-        out["allOf"] = [_strict_schema(v) for v in cast(list[JSON], all_of)]
-    else:
+    any_of, one_of, all_of = rest.pop("anyOf", None), rest.pop("oneOf", None), rest.pop("allOf", None)
+    enum = _maybe_list(rest.get("enum"))
+    if enum and all(_is_primitive(value) for value in enum):
+        out["enum"] = list(enum)
+        del rest["enum"]
+    if "const" in rest and _is_primitive(rest["const"]):
+        out["const"] = rest.pop("const")
+    literals = "enum" in out or "const" in out
+    if literals:
+        type_ = None
+    if (members := _maybe_list(any_of)) is not None or (members := _maybe_list(one_of)) is not None:
+        out["anyOf"] = [_strict_schema(_dict(v) or {}) for v in members]
+    elif (members := _maybe_list(all_of)) is not None:
+        out["allOf"] = [_strict_schema(_dict(v) or {}) for v in members]
+    elif not literals:
         if type_ is None:
-            raise UserError("a strict tool schema must have a 'type', 'enum', 'anyOf', 'oneOf' or 'allOf'")
+            raise UserError(
+                "A strict schema node must have a 'type', 'anyOf', 'oneOf' or 'allOf', "
+                "or a 'const' or non-empty 'enum' of strings, numbers, booleans or null."
+            )
         out["type"] = type_
     if "description" in rest:
         out["description"] = rest.pop("description")
     if "title" in rest:
         out["title"] = rest.pop("title")
     if type_ == "object":
-        properties = rest.pop("properties", {})
-        out["properties"] = {k: _strict_schema(v) for k, v in (_dict(properties) or {}).items()}
+        properties = _dict(rest.pop("properties", None)) or {}
+        out["properties"] = {k: _strict_schema(_dict(v) or {}) for k, v in properties.items()}
         rest.pop("additionalProperties", None)
         out["additionalProperties"] = False
         if "required" in rest:
-            out["required"] = rest.pop("required")
+            required = rest.pop("required")
+            required_list = _maybe_list(required)
+            out["required"] = list(required_list) if required_list is not None else required
     elif type_ == "string":
         fmt = rest.pop("format", None)
         if fmt in _STRING_FORMATS:
@@ -828,8 +841,8 @@ def _strict_schema(schema: Mapping[str, Any]) -> JSON:
         elif fmt:
             rest["format"] = fmt
     elif type_ == "array":
-        if "items" in rest:
-            out["items"] = _strict_schema(rest.pop("items"))
+        if (items := rest.pop("items", None)) is not None:
+            out["items"] = _strict_schema(_dict(items) or {})
         min_items = rest.pop("minItems", None)
         if min_items in (0, 1):
             out["minItems"] = min_items
@@ -842,18 +855,94 @@ def _strict_schema(schema: Mapping[str, Any]) -> JSON:
     return out
 
 
+_DICT_FIELDS_WARNING: Final = (
+    "`dict` fields are not supported by Anthropic in strict mode (including `NativeOutput`, which is "
+    "automatically selected when thinking is enabled). Anthropic's schema transformation sets "
+    "`additionalProperties` to `false`, which forces the model to return `{}`. Use a `list` of "
+    "`tuple[str, str]`, or a `TypedDict` or `dataclass` with explicit `key` and `value` fields, or set "
+    "`output_type=PromptedOutput(...)`."
+)
+
+
+_CONST_TYPES: Final = ((bool, "boolean"), (str, "string"), (int, "integer"), (float, "number"))
+
+
+def _walk_schema(node: Any, strict: bool) -> Any:
+    """pydantic-ai's schema walk for Anthropic: ``title`` and ``$schema`` dropped from every node walked,
+    single-member unions folded into their node, and (strict) a scalar ``const`` as a typed one-value enum.
+
+    Object keywords are walked only under ``type: object``, array keywords under ``type: array``, and
+    unions at any node, as pydantic-ai's ``JsonSchemaTransformer`` does.
+    """
+    schema = _dict(node)
+    if schema is None:
+        return node
+    schema = dict(schema)
+    kind = schema.get("type")
+    if kind == "object":
+        additional_properties = schema.get("additionalProperties")
+        if strict and (additional_properties is True or isinstance(additional_properties, dict)):
+            warnings.warn(_DICT_FIELDS_WARNING, UserWarning, stacklevel=2)
+        if properties := _dict(schema.get("properties")):
+            schema["properties"] = {k: _walk_schema(v, strict) for k, v in properties.items()}
+        if (additional := _dict(schema.get("additionalProperties"))) is not None:
+            schema["additionalProperties"] = _walk_schema(additional, strict)
+        if (patterns := _dict(schema.get("patternProperties"))) is not None:
+            schema["patternProperties"] = {k: _walk_schema(v, strict) for k, v in patterns.items()}
+    elif kind == "array":
+        if prefix := _list(schema.get("prefixItems")):
+            schema["prefixItems"] = [_walk_schema(v, strict) for v in prefix]
+        items = schema.get("items")
+        if (item_list := _maybe_list(items)) is not None:
+            schema["items"] = [_walk_schema(v, strict) for v in item_list]
+        elif items:
+            schema["items"] = _walk_schema(items, strict)
+    elif kind is None:
+        for union in ("allOf", "anyOf", "oneOf"):
+            if union not in schema:
+                continue
+            members = [_walk_schema(m, strict) for m in _list(schema.pop(union))]
+            only = _dict(members[0]) if len(members) == 1 else None
+            if only is not None and only.get("not") != {}:
+                schema = only | schema
+            else:
+                schema[union] = members
+    if kind is not None:
+        for union in ("allOf", "anyOf", "oneOf"):
+            if members := _list(schema.get(union)):
+                schema[union] = [_walk_schema(m, strict) for m in members]
+    schema.pop("title", None)
+    schema.pop("$schema", None)
+    if strict:
+        const = schema.get("const")
+        # bool before int, which it subclasses
+        const_type = next((name for cls, name in _CONST_TYPES if isinstance(const, cls)), None)
+        if const_type is not None:
+            del schema["const"]
+            schema.setdefault("type", const_type)
+            schema["enum"] = [const]
+    return schema
+
+
+def transform_schema(schema: Mapping[str, Any], *, strict: bool) -> JSON:
+    """A tool or output schema as pydantic-ai 2.68 sends it to Anthropic (strict: in strict mode's subset)."""
+    rest = dict(schema)
+    defs = _dict(rest.pop("$defs", None))
+    walked: JSON = _walk_schema(rest, strict)
+    if defs:
+        walked["$defs"] = {k: _walk_schema(v, strict) for k, v in defs.items()}
+    return _strict_schema(walked) if strict else walked
+
+
 def _tool_definition(
     tool: ToolDefinition, settings: AnthropicModelSettings, profile: AnthropicProfile
 ) -> JSON:
-    strict = bool(tool.strict) and profile.json_schema_output
     param: JSON = {
         "name": tool.name,
         "description": tool.description or "",
-        "input_schema": _strict_schema(tool.parameters_json_schema)
-        if strict
-        else tool.parameters_json_schema,
+        "input_schema": transform_schema(tool.parameters_json_schema, strict=tool.strict is True),
     }
-    if strict:
+    if tool.strict and profile.json_schema_output:
         param["strict"] = True
     if settings.get("anthropic_eager_input_streaming"):
         param["eager_input_streaming"] = True
@@ -993,17 +1082,15 @@ def build_messages_request(
     tools, tool_choice = _tools_and_choice(model_name, s, params, profile, thinking_type)
 
     # -- messages and system
+    messages, compaction_betas, context_management = _compaction(messages, s)
+    betas |= compaction_betas
     mapped = _Mapped(
         profile, advisor_active=any(getattr(t, "kind", None) == "advisor" for t in params.native_tools)
     )
     leading = next((m for m in messages if isinstance(m, ModelRequest)), None)
     for message in messages:
         if isinstance(message, ModelRequest):
-            standing = 0
-            if message is leading:
-                while standing < len(message.parts) and isinstance(message.parts[standing], SystemPromptPart):
-                    standing += 1
-            mapped.request(message, standing)
+            mapped.request(message, _standing_count(message) if message is leading else 0)
         else:
             mapped.response(message)
     anthropic_messages = mapped.messages
@@ -1068,6 +1155,8 @@ def build_messages_request(
         body["tool_choice"] = tool_choice
     if tools:
         body["tools"] = tools
+    if context_management is not None:
+        body["context_management"] = context_management
     tier = s.get("anthropic_service_tier") or {"auto": "auto", "default": "standard_only"}.get(
         s.get("service_tier") or ""
     )
@@ -1079,6 +1168,63 @@ def build_messages_request(
     if betas:
         headers["anthropic-beta"] = ",".join(sorted(betas))
     return body, headers
+
+
+_COMPACTION_BETA: Final = "compact-2026-01-12"
+_ON_DEMAND_COMPACTION_BETA: Final = "compact-2026-09-04"
+
+
+def _standing_count(request: ModelRequest) -> int:
+    """How many opening parts of the first request are the standing system prompt (hoisted to ``system``)."""
+    count = 0
+    for part in request.parts:
+        if not isinstance(part, SystemPromptPart) or part.scope == "request":
+            break
+        count += 1
+    return count
+
+
+def _compaction(
+    messages: Sequence[ModelMessage], s: AnthropicModelSettings
+) -> tuple[Sequence[ModelMessage], set[str], JSON | None]:
+    """History cut at the last Anthropic compaction block; the betas and ``context_management`` it needs.
+
+    Anthropic ignores what precedes a compaction block, so 2.68 drops it and keeps only the standing
+    system prompt. Signed blocks (from on-demand compaction) need their own beta; threshold ones get the
+    default compaction edit unless ``anthropic_context_management`` says otherwise.
+    """
+    betas: set[str] = set()
+    context_management = s.get("anthropic_context_management")
+    if context_management:
+        betas.add(_COMPACTION_BETA)
+    signed = unsigned = False
+    for message in messages:
+        if isinstance(message, ModelResponse):
+            for part in message.parts:
+                if isinstance(part, CompactionPart) and part.provider_name is not None:
+                    if (part.provider_details or {}).get("signature") is not None:
+                        signed = True
+                    else:
+                        unsigned = True
+    if signed:
+        betas.add(_ON_DEMAND_COMPACTION_BETA)
+    if unsigned:
+        betas.add(_COMPACTION_BETA)
+        if not signed and context_management is None:
+            context_management = {"edits": [{"type": "compact_20260112"}]}
+    for index in range(len(messages) - 1, -1, -1):
+        message = messages[index]
+        if not isinstance(message, ModelResponse):
+            continue
+        for part_index in range(len(message.parts) - 1, -1, -1):
+            part = message.parts[part_index]
+            if isinstance(part, CompactionPart) and _accepts(message, part):
+                first = next((m for m in messages[:index] if isinstance(m, ModelRequest)), None)
+                opening = list(first.parts[: _standing_count(first)]) if first is not None else []
+                head: list[ModelMessage] = [ModelRequest(opening)] if opening else []
+                tail = [attrs.evolve(message, parts=list(message.parts[part_index:])), *messages[index + 1 :]]
+                return [*head, *tail], betas, context_management
+    return messages, betas, context_management
 
 
 def _system(texts: list[str], params: ModelRequestParameters, s: AnthropicModelSettings) -> str | list[JSON]:
@@ -1196,7 +1342,10 @@ def _output_config(
                 "Setting `strict=False` on `output_type=NativeOutput(...)` "
                 "is not allowed for Anthropic models."
             )
-        config["format"] = {"type": "json_schema", "schema": _strict_schema(params.output_object.json_schema)}
+        config["format"] = {
+            "type": "json_schema",
+            "schema": transform_schema(params.output_object.json_schema, strict=True),
+        }
     effort: str | None = s.get("anthropic_effort")
     if effort is None and profile.effort:
         if isinstance(unified, str):
