@@ -351,6 +351,9 @@ class _EventStream:
         outcome = _Outcome()
         self._cm = trio.open_nursery()
         nursery = await self._cm.__aenter__()
+        # The view starts from the state before the first read: by the time start() returns, the
+        # pump may already have read (and buffered) more, which the consumer has not seen yet.
+        initial_meta = self._source.meta
         try:
             await nursery.start(_pump, self._source, self._params, send, outcome)
         except BaseException as exc:
@@ -359,7 +362,7 @@ class _EventStream:
             # The nursery would wrap our error in a group; exit it clean and raise the error itself.
             await self._cm.__aexit__(None, None, None)
             raise _unwrap(exc) from None
-        self._stream = StreamedResponse(receive, outcome, self._params, self._source.meta, nursery.cancel_scope)
+        self._stream = StreamedResponse(receive, outcome, self._params, initial_meta, nursery.cancel_scope)
         return self._stream
 
     async def __aexit__(
