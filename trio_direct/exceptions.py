@@ -99,13 +99,15 @@ class RequestTimeoutError(TrioDirectError, TimeoutError):
     """
 
     timeout: float
+    what: str
 
     def __init__(self, timeout: float, what: str = "request") -> None:
         self.timeout = timeout
+        self.what = what
         super().__init__(f"{what} did not finish within {timeout:g} seconds")
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return self.__class__, (self.timeout,)
+        return self.__class__, (self.timeout, self.what)
 
 
 class AgentRunError(TrioDirectError, RuntimeError):
