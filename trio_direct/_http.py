@@ -164,12 +164,13 @@ def _where(url: str) -> str:
 def transport_error(exc: httpx.TransportError, url: str, model_name: str, *, in_stream: bool = False) -> ModelAPIError:
     phase: TransportPhase | None
     if isinstance(exc, httpx.TimeoutException):
-        phase = {
+        phases: dict[type[httpx.TimeoutException], TransportPhase] = {
             httpx.ConnectTimeout: "connect",
             httpx.ReadTimeout: "read",
             httpx.WriteTimeout: "write",
             httpx.PoolTimeout: "pool",
-        }.get(type(exc))
+        }
+        phase = phases.get(type(exc))
         what = {
             "connect": "connecting to",
             "read": "waiting for data from",
