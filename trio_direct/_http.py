@@ -17,9 +17,9 @@ propagates unchanged and httpcore discards the connection instead of pooling it.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import attrs
 import httpx
@@ -60,7 +60,9 @@ DEFAULT_TIMEOUT: Final = httpx.Timeout(600.0, connect=5.0, pool=None)
 #: many connections as there are concurrent streams; httpx's default of 100 would make stream 101
 #: wait and then fail with PoolTimeout. Bound concurrency in the application (a CapacityLimiter)
 #: where needed: queueing there is cheaper and observable.
-DEFAULT_LIMITS: Final = httpx.Limits(max_connections=None, max_keepalive_connections=512, keepalive_expiry=30.0)
+DEFAULT_LIMITS: Final = httpx.Limits(
+    max_connections=None, max_keepalive_connections=512, keepalive_expiry=30.0
+)
 
 _CLIENT: trio.lowlevel.RunVar[httpx.AsyncClient] = trio.lowlevel.RunVar("trio_direct_http_client")
 
@@ -100,7 +102,7 @@ def current_client() -> httpx.AsyncClient:
 
 
 @asynccontextmanager
-async def use_http_client(client: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
+async def use_http_client(client: httpx.AsyncClient) -> AsyncGenerator[httpx.AsyncClient]:
     """Make every request of this ``trio.run`` use ``client`` inside the block.
 
     The client stays the caller's: it is not closed here. It must belong to this run (create it
@@ -149,7 +151,9 @@ class HTTPRequest:
         cls, url: str, payload: Any, headers: Mapping[str, str], *, timeout: httpx.Timeout | None = None
     ) -> HTTPRequest:
         """A JSON POST; ``payload`` is encoded with orjson."""
-        return cls(url, orjson.dumps(payload), {**headers, "content-type": "application/json"}, timeout=timeout)
+        return cls(
+            url, orjson.dumps(payload), {**headers, "content-type": "application/json"}, timeout=timeout
+        )
 
 
 #: Builds the error for a 4xx/5xx: (status, headers, body bytes, model name) -> exception.
@@ -161,7 +165,9 @@ def _where(url: str) -> str:
     return url.split("?", 1)[0]
 
 
-def transport_error(exc: httpx.TransportError, url: str, model_name: str, *, in_stream: bool = False) -> ModelAPIError:
+def transport_error(
+    exc: httpx.TransportError, url: str, model_name: str, *, in_stream: bool = False
+) -> ModelAPIError:
     phase: TransportPhase | None
     if isinstance(exc, httpx.TimeoutException):
         phases: dict[type[httpx.TimeoutException], TransportPhase] = {
@@ -207,12 +213,14 @@ def parse_error_body(body: bytes) -> object:
     if not body:
         return None
     try:
-        parsed = orjson.loads(body)
+        parsed: object = orjson.loads(body)
     except orjson.JSONDecodeError:
         text = body.decode("utf-8", "replace")
         return text if len(text) <= 2000 else text[:2000] + "...(truncated)"
-    if isinstance(parsed, dict) and isinstance(parsed.get("error"), dict):
-        return parsed["error"]
+    if isinstance(parsed, dict):
+        obj = cast(dict[str, object], parsed)
+        error = obj.get("error")
+        return cast(dict[str, object], error) if isinstance(error, dict) else obj
     return parsed
 
 
@@ -223,14 +231,16 @@ def default_http_error(status: int, headers: Mapping[str, str], body: bytes, mod
     the text), and ``code``/``type``/``message`` pick the category pydantic-ai 2.68 would raise.
     """
     parsed = parse_error_body(body)
+    shown = parsed  # declared `object`: isinstance narrowing below must not leak into `body=`
     code = type_ = None
     message = ""
     if isinstance(parsed, dict):
-        raw_code = parsed.get("code")  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
-        code = str(raw_code) if raw_code is not None else None  # pyright: ignore[reportUnknownArgumentType]
-        raw_type = parsed.get("type")  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+        fields = cast(dict[str, object], parsed)
+        raw_code = fields.get("code")
+        code = str(raw_code) if raw_code is not None else None
+        raw_type = fields.get("type")
         type_ = raw_type if isinstance(raw_type, str) else None
-        raw_message = parsed.get("message")  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+        raw_message = fields.get("message")
         message = raw_message if isinstance(raw_message, str) else ""
     elif isinstance(parsed, str):
         message = parsed
@@ -239,7 +249,7 @@ def default_http_error(status: int, headers: Mapping[str, str], body: bytes, mod
         category,
         status_code=status,
         model_name=model_name,
-        body=parsed,
+        body=shown,
         headers=headers,
         provider_error_code=code,
         provider_error_type=type_,
@@ -282,7 +292,7 @@ async def send(
 @asynccontextmanager
 async def open_stream(
     request: HTTPRequest, *, model_name: str, error_builder: ErrorBuilder = default_http_error
-) -> AsyncIterator[httpx.Response]:
+) -> AsyncGenerator[httpx.Response]:
     """Send ``request`` and hold the response open for streaming its body.
 
     A 4xx/5xx body is read (it is small) and raised as the provider's error from the ``async with``.
