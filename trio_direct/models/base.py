@@ -18,7 +18,7 @@ from __future__ import annotations
 import collections
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Final, Protocol, final
 
@@ -82,7 +82,7 @@ class StreamMeta:
     model_name: str | None
     provider_name: str | None = None
     provider_url: str | None = None
-    timestamp: datetime = attrs.field(factory=lambda: datetime.now(tz=timezone.utc))
+    timestamp: datetime = attrs.field(factory=lambda: datetime.now(tz=UTC))
     usage: RequestUsage = attrs.field(factory=RequestUsage)
     provider_response_id: str | None = None
     provider_details: dict[str, Any] | None = None
@@ -666,7 +666,9 @@ class HTTPModel(Model):
         """
         settings, params = self.prepare_request(model_settings, model_request_parameters)
         request = self._with_timeout(self.build_request(messages, settings, params, stream=False), settings)
-        _, headers, body = await _http.send(request, model_name=self._model_name, error_builder=self.http_error)
+        _, headers, body = await _http.send(
+            request, model_name=self._model_name, error_builder=self.http_error
+        )
         return self.parse_response(body, headers, params)
 
     def request_stream(
