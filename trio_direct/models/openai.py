@@ -1479,6 +1479,9 @@ class ChatStreamMapper:
         "_provider_name",
         "_reasoning_gen",
         "_refusal",
+        "_service_tier",
+        "_thinking_fields",
+        "_timestamp_seen",
         "_usage_seen",
         "meta",
         "parts",
@@ -1513,6 +1516,11 @@ class ChatStreamMapper:
         self._awaiting_text = False
         self._held_whitespace = ""
         self._in_think = False
+        self._timestamp_seen = False
+        self._service_tier: object = None
+        self._thinking_fields = tuple(
+            dict.fromkeys(f for f in (profile.thinking_field, "reasoning", "reasoning_content") if f)
+        )
 
     # -- meta ----------------------------------------------------------------------------------
 
@@ -1556,11 +1564,12 @@ class ChatStreamMapper:
             ) from None
 
     def _chunk(self, chunk: JSON, out: list[ModelResponseStreamEvent]) -> None:
-        meta = self.meta
-        created = chunk.get("created")
-        if created and (meta.provider_details is None or "timestamp" not in meta.provider_details):
+        # Values that repeat in every chunk (id, model, service tier) are compared with the last
+        # ones seen, so the meta is rebuilt only when something changes.
+        if not self._timestamp_seen and (created := chunk.get("created")):
             ts = timestamp_of(created)
             if ts is not None:
+                self._timestamp_seen = True
                 self._details(timestamp=ts)
         usage = chunk.get("usage")
         if isinstance(usage, dict):
@@ -1577,7 +1586,9 @@ class ChatStreamMapper:
             self.meta = attrs.evolve(self.meta, model_name=model)
         if moderation := chunk.get("moderation"):
             self._details(moderation=moderation)
-        if service_tier := chunk.get("service_tier"):
+        service_tier = chunk.get("service_tier")
+        if service_tier and service_tier != self._service_tier:
+            self._service_tier = service_tier
             self._details(service_tier=service_tier)
         choices = chunk.get("choices")
         if not choices:
@@ -1590,6 +1601,8 @@ class ChatStreamMapper:
         if delta is None:
             return
         if refusal := delta.get("refusal"):
+            if not isinstance(refusal, str):
+                raise TypeError("`delta.refusal` is not a string")
             self._refusal.append(refusal)
             self._set_finish("content_filter")
             return
@@ -1607,11 +1620,8 @@ class ChatStreamMapper:
         self._finish_reason = reason
 
     def _deltas(self, delta: JSON, out: list[ModelResponseStreamEvent]) -> None:
-        profile = self._profile
         parts = self.parts
-        for field_name in (profile.thinking_field, "reasoning", "reasoning_content"):
-            if not field_name:
-                continue
+        for field_name in self._thinking_fields:
             reasoning = delta.get(field_name)
             if not reasoning or not isinstance(reasoning, str):
                 continue
