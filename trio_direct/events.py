@@ -79,8 +79,13 @@ class TextPartDelta:
             id=part.id,
             provider_name=self.provider_name or part.provider_name,
             provider_details=_merge_details(part.provider_details, self.provider_details),
-            citations=(part.citations or []) + self.citations_delta if self.citations_delta else part.citations,
+            citations=(
+                (part.citations or []) + self.citations_delta if self.citations_delta else part.citations
+            ),
         )
+
+
+_DetailsUpdate: TypeAlias = dict[str, Any] | Callable[[dict[str, Any] | None], dict[str, Any]]
 
 
 @attrs.define(slots=True, repr=False)
@@ -93,17 +98,33 @@ class ThinkingPartDelta:
     content_delta: str | None = attrs.field(default=None, kw_only=True)
     signature_delta: str | None = attrs.field(default=None, kw_only=True)
     provider_name: str | None = attrs.field(default=None, kw_only=True)
-    provider_details: (
-        dict[str, Any] | Callable[[dict[str, Any] | None], dict[str, Any]] | None
-    ) = attrs.field(default=None, kw_only=True)
+    provider_details: _DetailsUpdate | None = attrs.field(default=None, kw_only=True)
     part_delta_kind: Literal["thinking"] = attrs.field(default="thinking", init=False)
 
     __repr__ = _no_defaults_repr
 
     def _details_for(self, old: dict[str, Any] | None) -> dict[str, Any] | None:
-        if callable(self.provider_details):
-            return self.provider_details(old) or None
-        return _merge_details(old, self.provider_details)
+        # A callable computes an update from the old details; like a dict, the update is merged in.
+        update = self.provider_details(old) if callable(self.provider_details) else self.provider_details
+        return _merge_details(old, update)
+
+    def _chained_details(self, earlier: _DetailsUpdate | None) -> _DetailsUpdate | None:
+        """This delta's details update applied after ``earlier`` (as pydantic-ai chains them)."""
+        new = self.provider_details
+        if new is None:
+            return earlier
+        if callable(new):
+            if callable(earlier):
+                first = earlier
+                return lambda d: new(first(d))
+            if earlier:
+                merged = earlier
+                return lambda d: new({**(d or {}), **merged})
+            return new
+        if callable(earlier):
+            first = earlier
+            return lambda d: {**first(d), **new}
+        return {**(earlier or {}), **new}
 
     def apply(self, part: ModelResponsePart | ThinkingPartDelta) -> ThinkingPart | ThinkingPartDelta:
         """Content appended, signature replaced, provider name replaced, details merged.
@@ -117,12 +138,13 @@ class ThinkingPartDelta:
             content = None if part.content_delta is None and self.content_delta is None else (
                 (part.content_delta or "") + (self.content_delta or "")
             )
-            old = part.provider_details if isinstance(part.provider_details, dict) else None
             return ThinkingPartDelta(
                 content_delta=content,
-                signature_delta=self.signature_delta if self.signature_delta is not None else part.signature_delta,
+                signature_delta=(
+                    self.signature_delta if self.signature_delta is not None else part.signature_delta
+                ),
                 provider_name=self.provider_name or part.provider_name,
-                provider_details=self._details_for(old),
+                provider_details=self._chained_details(part.provider_details),
             )
         if not isinstance(part, ThinkingPart):
             raise UnexpectedModelBehavior(f"cannot apply a thinking delta to {part!r}")

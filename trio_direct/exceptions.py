@@ -8,6 +8,7 @@ matches a builtin, the class also derives from it, so ``except TimeoutError`` an
     ├── UserError (RuntimeError)                 misuse: unknown model, missing API key, bad settings
     ├── PortalClosedError (RuntimeError)         the sync portal was shut down under a call
     ├── RequestTimeoutError (TimeoutError)       a sync call's ``timeout=`` ran out
+    ├── MessageFormatError (ValueError)          stored message JSON that does not fit the message model
     └── AgentRunError (RuntimeError)             the names pydantic-ai users already catch
         ├── UnexpectedModelBehavior              the provider sent something we cannot read
         └── ModelAPIError                        the provider request failed
@@ -42,6 +43,7 @@ from typing import Any, ClassVar, Literal, TypeAlias
 __all__ = [
     "AgentRunError",
     "FallbackExceptionGroup",
+    "MessageFormatError",
     "ModelAPIError",
     "ModelAuthenticationError",
     "ModelConnectionError",
@@ -108,6 +110,15 @@ class RequestTimeoutError(TrioDirectError, TimeoutError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return self.__class__, (self.timeout, self.what)
+
+
+class MessageFormatError(TrioDirectError, ValueError):
+    """Serialized messages (or stream events) do not fit the message model.
+
+    Raised by the loaders in :mod:`trio_direct.serialization` for any malformed input: bad JSON, a
+    wrong type, a missing required key, an unknown ``kind``/``part_kind``. The message names the path
+    of the offending item, e.g. ``messages[1].parts[0].timestamp: ...``.
+    """
 
 
 class AgentRunError(TrioDirectError, RuntimeError):

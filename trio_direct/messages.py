@@ -12,10 +12,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import mimetypes
+import posixpath
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal, TypeAlias
+from urllib.parse import unquote_to_bytes
 
 import attrs
 import orjson
@@ -66,7 +68,7 @@ ToolReturnOutcome: TypeAlias = Literal["success", "failed", "denied", "interrupt
 
 
 def _now_utc() -> datetime:
-    return datetime.now(tz=timezone.utc)
+    return datetime.now(tz=UTC)
 
 
 def generate_tool_call_id() -> str:
@@ -77,15 +79,15 @@ def generate_tool_call_id() -> str:
 def _no_defaults_repr(self: Any) -> str:
     """repr that shows only fields differing from their defaults, as pydantic-ai's reprs do."""
     shown: list[str] = []
-    for a in type(self).__attrs_attrs__:
+    for a in attrs.fields(type(self)):  # pyright: ignore[reportUnknownArgumentType]
         if not a.repr:
             continue
         value = getattr(self, a.name)
-        default = a.default
+        default: Any = a.default
         if isinstance(default, attrs.Factory):  # type: ignore[arg-type]
             if a.name == "timestamp":
                 continue
-            default = default.factory() if not default.takes_self else attrs.NOTHING  # type: ignore[union-attr]
+            default = default.factory() if not default.takes_self else attrs.NOTHING
         if default is not attrs.NOTHING and value == default:
             continue
         shown.append(f"{a.alias or a.name}={value!r}")
@@ -155,17 +157,42 @@ _VIDEO_FORMATS = {
 _YOUTUBE_HOSTS = frozenset({"youtu.be", "youtube.com", "www.youtube.com", "m.youtube.com"})
 
 
-def _guess_media_type(path: str) -> str | None:
-    stem = path.split("?", 1)[0].split("#", 1)[0]
-    dot = stem.rfind(".")
-    if dot != -1 and (known := _EXTRA_MEDIA_TYPES.get(stem[dot:].lower())) is not None:
-        return known
-    return mimetypes.guess_type(stem)[0]
+def _guess_media_type(url: str) -> str | None:
+    # As pydantic-ai: the whole URL goes to `mimetypes`, query string included, so
+    # `https://x/a.png?sig=1` has no known extension and needs an explicit media type there too.
+    if url[:5].lower() != "data:":
+        ext = posixpath.splitext(url)[1]
+        if (known := _EXTRA_MEDIA_TYPES.get(ext) or _EXTRA_MEDIA_TYPES.get(ext.lower())) is not None:
+            return known
+    return mimetypes.guess_type(url)[0]
 
 
 def _identifier_of(data: str | bytes) -> str:
     raw = data.encode() if isinstance(data, str) else data
     return hashlib.sha1(raw).hexdigest()[:6]
+
+
+def _document_format(media_type: str) -> str | None:
+    """The known document format, else the extension ``mimetypes`` knows the type by (the one spelling
+    the subtype if it is among them, as pydantic-ai picks), else None."""
+    if (known := _DOCUMENT_FORMATS.get(media_type)) is not None:
+        return known
+    extensions = [ext.removeprefix(".") for ext in mimetypes.guess_all_extensions(media_type)]
+    extensions += [ext.removeprefix(".") for ext, t in _EXTRA_MEDIA_TYPES.items() if t == media_type]
+    if not extensions:
+        return None
+    subtype = media_type.partition("/")[2]
+    return subtype if subtype in extensions else extensions[0]
+
+
+def _is_text_like(media_type: str) -> bool:
+    bare = media_type.split(";", 1)[0].strip()
+    return (
+        bare.startswith("text/")
+        or bare in ("application/json", "application/xml", "application/x-yaml", "application/yaml")
+        or bare == "application/toml"
+        or bare.endswith(("+json", "+xml"))
+    )
 
 
 def _format_of(media_type: str, table: dict[str, str], what: str) -> str:
@@ -180,8 +207,10 @@ class _FileUrl:
     url: str
     force_download: bool | Literal["allow-local"] = attrs.field(default=False, kw_only=True)
     vendor_metadata: dict[str, Any] | None = attrs.field(default=None, kw_only=True)
-    _media_type: str | None = attrs.field(default=None, kw_only=True, alias="media_type")
-    _identifier: str | None = attrs.field(default=None, kw_only=True, alias="identifier")
+    # Not compared, as upstream: an explicit media type or identifier equal to the computed one (what a
+    # JSON round trip gives) must not make two otherwise equal items differ.
+    _media_type: str | None = attrs.field(default=None, kw_only=True, alias="media_type", eq=False)
+    _identifier: str | None = attrs.field(default=None, kw_only=True, alias="identifier", eq=False)
 
     __repr__ = _no_defaults_repr
 
@@ -237,8 +266,14 @@ class DocumentUrl(_FileUrl):
 
     @property
     def format(self) -> str:
-        """The document format (``pdf``, ``txt``...). Raises ValueError for unknown media types."""
-        return _format_of(self.media_type, _DOCUMENT_FORMATS, "document")
+        """The document format (``pdf``, ``txt``, or the extension ``mimetypes`` knows the type by).
+
+        Raises:
+            ValueError: the media type has no known format.
+        """
+        if (found := _document_format(self.media_type)) is None:
+            raise ValueError(f"unknown document media type: {self.media_type!r}")
+        return found
 
 
 @attrs.frozen(slots=True, repr=False)
@@ -271,7 +306,7 @@ class BinaryContent:
     data: bytes
     media_type: str = attrs.field(kw_only=True)
     vendor_metadata: dict[str, Any] | None = attrs.field(default=None, kw_only=True)
-    _identifier: str | None = attrs.field(default=None, kw_only=True, alias="identifier")
+    _identifier: str | None = attrs.field(default=None, kw_only=True, alias="identifier", eq=False)
     kind: Literal["binary"] = attrs.field(default="binary", init=False)
 
     __repr__ = _no_defaults_repr
@@ -305,15 +340,31 @@ class BinaryContent:
 
     @property
     def is_document(self) -> bool:
-        return self.media_type in _DOCUMENT_FORMATS
+        """A known document type, or any other non-media, non-text type ``mimetypes`` has an extension for."""
+        if self.media_type in _DOCUMENT_FORMATS:
+            return True
+        if self.is_audio or self.is_image or self.is_video or _is_text_like(self.media_type):
+            return False
+        return _document_format(self.media_type) is not None
 
     @property
     def format(self) -> str:
-        """The file format derived from the media type. Raises ValueError for unknown types."""
-        for table in (_IMAGE_FORMATS, _AUDIO_FORMATS, _DOCUMENT_FORMATS, _VIDEO_FORMATS):
-            if self.media_type in table:
-                return table[self.media_type]
-        raise ValueError(f"unknown media type: {self.media_type!r}")
+        """The file format derived from the media type (``png``, ``mp3``, ``pdf``, ``json``...).
+
+        Raises:
+            ValueError: the media type has no known format.
+        """
+        if self.is_audio:
+            found = _AUDIO_FORMATS.get(self.media_type)
+        elif self.is_image:
+            found = _IMAGE_FORMATS.get(self.media_type)
+        elif self.is_video:
+            found = _VIDEO_FORMATS.get(self.media_type)
+        else:
+            found = _document_format(self.media_type)
+        if found is None:
+            raise ValueError(f"unknown media type: {self.media_type!r}")
+        return found
 
     @classmethod
     def from_data_uri(cls, uri: str) -> BinaryContent:
@@ -325,7 +376,7 @@ class BinaryContent:
         if not uri.startswith("data:") or ";base64," not in uri:
             raise ValueError("expected a data URI of the form data:<media type>;base64,<data>")
         media_type, data = uri[5:].split(";base64,", 1)
-        return BinaryContent.narrow_type(cls(base64.b64decode(data), media_type=media_type))
+        return BinaryContent.narrow_type(cls(base64.b64decode(unquote_to_bytes(data)), media_type=media_type))
 
     @staticmethod
     def narrow_type(content: BinaryContent) -> BinaryContent:
@@ -352,8 +403,10 @@ class UploadedFile:
     file_id: str
     provider_name: str
     vendor_metadata: dict[str, Any] | None = attrs.field(default=None, kw_only=True)
-    _media_type: str | None = attrs.field(default=None, kw_only=True, alias="media_type")
-    _identifier: str | None = attrs.field(default=None, kw_only=True, alias="identifier")
+    # Not compared, as upstream: an explicit media type or identifier equal to the computed one (what a
+    # JSON round trip gives) must not make two otherwise equal items differ.
+    _media_type: str | None = attrs.field(default=None, kw_only=True, alias="media_type", eq=False)
+    _identifier: str | None = attrs.field(default=None, kw_only=True, alias="identifier", eq=False)
     kind: Literal["uploaded-file"] = attrs.field(default="uploaded-file", init=False)
 
     __repr__ = _no_defaults_repr
@@ -405,8 +458,8 @@ class SystemPromptPart:
     timestamp: datetime = attrs.field(factory=_now_utc, kw_only=True)
     dynamic_ref: str | None = attrs.field(default=None, kw_only=True)
     context_id: str | None = attrs.field(default=None, kw_only=True)
-    scope: str = attrs.field(default="conversation", kw_only=True)
-    metadata: Any = attrs.field(default=None, kw_only=True)
+    scope: Literal["conversation", "request"] = attrs.field(default="conversation", kw_only=True)
+    metadata: dict[str, Any] | None = attrs.field(default=None, kw_only=True)
     part_kind: Literal["system-prompt"] = attrs.field(default="system-prompt", init=False)
 
     __repr__ = _no_defaults_repr
@@ -424,17 +477,24 @@ class UserPromptPart:
 
 
 def _tool_return_json(value: Any) -> str:
-    return orjson.dumps(value, default=_jsonable_fallback).decode()
+    """Compact JSON of a tool-return value, written as pydantic-ai writes it (files in their JSON form)."""
+    from .serialization import _to_json  # pyright: ignore[reportPrivateUsage]
+
+    return _to_json(value).decode()  # pyright: ignore[reportPrivateUsage]
 
 
-def _jsonable_fallback(value: Any) -> Any:
-    if attrs.has(type(value)):
-        return attrs.asdict(value)
-    if isinstance(value, bytes):
-        return base64.urlsafe_b64encode(value).decode()
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)  # pyright: ignore[reportUnknownArgumentType]
-    raise TypeError(f"cannot render {type(value).__name__} as JSON")
+def _tool_return_text(value: Any) -> str:
+    # A value whose JSON is a string (a datetime, a UUID) is sent as that string, unquoted, so the text
+    # is the same before and after the history goes through JSON (where it becomes that string).
+    text = _tool_return_json(value)
+    if text.startswith('"'):
+        decoded: str = orjson.loads(text)
+        return decoded
+    return text
+
+
+_ERROR_OUTCOMES = ("failed", "retried")
+"""Outcomes that reach the model as an error (and get the ``{"error": ...}`` wrapper)."""
 
 
 _FILE_TYPES = (ImageUrl, AudioUrl, DocumentUrl, VideoUrl, BinaryContent, UploadedFile)
@@ -454,43 +514,64 @@ class _BaseToolReturn:
 
     @property
     def files(self) -> list[MultiModalContent]:
-        """The multimodal items in ``content``."""
-        items: list[Any] = self.content if isinstance(self.content, list) else [self.content]
-        return [item for item in items if isinstance(item, _FILE_TYPES)]
+        """The multimodal items in ``content`` (itself, or the items of a list)."""
+        return self._split_content()[1]
 
-    def _without_files(self) -> Any:
+    def _split_content(self) -> tuple[list[Any], list[MultiModalContent], bool]:
+        if isinstance(self.content, _FILE_TYPES):
+            return [], [self.content], False
         if isinstance(self.content, list):
-            rest: list[Any] = [x for x in self.content if not isinstance(x, _FILE_TYPES)]
-            return rest[0] if len(rest) == 1 else rest or None
-        return None if isinstance(self.content, _FILE_TYPES) else self.content
+            items: list[Any] = self.content  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+            data = [x for x in items if not isinstance(x, _FILE_TYPES)]
+            return data, [x for x in items if isinstance(x, _FILE_TYPES)], True
+        return [self.content], [], False
+
+    def _unwrap_data(self) -> Any:
+        # A single remaining item is unwrapped when the content was not a list, or when taking the
+        # files out of a list left one item; `[x]` on its own stays a list.
+        data, files, was_list = self._split_content()
+        if not data:
+            return None
+        if len(data) == 1 and (not was_list or files):
+            return data[0]
+        return data
+
+    def _error_value(self, value: Any, text: str) -> Any:
+        # A retried return's structured content goes into the wrapper as JSON, not as a string of JSON.
+        if self.outcome == "retried" and value is not None and not isinstance(value, str):
+            return orjson.loads(_tool_return_json(value))
+        return text
 
     def model_response_str(self, *, wrap_if_error: bool = True) -> str:
-        """The content as the text a model reads: strings as-is, anything else as compact JSON.
+        """The content as the text a model reads: strings as-is, ``None`` as ``''``, anything else as
+        compact JSON (a value whose JSON is a string, like a datetime, as that string).
 
-        Files are left out; a failed outcome is wrapped as ``{"error": ...}`` unless ``wrap_if_error``
-        is false.
+        Files are left out. A ``failed`` or ``retried`` outcome is wrapped as ``{"error": ...}`` unless
+        ``wrap_if_error`` is false (for providers with a native error channel).
         """
-        value = self._without_files()
+        value = self._unwrap_data()
         if value is None:
             text = ""
         elif isinstance(value, str):
             text = value
         else:
-            text = _tool_return_json(value)
-        if wrap_if_error and self.outcome in ("failed", "denied"):
-            return _tool_return_json({"error": text})
+            text = _tool_return_text(value)
+        if wrap_if_error and self.outcome in _ERROR_OUTCOMES:
+            return _tool_return_json({"error": self._error_value(value, text)})
         return text
 
     def model_response_object(self, *, wrap_if_error: bool = True) -> dict[str, Any]:
-        """The content as a JSON object (what Gemini wants): dicts as-is, other values wrapped."""
-        value = self._without_files()
-        if wrap_if_error and self.outcome in ("failed", "denied"):
-            return {"error": value if isinstance(value, str) else self.model_response_str(wrap_if_error=False)}
-        if isinstance(value, dict):
-            return value  # pyright: ignore[reportUnknownVariableType]
+        """The content as a JSON object (what Gemini wants): objects as-is, other values under
+        ``return_value``; files left out; errors wrapped as in :meth:`model_response_str`."""
+        value = self._unwrap_data()
+        if wrap_if_error and self.outcome in _ERROR_OUTCOMES:
+            return {"error": self._error_value(value, self.model_response_str(wrap_if_error=False))}
         if value is None:
             return {}
-        return {RETURN_VALUE_KEY: value}
+        jsonable = orjson.loads(_tool_return_json(value))
+        if isinstance(jsonable, dict):
+            return jsonable  # pyright: ignore[reportUnknownVariableType]
+        return {RETURN_VALUE_KEY: jsonable}
 
     def has_content(self) -> bool:
         return self.content is not None
@@ -519,7 +600,9 @@ class RetryPromptPart:
     def model_response(self) -> str:
         """The text sent to the model: the feedback plus "Fix the errors and try again."."""
         if isinstance(self.content, str):
-            description = self.content if self.tool_name is not None else f"Validation feedback:\n{self.content}"
+            description = (
+                self.content if self.tool_name is not None else f"Validation feedback:\n{self.content}"
+            )
         else:
             errors: list[dict[str, Any]] = []
             for error in self.content:
@@ -667,7 +750,7 @@ class CompactionPart:
     id: str | None = attrs.field(default=None, kw_only=True)
     provider_name: str | None = attrs.field(default=None, kw_only=True)
     provider_details: dict[str, Any] | None = attrs.field(default=None, kw_only=True)
-    metadata: Any = attrs.field(default=None, kw_only=True)
+    metadata: dict[str, Any] | None = attrs.field(default=None, kw_only=True)
     part_kind: Literal["compaction"] = attrs.field(default="compaction", init=False)
 
     __repr__ = _no_defaults_repr
@@ -677,7 +760,13 @@ class CompactionPart:
 
 
 ModelResponsePart: TypeAlias = (
-    TextPart | ThinkingPart | ToolCallPart | NativeToolCallPart | NativeToolReturnPart | FilePart | CompactionPart
+    TextPart
+    | ThinkingPart
+    | ToolCallPart
+    | NativeToolCallPart
+    | NativeToolReturnPart
+    | FilePart
+    | CompactionPart
 )
 
 

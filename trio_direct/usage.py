@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
@@ -14,6 +15,7 @@ _COUNTERS = (
     "cache_write_1h_tokens",
     "cache_read_tokens",
     "output_tokens",
+    "unmeasured_requests",
     "output_reasoning_tokens",
     "input_audio_tokens",
     "cache_audio_read_tokens",
@@ -29,6 +31,11 @@ class RequestUsage:
     ``input_tokens`` includes cached and audio input tokens. ``details`` holds the provider's extra
     counters (``reasoning_tokens``, ``cache_creation_input_tokens``...). Unlike the rest of the message
     model this is mutable, because adapters and callers accumulate it with :meth:`incr`.
+
+    ``extra`` holds the counters pydantic-ai keeps as ad-hoc attributes of its usage objects
+    (``web_searches``, ``input_text_tokens``...): they serialize as top-level keys after ``cost``, read
+    as attributes (``usage.web_searches``), and add up in :meth:`incr` like the named counters.
+    ``unmeasured_requests`` is non-zero when the provider omitted usage (then it is serialized).
     """
 
     input_tokens: int = 0
@@ -36,13 +43,25 @@ class RequestUsage:
     cache_write_1h_tokens: int = 0
     cache_read_tokens: int = 0
     output_tokens: int = 0
+    unmeasured_requests: int = 0
     output_reasoning_tokens: int = 0
     input_audio_tokens: int = 0
     cache_audio_read_tokens: int = 0
     output_audio_tokens: int = 0
     audio_seconds: float = 0.0
-    details: dict[str, int] = attrs.field(factory=dict)
+    details: dict[str, int] = attrs.field(factory=dict[str, int])
     cost: Decimal | None = None
+    extra: dict[str, Any] = attrs.field(factory=dict[str, Any])
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached when normal lookup fails: the ad-hoc counters pydantic-ai exposes as attributes.
+        # (`extra` itself is excluded, or a half-built instance would recurse.)
+        if name != "extra":
+            try:
+                return self.extra[name]
+            except KeyError:
+                pass
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
     def requests(self) -> int:
@@ -59,8 +78,14 @@ class RequestUsage:
         return self.cache_read_tokens / self.input_tokens if self.input_tokens else 0.0
 
     def has_values(self) -> bool:
-        """Whether any counter is non-zero."""
-        return any(getattr(self, name) for name in _COUNTERS) or any(self.details.values())
+        """Whether any counter, detail, extra counter or the cost is non-zero (not counting
+        ``unmeasured_requests``, which records that usage was missing)."""
+        return (
+            any(getattr(self, name) for name in _COUNTERS if name != "unmeasured_requests")
+            or any(self.details.values())
+            or any(self.extra.values())
+            or bool(self.cost)
+        )
 
     def incr(self, other: RequestUsage) -> None:
         """Add ``other`` into this usage: every counter, each ``details`` key, and ``cost`` (None-aware)."""
@@ -68,16 +93,21 @@ class RequestUsage:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for key, value in other.details.items():
             self.details[key] = self.details.get(key, 0) + value
+        for key, value in other.extra.items():
+            mine = self.extra.get(key, 0)
+            if isinstance(mine, int | float) and isinstance(value, int | float):
+                self.extra[key] = mine + value
         if other.cost is not None:
             self.cost = other.cost if self.cost is None else self.cost + other.cost
 
     def __add__(self, other: RequestUsage) -> RequestUsage:
-        result = attrs.evolve(self, details=dict(self.details))
+        result = attrs.evolve(self, details=dict(self.details), extra=dict(self.extra))
         result.incr(other)
         return result
 
     def __repr__(self) -> str:
         shown = [f"{name}={getattr(self, name)!r}" for name in _COUNTERS if getattr(self, name)]
+        shown.extend(f"{name}={value!r}" for name, value in self.extra.items() if value)
         if self.details:
             shown.append(f"details={self.details!r}")
         if self.cost is not None:
@@ -94,8 +124,13 @@ class RequestUsage:
         }
         for key, value in self.details.items():
             attributes[f"gen_ai.usage.details.{key}"] = value
-        for name in ("cache_write_tokens", "cache_read_tokens", "input_audio_tokens", "cache_audio_read_tokens",
-                     "output_audio_tokens"):
+        for name in (
+            "cache_write_tokens",
+            "cache_read_tokens",
+            "input_audio_tokens",
+            "cache_audio_read_tokens",
+            "output_audio_tokens",
+        ):
             if value := getattr(self, name):
                 attributes[f"gen_ai.usage.details.{name}"] = value
         return {k: v for k, v in attributes.items() if v}
