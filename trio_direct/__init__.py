@@ -25,6 +25,7 @@ from .events import TextPartDelta as TextPartDelta
 from .events import ThinkingPartDelta as ThinkingPartDelta
 from .events import ToolCallPartDelta as ToolCallPartDelta
 from .exceptions import AgentRunError as AgentRunError
+from .exceptions import MessageFormatError as MessageFormatError
 from .exceptions import FallbackExceptionGroup as FallbackExceptionGroup
 from .exceptions import ModelAPIError as ModelAPIError
 from .exceptions import ModelAuthenticationError as ModelAuthenticationError
@@ -96,6 +97,7 @@ __all__ = [
     "FinishReason",
     "ImageUrl",
     "InstructionPart",
+    "MessageFormatError",
     "ModelAPIError",
     "ModelAuthenticationError",
     "ModelConnectionError",
