@@ -20,6 +20,7 @@ CHECK = PROJECT.parent / "shared" / "conformance" / "check.py"
 #: one check.py run per entry: (test id, --only regex)
 PROVIDERS: list[tuple[str, str]] = [
     ("openai-chat+groq", r"^(openai|groq)/"),
+    ("anthropic", r"^anthropic/"),
 ]
 
 
