@@ -390,7 +390,7 @@ class Reply:
         """
         encoded = [encode_sse_event(e) for e in events]
         if isinstance(delay, int | float):
-            delays = [0.0] + [float(delay)] * max(len(encoded) - 1, 0)
+            delays = ([0.0] + [float(delay)] * max(len(encoded) - 1, 0))[: len(encoded)]
         else:
             delays = [float(d) for d in delay]
             if len(delays) != len(encoded):
