@@ -30,7 +30,7 @@ from .. import _http
 from .._parts import EventDecorator, PartsManager, ResponseAccumulator
 from .._sse import ServerSentEvent, SSEDecoder
 from ..events import ModelResponseStreamEvent
-from ..exceptions import TrioDirectError, UserError
+from ..exceptions import TrioDirectError, UnexpectedModelBehavior, UserError
 from ..messages import FinishReason, ModelMessage, ModelResponse, ModelResponseState
 from ..settings import ModelSettings, merge_model_settings
 from ..tools import ModelRequestParameters
@@ -247,6 +247,7 @@ class SSEEventSource(EventSource):
         async with _http.open_stream(
             self.request, model_name=self._model_name, error_builder=self._error_builder
         ) as response:
+            await self._check_content_type(response)
             decoder = SSEDecoder()
             failure: BaseException | None = None
             try:
@@ -276,6 +277,32 @@ class SSEEventSource(EventSource):
             mapper.finish(out)
             self.meta = mapper.meta
             await emit(out)
+
+    async def _check_content_type(self, response: httpx.Response) -> None:
+        # A 2xx that is plainly not an event stream (a JSON error object, a proxy's HTML page, a server
+        # that ignored `stream: true`) would otherwise decode to no events and fail as "empty stream".
+        # Other types pass: some servers send SSE under text/plain or no type at all.
+        content_type = response.headers.get("content-type", "")
+        media_type = content_type.split(";", 1)[0].strip().lower()
+        if media_type not in _NOT_EVENT_STREAMS and not media_type.endswith("+json"):
+            return
+        try:
+            body = await response.aread()
+        except httpx.TransportError as exc:
+            raise _http.transport_error(exc, self.request.url, self._model_name, in_stream=True) from exc
+        text = body.decode("utf-8", "replace")
+        if len(text) > 2000:
+            text = text[:2000] + "...(truncated)"
+        where = self.request.url.split("?", 1)[0]
+        raise UnexpectedModelBehavior(
+            f"expected a stream of server-sent events (text/event-stream) from {where}, but the provider "
+            f"answered HTTP {response.status_code} with {content_type}",
+            text,
+        )
+
+
+#: Media types that are never an SSE stream (see ``SSEEventSource._check_content_type``).
+_NOT_EVENT_STREAMS: Final = frozenset({"application/json", "text/html", "application/xml", "text/xml"})
 
 
 @attrs.define(slots=True)
