@@ -147,8 +147,9 @@ class _PartList:
                 self.grow(index, delta.args_delta)
                 return
         current = self.get(index)
-        updated = delta.apply(current)  # type: ignore[arg-type]
-        if isinstance(updated, ToolCallPartDelta | ThinkingPartDelta):  # pragma: no cover - deltas onto parts give parts
+        updated = delta.apply(current)
+        # never true: a delta applied to a part always gives a part
+        if isinstance(updated, ToolCallPartDelta | ThinkingPartDelta):  # pragma: no cover
             raise UnexpectedModelBehavior(f"delta {delta!r} did not produce a part")
         self._parts[index] = updated
 
@@ -259,7 +260,7 @@ class PartsManager:
         existing_part = self._parts.raw(index)
         delta = TextPartDelta(
             content,
-            provider_name=provider_name if provider_name != existing_part.provider_name else None,  # type: ignore[union-attr]
+            provider_name=provider_name if provider_name != existing_part.provider_name else None,
             provider_details=provider_details,
             citations_delta=citations,
         )
@@ -293,7 +294,9 @@ class PartsManager:
             index = found
         if index is None:
             if content is None and signature is None and provider_details is None:
-                raise UnexpectedModelBehavior("cannot start a thinking part with no content, signature or details")
+                raise UnexpectedModelBehavior(
+                    "cannot start a thinking part with no content, signature or details"
+                )
             part = ThinkingPart(
                 content or "",
                 id=id,
@@ -308,7 +311,7 @@ class PartsManager:
         delta = ThinkingPartDelta(
             content_delta=content,
             signature_delta=signature,
-            provider_name=provider_name if provider_name != existing.provider_name else None,  # type: ignore[union-attr]
+            provider_name=provider_name if provider_name != existing.provider_name else None,
             provider_details=provider_details,
         )
         self._parts.apply(index, delta)
@@ -363,7 +366,7 @@ class PartsManager:
 
         if index is not None:
             existing = self._parts.raw(index)
-            if provider_name is not None and provider_name == existing.provider_name:  # type: ignore[union-attr]
+            if provider_name is not None and provider_name == existing.provider_name:
                 delta = attrs.evolve(delta, provider_name=None)
             self._parts.apply(index, delta)
             if delta.tool_call_id is None:
@@ -371,10 +374,7 @@ class PartsManager:
                 delta = attrs.evolve(delta, tool_call_id=current.tool_call_id)  # type: ignore[union-attr]
             return [PartDeltaEvent(index=index, delta=delta)]
 
-        if has_pending:
-            merged = delta.apply(self._pending[pending_key])
-        else:
-            merged = delta.as_part() or delta
+        merged = delta.apply(self._pending[pending_key]) if has_pending else delta.as_part() or delta
         if isinstance(merged, ToolCallPartDelta):
             self._pending[vendor_part_id if not has_pending else pending_key] = merged
             self._latest_pending = vendor_part_id if not has_pending else pending_key
@@ -406,12 +406,14 @@ class PartsManager:
         )
         return self.handle_part(vendor_part_id=vendor_part_id, part=part)
 
-    def handle_part(self, *, vendor_part_id: Hashable | None, part: ModelResponsePart) -> list[ModelResponseStreamEvent]:
+    def handle_part(
+        self, *, vendor_part_id: Hashable | None, part: ModelResponsePart
+    ) -> list[ModelResponseStreamEvent]:
         """Any complete part (file, native tool call/return...); replaces a same-typed part under the id."""
-        if vendor_part_id is not None and (found := self._vendor_index.get(vendor_part_id)) is not None:
-            if type(self._parts.raw(found)) is type(part):
-                self._parts.replace(found, part)
-                return [PartStartEvent(index=found, part=part)]
+        found = None if vendor_part_id is None else self._vendor_index.get(vendor_part_id)
+        if found is not None and type(self._parts.raw(found)) is type(part):
+            self._parts.replace(found, part)
+            return [PartStartEvent(index=found, part=part)]
         return [self._start(part, vendor_part_id)]
 
 
@@ -456,7 +458,9 @@ class EventDecorator:
                 return FinalResultEvent(None, None)
         return None
 
-    def process(self, events: Sequence[ModelResponseStreamEvent], out: list[ModelResponseStreamEvent]) -> None:
+    def process(
+        self, events: Sequence[ModelResponseStreamEvent], out: list[ModelResponseStreamEvent]
+    ) -> None:
         """Append ``events`` to ``out`` with part-end and final-result events inserted."""
         for event in events:
             if type(event) is PartStartEvent:

@@ -52,5 +52,5 @@ class ModelSettings(TypedDict, total=False):
 def merge_model_settings(base: ModelSettings | None, overrides: ModelSettings | None) -> ModelSettings | None:
     """``base | overrides`` when both are set (overrides win), else whichever is set."""
     if base and overrides:
-        return ModelSettings(**{**base, **overrides})  # type: ignore[typeddict-item]
+        return ModelSettings(**{**base, **overrides})  # pyright: ignore[reportArgumentType]
     return overrides or base
