@@ -1,26 +1,40 @@
 """Anthropic's Messages API (``'anthropic:<model>'``) over raw httpx.
 
-Three pure pieces, as every provider module:
+Shaped like :mod:`trio_direct.models.openai`: everything here is pure (no I/O, no global state) and
+falls in five pieces, top to bottom:
 
-* :func:`build_messages_request` turns messages, settings and parameters into the ``POST /v1/messages``
-  body and headers pydantic-ai-slim 2.68 would send (system prompt and instructions as text blocks,
-  user text and files, assistant text / tool use / signed thinking, tool results, retries, cache
-  breakpoints, thinking, sampling, tools and ``tool_choice``);
-* :func:`parse_messages_response` turns a 2xx body into a :class:`ModelResponse`;
-* :class:`AnthropicStreamMapper` turns the SSE events of a streamed reply (``message_start``,
-  ``content_block_start/delta/stop``, ``message_delta``, ``ping``, ``error``) into part events through
-  the shared :class:`~trio_direct._parts.PartsManager`: one content block is one part, keyed by the
-  block's ``index``.
+1. **Profile** (:class:`AnthropicProfile`): what pydantic-ai 2.68 keys on the model name (default and
+   maximum ``max_tokens``, adaptive or budget thinking, effort levels, strict tools, sampling settings).
+2. **Request** (:func:`build_messages_request`): messages, settings and parameters → the JSON body and
+   the ``anthropic-beta`` header (system prompt and instructions as text blocks, user text and files,
+   assistant text / tool use / signed and redacted thinking, tool results, retries, builtin-tool
+   history, cache breakpoints, thinking and effort, sampling, tools and ``tool_choice``).
+3. **Response** (:func:`parse_messages_response`): a 200 body → :class:`ModelResponse`, with the
+   builtin-tool blocks (web search, web fetch, code execution, MCP, advisor) as builtin-tool parts.
+4. **Errors** (:func:`api_error`): an error body or an in-stream ``error`` event → the categorized
+   :class:`ModelHTTPError` 2.68 raises.
+5. **Stream** (:class:`AnthropicStreamMapper`): one SSE event at a time (``message_start``,
+   ``content_block_start/delta/stop``, ``message_delta``, ``ping``, ``error``) → raw part events and
+   :class:`StreamMeta`, through the shared parts manager: one content block is one part, keyed by the
+   block's ``index``.
 
-:class:`AnthropicModel` wires them into :class:`~trio_direct.models.base.HTTPModel`. Unlike upstream,
-a non-streamed request is never turned into a streamed one behind the caller's back: when
-``max_tokens`` is not set the model's full output budget is requested (as upstream does), and a long
-generation then has to fit the read inactivity timeout (600 s by default) — set ``max_tokens`` or
-``timeout``, or stream.
+:class:`AnthropicModel` plugs those into :class:`~trio_direct.models.base.HTTPModel`'s four hooks and
+:func:`from_name` is the registry factory (``ANTHROPIC_API_KEY``, ``ANTHROPIC_BASE_URL``). The behaviour
+is ``reference/providers/anthropic.md`` at 2.68: the same request JSON, and the same ``ModelResponse``
+for the same bytes (``tests/data/anthropic_*.json`` hold captures of pydantic-ai doing it).
 
-Deliberate differences from upstream: the Anthropic SDK's retries are not reproduced (retry in the
-caller); a stream that ends without ``message_stop`` raises :class:`UnexpectedModelBehavior` rather
-than returning what arrived; usage that cannot be read is left at zero without a warning.
+Deliberate differences from upstream, documented where they happen:
+
+* A non-streamed request is never turned into a streamed one behind the caller's back. When
+  ``max_tokens`` is not set the model's full output budget is requested, as upstream does, and a long
+  generation then has to fit the read inactivity timeout (600 s by default): set ``max_tokens`` or
+  ``timeout``, or stream.
+* Files upstream downloads first (a plain-text ``DocumentUrl``, ``ImageUrl(force_download=True)``)
+  raise :class:`UserError`, as do audio and video: building a request does no I/O. Pass the bytes as
+  ``BinaryContent``.
+* The SDK's automatic retries are not reproduced; retry in the caller.
+* A stream that ends without ``message_stop`` raises :class:`UnexpectedModelBehavior` instead of
+  passing for complete; usage that cannot be read is left at zero without a warning.
 """
 
 from __future__ import annotations
