@@ -146,7 +146,10 @@ class UnexpectedModelBehavior(AgentRunError):
             self.message = f"{message}, body:\n{shown}"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return self.__class__, (self.message if self.body is None else self.message.split(", body:\n")[0], self.body)
+        return self.__class__, (
+            self.message if self.body is None else self.message.split(", body:\n")[0],
+            self.body,
+        )
 
 
 class ModelAPIError(AgentRunError):
@@ -335,7 +338,11 @@ class ModelHTTPError(ModelAPIError):
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return _rebuild_http_error, (self._category(), self.status_code, self.model_name, self.body), dict(vars(self))
+        return (
+            _rebuild_http_error,
+            (self._category(), self.status_code, self.model_name, self.body),
+            dict(vars(self)),
+        )
 
     @classmethod
     def _category(cls) -> type[ModelAPIError] | None:
@@ -433,13 +440,25 @@ def http_error_category(
     code_l = (code or "").lower()
     type_l = (type_ or "").lower()
     text = message.lower()
-    if code_l == "context_length_exceeded" or "maximum context length" in text or "prompt is too long" in text:
+    if (
+        code_l == "context_length_exceeded"
+        or "maximum context length" in text
+        or "prompt is too long" in text
+    ):
         return ModelContextWindowExceededError
-    if status_code == 402 or code_l in ("insufficient_quota", "billing_hard_limit_reached") or type_l == "billing_error":
+    if (
+        status_code == 402
+        or code_l in ("insufficient_quota", "billing_hard_limit_reached")
+        or type_l == "billing_error"
+    ):
         return ModelQuotaExceededError
     if status_code == 429 or code_l == "rate_limit_exceeded" or type_l == "rate_limit_error":
         return ModelRateLimitError
-    if status_code in (401, 403) or code_l == "invalid_api_key" or type_l in ("authentication_error", "permission_error"):
+    if (
+        status_code in (401, 403)
+        or code_l == "invalid_api_key"
+        or type_l in ("authentication_error", "permission_error")
+    ):
         return ModelAuthenticationError
     if status_code == 404 or code_l == "model_not_found" or type_l == "not_found_error":
         return ModelNotFoundError
