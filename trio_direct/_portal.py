@@ -269,6 +269,12 @@ def _spawn(
         run.token.run_sync_soon(ctx.run, spawn)
     except trio.RunFinishedError:
         raise PortalClosedError(_CLOSED) from None
+    except BaseException:
+        # Interrupted (Ctrl-C) inside run_sync_soon, possibly after the job was queued (its wakeup
+        # write comes last): the caller never gets the scope, so cancel it here. If the job was not
+        # queued, cancelling a scope nobody enters is harmless.
+        _cancel_soon(run.token, scope, "the caller was interrupted while submitting")
+        raise
     return fut, scope
 
 
@@ -723,7 +729,13 @@ class Portal:
         _check_timeout(timeout)
         run = self._checked_run(api_name, async_alternative)
         fut, scope = _spawn(run, async_fn, args, timeout)
-        return _wait_for(fut, run, lambda: _cancel_soon(run.token, scope, f"{api_name} was interrupted"))
+        try:
+            return _wait_for(fut, run, lambda: _cancel_soon(run.token, scope, f"{api_name} was interrupted"))
+        except BaseException:
+            # Also covers an interrupt that lands before the wait starts; cancelling is idempotent.
+            if not fut.done():
+                _cancel_soon(run.token, scope, f"{api_name} was interrupted")
+            raise
 
     def submit(
         self,
@@ -818,12 +830,20 @@ class Portal:
         """
         run = self._checked_run(api_name, async_alternative)
         hold = _Hold(acm, run)
-        spawned, _ = _spawn(run, hold.main, (), None)
-        # The hold task settles its own futures; `spawned` only matters if the task never started
-        # (the portal was closing), and then it carries the PortalClosedError.
-        spawned.add_done_callback(lambda f: _forward_failure(f, hold.enter_fut))
-        _wait_for(hold.enter_fut, run, hold.cancel)
-        return AsyncContextHandle(hold)
+        try:
+            spawned, _ = _spawn(run, hold.main, (), None)
+            # The hold task settles its own futures; `spawned` only matters if the task never started
+            # (the portal was closing), and then it carries the PortalClosedError.
+            spawned.add_done_callback(lambda f: _forward_failure(f, hold.enter_fut))
+            _wait_for(hold.enter_fut, run, hold.cancel)
+            return AsyncContextHandle(hold)
+        except BaseException:
+            # No handle reaches the caller, so nobody will ever call exit(): never leave the context
+            # held open until shutdown. This matters when an interrupt (Ctrl-C) lands between queueing
+            # the task and handing back the handle, possibly just after __aenter__ succeeded. After a
+            # failed __aenter__ the task is over and this is a no-op.
+            hold.cancel()
+            raise
 
     def iter_batches(
         self, receive_channel: trio.MemoryReceiveChannel[tuple[T, ...]]
