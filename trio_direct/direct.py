@@ -8,6 +8,7 @@ so every sync caller shares one event loop, one HTTP client and one connection p
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 import weakref
 from collections.abc import Iterator, Sequence
@@ -18,11 +19,11 @@ from typing import Any, final
 import attrs
 import trio
 
-from . import _portal
+from ._portal import AsyncContextHandle, Portal, get_portal
 from .events import ModelResponseStreamEvent
-from .exceptions import RequestTimeoutError
+from .exceptions import PortalClosedError, RequestTimeoutError
 from .messages import ModelMessage, ModelRequest, ModelResponse
-from .models import KnownModelName, Model, StreamContext, StreamedResponse, infer_model
+from .models import KnownModelName, Model, StreamClosedError, StreamContext, StreamedResponse, infer_model
 from .settings import ModelSettings
 from .tools import InstructionPart, ModelRequestParameters
 from .usage import RequestUsage
@@ -163,7 +164,7 @@ def model_request_sync(
     """
     resolved, history, params = _prepare(model, messages, model_request_parameters)
     resolved = _instrumented(resolved, instrument)
-    return _portal.get_portal().run(
+    return get_portal().run(
         resolved.request,
         history,
         model_settings,
@@ -194,7 +195,20 @@ def model_request_stream_sync(
 
     Raises:
         UserError: unknown model name or missing API key (at call time).
+        ValueError: ``timeout`` is negative or NaN (at call time).
+        RuntimeError: (from ``with``) entered inside ``trio.run`` (use ``async with
+            model_request_stream(...)``) or in the portal thread.
+        ModelHTTPError, ModelConnectionError, UnexpectedModelBehavior: from ``with`` when the stream
+            fails to open, or from the ``for`` loop when it fails later, unchanged.
+        RequestTimeoutError: ``timeout`` ran out while opening (from ``with``) or while streaming
+            (from the ``for`` loop).
+
+    Cancellation:
+        Leaving the ``with`` block (normally, by ``break``, by an exception, or by Ctrl-C) cancels the
+        stream in the portal and closes its connection at once.
     """
+    if timeout is not None and (math.isnan(timeout) or timeout < 0):
+        raise ValueError(f"timeout must be a non-negative number of seconds or None, not {timeout!r}")
     resolved, history, params = _prepare(model, messages, model_request_parameters)
     resolved = _instrumented(resolved, instrument)
     return StreamedResponseSync(resolved.request_stream(history, model_settings, params), timeout=timeout)
@@ -205,18 +219,18 @@ class _Deadline:
 
     def __init__(self, cm: StreamContext, timeout: float) -> None:
         self._cm = cm
-        self._timeout = timeout
+        self.timeout = timeout
         self._stack: contextlib.AsyncExitStack | None = None
         self.scope: trio.CancelScope | None = None
 
     async def __aenter__(self) -> StreamedResponse:
         async with contextlib.AsyncExitStack() as stack:
-            self.scope = stack.enter_context(trio.CancelScope(deadline=trio.current_time() + self._timeout))
+            self.scope = stack.enter_context(trio.CancelScope(deadline=trio.current_time() + self.timeout))
             value = await stack.enter_async_context(self._cm)
             self._stack = stack.pop_all()
             return value
         # The scope swallowed its own deadline while the stream was opening.
-        raise RequestTimeoutError(self._timeout, "opening the stream")
+        raise RequestTimeoutError(self.timeout, "opening the stream")
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -271,8 +285,8 @@ class StreamedResponseSync:
     def __init__(self, stream_cm: StreamContext, *, timeout: float | None = None) -> None:
         self._cm: StreamContext = _Deadline(stream_cm, timeout) if timeout is not None else stream_cm
         self._timeout = timeout
-        self._portal: _portal.Portal | None = None
-        self._handle: _portal.AsyncContextHandle[StreamedResponse] | None = None
+        self._portal: Portal | None = None
+        self._handle: AsyncContextHandle[StreamedResponse] | None = None
         self._stream: StreamedResponse | None = None
         self._exited = False
         self._busy = threading.Lock()
@@ -281,26 +295,37 @@ class StreamedResponseSync:
     def __enter__(self) -> StreamedResponseSync:
         if self._handle is not None:
             raise RuntimeError("this sync stream was already entered; call model_request_stream_sync() again")
-        portal = _portal.get_portal()
+        portal = get_portal()
         handle = portal.enter_async_context(
-            self._cm,  # type: ignore[arg-type]
+            self._cm,
             api_name="model_request_stream_sync()",
-            async_alternative="model_request_stream(...)",
+            async_alternative="async with model_request_stream(...)",
         )
-        self._portal, self._handle, self._stream = portal, handle, handle.value
-        # If the object is dropped without __exit__, at least cancel the portal task (never blocks).
-        self._finalizer = weakref.finalize(self, handle.cancel)
+        try:
+            self._portal, self._handle, self._stream = portal, handle, handle.value
+            # If the object is dropped without __exit__, at least cancel the portal task (never blocks).
+            self._finalizer = weakref.finalize(self, handle.cancel)
+        except BaseException:
+            handle.cancel()  # interrupted before the `with` owns the stream: do not leave it open
+            raise
         return self
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> bool:
+    ) -> None:
+        # Never suppresses the body's exception (stream contexts do not), so the return type is None:
+        # a `bool` would make type checkers treat names bound in the block as possibly unbound.
         if self._handle is None or self._exited:
-            return False
+            return
         self._exited = True
         if self._finalizer is not None:
             self._finalizer.detach()
-        return self._handle.exit(exc)
+        try:
+            self._handle.exit(exc)
+        except PortalClosedError:
+            # The portal shut down while the block was open: the stream is already closed, which is
+            # all leaving the block has to do. Iteration reported the shutdown if it was affected.
+            pass
 
     def _entered(self) -> StreamedResponse:
         if self._stream is None:
@@ -311,8 +336,11 @@ class StreamedResponseSync:
         """The events, in order; a second loop after a ``break`` resumes where the first stopped.
 
         Raises:
-            RuntimeError: used outside its ``with`` block, or iterated by two threads at once.
+            RuntimeError: used outside its ``with`` block, iterated by two threads at once, or
+                iterated inside ``trio.run``.
             RequestTimeoutError: the ``timeout`` passed.
+            PortalClosedError: the portal shut down before the stream finished.
+            StreamClosedError: the stream was closed before it finished (by its finalizer, say).
             TrioDirectError: whatever the stream failed with, unchanged.
 
         Cancellation:
@@ -322,6 +350,11 @@ class StreamedResponseSync:
         stream = self._entered()
         if self._exited:
             raise RuntimeError("this sync stream is closed; iterate it inside its `with` block")
+        if trio.lowlevel.in_trio_run():
+            raise RuntimeError(
+                "a StreamedResponseSync cannot be iterated inside trio.run (it would block the event "
+                "loop); use `async with model_request_stream(...)` and `async for` instead"
+            )
         if not self._busy.acquire(blocking=False):
             raise RuntimeError("this sync stream is already being iterated in another thread")
         try:
@@ -335,9 +368,17 @@ class StreamedResponseSync:
                     batches = portal.run(_wait_then_drain, receive, api_name="StreamedResponseSync")
                 return batches
 
+            ended_before = stream._exhausted  # pyright: ignore[reportPrivateUsage]
             yield from stream._iter_from(fetch)  # pyright: ignore[reportPrivateUsage]
-            if isinstance(self._cm, _Deadline) and self._cm.expired and not stream._completed:  # pyright: ignore[reportPrivateUsage]
-                raise RequestTimeoutError(self._cm._timeout, "the stream")  # pyright: ignore[reportPrivateUsage]
+            if not ended_before and not stream._completed:  # pyright: ignore[reportPrivateUsage]
+                # The channel ended without the pump finishing and without an error: the stream
+                # was closed under us. Say why, once, instead of passing a truncated stream off as
+                # a complete one.
+                if isinstance(self._cm, _Deadline) and self._cm.expired:
+                    raise RequestTimeoutError(self._cm.timeout, "the stream")
+                if portal.closed:
+                    raise PortalClosedError("the trio_direct portal shut down before the stream finished")
+                raise StreamClosedError("the stream was closed before it finished")
         finally:
             self._busy.release()
 
