@@ -1,8 +1,8 @@
 """Command line: send one prompt to a model and print the answer.
 
-    python -m trio_direct "What is the capital of France?"                 # model from $TRIO_DIRECT_MODEL, else 'test'
+    python -m trio_direct "What is the capital of France?"    # model: $TRIO_DIRECT_MODEL, else 'test'
     python -m trio_direct --model openai:gpt-4o-mini --stream "Tell me a story"
-    python -m trio_direct --model anthropic:claude-haiku-4-5 --json "hi"   # the ModelResponse as pydantic-ai JSON
+    python -m trio_direct --model anthropic:claude-haiku-4-5 --json "hi"   # pydantic-ai JSON
 
 With no API key at all, the embedded ``test`` model answers, so the command always works.
 """
@@ -25,6 +25,16 @@ from .settings import ModelSettings
 DEFAULT_MODEL_ENV = "TRIO_DIRECT_MODEL"
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text!r}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m trio_direct",
@@ -42,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--instructions", help="instructions for this request")
     parser.add_argument("--max-tokens", type=int, help="maximum output tokens")
     parser.add_argument("--temperature", type=float, help="sampling temperature")
-    parser.add_argument("--timeout", type=float, help="total deadline in seconds")
+    parser.add_argument("--timeout", type=_seconds, help="total deadline in seconds")
     parser.add_argument("--json", action="store_true", help="print the ModelResponse as pydantic-ai JSON")
     return parser
 
