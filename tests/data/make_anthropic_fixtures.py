@@ -792,6 +792,53 @@ case(
 )
 
 
+# A retry in the history makes 2.68's direct API run `prepare_messages`: tool results first and in call order,
+# mid-conversation system prompts as `<system>` text, and the framing announcement.
+def retry_history(system=True, instructions=None):
+    return [
+        req(
+            *([m.SystemPromptPart("Sys", timestamp=T)] if system else []),
+            user("one"),
+            instructions=instructions,
+        ),
+        resp(m.ToolCallPart("f", {"a": 1}, "c1"), m.ToolCallPart("f", {"a": 2}, "c2")),
+        req(
+            user("note"),
+            m.ToolReturnPart("f", "two", "c2", timestamp=T),
+            m.RetryPromptPart("bad", tool_name="f", tool_call_id="c1", timestamp=T),
+        ),
+        resp(m.TextPart("plain")),
+        req(
+            m.SystemPromptPart("Later", timestamp=T),
+            user("y"),
+            m.RetryPromptPart("No plain text", timestamp=T),
+        ),
+    ]
+
+
+for model in ("claude-sonnet-4-5", "claude-sonnet-4-6", "claude-opus-5"):
+    case(f"prepared_{model}", model, retry_history(), MT, params_spec([tool("f")]))
+case(
+    "prepared_instructions_only",
+    "claude-sonnet-4-5",
+    retry_history(False, "Ins"),
+    MT,
+    params_spec([tool("f")]),
+)
+case("prepared_nothing_to_join", "claude-sonnet-4-5", retry_history(False), MT, params_spec([tool("f")]))
+case(
+    "prepared_tool_retry_only",
+    "claude-haiku-4-5",
+    [
+        req(m.SystemPromptPart("Sys", timestamp=T), user("q")),
+        resp(m.ToolCallPart("f", {}, "t1")),
+        req(m.RetryPromptPart("bad", tool_name="f", tool_call_id="t1", timestamp=T)),
+    ],
+    MT,
+    params_spec([tool("f")]),
+)
+
+
 def dump_messages(msgs):
     return json.loads(m.ModelMessagesTypeAdapter.dump_json(msgs))
 
