@@ -92,6 +92,7 @@ _REGISTRY: dict[str, str] = {
     "grok": "trio_direct.models.openai:from_name",
     "ollama": "trio_direct.models.openai:from_name",
     "groq": "trio_direct.models.groq:from_name",
+    "mistral": "trio_direct.models.mistral:from_name",
 }
 
 
