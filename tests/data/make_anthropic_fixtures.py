@@ -839,6 +839,24 @@ case(
 )
 
 
+case(
+    "prompted_output",
+    "claude-sonnet-4-5",
+    [req(user("q"), instructions="Be brief.")],
+    MT,
+    params_spec(
+        output_mode="prompted",
+        allow_text_output=True,
+        output_object={
+            "json_schema": {"type": "object", "properties": {"a": {"type": "integer"}}},
+            "name": "Out",
+            "description": "An output",
+            "strict": None,
+        },
+    ),
+)
+
+
 def dump_messages(msgs):
     return json.loads(m.ModelMessagesTypeAdapter.dump_json(msgs))
 

@@ -99,6 +99,7 @@ from ..messages import (
 from ..settings import ModelSettings
 from ..tools import InstructionPart, ModelRequestParameters, ToolDefinition
 from ..usage import RequestUsage
+from ._openai_common import instruction_parts
 from ._tool_choice import resolve_tool_choice
 from .base import HTTPModel, Provider, StreamMeta
 
@@ -1241,14 +1242,14 @@ def build_messages_request(
     if (
         (has_frame or had_system_prompt)
         and not profile.inline_system_prompts
-        and (mapped.system or params.instruction_parts)
+        and (mapped.system or instruction_parts(messages, params))
     ):
         # what the `<system>` blocks and the retry's frame mean, ahead of the standing prompt (2.68)
         announcement = (
             _SEALED_BLOCKS_ANNOUNCEMENT if profile.sealed_system_blocks else _SYSTEM_BLOCKS_ANNOUNCEMENT
         )
         mapped.system.insert(0, announcement)
-    system = _system(mapped.system, params, s)
+    system = _system(mapped.system, messages, params, s)
 
     # -- caching
     auto_ttl, messages_ttl = _ttl(s.get("anthropic_cache")), _ttl(s.get("anthropic_cache_messages"))
@@ -1380,8 +1381,13 @@ def _compaction(
     return messages, betas, context_management
 
 
-def _system(texts: list[str], params: ModelRequestParameters, s: AnthropicModelSettings) -> str | list[JSON]:
-    instructions = InstructionPart.sorted(params.instruction_parts or [])
+def _system(
+    texts: list[str],
+    messages: Sequence[ModelMessage],
+    params: ModelRequestParameters,
+    s: AnthropicModelSettings,
+) -> str | list[JSON]:
+    instructions = InstructionPart.sorted(instruction_parts(messages, params))
     prompt = "\n\n".join(texts)
     cache_ttl = _ttl(s.get("anthropic_cache_instructions"))
     if not instructions and not (prompt and cache_ttl):
