@@ -224,6 +224,21 @@ class PartsManager:
         Raises:
             UnexpectedModelBehavior: the vendor id belongs to a part that is not text.
         """
+        if (
+            vendor_part_id is not None
+            and thinking_tags is None
+            and provider_name is None
+            and provider_details is None
+            and citations is None
+        ):
+            # The hot path of every text stream: plain text for an existing text part. Equivalent to
+            # the general path below (the delta carries no name, details or citations, so applying it
+            # is appending the content), at a fraction of its cost.
+            found = self._vendor_index.get(vendor_part_id)
+            if found is not None and type(self._parts.raw(found)) is TextPart:
+                if content:
+                    self._parts.grow(found, content)
+                return [PartDeltaEvent(index=found, delta=TextPartDelta(content))]
         index: int | None = None
         if vendor_part_id is None:
             latest = self._latest()
@@ -514,6 +529,38 @@ class ResponseAccumulator:
             if index > len(self._parts):
                 raise UnexpectedModelBehavior(f"part index {index} skips ahead of {len(self._parts)} parts")
             self._parts.replace(index, event.part)  # type: ignore[union-attr]
+
+    def apply_all(self, events: Sequence[ModelResponseStreamEvent]) -> None:
+        """Apply ``events`` in order; same as :meth:`apply` on each, faster for runs of plain text deltas.
+
+        Raises:
+            UnexpectedModelBehavior: a delta does not fit its part, or an index is out of order.
+        """
+        parts = self._parts
+        plist = parts._parts  # pyright: ignore[reportPrivateUsage]
+        buffers = parts._buffers  # pyright: ignore[reportPrivateUsage]
+        for event in events:
+            if type(event) is PartDeltaEvent:
+                delta = event.delta
+                index = event.index
+                if (
+                    type(delta) is TextPartDelta
+                    and delta.provider_name is None
+                    and delta.provider_details is None
+                    and delta.citations_delta is None
+                    and index < len(plist)
+                    and type(plist[index]) is TextPart
+                ):
+                    # What _PartList.apply does for this delta: buffer the content.
+                    content = delta.content_delta
+                    if content:
+                        buffer = buffers.get(index)
+                        if buffer is None:
+                            buffers[index] = [content]
+                        else:
+                            buffer.append(content)
+                    continue
+            self.apply(event)
 
     def get_parts(self) -> list[ModelResponsePart]:
         return self._parts.all()

@@ -341,7 +341,13 @@ async def _pump(
             started = True
             task_status.started()
         last_meta = meta
-        await send.send((tuple(out), meta))
+        # No checkpoint of its own while the buffer has room: every read of the source already is one
+        # (trio checkpoints on each socket operation), and skipping the extra schedule point saves a
+        # task switch per network read. A full buffer blocks, which is the backpressure.
+        try:
+            send.send_nowait((tuple(out), meta))
+        except trio.WouldBlock:
+            await send.send((tuple(out), meta))
 
     # The sync `with` (not `async with`) closes the send side even when we are cancelled.
     with send:
@@ -444,6 +450,10 @@ class StreamedResponse:
         self._acc = ResponseAccumulator()
         self._events: tuple[ModelResponseStreamEvent, ...] = ()
         self._pos = 0
+        # Events of the current batch before this index are in `_acc`; the consumed rest is applied
+        # lazily (when the batch is left or `get()` is called), so handing out an event costs no
+        # accumulator call.
+        self._applied = 0
         self._backlog: collections.deque[Batch] = collections.deque()  # fetched, not yet consumed (sync)
         self._exhausted = False
         self._closed = False
@@ -469,6 +479,11 @@ class StreamedResponse:
         Cancellation:
             Safe; cancelling the caller leaves the stream as it was (leaving the block closes it).
         """
+        pos = self._pos
+        events = self._events
+        if pos < len(events) and not self._closed:
+            self._pos = pos + 1
+            return events[pos]
         if self._closed and not self._exhausted:
             # Even events already received but not yet consumed: after the block, the stream is over.
             raise StreamClosedError("the stream is closed; iterate it inside its `async with` block")
@@ -476,7 +491,7 @@ class StreamedResponse:
             if self._exhausted:
                 raise StopAsyncIteration
             try:
-                events, meta = await self._receive.receive()
+                batch = await self._receive.receive()
             except trio.EndOfChannel:
                 self._exhausted = True
                 if self._outcome.error is not None:
@@ -486,11 +501,22 @@ class StreamedResponse:
                 raise StreamClosedError(
                     "the stream is closed; iterate it inside its `async with` block"
                 ) from None
-            self._events, self._pos, self._meta = events, 0, meta
+            self._take(batch)
         event = self._events[self._pos]
         self._pos += 1
-        self._acc.apply(event)
         return event
+
+    def _take(self, batch: Batch) -> None:
+        """Make ``batch`` the current one, first applying what was consumed of the previous one."""
+        self._sync_acc()
+        self._events, self._meta = batch
+        self._pos = self._applied = 0
+
+    def _sync_acc(self) -> None:
+        """Bring the accumulator up to the events handed out so far."""
+        if self._applied < self._pos:
+            self._acc.apply_all(self._events[self._applied : self._pos])
+            self._applied = self._pos
 
     def _iter_from(self, fetch: Callable[[], list[Batch]]) -> Iterator[ModelResponseStreamEvent]:
         """Iterate events from batches fetched elsewhere (the sync wrapper, through the portal).
@@ -503,7 +529,6 @@ class StreamedResponse:
             while self._pos < len(self._events):
                 event = self._events[self._pos]
                 self._pos += 1
-                self._acc.apply(event)
                 yield event
             if self._exhausted:
                 return
@@ -514,8 +539,7 @@ class StreamedResponse:
                     if self._outcome.error is not None:
                         raise self._outcome.error
                     return
-            self._events, self._meta = self._backlog.popleft()
-            self._pos = 0
+            self._take(self._backlog.popleft())
 
     @property
     def _completed(self) -> bool:
@@ -529,6 +553,7 @@ class StreamedResponse:
         ``state`` is ``'complete'`` once the stream ended normally, ``'interrupted'`` if it was
         cancelled, else ``'incomplete'`` (a provider may set ``'suspended'``).
         """
+        self._sync_acc()
         meta = self._meta
         if meta.state is not None:
             state: ModelResponseState = meta.state
@@ -602,6 +627,7 @@ class StreamedResponse:
         self._receive.close()
 
     def __repr__(self) -> str:
+        self._sync_acc()
         return f"StreamedResponse(model_name={self.model_name!r}, parts={len(self._acc.get_parts())})"
 
 
