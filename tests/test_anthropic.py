@@ -700,7 +700,6 @@ def test_mapper_ignores_unknown_events_and_blocks() -> None:
 @pytest.mark.parametrize(
     "event",
     [
-        ServerSentEvent("content_block_delta", "{not json"),
         ServerSentEvent("content_block_delta", "[]"),
         sse("content_block_delta", index=0, delta={"type": "text_delta", "text": 5}),
         sse("content_block_delta", index=[0], delta={"type": "text_delta", "text": "x"}),
@@ -714,6 +713,32 @@ def test_mapper_malformed_events(event: ServerSentEvent) -> None:
     mapper, _ = _mapper()
     with pytest.raises(UnexpectedModelBehavior):
         _feed(mapper, MESSAGE_START, event)
+
+
+def test_mapper_dispatches_on_the_json_type_as_the_sdk() -> None:
+    """The SSE name matters only for ``ping``, ``error`` and unnamed events; the JSON ``type`` decides."""
+    mapper, parts = _mapper()
+    out = _feed(
+        mapper,
+        MESSAGE_START,
+        ServerSentEvent(
+            None,
+            json.dumps(
+                {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": "no"}}
+            ),
+        ),
+        ServerSentEvent(
+            "message",
+            json.dumps(
+                {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": "yes"}}
+            ),
+        ),
+        ServerSentEvent("content_block_delta", ""),
+    )
+    assert out == [PartStartEvent(index=0, part=TextPart("yes"))] and parts.get_parts() == [TextPart("yes")]
+    with pytest.raises(ModelAPIError, match="Failed to decode response as JSON") as info:
+        _feed(mapper, ServerSentEvent("content_block_delta", "{not json"))
+    assert not isinstance(info.value, ModelHTTPError) and info.value.model_name == "claude-x-1"
 
 
 def test_decorated_events_of_a_tool_call_stream() -> None:

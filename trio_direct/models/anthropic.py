@@ -2222,50 +2222,66 @@ class AnthropicStreamMapper:
     def feed(self, event: ServerSentEvent, out: list[ModelResponseStreamEvent]) -> None:
         """Handle one SSE event, appending the raw events it produces to ``out``.
 
+        As the Anthropic SDK: ``ping`` and unnamed events are skipped, an ``error`` event raises, and
+        every other event with data is dispatched on its JSON ``type`` (unknown types are ignored).
+
         Raises:
-            UnexpectedModelBehavior: the event's data cannot be understood.
-            ModelHTTPError: an ``error`` event (``ModelAPIError`` when its type is unknown).
+            ModelHTTPError: an ``error`` event, ``in_stream=True`` (``ModelAPIError`` for unknown types).
+            ModelAPIError: the data is not JSON (what pydantic-ai raises for an undecodable chunk).
+            UnexpectedModelBehavior: the JSON does not have the shape of its event.
         """
         name = event.event
-        if name == "ping":
+        if name == "ping" or name is None:
+            return
+        raw = event.data
+        if name == "error":
+            self._seen = True
+            self._error(raw)
+        if not raw:
             return
         try:
-            if name == "content_block_delta":
-                self._seen = True
-                data = orjson.loads(event.data)
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise ModelAPIError(
+                self.meta.model_name or "", f"Failed to decode response as JSON: {exc}"
+            ) from exc
+        self._seen = True
+        try:
+            kind = data["type"]
+            if kind == "content_block_delta":
                 index = data["index"]
                 if self._ignored and index in self._ignored:
                     return
                 delta = data["delta"]
-                kind = delta["type"]
+                delta_kind = delta["type"]
                 parts = self._parts
-                if kind == "text_delta":
+                if delta_kind == "text_delta":
                     text = delta["text"]
                     if type(text) is not str or type(index) is not int:
                         raise TypeError("text_delta needs a string text and an int index")
                     out += parts.handle_text_delta(vendor_part_id=index, content=text)
-                elif kind == "input_json_delta":
+                elif delta_kind == "input_json_delta":
                     partial = delta["partial_json"]
                     if type(partial) is not str or type(index) is not int:
                         raise TypeError("input_json_delta needs a string partial_json and an int index")
                     out += parts.handle_tool_call_delta(vendor_part_id=index, args=partial)
-                elif kind == "thinking_delta":
+                elif delta_kind == "thinking_delta":
                     thinking = delta["thinking"]
                     if type(thinking) is not str or type(index) is not int:
                         raise TypeError("thinking_delta needs a string thinking and an int index")
                     out += parts.handle_thinking_delta(
                         vendor_part_id=index, content=thinking, provider_name=PROVIDER_NAME
                     )
-                elif kind == "signature_delta":
+                elif delta_kind == "signature_delta":
                     signature = delta["signature"]
                     if type(signature) is not str or type(index) is not int:
                         raise TypeError("signature_delta needs a string signature and an int index")
                     out += parts.handle_thinking_delta(
                         vendor_part_id=index, signature=signature, provider_name=PROVIDER_NAME
                     )
-                elif kind == "citations_delta":
+                elif delta_kind == "citations_delta":
                     self._pending_citations.setdefault(index, []).append(delta["citation"])
-                elif kind == "compaction_delta":
+                elif delta_kind == "compaction_delta":
                     content = delta.get("content")
                     if content:
                         details = {k: delta[k] for k in ("encrypted_content",) if delta.get(k) is not None}
@@ -2275,29 +2291,22 @@ class AnthropicStreamMapper:
                             provider_details=details or None,
                         )
                         out += parts.handle_part(vendor_part_id=index, part=part)
-            elif name == "content_block_start":
-                self._seen = True
-                self._block_start(orjson.loads(event.data), out)
-            elif name == "content_block_stop":
-                self._seen = True
-                self._block_stop(orjson.loads(event.data), out)
-            elif name == "message_start":
-                self._seen = True
-                self._message_start(orjson.loads(event.data))
-            elif name == "message_delta":
-                self._seen = True
-                self._message_delta(orjson.loads(event.data))
-            elif name == "message_stop":
-                self._seen = self._stopped = True
+            elif kind == "content_block_start":
+                self._block_start(data, out)
+            elif kind == "content_block_stop":
+                self._block_stop(data, out)
+            elif kind == "message_start":
+                self._message_start(data)
+            elif kind == "message_delta":
+                self._message_delta(data)
+            elif kind == "message_stop":
+                self._stopped = True
                 self._current = None
-            elif name == "error":
-                self._seen = True
-                self._error(event.data)
-            # other event names (newer than this module) are ignored, as the SDK does
+            # other types (newer than this module) are ignored, as pydantic-ai does
         except _SHAPE_ERRORS as exc:
             raise UnexpectedModelBehavior(
                 f"could not understand the Anthropic stream event {name!r} ({type(exc).__name__}: {exc})",
-                event.data[:2000],
+                raw[:2000],
             ) from exc
 
     def finish(self, out: list[ModelResponseStreamEvent]) -> None:
