@@ -8,6 +8,8 @@
 * :func:`send` and :func:`open_stream` turn transport failures into :class:`ModelConnectionError` /
   :class:`ModelTimeoutError` with the phase they happened in, and 4xx/5xx into the error the provider
   module builds from the parsed body.
+* :func:`redact_error` takes a request's credentials (:func:`credentials_of`) out of an error, for
+  servers that echo the key back in an error body.
 
 httpx timeouts are *inactivity* limits (connect, and the longest gap between reads); total deadlines
 belong to the caller's trio cancel scopes. When a cancel scope fires inside httpx, ``trio.Cancelled``
@@ -17,7 +19,7 @@ propagates unchanged and httpcore discards the connection instead of pooling it.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncGenerator, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Final, cast
 
@@ -40,10 +42,13 @@ __all__ = [
     "DEFAULT_LIMITS",
     "DEFAULT_TIMEOUT",
     "HTTPRequest",
+    "REDACTED",
+    "credentials_of",
     "current_client",
     "default_http_error",
     "open_stream",
     "parse_error_body",
+    "redact_error",
     "send",
     "transport_error",
     "to_timeout",
@@ -154,6 +159,80 @@ class HTTPRequest:
         return cls(
             url, orjson.dumps(payload), {**headers, "content-type": "application/json"}, timeout=timeout
         )
+
+
+#: What a credential is replaced with in errors.
+REDACTED: Final = "***"
+
+#: Request headers whose values are credentials (an ``Authorization`` scheme such as ``Bearer`` is kept).
+_CREDENTIAL_HEADERS: Final = frozenset(
+    {"authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key"}
+)
+#: Query parameters that carry keys (Gemini's ``?key=``).
+_CREDENTIAL_PARAMS: Final = frozenset({"key", "api_key", "api-key", "apikey", "access_token", "token"})
+#: Shorter values are left alone: they cannot be real keys, and replacing them would garble messages.
+_MIN_SECRET_LENGTH: Final = 8
+
+
+def credentials_of(request: HTTPRequest) -> tuple[str, ...]:
+    """The secrets ``request`` carries: credential header values and key-like query parameters."""
+    found: list[str] = []
+    for name, value in request.headers.items():
+        if name.lower() in _CREDENTIAL_HEADERS:
+            scheme, _, token = value.partition(" ")
+            found.append(token.strip() if token.strip() and scheme.isalpha() else value.strip())
+    if "?" in request.url:
+        for pair in request.url.split("?", 1)[1].split("&"):
+            name, _, value = pair.partition("=")
+            if name.lower() in _CREDENTIAL_PARAMS:
+                found.append(value)
+    return tuple(dict.fromkeys(s for s in found if len(s) >= _MIN_SECRET_LENGTH))
+
+
+def _scrub(value: Any, secrets: Sequence[str], depth: int = 0) -> Any:
+    if isinstance(value, str):
+        for secret in secrets:
+            if secret in value:
+                value = value.replace(secret, REDACTED)
+        return value
+    if isinstance(value, bytes | bytearray):
+        data = bytes(value)
+        for secret in secrets:
+            data = data.replace(secret.encode(), REDACTED.encode())
+        return data if isinstance(value, bytes) else bytearray(data)
+    if depth > 50:  # pragma: no cover - absurdly nested bodies stay as they are
+        return value
+    if isinstance(value, dict):
+        mapping: dict[Any, Any] = value  # pyright: ignore[reportUnknownVariableType]
+        return {_scrub(k, secrets, depth + 1): _scrub(v, secrets, depth + 1) for k, v in mapping.items()}
+    if isinstance(value, list | tuple):
+        sequence: list[Any] | tuple[Any, ...] = value  # pyright: ignore[reportUnknownVariableType]
+        scrubbed = [_scrub(v, secrets, depth + 1) for v in sequence]
+        return scrubbed if isinstance(sequence, list) else tuple(scrubbed)
+    return value
+
+
+def redact_error(exc: BaseException, secrets: Sequence[str]) -> None:
+    """Replace every one of ``secrets`` with ``***`` in ``exc`` and the exceptions it chains, in place.
+
+    Covers the message, ``args``, notes and every plain-data attribute (``body``, ``headers``...), so a
+    server that echoes the API key in an error body cannot put it in a message, a log line or a span.
+    Objects such as httpx's request are left alone (httpx masks ``Authorization`` in their repr).
+    """
+    if not secrets:
+        return
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        current.args = _scrub(current.args, secrets)
+        notes: object = getattr(current, "__notes__", None)
+        if isinstance(notes, list):
+            current.__notes__ = _scrub(notes, secrets)
+        for name, value in list(getattr(current, "__dict__", {}).items()):
+            if isinstance(value, str | bytes | bytearray | dict | list | tuple):
+                setattr(current, name, _scrub(value, secrets))
+        current = current.__cause__ or current.__context__
 
 
 #: Builds the error for a 4xx/5xx: (status, headers, body bytes, model name) -> exception.

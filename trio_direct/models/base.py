@@ -243,6 +243,14 @@ class SSEEventSource(EventSource):
         self._error_builder = error_builder
 
     async def run(self, emit: Emit) -> None:
+        try:
+            await self._run(emit)
+        except TrioDirectError as exc:
+            # A server may echo the API key in an error body or event; the caller never sees it.
+            _http.redact_error(exc, _http.credentials_of(self.request))
+            raise
+
+    async def _run(self, emit: Emit) -> None:
         mapper = self.mapper
         async with _http.open_stream(
             self.request, model_name=self._model_name, error_builder=self._error_builder
@@ -719,10 +727,15 @@ class HTTPModel(Model):
         """
         settings, params = self.prepare_request(model_settings, model_request_parameters)
         request = self._with_timeout(self.build_request(messages, settings, params, stream=False), settings)
-        _, headers, body = await _http.send(
-            request, model_name=self._model_name, error_builder=self.http_error
-        )
-        return self.parse_response(body, headers, params)
+        try:
+            _, headers, body = await _http.send(
+                request, model_name=self._model_name, error_builder=self.http_error
+            )
+            return self.parse_response(body, headers, params)
+        except TrioDirectError as exc:
+            # A server may echo the API key in an error body; the caller never sees it.
+            _http.redact_error(exc, _http.credentials_of(request))
+            raise
 
     def request_stream(
         self,
