@@ -796,7 +796,7 @@ _WHITESPACE: Final = frozenset(" \t\n\r")
 _DIGITS: Final = frozenset("0123456789")
 _HEX: Final = frozenset("0123456789abcdefABCDEF")
 _ESCAPES: Final = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
-_MAX_DEPTH: Final = 200
+_MAX_DEPTH: Final = 200  # jiter's recursion limit: values nested in more containers are refused
 
 
 class _JSONReader:
@@ -834,6 +834,8 @@ class _JSONReader:
         self.i = i
 
     def _value(self) -> Any:
+        if self.depth > _MAX_DEPTH:
+            raise _Invalid("recursion limit exceeded")
         c = self.s[self.i]
         if c == "{":
             return self._object()
@@ -977,8 +979,6 @@ class _JSONReader:
     def _container(self, fill: Callable[[], None]) -> None:
         """Run ``fill``; in partial mode, text ending (or going wrong) inside just closes the container."""
         self.depth += 1
-        if self.depth > _MAX_DEPTH:
-            raise _Invalid("recursion limit exceeded")
         self.i += 1
         try:
             fill()
