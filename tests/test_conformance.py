@@ -21,6 +21,7 @@ CHECK = PROJECT.parent / "shared" / "conformance" / "check.py"
 PROVIDERS: list[tuple[str, str]] = [
     ("openai-chat+groq", r"^(openai|groq)/"),
     ("anthropic", r"^anthropic/"),
+    ("mistral", r"^mistral/"),
 ]
 
 
