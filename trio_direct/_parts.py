@@ -448,11 +448,30 @@ class EventDecorator:
     a naturally exhausted stream.
     """
 
-    __slots__ = ("_final_seen", "_last_start", "_params", "_parts", "_tool_defs", "final_result_event")
+    __slots__ = (
+        "_canonical_system",
+        "_final_seen",
+        "_last_start",
+        "_params",
+        "_parts",
+        "_provider_name",
+        "_tool_defs",
+        "final_result_event",
+    )
 
-    def __init__(self, parts: PartsManager, params: ModelRequestParameters) -> None:
+    def __init__(
+        self,
+        parts: PartsManager,
+        params: ModelRequestParameters,
+        *,
+        provider_name: str | None = None,
+        canonical_system: str | None = None,
+    ) -> None:
         self._parts = parts
         self._params = params
+        # start/end events of the response's own provider's parts carry its canonical system (2.68)
+        self._provider_name = provider_name
+        self._canonical_system = canonical_system
         self._tool_defs = params.tool_defs
         self._last_start: PartStartEvent | None = None
         self._final_seen = False
@@ -485,9 +504,16 @@ class EventDecorator:
                     ended = self._parts.part(last.index)
                     if isinstance(ended, _ENDS_TRACKED):
                         out.append(
-                            PartEndEvent(index=last.index, part=ended, next_part_kind=event.part.part_kind)
+                            PartEndEvent(
+                                index=last.index,
+                                part=ended,
+                                next_part_kind=event.part.part_kind,
+                                canonical_system=self._canonical_for(ended),
+                            )
                         )
                     event.previous_part_kind = last.part.part_kind
+                if self._canonical_system is not None:
+                    event.canonical_system = self._canonical_for(event.part)
                 self._last_start = event
                 out.append(event)
                 if not self._final_seen and (final := self._final_for(event.part)) is not None:
@@ -503,8 +529,15 @@ class EventDecorator:
         if last is not None:
             ended = self._parts.part(last.index)
             if isinstance(ended, _ENDS_TRACKED):
-                out.append(PartEndEvent(index=last.index, part=ended))
+                out.append(
+                    PartEndEvent(index=last.index, part=ended, canonical_system=self._canonical_for(ended))
+                )
             self._last_start = None
+
+    def _canonical_for(self, part: ModelResponsePart) -> str | None:
+        if self._canonical_system is None or part.provider_name is None:
+            return None
+        return self._canonical_system if part.provider_name == self._provider_name else None
 
 
 class ResponseAccumulator:

@@ -29,9 +29,11 @@ __all__ = [
     "dump_error_details",
     "env_value",
     "instruction_parts",
+    "openai_headers",
     "prompted_output_instructions",
     "provider_from_env",
     "reasoning_active",
+    "with_extra_headers",
 ]
 
 USER_AGENT: Final = "trio-direct/0.1.0"
@@ -120,6 +122,27 @@ def provider_from_env(
         if app_title := env_value("OPENROUTER_APP_TITLE"):
             extra["X-Title"] = app_title
     return Provider(name, base_url, api_key, extra)
+
+
+def openai_headers(provider: Provider) -> dict[str, str]:
+    """The headers every request to ``provider`` carries (the key as a bearer token)."""
+    headers = {"accept": "application/json", "user-agent": USER_AGENT, **provider.headers}
+    if provider.api_key is not None:
+        headers["authorization"] = f"Bearer {provider.api_key}"
+    return headers
+
+
+def with_extra_headers(headers: dict[str, str], extra: Mapping[str, str] | None) -> dict[str, str]:
+    """``headers`` with the ``extra_headers`` setting applied (a same-named default is replaced)."""
+    if not extra:
+        return headers
+    merged = dict(headers)
+    for name, value in extra.items():
+        lowered = name.lower()
+        if lowered in ("authorization", "user-agent", "accept"):
+            merged.pop(lowered, None)
+        merged[name] = value
+    return merged
 
 
 # -- instructions ------------------------------------------------------------------------------

@@ -90,11 +90,10 @@ from ._openai_common import FRAMING_ANNOUNCEMENT as FRAMING_ANNOUNCEMENT
 from ._openai_common import PLACEHOLDER_API_KEY as PLACEHOLDER_API_KEY
 from ._openai_common import RETRY_FEEDBACK_FRAMING as _RETRY_FEEDBACK_FRAMING
 from ._openai_common import SAMPLING_SETTINGS as _SAMPLING_SETTINGS
-from ._openai_common import USER_AGENT as _USER_AGENT
 from ._openai_common import dump_error_details as _dump_error_details
 from ._openai_common import instruction_parts as _instructions
+from ._openai_common import openai_headers, provider_from_env, with_extra_headers
 from ._openai_common import prompted_output_instructions as prompted_output_instructions
-from ._openai_common import provider_from_env
 from ._openai_common import reasoning_active as _reasoning_active
 from ._tool_choice import resolve_tool_choice
 from .base import HTTPModel, Provider, StreamMeta
@@ -1816,10 +1815,7 @@ class OpenAIChatModel(HTTPModel):
         self._url = provider.url(self.path)
         base = provider.base_url
         self._provider_url = base if not self.profile.url_trailing_slash or base.endswith("/") else base + "/"
-        headers = {"accept": "application/json", "user-agent": _USER_AGENT, **provider.headers}
-        if provider.api_key is not None:
-            headers["authorization"] = f"Bearer {provider.api_key}"
-        self._headers = headers
+        self._headers = openai_headers(provider)
         # tool definitions are frozen; their mapped JSON is reused across requests (id -> (tool, json))
         self._tool_cache: dict[int, tuple[ToolDefinition, JSON]] = {}
 
@@ -1838,16 +1834,7 @@ class OpenAIChatModel(HTTPModel):
         return mapped
 
     def _request_headers(self, settings: ModelSettings) -> dict[str, str]:
-        extra = settings.get("extra_headers")
-        if not extra:
-            return self._headers
-        headers = dict(self._headers)
-        for name, value in extra.items():
-            lowered = name.lower()
-            if lowered in ("authorization", "user-agent", "accept"):
-                headers.pop(lowered, None)
-            headers[name] = value
-        return headers
+        return with_extra_headers(self._headers, settings.get("extra_headers"))
 
     def build_request(
         self,

@@ -1,0 +1,2058 @@
+"""OpenAI's Responses API (``'openai-responses:<model>'``) over raw httpx: ``POST {base}/responses``.
+
+Shaped like :mod:`trio_direct.models.openai` (Chat Completions, whose profile, schema, effort and error
+helpers it reuses); everything here is pure and falls in five pieces, top to bottom:
+
+1. **Profile** (:class:`ResponsesProfile`): the Chat profile of the model plus what only this API keys
+   on the name (encrypted reasoning and item ids, ``reasoning.context``/``mode``, message ``phase``).
+2. **Request** (:func:`build_responses_body`): messages, settings and parameters → the JSON body. Input
+   items for every message part (replayed reasoning items with their encrypted content and ids when
+   they go back to the provider that made them, function calls and outputs, server-side tool items),
+   ``instructions``, multimodal input, tools, output tools, ``text.format``, ``tool_choice`` and the
+   settings.
+3. **Response** (:func:`parse_responses_body`): a 200 body → :class:`ModelResponse`, output items to
+   parts in order (reasoning summaries as thinking, messages as text with citations, function calls,
+   web search / file search / code interpreter / image generation / MCP items as builtin-tool parts).
+4. **Errors**: HTTP errors as Chat's (:func:`~trio_direct.models.openai.openai_http_error`); a failed
+   response body, a ``response.failed`` or an ``error`` event raise as 2.68 does (:func:`response_error`).
+5. **Stream** (:class:`ResponsesStreamMapper`): one SSE event at a time → raw part events and
+   :class:`StreamMeta`, keyed by output item id (``<item_id>``, ``<item_id>-call``, ``<item_id>-return``,
+   ``<item_id>-file-<n>``), text by ``(item_id, content_index)`` as 2.68 does.
+
+:class:`OpenAIResponsesModel` plugs those into :class:`~trio_direct.models.base.HTTPModel` and
+:func:`from_name` is the registry factory (``OPENAI_API_KEY``, ``OPENAI_BASE_URL``). Behaviour is
+``reference/providers/openai-responses.md`` at pydantic-ai 2.68.
+
+Deliberate differences from upstream:
+
+* Files upstream downloads first (``force_download=True``) raise :class:`UserError`, and so do audio
+  and video, which the API cannot take: building a request does no I/O.
+* ``openai_previous_response_id`` continues only from a seed id: 2.68 chains automatically from a
+  response only when it can prove, with the history digest it records, that the history is unchanged;
+  trio_direct records no digest, so (as 2.68 with such a response in the history) it resends the
+  whole history instead of continuing.
+* Unknown stream events and output items are skipped silently (2.68 warns), so new server-side
+  event types do not break older clients.
+* Native tools are passed as raw ``tools`` entries (``ModelRequestParameters.native_tools`` dicts, or
+  the ``openai_native_tools`` setting); pydantic-ai's native tool classes do not exist here.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Final, TypeGuard, cast
+from urllib.parse import urlsplit
+
+import attrs
+import httpx
+import orjson
+
+from .. import _http  # pyright: ignore[reportPrivateUsage]
+from .._parts import PartsManager  # pyright: ignore[reportPrivateUsage]
+from .._sse import ServerSentEvent  # pyright: ignore[reportPrivateUsage]
+from ..events import ModelResponseStreamEvent
+from ..exceptions import ModelAPIError, ModelHTTPError, UnexpectedModelBehavior, UserError
+from ..messages import (
+    AudioUrl,
+    BinaryContent,
+    BinaryImage,
+    CachePoint,
+    CompactionPart,
+    DocumentUrl,
+    FilePart,
+    FinishReason,
+    ImageUrl,
+    ModelMessage,
+    ModelRequest,
+    ModelResponse,
+    ModelResponsePart,
+    ModelResponseState,
+    NativeToolCallPart,
+    NativeToolReturnPart,
+    RetryPromptPart,
+    SystemPromptPart,
+    TextContent,
+    TextPart,
+    ThinkingPart,
+    ToolCallPart,
+    ToolReturnPart,
+    UploadedFile,
+    UserContent,
+    UserPromptPart,
+    VideoUrl,
+)
+from ..settings import ModelSettings
+from ..tools import InstructionPart, ModelRequestParameters, OutputObjectDefinition, ToolDefinition
+from ..usage import RequestUsage
+from . import openai as oa
+from ._openai_common import (
+    FRAMING_ANNOUNCEMENT,
+    RETRY_FEEDBACK_FRAMING,
+    SAMPLING_SETTINGS,
+    dump_error_details,
+    instruction_parts,
+    openai_headers,
+    provider_from_env,
+    reasoning_active,
+    with_extra_headers,
+)
+from ._tool_choice import resolve_tool_choice
+from .base import HTTPModel, Provider, SSEEventSource, StreamContext, StreamMeta, open_event_stream
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "FINISH_REASONS",
+    "OpenAIResponsesModel",
+    "ResponsesProfile",
+    "ResponsesStreamMapper",
+    "build_responses_body",
+    "from_name",
+    "map_responses_usage",
+    "parse_responses_body",
+    "response_error",
+    "responses_profile",
+]
+
+JSON = oa.JSON
+DEFAULT_BASE_URL: Final = "https://api.openai.com/v1"
+PROVIDER_NAME: Final = "openai"
+
+# =============================================================================================
+# 1. Profile
+# =============================================================================================
+
+_GPT_6: Final = ("gpt-6-astra", "gpt-6-sol", "gpt-6-luna", "gpt-6.1-sol", "gpt-6.1-terra")
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class ResponsesProfile:
+    """What the Responses API keys on the model name, on top of the model's Chat profile."""
+
+    chat: oa.ChatProfile
+    #: ``include: ["reasoning.encrypted_content"]``, and item ids sent back by default
+    encrypted_reasoning: bool = False
+    #: ``reasoning.context`` (``'all_turns'`` by default) is accepted: GPT-5.4 and later
+    reasoning_context: bool = False
+    #: ``reasoning.mode`` is accepted: GPT-5.6 and GPT-6
+    reasoning_mode: bool = False
+    #: a message's ``phase`` is replayed: GPT-5.3-codex, GPT-5.4 and later
+    phase: bool = False
+    #: ``prompt_cache_options.comparison_response_id`` is sent: GPT-5.6 and GPT-6
+    cache_diagnostics: bool = False
+
+
+def responses_profile(model_name: str) -> ResponsesProfile:
+    """The profile of an OpenAI model on the Responses API (pydantic-ai 2.68's flags)."""
+    chat = oa.openai_model_profile(model_name)
+    newest = model_name.startswith(("gpt-5.6", *_GPT_6))
+    return ResponsesProfile(
+        chat=chat,
+        encrypted_reasoning=chat.supports_thinking,
+        reasoning_context=model_name.startswith(("gpt-5.4", "gpt-5.5", "gpt-5.6", *_GPT_6)),
+        reasoning_mode=newest,
+        phase=model_name.startswith(("gpt-5.3-codex", "gpt-5.4", "gpt-5.5", "gpt-5.6", *_GPT_6)),
+        cache_diagnostics=newest,
+    )
+
+
+def from_name(model_name: str, prefix: str) -> OpenAIResponsesModel:
+    """The registry factory for ``'openai-responses:<model>'``: ``OPENAI_API_KEY`` / ``OPENAI_BASE_URL``.
+
+    Does no I/O.
+
+    Raises:
+        UserError: the model name is empty or the API key is missing (naming the variable).
+    """
+    if not model_name:
+        raise UserError(f"model name missing: use '{prefix}:<model name>'")
+    provider = provider_from_env(prefix, name=PROVIDER_NAME, env="OPENAI", default_base_url=DEFAULT_BASE_URL)
+    return OpenAIResponsesModel(model_name, provider=provider)
+
+
+# =============================================================================================
+# 2. Request
+# =============================================================================================
+
+
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _file_item(item: UserContent, what: str, provider_name: str) -> JSON:
+    """A multimodal item → an ``input_image`` / ``input_file`` content part."""
+    if isinstance(item, BinaryContent):
+        if item.is_image:
+            detail = (item.vendor_metadata or {}).get("detail", "auto")
+            return {"type": "input_image", "image_url": item.data_uri, "detail": detail}
+        if item.is_document:
+            return {"type": "input_file", "file_data": item.data_uri, "filename": f"filename.{item.format}"}
+        if item.is_audio or item.is_video:
+            kind = "audio" if item.is_audio else "video"
+            raise UserError(f"BinaryContent with {kind} is not supported in OpenAI Responses {what}")
+        raise UserError(f"Unsupported binary content type: {item.media_type}")
+    if isinstance(item, ImageUrl | DocumentUrl | AudioUrl) and item.force_download:
+        raise UserError(
+            f"{type(item).__name__}(force_download=True) needs a download, which trio_direct does not do "
+            "while building a request; fetch the file and pass it as BinaryContent"
+        )
+    if isinstance(item, ImageUrl):
+        detail = (item.vendor_metadata or {}).get("detail", "auto")
+        return {"type": "input_image", "image_url": item.url, "detail": detail}
+    if isinstance(item, DocumentUrl | AudioUrl):
+        return {"type": "input_file", "file_url": item.url}
+    if isinstance(item, UploadedFile):
+        if item.provider_name != provider_name:
+            raise UserError(
+                f"UploadedFile {item.file_id!r} was uploaded to {item.provider_name!r}, "
+                f"not {provider_name!r}; upload it to this provider first"
+            )
+        if item.media_type.startswith("image/"):
+            detail = (item.vendor_metadata or {}).get("detail", "auto")
+            return {"type": "input_image", "file_id": item.file_id, "detail": detail}
+        return {"type": "input_file", "file_id": item.file_id}
+    if isinstance(item, VideoUrl):
+        raise UserError(f"VideoUrl is not supported in OpenAI Responses {what}")
+    raise UserError(f"unsupported content in OpenAI Responses {what}: {type(item).__name__}")
+
+
+def _user_message(content: str | Sequence[UserContent], provider_name: str) -> JSON:
+    if isinstance(content, str):
+        return {"role": "user", "content": content}
+    parts: list[JSON] = []
+    for item in content:
+        if isinstance(item, str):
+            parts.append({"type": "input_text", "text": item})
+        elif isinstance(item, TextContent):
+            parts.append({"type": "input_text", "text": item.content})
+        elif not isinstance(item, CachePoint):  # breakpoints only exist from GPT-5.6 on; not sent
+            parts.append(_file_item(item, "user prompts", provider_name))
+    return {"role": "user", "content": parts}
+
+
+def _tool_output(part: ToolReturnPart, provider_name: str) -> str | list[JSON]:
+    """A tool result's ``output``: its text, or with files a list of content parts in content order."""
+    if not part.files:
+        return part.model_response_str()
+    if part.outcome in ("failed", "retried"):
+        items: list[Any] = [part.model_response_str(), *part.files]
+    else:
+        listed = oa.json_array(part.content)
+        items = listed if listed is not None else [part.content]
+    out: list[JSON] = []
+    for item in items:
+        if isinstance(item, ImageUrl | AudioUrl | DocumentUrl | VideoUrl | BinaryContent | UploadedFile):
+            out.append(_file_item(item, "tool returns", provider_name))
+        elif isinstance(item, str):
+            out.append({"type": "input_text", "text": item})
+        else:
+            text = (
+                "null"
+                if item is None
+                else attrs.evolve(part, content=item, outcome="success").model_response_str()
+            )
+            out.append({"type": "input_text", "text": text})
+    return out
+
+
+def _call_id(tool_call_id: str) -> str:
+    # A legacy combined `call_id|item_id` sends only its call id.
+    return tool_call_id.split("|", 1)[0]
+
+
+def _same_endpoint(url: str, base_url: str) -> bool:
+    """Whether two base URLs reach the same stored state (scheme/host case, default port, ``/`` aside)."""
+
+    def normalized(value: str) -> tuple[str, str, int | None, str]:
+        split = urlsplit(value)
+        scheme = split.scheme.lower()
+        try:
+            port = split.port
+        except ValueError:
+            port = None
+        if port == {"http": 80, "https": 443}.get(scheme):
+            port = None
+        return scheme, (split.hostname or "").lower(), port, split.path.rstrip("/")
+
+    return normalized(url) == normalized(base_url)
+
+
+@attrs.define(slots=True)
+class _Replay:
+    """What mapping the history carries from part to part (2.68's message-mapping contexts)."""
+
+    provider_name: str
+    base_url: str | None
+    profile: ResponsesProfile
+    send_item_ids: bool
+    store_disabled: bool
+    items: list[JSON] = attrs.field(factory=list[JSON])
+    announced: bool = False
+    # per response
+    message_item: JSON | None = None
+    reasoning_item: JSON | None = None
+    builtin_items: dict[str, JSON] = attrs.field(factory=dict[str, JSON])
+
+    def accepts_server_state(self, response: ModelResponse) -> bool:
+        if response.provider_name != self.provider_name:
+            return False
+        if response.provider_url is None or self.base_url is None:
+            return True
+        return _same_endpoint(response.provider_url, self.base_url)
+
+    def accepts_stateless(self, response: ModelResponse, part_provider: str | None) -> bool:
+        """Whether encrypted data from ``part_provider`` in ``response`` can go back (by canonical system)."""
+        if part_provider is None:
+            return False
+        if part_provider == response.provider_name and response.canonical_system is not None:
+            return response.canonical_system == PROVIDER_NAME
+        return part_provider == PROVIDER_NAME or part_provider == self.provider_name
+
+    # -- requests ------------------------------------------------------------------------------
+
+    def request(self, message: ModelRequest) -> None:
+        role = self.profile.chat.system_prompt_role
+        for part in message.parts:
+            if isinstance(part, SystemPromptPart):
+                self.items.append({"role": role, "content": part.content})
+            elif isinstance(part, UserPromptPart):
+                self.items.append(_user_message(part.content, self.provider_name))
+            elif isinstance(part, ToolReturnPart):
+                output = _tool_output(part, self.provider_name)
+                call_id = _call_id(part.tool_call_id)
+                self.items.append({"type": "function_call_output", "call_id": call_id, "output": output})
+            elif isinstance(part, RetryPromptPart):  # pyright: ignore[reportUnnecessaryIsInstance]
+                self.retry(part, role)
+
+    def retry(self, part: RetryPromptPart, role: str) -> None:
+        # As 2.68's direct API: a tool's retry is that call's result again, with the error wrapper; a
+        # tool-less one is framed feedback in the user voice, after a one-time announcement.
+        content = part.content
+        if part.tool_name is not None:
+            value: Any = content if isinstance(content, str) else dump_error_details(content)
+            output = _json_text({"error": value})
+            self.items.append(
+                {"type": "function_call_output", "call_id": _call_id(part.tool_call_id), "output": output}
+            )
+            return
+        if isinstance(content, str):
+            body, tag = content, "pyai:retry_feedback"
+        else:
+            body, tag = _json_text(dump_error_details(content)), "pyai:validation_errors"
+        if not self.announced:
+            self.announced = True
+            self.items.append({"role": role, "content": FRAMING_ANNOUNCEMENT})
+        self.items.append({"role": "user", "content": f"{RETRY_FEEDBACK_FRAMING}\n<{tag}>\n{body}\n</{tag}>"})
+
+    # -- responses -----------------------------------------------------------------------------
+
+    def response(self, message: ModelResponse) -> None:
+        self.message_item = self.reasoning_item = None
+        self.builtin_items = {}
+        mine = message.provider_name == self.provider_name
+        same_endpoint = not mine or self.accepts_server_state(message)
+        for part in message.parts:
+            part_provider = getattr(part, "provider_name", None)
+            from_same = same_endpoint and (
+                part_provider == self.provider_name or (part_provider is None and mine)
+            )
+            send_id = self.send_item_ids and from_same
+            if isinstance(part, TextPart):
+                self.text(part, send_id)
+            elif isinstance(part, ToolCallPart):
+                self.tool_call(part, send_id)
+            elif isinstance(part, ThinkingPart):
+                self.thinking(part, message, send_id)
+            elif isinstance(part, NativeToolCallPart):
+                if send_id:
+                    self.native_call(part)
+            elif isinstance(part, NativeToolReturnPart):
+                if send_id:
+                    self.native_return(part)
+            elif isinstance(part, CompactionPart):
+                details = part.provider_details or {}
+                if self.accepts_stateless(message, part.provider_name) and "encrypted_content" in details:
+                    self.items.append(
+                        {
+                            "id": part.id,
+                            "encrypted_content": details["encrypted_content"],
+                            "type": "compaction",
+                        }
+                    )
+            # a FilePart came from a native tool whose call item stands for it: nothing to send
+
+    def text(self, part: TextPart, send_id: bool) -> None:
+        phase = (part.provider_details or {}).get("phase")
+        send_phase = (
+            self.profile.phase
+            and part.provider_name == self.provider_name
+            and phase in ("commentary", "final_answer")
+        )
+        if part.id and send_id:
+            item = self.message_item
+            if item is None or item["id"] != part.id:
+                new: JSON = {
+                    "role": "assistant",
+                    "id": part.id,
+                    "content": [],
+                    "type": "message",
+                    "status": "completed",
+                }
+                self.message_item = item = new
+                self.items.append(new)
+            annotations = _replay_annotations((part.provider_details or {}).get("citations"), part.content)
+            item["content"] = [
+                *item["content"],
+                {"text": part.content, "type": "output_text", "annotations": annotations},
+            ]
+            if send_phase:
+                item["phase"] = phase
+        else:
+            easy: JSON = {"role": "assistant", "content": part.content}
+            if send_phase:
+                easy["phase"] = phase
+            self.items.append(easy)
+
+    def tool_call(self, part: ToolCallPart, send_id: bool) -> None:
+        call_id, _, legacy_id = part.tool_call_id.partition("|")
+        item_id = legacy_id or part.id
+        item: JSON = {
+            "name": part.tool_name,
+            "arguments": part.args_as_json_str(),
+            "call_id": call_id,
+            "type": "function_call",
+        }
+        if item_id and send_id:
+            item["id"] = item_id
+        details = part.provider_details
+        if part.provider_name == self.provider_name and details and (namespace := details.get("namespace")):
+            item["namespace"] = namespace
+        self.items.append(item)
+
+    def thinking(self, part: ThinkingPart, message: ModelResponse, send_id: bool) -> None:
+        raw: list[Any] | None = None
+        if part.provider_name == self.provider_name:
+            raw = oa.json_array((part.provider_details or {}).get("raw_content"))
+        # Chat Completions records the field its reasoning came in as a synthetic id.
+        native = part.id not in ("content", "reasoning", "reasoning_content") or bool(part.signature or raw)
+        signature: str | None = None
+        if (
+            part.signature
+            and self.profile.encrypted_reasoning
+            and self.accepts_stateless(message, part.provider_name)
+        ):
+            signature = part.signature
+        if part.id and native and (send_id or raw or (self.send_item_ids and signature)):
+            item = self.reasoning_item
+            if (item is None or item["id"] != part.id) and (signature or part.content or raw):
+                new: JSON = {
+                    "id": part.id,
+                    "summary": [],
+                    "encrypted_content": signature,
+                    "type": "reasoning",
+                }
+                self.reasoning_item = item = new
+                self.items.append(new)
+            if item is not None:
+                if part.content:
+                    item["summary"] = [*item["summary"], {"text": part.content, "type": "summary_text"}]
+                if raw:
+                    item["content"] = [{"text": text, "type": "reasoning_text"} for text in raw]
+            return
+        start, end = self.profile.chat.thinking_tags
+        self.items.append({"role": "assistant", "content": f"{start}\n{part.content}\n{end}"})
+
+    def native_call(self, part: NativeToolCallPart) -> None:
+        """A server-side tool call, replayed by its item id (the server still has the rest)."""
+        name, call_id = part.tool_name, part.tool_call_id
+        if not call_id:
+            return
+        args = part.args_as_dict()
+        item: JSON | None = None
+        if name == "code_execution" and args and (container := args.get("container_id")):
+            item = {
+                "id": call_id,
+                "code": args.get("code"),
+                "container_id": container,
+                "outputs": None,
+                "status": "completed",
+                "type": "code_interpreter_call",
+            }
+            self.builtin_items[name] = item
+        elif name == "web_search" and args:
+            action = {k: v for k, v in args.items() if v is not None}
+            item = {
+                "id": part.id or call_id,
+                "action": action,
+                "status": "completed",
+                "type": "web_search_call",
+            }
+            self.builtin_items[name] = item
+        elif name == "file_search" and args:
+            queries = args.get("queries", [])
+            item = {
+                "id": part.id or call_id,
+                "queries": queries,
+                "status": "completed",
+                "type": "file_search_call",
+            }
+            self.builtin_items[name] = item
+        elif name == "image_generation":
+            # resolved by its id on the server, which an unstored response does not have
+            if not self.store_disabled:
+                item = {"id": call_id, "type": "image_generation_call"}
+        elif name.startswith("mcp_server") and ":" in name and (mcp_action := args.get("action")):
+            server = name.split(":", 1)[1]
+            if mcp_action == "list_tools":
+                item = {"id": call_id, "type": "mcp_list_tools", "server_label": server, "tools": []}
+            elif (
+                mcp_action == "call_tool"
+                and (tool := args.get("tool_name"))
+                and args.get("tool_args") is not None
+            ):
+                item = {
+                    "id": call_id,
+                    "server_label": server,
+                    "name": tool,
+                    "arguments": _json_text(args["tool_args"]),
+                    "error": None,
+                    "output": None,
+                    "type": "mcp_call",
+                }
+        if item is not None:
+            self.items.append(item)
+
+    def native_return(self, part: NativeToolReturnPart) -> None:
+        content = oa.json_dict(part.content)
+        status = content.get("status") if content is not None else None
+        if status and (item := self.builtin_items.get(part.tool_name)) is not None:
+            item["status"] = status
+
+
+def _replay_annotations(citations: object, text: str) -> list[JSON]:
+    """The URL and file citation annotations a text part recorded, if they still fit its text."""
+    out: list[JSON] = []
+    for citation in oa.json_list(citations):
+        c = oa.json_dict(citation)
+        if c is None:
+            continue
+        kind = c.get("type")
+        if kind == "url_citation":
+            url, title, start, end = c.get("url"), c.get("title"), c.get("start_index"), c.get("end_index")
+            if (
+                isinstance(url, str)
+                and url
+                and isinstance(title, str)
+                and _is_int(start)
+                and _is_int(end)
+                and 0 <= start <= end <= len(text)
+                and url in text[start:end]
+            ):
+                out.append(
+                    {
+                        "type": "url_citation",
+                        "url": url,
+                        "title": title,
+                        "start_index": start,
+                        "end_index": end,
+                    }
+                )
+        elif kind == "file_citation":
+            file_id, filename, index = c.get("file_id"), c.get("filename"), c.get("index")
+            if isinstance(file_id, str) and file_id and isinstance(filename, str) and _is_int(index):
+                out.append(
+                    {"type": "file_citation", "file_id": file_id, "filename": filename, "index": index}
+                )
+    return out
+
+
+def _is_int(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _accepts_stateless_compaction(message: ModelResponse, part: CompactionPart) -> bool:
+    if part.provider_name is None:
+        return False
+    if part.provider_name == message.provider_name and message.canonical_system is not None:
+        accepted = message.canonical_system == PROVIDER_NAME
+    else:
+        accepted = part.provider_name == PROVIDER_NAME
+    return accepted and bool(part.provider_details) and "encrypted_content" in (part.provider_details or {})
+
+
+def _trim_before_compaction(messages: Sequence[ModelMessage]) -> list[ModelMessage]:
+    """History from the latest compaction item the request will send (the API bills what precedes it).
+
+    The standing system prompt (the first request's opening system parts) is kept, unless the item
+    says the compact call that made it planted the prompt; the latest instructions are kept too.
+    """
+    for index in range(len(messages) - 1, -1, -1):
+        message = messages[index]
+        if not isinstance(message, ModelResponse):
+            continue
+        for part_index in range(len(message.parts) - 1, -1, -1):
+            part = message.parts[part_index]
+            if not isinstance(part, CompactionPart) or not _accepts_stateless_compaction(message, part):
+                continue
+            tail: list[ModelMessage] = [attrs.evolve(message, parts=message.parts[part_index:])]
+            tail.extend(messages[index + 1 :])
+            prefix = messages[:index]
+            retained = bool((part.provider_details or {}).get("pydantic_ai_standing_prompt_planted"))
+            first = next((m for m in prefix if isinstance(m, ModelRequest)), None)
+            opening: list[Any] = []
+            if first is not None and not retained:
+                for request_part in first.parts:
+                    if not isinstance(request_part, SystemPromptPart) or request_part.scope == "request":
+                        break
+                    opening.append(request_part)
+            instructions = next(
+                (m.instructions for m in reversed(prefix) if isinstance(m, ModelRequest) and m.instructions),
+                None,
+            )
+            if opening or instructions is not None:
+                tail.insert(0, ModelRequest(opening, instructions=instructions))
+            return tail
+    return list(messages)
+
+
+def _previous_response_id(setting: object, messages: Sequence[ModelMessage], replay: _Replay) -> str | None:
+    """``previous_response_id`` as 2.68 resolves it for responses that carry no history digest.
+
+    A response from this endpoint in the history (or a compaction boundary) means the history has to be
+    resent whole; otherwise a concrete seed id is sent with it.
+    """
+    if not isinstance(setting, str) or setting == "auto":
+        return None
+    for message in messages:
+        if isinstance(message, ModelResponse) and (
+            replay.accepts_server_state(message)
+            or any(
+                isinstance(p, CompactionPart) and _accepts_stateless_compaction(message, p)
+                for p in message.parts
+            )
+        ):
+            return None
+    return setting
+
+
+def _conversation(
+    setting: object, messages: list[ModelMessage], replay: _Replay
+) -> tuple[str | None, list[ModelMessage]]:
+    """``conversation`` and the messages still to send: those after the latest response in it."""
+    if not isinstance(setting, str):
+        return None, messages
+    own_id = messages[-1].conversation_id if setting == "auto" and messages else None
+    trimmed: list[ModelMessage] = []
+    for message in reversed(messages):
+        if isinstance(message, ModelResponse) and replay.accepts_server_state(message):
+            candidate = (message.provider_details or {}).get("conversation_id")
+            if (
+                own_id is not None
+                and message.conversation_id is not None
+                and message.conversation_id != own_id
+            ):
+                trimmed.append(message)
+                continue
+            if isinstance(candidate, str) and (setting == "auto" or candidate == setting):
+                return candidate, trimmed[::-1]
+        trimmed.append(message)
+    return (None if setting == "auto" else setting), messages
+
+
+def _cache_comparison_id(messages: Sequence[ModelMessage], replay: _Replay) -> str | None:
+    """The latest stored response of this endpoint, for GPT-5.6's prompt cache diagnostics."""
+    for message in reversed(messages):
+        if not isinstance(message, ModelResponse):
+            continue
+        if replay.accepts_server_state(message):
+            if (message.provider_details or {}).get("compaction"):
+                return None
+            rid = message.provider_response_id
+            return rid if rid and rid.startswith("resp_") else None
+        if any(
+            isinstance(p, CompactionPart) and _accepts_stateless_compaction(message, p) for p in message.parts
+        ):
+            return None
+    return None
+
+
+def _json_schema_format(output: OutputObjectDefinition, profile: oa.ChatProfile) -> JSON:
+    schema, strict = oa.transform_tool_schema(output.json_schema, output.strict, profile)
+    fmt: JSON = {"type": "json_schema", "name": output.name or oa.DEFAULT_OUTPUT_TOOL_NAME, "schema": schema}
+    if output.description:
+        fmt["description"] = output.description
+    if profile.supports_strict_tools:
+        fmt["strict"] = strict
+    return fmt
+
+
+def tool_param(tool: ToolDefinition, profile: oa.ChatProfile) -> JSON:
+    """A function tool: flat, ``description`` as given (null when unset), ``strict`` always present."""
+    parameters, strict = oa.transform_tool_schema(tool.parameters_json_schema, tool.strict, profile)
+    return {
+        "name": tool.name,
+        "parameters": parameters,
+        "type": "function",
+        "description": tool.description,
+        "strict": bool(strict and profile.supports_strict_tools),
+    }
+
+
+def _tool_choice(resolved: Any, params: ModelRequestParameters, profile: oa.ChatProfile) -> Any:
+    forcing = profile.supports_forced_tool_choice
+    if isinstance(resolved, str):
+        return "auto" if resolved == "required" and not forcing else resolved
+    mode, names = resolved
+    if mode == "required" and len(names) == 1 and forcing:
+        (name,) = names
+        return {"type": "function", "name": name}
+    return {
+        "type": "allowed_tools",
+        "mode": "auto" if mode == "auto" or not forcing else mode,
+        "tools": [{"type": "function", "name": n} for n in params.tool_defs if n in names],
+    }
+
+
+def _reasoning(settings: Mapping[str, Any], thinking: object, profile: ResponsesProfile) -> JSON:
+    reasoning: JSON = {}
+    if effort := oa.reasoning_effort(settings, thinking, profile.chat):
+        reasoning["effort"] = effort
+    if (mode := settings.get("openai_reasoning_mode")) and profile.reasoning_mode:
+        reasoning["mode"] = mode
+    context = settings.get("openai_reasoning_context")
+    if context is None:
+        if profile.reasoning_context:
+            reasoning["context"] = "all_turns"
+    elif profile.reasoning_context if context == "all_turns" else profile.chat.supports_thinking:
+        reasoning["context"] = context
+    if summary := settings.get("openai_reasoning_summary"):
+        reasoning["summary"] = summary
+    return reasoning
+
+
+_INCLUDE_SETTINGS: Final = (
+    ("openai_include_code_execution_outputs", "code_interpreter_call.outputs"),
+    ("openai_include_web_search_sources", "web_search_call.action.sources"),
+    ("openai_include_file_search_results", "file_search_call.results"),
+    ("openai_logprobs", "message.output_text.logprobs"),
+)
+#: settings copied to the body unchanged: (setting, JSON key)
+_PLAIN_SETTINGS: Final = (
+    ("openai_truncation", "truncation"),
+    ("openai_context_management", "context_management"),
+    ("max_tokens", "max_output_tokens"),
+    ("temperature", "temperature"),
+    ("top_p", "top_p"),
+    ("openai_top_logprobs", "top_logprobs"),
+    ("openai_store", "store"),
+    ("openai_user", "user"),
+    ("openai_prompt_cache_key", "prompt_cache_key"),
+    ("openai_prompt_cache_retention", "prompt_cache_retention"),
+    ("openai_moderation", "moderation"),
+    ("openai_background", "background"),
+)
+
+
+def build_responses_body(
+    model_name: str,
+    messages: Sequence[ModelMessage],
+    settings: Mapping[str, Any],
+    params: ModelRequestParameters,
+    profile: ResponsesProfile,
+    *,
+    stream: bool,
+    provider_name: str = PROVIDER_NAME,
+    base_url: str | None = None,
+    map_tool: Callable[[ToolDefinition], JSON] | None = None,
+) -> JSON:
+    """The ``POST /responses`` body for one request (pure), as pydantic-ai 2.68 builds it.
+
+    ``settings`` are the merged model settings, ``openai_*`` keys of pydantic-ai's
+    ``OpenAIResponsesModelSettings`` included. ``base_url`` is where the request goes (server-side
+    state from another endpoint is not sent back); ``map_tool`` maps one tool (the model passes a
+    cached one).
+
+    Raises:
+        UserError: something in the request cannot be sent (see the module docstring).
+    """
+    chat = profile.chat
+    s: dict[str, Any] = dict(settings)
+    if "stop_sequences" in s:
+        warnings.warn(
+            f"The `stop_sequences` setting is not supported by model 'openai:{model_name}' "
+            "and will be ignored.",
+            UserWarning,
+            stacklevel=4,
+        )
+    include = ["reasoning.encrypted_content"] if profile.encrypted_reasoning else []
+    include += [value for setting, value in _INCLUDE_SETTINGS if s.get(setting)]
+
+    # tools: native (raw entries), then `openai_native_tools`, then function and output tools
+    tools: list[JSON] = []
+    image_tool = False
+    for native in [*params.native_tools, *(s.get("openai_native_tools") or ())]:
+        entry = oa.json_dict(native)
+        if entry is None:
+            raise UserError(
+                "native tools are passed as raw Responses `tools` entries (dicts), "
+                f"not {type(native).__name__}"
+            )
+        image_tool = image_tool or entry.get("type") in ("image_generation", "code_interpreter")
+        tools.append(entry)
+    if params.allow_image_output and not image_tool:
+        tools.append({"type": "image_generation"})
+    resolved = resolve_tool_choice(cast(ModelSettings, s), params)
+    for tool in [*params.function_tools, *params.output_tools]:
+        tools.append(map_tool(tool) if map_tool is not None else tool_param(tool, chat))
+
+    replay = _Replay(
+        provider_name,
+        base_url,
+        profile,
+        send_item_ids=bool(s.get("openai_send_reasoning_ids", profile.encrypted_reasoning)),
+        store_disabled=s.get("openai_store") is False,
+    )
+    previous_id = s.get("openai_previous_response_id")
+    conversation_setting = s.get("openai_conversation_id")
+    if previous_id is not None and conversation_setting is not None:
+        raise UserError(
+            "`openai_previous_response_id` and `openai_conversation_id` cannot both be set because "
+            "the OpenAI Responses API does not support `previous_response_id` with `conversation`."
+        )
+    conversation, history = _conversation(conversation_setting, list(messages), replay)
+    previous_response_id = _previous_response_id(previous_id, history, replay)
+    history = _trim_before_compaction(history)
+    for message in history:
+        if isinstance(message, ModelRequest):
+            replay.request(message)
+        else:
+            replay.response(message)
+    items = replay.items
+    instructions = InstructionPart.join(instruction_parts(history, params))
+
+    thinking = oa.resolve_thinking(s, params, chat)
+    reasoning = _reasoning(s, thinking, profile)
+
+    text: JSON = {}
+    role = chat.system_prompt_role
+    if params.output_mode == "native" and params.output_object is not None:
+        text["format"] = _json_schema_format(params.output_object, chat)
+    elif params.output_mode == "prompted" and chat.supports_json_object_output:
+        text["format"] = {"type": "json_object"}
+        # `json_object` needs the word JSON in an input message; instructions do not count.
+        if instructions is not None:
+            leading = next((i for i, m in enumerate(items) if m.get("role") != role), len(items))
+            items.insert(leading, {"role": role, "content": instructions})
+            instructions = None
+    if verbosity := s.get("openai_text_verbosity"):
+        text["verbosity"] = verbosity
+    if not items and not previous_response_id and not conversation:
+        items.append({"role": "user", "content": ""})
+
+    # reasoning models reject sampling settings while reasoning (`include` is already decided)
+    reasoning_off = chat.supports_effort_none and not reasoning_active(s, thinking, chat)
+    if chat.drops_sampling_while_reasoning and not reasoning_off:
+        dropped = [k for k in SAMPLING_SETTINGS if k in s]
+        if dropped:
+            warnings.warn(
+                f"Sampling parameters {dropped} are not supported when reasoning is enabled. "
+                "These settings will be ignored.",
+                UserWarning,
+                stacklevel=4,
+            )
+            for key in dropped:
+                del s[key]
+
+    body: JSON = {"model": model_name, "input": items, "stream": stream}
+    if instructions is not None:
+        body["instructions"] = instructions
+    if tools:
+        body["tools"] = tools
+        body["tool_choice"] = _tool_choice(resolved, params, chat)
+        if "parallel_tool_calls" in s:
+            body["parallel_tool_calls"] = s["parallel_tool_calls"]
+    if previous_response_id:
+        body["previous_response_id"] = previous_response_id
+    if conversation:
+        body["conversation"] = conversation
+    if reasoning:
+        body["reasoning"] = reasoning
+    if text:
+        body["text"] = text
+    if include:
+        body["include"] = include
+    service_tier = s.get("openai_service_tier") or s.get("service_tier")
+    if service_tier:
+        body["service_tier"] = service_tier
+    for setting, body_key in _PLAIN_SETTINGS:
+        if setting in s:
+            body[body_key] = s[setting]
+    cache_options = s.get("openai_prompt_cache_options")
+    comparison = (
+        _cache_comparison_id(messages, replay)
+        if profile.cache_diagnostics and s.get("openai_prompt_cache_diagnostics", True)
+        else None
+    )
+    if cache_options is not None or comparison is not None:
+        options = dict(cache_options or {})
+        if comparison is not None:
+            options["comparison_response_id"] = comparison
+        body["prompt_cache_options"] = options
+    extra_body = s.get("extra_body")
+    if isinstance(extra_body, Mapping):
+        body.update(cast(Mapping[str, Any], extra_body))
+    return body
+
+
+# =============================================================================================
+# 3. Response
+# =============================================================================================
+
+FINISH_REASONS: Final[dict[str, FinishReason]] = {
+    "max_output_tokens": "length",
+    "content_filter": "content_filter",
+    "completed": "stop",
+    "cancelled": "error",
+    "failed": "error",
+}
+_PENDING: Final = ("queued", "in_progress")
+_USAGE_TOTALS: Final = ("prompt_tokens", "completion_tokens", "input_tokens", "output_tokens", "total_tokens")
+
+
+def _state(status: object, background: bool) -> ModelResponseState:
+    if status in _PENDING:
+        return "suspended" if background else "incomplete"
+    return "complete"
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _billed_web_searches(response: JSON) -> int:
+    """Billed searches: 2.68 counts the ``search`` actions of the output's web search calls."""
+    if response.get("status") in _PENDING:
+        return 0
+    count = 0
+    for item in oa.json_list(response.get("output")):
+        d = oa.json_dict(item)
+        if d is not None and d.get("type") == "web_search_call":
+            action = oa.json_dict(d.get("action"))
+            count += action is not None and action.get("type") == "search"
+    return count
+
+
+def map_responses_usage(response: JSON) -> RequestUsage:
+    """A response's ``usage`` → :class:`RequestUsage`, as 2.68 maps it (via genai-prices' responses flavor).
+
+    ``details`` holds the integer top-level counters but the totals, ``reasoning_tokens`` (0 when
+    unreported) and the billed web searches; no ``usage`` counts as one unmeasured request.
+    """
+    searches = _billed_web_searches(response)
+    extra = {"web_searches": searches} if searches else {}
+    usage = oa.json_dict(response.get("usage"))
+    if usage is None:
+        details = {"web_search_requests": searches} if searches else {}
+        return RequestUsage(unmeasured_requests=1, details=details, extra=extra)
+    details = {k: v for k, v in usage.items() if k not in _USAGE_TOTALS and _is_int(v)}
+    input_details = oa.json_dict(usage.get("input_tokens_details")) or {}
+    output_details = oa.json_dict(usage.get("output_tokens_details"))
+    details["reasoning_tokens"] = _int(output_details.get("reasoning_tokens")) if output_details else 0
+    if searches:
+        details["web_search_requests"] = searches
+    return RequestUsage(
+        input_tokens=_int(usage.get("input_tokens")),
+        output_tokens=_int(usage.get("output_tokens")),
+        cache_read_tokens=_int(input_details.get("cached_tokens")),
+        cache_write_tokens=_int(input_details.get("cache_write_tokens")),
+        output_reasoning_tokens=_int((output_details or {}).get("reasoning_tokens")),
+        details=details,
+        extra=extra,
+    )
+
+
+def _str(value: object, what: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{what} is not a string")
+    return value
+
+
+def _opt_str(value: object, what: str) -> str | None:
+    return None if value is None else _str(value, what)
+
+
+def _thinking_parts(item: JSON, provider_name: str) -> list[ModelResponsePart]:
+    """One part per summary entry; the first carries the encrypted content and raw chain of thought."""
+    item_id = _opt_str(item.get("id"), "reasoning id")
+    signature = _opt_str(item.get("encrypted_content"), "encrypted_content")
+    raw = [_str(c.get("text"), "reasoning text") for c in map(_obj, oa.json_list(item.get("content")))]
+    details: JSON | None = {"raw_content": raw} if raw else None
+    parts: list[ModelResponsePart] = []
+    for summary in oa.json_list(item.get("summary")):
+        text = _str(_obj(summary).get("text"), "summary text")
+        parts.append(
+            ThinkingPart(
+                text, id=item_id, signature=signature, provider_name=provider_name, provider_details=details
+            )
+        )
+        signature = details = None
+    if not parts and (signature or details):
+        parts.append(
+            ThinkingPart(
+                "", id=item_id, signature=signature, provider_name=provider_name, provider_details=details
+            )
+        )
+    return parts
+
+
+def _obj(value: object) -> JSON:
+    d = oa.json_dict(value)
+    if d is None:
+        raise TypeError(f"expected an object, got {type(value).__name__}")
+    return d
+
+
+def _valid_citations(annotations: object) -> list[JSON]:
+    """The URL and file citations among a text's annotations (the ones the SDK's types accept)."""
+    out: list[JSON] = []
+    for annotation in oa.json_list(annotations):
+        a = oa.json_dict(annotation)
+        if a is None:
+            continue
+        kind = a.get("type")
+        if kind == "url_citation":
+            if all(_is_int(a.get(k)) for k in ("start_index", "end_index")) and all(
+                isinstance(a.get(k), str) for k in ("title", "url")
+            ):
+                out.append(a)
+        elif (
+            kind == "file_citation"
+            and isinstance(a.get("file_id"), str)
+            and isinstance(a.get("filename"), str)
+            and _is_int(a.get("index"))
+        ):
+            out.append(a)
+    return out
+
+
+def _citations(valid: list[JSON], text: str) -> list[Any] | None:
+    """pydantic-ai's ``Citation`` JSON for the valid annotations of ``text``."""
+    citations: list[Any] = []
+    for a in valid:
+        if a["type"] == "url_citation":
+            start, end = a["start_index"], a["end_index"]
+            anchor = {"start": start, "end": end, "kind": "marker"} if 0 <= start < end <= len(text) else None
+            source: JSON = {"url": a["url"], "title": a["title"], "excerpts": [], "kind": "web"}
+            citations.append({"sources": [source], "anchor": anchor})
+        elif a["file_id"] or a["filename"]:
+            doc: JSON = {
+                "document_id": a["file_id"],
+                "title": a["filename"],
+                "excerpts": [],
+                "kind": "document",
+            }
+            citations.append({"sources": [doc], "anchor": None})
+    return citations or None
+
+
+def _text_details(content: JSON, phase: object, raw_annotations: bool) -> tuple[JSON, list[Any] | None]:
+    """A text part's ``provider_details`` and ``citations`` from an ``output_text`` entry."""
+    text = _str(content.get("text"), "output_text")
+    annotations = content.get("annotations")
+    details: JSON = {}
+    valid = _valid_citations(annotations)
+    citations = _citations(valid, text)
+    if citations:
+        details["citations"] = valid
+    if logprobs := content.get("logprobs"):
+        details["logprobs"] = oa.map_logprobs(logprobs)
+    if raw_annotations and annotations:
+        details["annotations"] = annotations
+    if phase is not None:
+        details["phase"] = phase
+    return details, citations
+
+
+def _web_search(item: JSON, provider_name: str) -> tuple[NativeToolCallPart, NativeToolReturnPart]:
+    item_id = _str(item.get("id"), "web_search_call id")
+    args: JSON | None = None
+    result: JSON = {"status": item.get("status")}
+    action = oa.json_dict(item.get("action"))
+    if action is not None:
+        args = _without_nulls(action)
+        if sources := args.pop("sources", None):
+            result["sources"] = sources
+    return (
+        NativeToolCallPart("web_search", args, item_id, id=item_id, provider_name=provider_name),
+        NativeToolReturnPart("web_search", result, item_id, provider_name=provider_name),
+    )
+
+
+def _without_nulls(value: JSON) -> JSON:
+    out: JSON = {}
+    for key, v in value.items():
+        if v is None:
+            continue
+        d = oa.json_dict(v)
+        if d is not None:
+            out[key] = _without_nulls(d)
+        elif (items := oa.json_array(v)) is not None:
+            out[key] = [
+                _without_nulls(d) if (d := oa.json_dict(x)) is not None else x for x in items if x is not None
+            ]
+        else:
+            out[key] = v
+    return out
+
+
+_FILE_SEARCH_RESULT_FIELDS: Final = ("attributes", "file_id", "filename", "score", "text")
+
+
+def _file_search(item: JSON, provider_name: str) -> tuple[NativeToolCallPart, NativeToolReturnPart]:
+    item_id = _str(item.get("id"), "file_search_call id")
+    result: JSON = {"status": item.get("status")}
+    if (results := item.get("results")) is not None:
+        result["results"] = [
+            {**dict.fromkeys(_FILE_SEARCH_RESULT_FIELDS), **_obj(r)} for r in oa.json_list(results)
+        ]
+    return (
+        NativeToolCallPart(
+            "file_search", {"queries": item.get("queries")}, item_id, id=item_id, provider_name=provider_name
+        ),
+        NativeToolReturnPart("file_search", result, item_id, provider_name=provider_name),
+    )
+
+
+def _code_interpreter(
+    item: JSON, provider_name: str
+) -> tuple[NativeToolCallPart, NativeToolReturnPart, list[FilePart]]:
+    item_id = _str(item.get("id"), "code_interpreter_call id")
+    result: JSON = {"status": item.get("status")}
+    files: list[FilePart] = []
+    logs: list[Any] = []
+    for output in oa.json_list(item.get("outputs")):
+        o = _obj(output)
+        if o.get("type") == "image":
+            files.append(FilePart(BinaryContent.from_data_uri(_str(o.get("url"), "image url")), id=item_id))
+        elif o.get("type") == "logs":
+            logs.append(o.get("logs"))
+    if logs:
+        result["logs"] = logs
+    args = {"container_id": item.get("container_id"), "code": item.get("code") or ""}
+    return (
+        NativeToolCallPart("code_execution", args, item_id, provider_name=provider_name),
+        NativeToolReturnPart("code_execution", result, item_id, provider_name=provider_name),
+        files,
+    )
+
+
+def _image_generation(
+    item: JSON, provider_name: str
+) -> tuple[NativeToolCallPart, NativeToolReturnPart, FilePart | None]:
+    item_id = _str(item.get("id"), "image_generation_call id")
+    result: JSON = {"status": item.get("status")}
+    for key in ("background", "quality", "size", "revised_prompt"):
+        if value := item.get(key):
+            result[key] = value
+    file_part: FilePart | None = None
+    if data := item.get("result"):
+        image = BinaryImage(
+            base64.b64decode(_str(data, "image result")), media_type=f"image/{item.get('output_format')}"
+        )
+        file_part = FilePart(image, id=item_id)
+        # a streamed item still says `generating` once the image is there
+        result["status"] = "completed"
+    return (
+        NativeToolCallPart("image_generation", None, item_id, provider_name=provider_name),
+        NativeToolReturnPart("image_generation", result, item_id, provider_name=provider_name),
+        file_part,
+    )
+
+
+def _mcp_call(item: JSON, provider_name: str) -> tuple[NativeToolCallPart, NativeToolReturnPart]:
+    item_id = _str(item.get("id"), "mcp_call id")
+    name = f"mcp_server:{_str(item.get('server_label'), 'server_label')}"
+    arguments = _opt_str(item.get("arguments"), "mcp_call arguments")
+    args: JSON = {
+        "action": "call_tool",
+        "tool_name": item.get("name"),
+        "tool_args": orjson.loads(arguments) if arguments else {},
+    }
+    content = {"output": item.get("output"), "error": item.get("error")}
+    return (
+        NativeToolCallPart(name, args, item_id, provider_name=provider_name),
+        NativeToolReturnPart(name, content, item_id, provider_name=provider_name),
+    )
+
+
+def _mcp_list_tools(item: JSON, provider_name: str) -> tuple[NativeToolCallPart, NativeToolReturnPart]:
+    item_id = _str(item.get("id"), "mcp_list_tools id")
+    name = f"mcp_server:{_str(item.get('server_label'), 'server_label')}"
+    tools = [{"annotations": None, "description": None, **_obj(t)} for t in oa.json_list(item.get("tools"))]
+    return (
+        NativeToolCallPart(name, {"action": "list_tools"}, item_id, provider_name=provider_name),
+        NativeToolReturnPart(
+            name, {"tools": tools, "error": item.get("error")}, item_id, provider_name=provider_name
+        ),
+    )
+
+
+def _compaction(item: JSON, provider_name: str) -> CompactionPart:
+    details = {"created_by": None, **item}
+    return CompactionPart(
+        None,
+        id=_opt_str(item.get("id"), "compaction id"),
+        provider_name=provider_name,
+        provider_details=details,
+    )
+
+
+def _function_call(item: JSON, provider_name: str) -> ToolCallPart:
+    namespace = item.get("namespace")
+    return ToolCallPart(
+        _str(item.get("name"), "function_call name"),
+        _opt_str(item.get("arguments"), "function_call arguments"),
+        _str(item.get("call_id"), "function_call call_id"),
+        id=_opt_str(item.get("id"), "function_call id"),
+        provider_name=provider_name,
+        provider_details={"namespace": namespace} if namespace else None,
+    )
+
+
+def _response_details(response: JSON) -> JSON:
+    """The ``provider_details`` a response object gives, finish reason and refusal aside."""
+    details: JSON = {}
+    if (ts := oa.timestamp_of(response.get("created_at"))) is not None:
+        details["timestamp"] = ts
+    if conversation := oa.json_dict(response.get("conversation")):
+        details["conversation_id"] = conversation.get("id")
+    if response.get("background"):
+        details["background"] = True
+    if moderation := response.get("moderation"):
+        details["moderation"] = moderation
+    if service_tier := response.get("service_tier"):
+        details["service_tier"] = service_tier
+    if (diagnostics := response.get("prompt_cache_diagnostics")) is not None:
+        details["prompt_cache_diagnostics"] = diagnostics
+    return details
+
+
+def _raw_finish_reason(response: JSON) -> object:
+    incomplete = oa.json_dict(response.get("incomplete_details"))
+    return incomplete.get("reason") if incomplete else response.get("status")
+
+
+def response_error(
+    model_name: str, code: object, message: object, *, error_type: object = None, in_stream: bool
+) -> ModelAPIError:
+    """The error for a failure reported in a 200 body or stream, categorised as 2.68 does.
+
+    In a stream it gets the status the same error has before a stream opens, where that is clear; a
+    failed response body has no status to report.
+    """
+    code_str = code if isinstance(code, str) else None
+    type_str = error_type if isinstance(error_type, str) else None
+    text = message if isinstance(message, str) else ""
+    if in_stream:
+        body: JSON = {"code": code_str, "message": text}
+        if type_str is not None:
+            body["type"] = type_str
+        error = oa.stream_error(model_name, body)
+        if isinstance(error, ModelHTTPError):
+            return error
+    status = oa.openai_compatible_status(code_str, type_str)
+    category = oa.openai_compatible_category(status, code_str, type_str, text)
+    return (category or ModelAPIError)(
+        model_name,
+        f"{code_str}: {text}" if code_str else text,
+        provider_error_code=code_str,
+        provider_error_type=type_str,
+        in_stream=in_stream,
+    )
+
+
+def _invalid(what: str, body: bytes | str) -> UnexpectedModelBehavior:
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    if len(text) > 4000:
+        text = text[:4000] + "...(truncated)"
+    return UnexpectedModelBehavior(f"Invalid response from the OpenAI Responses endpoint{what}", text)
+
+
+_PARSE_ERRORS: Final = (KeyError, TypeError, ValueError, IndexError, AttributeError, binascii.Error)
+
+
+def parse_responses_body(
+    body: bytes,
+    *,
+    model_name: str,
+    provider_name: str = PROVIDER_NAME,
+    provider_url: str | None = None,
+    include_raw_annotations: bool = False,
+) -> ModelResponse:
+    """A 200 ``/responses`` body → :class:`ModelResponse` (pure), as pydantic-ai 2.68 maps it.
+
+    Raises:
+        ModelAPIError: the body reports a failed response (``error`` set), categorised as 2.68 does.
+        UnexpectedModelBehavior: the body is not JSON, or not a response; the message quotes it.
+    """
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise _invalid(", expected JSON data", body) from None
+    try:
+        return _parse(_obj(data), model_name, provider_name, provider_url, include_raw_annotations)
+    except _PARSE_ERRORS as exc:
+        raise _invalid(f": {type(exc).__name__}: {exc}", body) from None
+
+
+def _parse(
+    response: JSON, model_name: str, provider_name: str, provider_url: str | None, raw_annotations: bool
+) -> ModelResponse:
+    if error := oa.json_dict(response.get("error")):
+        raise response_error(
+            model_name, error.get("code"), error.get("message"), error_type=error.get("type"), in_stream=False
+        )
+    parts: list[ModelResponsePart] = []
+    refusal: str | None = None
+    for raw_item in oa.json_list(response.get("output")):
+        item = _obj(raw_item)
+        kind = item.get("type")
+        if kind == "reasoning":
+            parts.extend(_thinking_parts(item, provider_name))
+        elif kind == "message":
+            for raw_content in oa.json_list(item.get("content")):
+                content = _obj(raw_content)
+                if content.get("type") == "refusal":
+                    refusal = _str(content.get("refusal"), "refusal")
+                elif content.get("type") == "output_text" and content.get("text"):
+                    details, citations = _text_details(content, item.get("phase"), raw_annotations)
+                    parts.append(
+                        TextPart(
+                            content["text"],
+                            id=_opt_str(item.get("id"), "message id"),
+                            provider_name=provider_name,
+                            provider_details=details or None,
+                            citations=citations,
+                        )
+                    )
+        elif kind == "function_call":
+            parts.append(_function_call(item, provider_name))
+        elif kind == "code_interpreter_call":
+            call, ret, files = _code_interpreter(item, provider_name)
+            parts.extend([call, *files, ret])
+        elif kind == "web_search_call":
+            parts.extend(_web_search(item, provider_name))
+        elif kind == "file_search_call":
+            parts.extend(_file_search(item, provider_name))
+        elif kind == "image_generation_call":
+            call, ret, file_part = _image_generation(item, provider_name)
+            parts.extend([call, ret] if file_part is None else [call, file_part, ret])
+        elif kind == "mcp_call":
+            parts.extend(_mcp_call(item, provider_name))
+        elif kind == "mcp_list_tools":
+            parts.extend(_mcp_list_tools(item, provider_name))
+        elif kind == "compaction":
+            parts.append(_compaction(item, provider_name))
+        # computer, custom tool, local shell calls and MCP approval requests are not supported (as 2.68)
+
+    details = _response_details(response)
+    finish_reason: FinishReason | None = None
+    raw_finish = _raw_finish_reason(response)
+    if raw_finish:
+        details["finish_reason"] = raw_finish
+        finish_reason = FINISH_REASONS.get(raw_finish) if isinstance(raw_finish, str) else None
+    if refusal is not None:
+        parts = []
+        finish_reason = "content_filter"
+        details.pop("finish_reason", None)
+        details["refusal"] = refusal
+    response_id = response.get("id")
+    model = response.get("model")
+    return ModelResponse(
+        parts,
+        usage=map_responses_usage(response),
+        model_name=_opt_str(model, "model"),
+        provider_name=provider_name,
+        provider_url=provider_url,
+        canonical_system=PROVIDER_NAME,
+        provider_details=details or None,
+        provider_response_id=_opt_str(response_id, "id"),
+        finish_reason=finish_reason,
+        state=_state(response.get("status"), bool(response.get("background"))),
+    )
+
+
+# =============================================================================================
+# 4. Stream
+# =============================================================================================
+
+_IGNORED_EVENTS: Final = frozenset(
+    {
+        "response.content_part.added",
+        "response.content_part.done",
+        "response.reasoning_summary_part.done",
+        "response.reasoning_summary_text.done",
+        "response.reasoning_text.done",
+    }
+)
+
+
+class ResponsesStreamMapper:
+    """Responses SSE events → raw part events and :class:`StreamMeta` (one per stream, pure).
+
+    Each event is dispatched on its JSON ``type`` (the ``event:`` line is ignored, as the SDK does);
+    text deltas cost one ``orjson.loads`` and one parts-manager call, and the meta is rebuilt only
+    after events that change it.
+    """
+
+    __slots__ = (
+        "_annotations",
+        "_background",
+        "_details",
+        "_dirty",
+        "_events",
+        "_fc_args",
+        "_finalized",
+        "_finish_reason",
+        "_has_refusal",
+        "_last_sequence",
+        "_listed_tools",
+        "_model_name",
+        "_phase",
+        "_phase_started",
+        "_provider_name",
+        "_raw_annotations",
+        "_refusal",
+        "_response_id",
+        "_state",
+        "_usage",
+        "_usage_seen",
+        "meta",
+        "parts",
+    )
+
+    def __init__(
+        self,
+        parts: PartsManager,
+        *,
+        model_name: str,
+        provider_name: str = PROVIDER_NAME,
+        provider_url: str | None = None,
+        include_raw_annotations: bool = False,
+    ) -> None:
+        self.parts = parts
+        self.meta = StreamMeta(
+            model_name, provider_name=provider_name, provider_url=provider_url, canonical_system=PROVIDER_NAME
+        )
+        self._provider_name = provider_name
+        self._raw_annotations = include_raw_annotations
+        self._model_name = model_name
+        self._response_id: str | None = None
+        self._details: JSON = {}
+        self._finish_reason: FinishReason | None = None
+        self._usage = RequestUsage()
+        self._usage_seen = False
+        self._state: ModelResponseState = "incomplete"
+        self._background = False
+        self._events = 0
+        self._last_sequence: object = None
+        self._dirty = False
+        self._has_refusal = False
+        self._refusal = ""
+        self._fc_args: dict[str, str] = {}
+        self._finalized: set[str] = set()
+        self._annotations: dict[tuple[Any, Any], list[Any]] = {}
+        self._phase: dict[Any, Any] = {}
+        self._phase_started: set[tuple[Any, Any]] = set()
+        self._listed_tools: set[str] = set()
+
+    # -- SSE -----------------------------------------------------------------------------------
+
+    def feed(self, event: ServerSentEvent, out: list[ModelResponseStreamEvent]) -> None:
+        """Handle one SSE event.
+
+        Raises:
+            ModelHTTPError: an ``error`` event or a failed response with a recognisable status
+                (``in_stream=True``).
+            ModelAPIError: the same without one.
+            UnexpectedModelBehavior: the event is not a JSON object, or not a Responses event.
+        """
+        data = event.data
+        if data.startswith("[DONE]"):
+            return
+        try:
+            chunk = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            raise UnexpectedModelBehavior("Invalid event in the Responses stream", data) from None
+        if not isinstance(chunk, dict):
+            raise UnexpectedModelBehavior("Invalid event in the Responses stream", data)
+        chunk = cast(JSON, chunk)
+        if error := chunk.get("error"):
+            # what the SDK raises for any event carrying an `error` object
+            raise oa.stream_error(self._model_name, error)
+        try:
+            self._event(chunk, out)
+        except _PARSE_ERRORS as exc:
+            raise UnexpectedModelBehavior(
+                f"Invalid event in the Responses stream: {type(exc).__name__}: {exc}", data
+            ) from None
+        finally:
+            if self._dirty:
+                self._publish()
+
+    def _event(self, chunk: JSON, out: list[ModelResponseStreamEvent]) -> None:
+        kind = chunk.get("type")
+        self._events += 1
+        if "sequence_number" in chunk:
+            self._last_sequence = chunk["sequence_number"]
+        parts = self.parts
+        if kind == "response.output_text.delta":
+            delta = chunk.get("delta")
+            if delta is None:  # some gateways send null deltas
+                return
+            item_id = chunk.get("item_id")
+            key = (item_id, chunk.get("content_index"))
+            details: JSON | None = None
+            if key not in self._phase_started and (phase := self._phase.get(item_id)) is not None:
+                details = {"phase": phase}
+                self._phase_started.add(key)
+            out.extend(
+                parts.handle_text_delta(
+                    vendor_part_id=key,
+                    content=_str(delta, "text delta"),
+                    id=item_id,
+                    provider_name=self._provider_name,
+                    provider_details=details,
+                )
+            )
+        elif kind == "response.function_call_arguments.delta":
+            item_id = chunk.get("item_id")
+            if item_id in self._fc_args and item_id not in self._finalized:
+                delta = _str(chunk.get("delta"), "arguments delta")
+                self._fc_args[item_id] += delta
+                out.extend(parts.handle_tool_call_delta(vendor_part_id=item_id, args=delta))
+        elif kind in ("response.reasoning_summary_text.delta", "response.reasoning_summary_part.added"):
+            item_id = _str(chunk.get("item_id"), "item_id")
+            index = chunk.get("summary_index")
+            text = chunk.get("delta") if kind.endswith("delta") else _obj(chunk.get("part")).get("text")
+            out.extend(
+                parts.handle_thinking_delta(
+                    vendor_part_id=item_id if index == 0 else f"{item_id}-{index}",
+                    content=_opt_str(text, "summary text"),
+                    id=item_id,
+                    provider_name=self._provider_name,
+                )
+            )
+        elif kind == "response.output_item.added":
+            self._item_added(_obj(chunk.get("item")), out)
+        elif kind == "response.output_item.done":
+            self._item_done(_obj(chunk.get("item")), out)
+        elif kind == "response.function_call_arguments.done":
+            self._finalize_call(chunk.get("item_id"), chunk.get("arguments"), out)
+        elif kind == "response.output_text.done":
+            self._text_done(chunk, out)
+        elif kind == "response.output_text.annotation.added":
+            key = (chunk.get("item_id"), chunk.get("content_index"))
+            self._annotations.setdefault(key, []).append(chunk.get("annotation"))
+        elif kind in ("response.created", "response.in_progress", "response.queued"):
+            self._status(kind, _obj(chunk.get("response")))
+        elif kind in ("response.completed", "response.incomplete", "response.failed"):
+            self._terminal(kind, _obj(chunk.get("response")), out)
+        elif kind == "response.reasoning_text.delta":
+            self._raw_thinking(chunk, out)
+        elif kind == "response.refusal.delta":
+            self._has_refusal = True
+            self._refusal += _str(chunk.get("delta"), "refusal delta")
+            self._set_finish("content_filter")
+        elif kind == "response.refusal.done":
+            self._has_refusal = True
+            self._refusal = _str(chunk.get("refusal"), "refusal")
+            self._set_finish("content_filter")
+        elif kind == "response.code_interpreter_call_code.delta":
+            code = orjson.dumps(_str(chunk.get("delta"), "code delta")).decode()[
+                1:-1
+            ]  # JSON-escaped, unquoted
+            out.extend(parts.handle_tool_call_delta(vendor_part_id=f"{chunk.get('item_id')}-call", args=code))
+        elif kind == "response.code_interpreter_call_code.done":
+            out.extend(parts.handle_tool_call_delta(vendor_part_id=f"{chunk.get('item_id')}-call", args='"}'))
+        elif kind == "response.mcp_call_arguments.delta":
+            delta = _str(chunk.get("delta"), "arguments delta")
+            out.extend(
+                parts.handle_tool_call_delta(vendor_part_id=f"{chunk.get('item_id')}-call", args=delta)
+            )
+        elif kind == "response.mcp_call_arguments.done":
+            out.extend(parts.handle_tool_call_delta(vendor_part_id=f"{chunk.get('item_id')}-call", args="}"))
+        elif kind == "response.image_generation_call.partial_image":
+            item_id = chunk.get("item_id")
+            data = base64.b64decode(_str(chunk.get("partial_image_b64"), "partial image"))
+            image = BinaryImage(data, media_type=f"image/{chunk.get('output_format')}")
+            out.extend(parts.handle_part(vendor_part_id=f"{item_id}-file", part=FilePart(image, id=item_id)))
+        elif kind == "error":
+            raise response_error(self._model_name, chunk.get("code"), chunk.get("message"), in_stream=True)
+        # content-part, progress and `*.done` summary events carry nothing new; unknown ones are skipped
+
+    # -- items ---------------------------------------------------------------------------------
+
+    def _function_call(self, item: JSON) -> list[ModelResponseStreamEvent]:
+        part = _function_call(item, self._provider_name)
+        if part.id is not None:
+            self._fc_args[part.id] = part.args if isinstance(part.args, str) else ""
+        return self.parts.handle_tool_call_part(
+            vendor_part_id=part.id,
+            tool_name=part.tool_name,
+            args=part.args,
+            tool_call_id=part.tool_call_id,
+            id=part.id,
+            provider_name=part.provider_name,
+            provider_details=part.provider_details,
+        )
+
+    def _item_added(self, item: JSON, out: list[ModelResponseStreamEvent]) -> None:
+        kind = item.get("type")
+        parts, name = self.parts, self._provider_name
+        item_id = item.get("id")
+        call_id = f"{item_id}-call"
+        if kind == "function_call":
+            out.extend(self._function_call(item))
+        elif kind == "message":
+            if (phase := item.get("phase")) is not None:
+                self._phase[item_id] = phase
+        elif kind in ("web_search_call", "file_search_call"):
+            call, _ = _web_search(item, name) if kind == "web_search_call" else _file_search(item, name)
+            out.extend(parts.handle_part(vendor_part_id=call_id, part=attrs.evolve(call, args=None)))
+        elif kind == "code_interpreter_call":
+            call, _, _ = _code_interpreter(item, name)
+            out.extend(parts.handle_part(vendor_part_id=call_id, part=attrs.evolve(call, args=None)))
+            # the code streams into the arguments: open them up to the code string
+            out.extend(
+                parts.handle_tool_call_delta(vendor_part_id=call_id, args=call.args_as_json_str()[:-2])
+            )
+        elif kind == "image_generation_call":
+            call, _, _ = _image_generation(item, name)
+            out.extend(parts.handle_part(vendor_part_id=call_id, part=call))
+        elif kind == "mcp_call":
+            call, _ = _mcp_call(item, name)
+            out.extend(parts.handle_part(vendor_part_id=call_id, part=attrs.evolve(call, args=None)))
+            # the tool's arguments stream in: open them up to `"tool_args":`
+            out.extend(
+                parts.handle_tool_call_delta(vendor_part_id=call_id, args=call.args_as_json_str()[:-3])
+            )
+        elif kind == "mcp_list_tools":
+            call, _ = _mcp_list_tools(item, name)
+            out.extend(parts.handle_part(vendor_part_id=call_id, part=call))
+        elif kind == "compaction":
+            out.extend(parts.handle_part(vendor_part_id=item_id, part=_compaction(item, name)))
+
+    def _item_done(self, item: JSON, out: list[ModelResponseStreamEvent]) -> None:
+        kind = item.get("type")
+        parts, name = self.parts, self._provider_name
+        item_id = item.get("id")
+        if kind == "function_call" and item_id:
+            # Codex-style servers can send a call only here, without `added` or deltas
+            if not isinstance(parts.get_part_by_vendor_id(item_id), ToolCallPart):
+                out.extend(self._function_call(item))
+                self._finalized.add(item_id)
+            else:
+                self._finalize_call(item_id, item.get("arguments"), out)
+        elif kind == "reasoning":
+            if signature := item.get("encrypted_content"):
+                out.extend(
+                    parts.handle_thinking_delta(
+                        vendor_part_id=item_id,
+                        id=_opt_str(item_id, "reasoning id"),
+                        signature=_str(signature, "encrypted_content"),
+                        provider_name=name,
+                    )
+                )
+        elif kind == "code_interpreter_call":
+            _, ret, files = _code_interpreter(item, name)
+            for i, file_part in enumerate(files):
+                out.extend(parts.handle_part(vendor_part_id=f"{item_id}-file-{i}", part=file_part))
+            out.extend(parts.handle_part(vendor_part_id=f"{item_id}-return", part=ret))
+        elif kind in ("web_search_call", "file_search_call"):
+            call, ret = _web_search(item, name) if kind == "web_search_call" else _file_search(item, name)
+            out.extend(parts.handle_tool_call_delta(vendor_part_id=f"{item_id}-call", args=call.args))
+            out.extend(parts.handle_part(vendor_part_id=f"{item_id}-return", part=ret))
+        elif kind == "image_generation_call":
+            _, ret, image = _image_generation(item, name)
+            if image is not None:
+                out.extend(parts.handle_part(vendor_part_id=f"{item_id}-file", part=image))
+            out.extend(parts.handle_part(vendor_part_id=f"{item_id}-return", part=ret))
+        elif kind == "mcp_call":
+            _, ret = _mcp_call(item, name)
+            out.extend(parts.handle_part(vendor_part_id=f"{item_id}-return", part=ret))
+        elif kind == "mcp_list_tools":
+            _, ret = _mcp_list_tools(item, name)
+            out.extend(parts.handle_part(vendor_part_id=f"{item_id}-return", part=ret))
+            self._listed_tools.add(_str(item_id, "mcp_list_tools id"))
+        elif kind == "compaction":
+            out.extend(parts.handle_part(vendor_part_id=item_id, part=_compaction(item, name)))
+
+    def _finalize_call(self, item_id: object, final: object, out: list[ModelResponseStreamEvent]) -> None:
+        """The complete arguments arrived: add whatever the deltas did not carry (2.68)."""
+        if not isinstance(item_id, str) or item_id in self._finalized or not final:
+            return
+        final_args = _str(final, "arguments")
+        existing = self.parts.get_part_by_vendor_id(item_id)
+        if not isinstance(existing, ToolCallPart):
+            return  # a resumed stream: `output_item.done` creates the part from the whole item
+        received = self._fc_args.get(item_id, "")
+        if received != final_args:
+            if not final_args.startswith(received):
+                # replacing the part would start it twice; keep what streamed
+                self._finalized.add(item_id)
+                warnings.warn(
+                    "The provider sent a `function_call_arguments.done`/`output_item.done` snapshot whose "
+                    f"arguments differ from the streamed argument deltas for function call item {item_id!r} "
+                    f"(tool {existing.tool_name!r}); the streamed arguments were kept.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+                return
+            out.extend(
+                self.parts.handle_tool_call_delta(vendor_part_id=item_id, args=final_args[len(received) :])
+            )
+            self._fc_args[item_id] = final_args
+        self._finalized.add(item_id)
+
+    def _text_done(self, chunk: JSON, out: list[ModelResponseStreamEvent]) -> None:
+        item_id = chunk.get("item_id")
+        key = (item_id, chunk.get("content_index"))
+        text = chunk.get("text")
+        raw = self._annotations.pop(key, [])
+        details: JSON = {}
+        if raw and self._raw_annotations:
+            details["annotations"] = raw
+        if logprobs := chunk.get("logprobs"):
+            details["logprobs"] = oa.map_logprobs(logprobs)
+        if key not in self._phase_started and (phase := self._phase.get(item_id)) is not None:
+            details["phase"] = phase
+            self._phase_started.add(key)
+        existing = self.parts.get_part_by_vendor_id(key)
+        citations: list[Any] | None = None
+        # annotation offsets count into the final text: they only fit streamed text that equals it
+        if isinstance(existing, TextPart) and isinstance(text, str) and existing.content == text:
+            valid = _valid_citations(raw)
+            citations = _citations(valid, text)
+            if citations:
+                details["citations"] = valid
+        if details and text:
+            out.extend(
+                self.parts.handle_text_delta(
+                    vendor_part_id=key,
+                    content="",
+                    provider_name=self._provider_name,
+                    provider_details=details,
+                    citations=citations,
+                )
+            )
+
+    def _raw_thinking(self, chunk: JSON, out: list[ModelResponseStreamEvent]) -> None:
+        """Raw chain of thought (gpt-oss) goes into the part's ``provider_details['raw_content']``."""
+        item_id = _str(chunk.get("item_id"), "item_id")
+        delta = _str(chunk.get("delta"), "reasoning delta")
+        index = chunk.get("content_index")
+        if not _is_int(index) or index < 0:
+            raise ValueError("`content_index` is not a non-negative integer")
+
+        def update(existing: dict[str, Any] | None) -> dict[str, Any]:
+            raw = [str(x) for x in oa.json_list((existing or {}).get("raw_content"))]
+            raw.extend([""] * (index + 1 - len(raw)))
+            raw[index] += delta
+            return {**(existing or {}), "raw_content": raw}
+
+        existing = self.parts.get_part_by_vendor_id(item_id)
+        out.extend(
+            self.parts.handle_thinking_delta(
+                vendor_part_id=item_id,
+                id=item_id,
+                provider_name=self._provider_name,
+                # a new part takes the details themselves; an existing one the update
+                provider_details=update(None) if existing is None else update,  # type: ignore[arg-type]
+            )
+        )
+
+    # -- status and meta -----------------------------------------------------------------------
+
+    def _status(self, kind: str, response: JSON) -> None:
+        if self._events == 1 and kind != "response.created":
+            # a resumed background stream starts mid-way, without `response.created`
+            self._background = True
+            self._details["background"] = True
+        self._track_background(response)
+        if kind == "response.created":
+            if rid := response.get("id"):
+                self._response_id = _str(rid, "response id")
+            if model := response.get("model"):
+                self._model_name = _str(model, "model")
+            if "timestamp" not in self._details and (ts := oa.timestamp_of(response.get("created_at"))):
+                self._details["timestamp"] = ts
+            self._conversation(response)
+        else:
+            self._record_usage(response)
+        self._set_state(response.get("status"))
+        self._dirty = True
+
+    def _terminal(self, kind: str, response: JSON, out: list[ModelResponseStreamEvent]) -> None:
+        """``response.completed`` / ``incomplete`` / ``failed``: what the complete response reports."""
+        self._track_background(response)
+        if model := response.get("model"):
+            self._model_name = _str(model, "model")
+        if self._response_id is None and (rid := response.get("id")):
+            self._response_id = _str(rid, "response id")
+        if "timestamp" not in self._details and (ts := oa.timestamp_of(response.get("created_at"))):
+            self._details["timestamp"] = ts
+        if service_tier := response.get("service_tier"):
+            self._details["service_tier"] = service_tier
+        if (diagnostics := response.get("prompt_cache_diagnostics")) is not None:
+            self._details["prompt_cache_diagnostics"] = diagnostics
+        self._dirty = True
+        if kind == "response.completed":
+            # list-tools results a stream left out of `output_item.done` (2.68 back-fills them)
+            for raw_item in oa.json_list(response.get("output")):
+                item = oa.json_dict(raw_item)
+                if (
+                    item is not None
+                    and item.get("type") == "mcp_list_tools"
+                    and item.get("id") not in self._listed_tools
+                ):
+                    _, ret = _mcp_list_tools(item, self._provider_name)
+                    out.extend(self.parts.handle_part(vendor_part_id=f"{item['id']}-return", part=ret))
+                    self._listed_tools.add(item["id"])
+            self._record_usage(response)
+            self._conversation(response)
+            self._set_state(response.get("status"))
+            raw_finish = _raw_finish_reason(response)
+            if raw_finish and not self._has_refusal:
+                self._details["finish_reason"] = raw_finish
+                self._set_finish(FINISH_REASONS.get(raw_finish) if isinstance(raw_finish, str) else None)
+            if moderation := response.get("moderation"):
+                self._details["moderation"] = moderation
+        elif kind == "response.incomplete":
+            self._record_usage(response)
+            incomplete = oa.json_dict(response.get("incomplete_details"))
+            raw_finish = incomplete.get("reason") if incomplete else None
+            if raw_finish and not self._has_refusal:
+                self._details["finish_reason"] = raw_finish
+                self._set_finish(FINISH_REASONS.get(raw_finish) if isinstance(raw_finish, str) else None)
+            self._set_state(response.get("status"))
+        else:  # failed
+            self._record_usage(response)
+            self._set_state(response.get("status"))
+            if error := oa.json_dict(response.get("error")):
+                self._publish()
+                raise response_error(
+                    self._model_name,
+                    error.get("code"),
+                    error.get("message"),
+                    error_type=error.get("type"),
+                    in_stream=True,
+                )
+            if not self._has_refusal:
+                self._details["finish_reason"] = "failed"
+                self._set_finish("error")
+
+    def _track_background(self, response: JSON) -> None:
+        if response.get("background"):
+            self._background = True
+            self._details["background"] = True
+
+    def _conversation(self, response: JSON) -> None:
+        if conversation := oa.json_dict(response.get("conversation")):
+            self._details["conversation_id"] = conversation.get("id")
+
+    def _record_usage(self, response: JSON) -> None:
+        usage = map_responses_usage(response)
+        usage.unmeasured_requests = 0
+        if response.get("usage") is not None:
+            self._usage_seen = True
+        self._usage = self._usage + usage
+
+    def _set_state(self, status: object) -> None:
+        self._state = _state(status, self._background)
+
+    def _set_finish(self, reason: FinishReason | None) -> None:
+        self._finish_reason = reason
+        self._dirty = True
+
+    def _publish(self) -> None:
+        self._dirty = False
+        self.meta = attrs.evolve(
+            self.meta,
+            model_name=self._model_name,
+            provider_response_id=self._response_id,
+            provider_details=dict(self._details) or None,
+            finish_reason=self._finish_reason,
+            usage=self._usage,
+            # only `suspended` is stamped while streaming; the stream's own state decides the rest
+            state="suspended" if self._state == "suspended" else None,
+        )
+
+    def finish(self, out: list[ModelResponseStreamEvent]) -> None:
+        """The body ended: the refusal, a suspended job's resume point, an unreported usage.
+
+        Raises:
+            UnexpectedModelBehavior: the body held no event at all.
+        """
+        if not self._events:
+            raise UnexpectedModelBehavior("Streamed response ended without content or tool calls")
+        if self._refusal:
+            self._details["refusal"] = self._refusal
+        if self._state == "suspended" and self._last_sequence is not None:
+            self._details["last_sequence_number"] = self._last_sequence
+        if not self._usage_seen:
+            self._usage = self._usage + RequestUsage(unmeasured_requests=1)
+        self._publish()
+        if self._state == "incomplete":
+            # no terminal event: the response was cut short (a foreground stream cannot be resumed)
+            self.meta = attrs.evolve(self.meta, state="incomplete")
+
+
+# =============================================================================================
+# The model
+# =============================================================================================
+
+
+class OpenAIResponsesModel(HTTPModel):
+    """A model spoken to over OpenAI's Responses API (``POST {base_url}/responses``).
+
+    Args:
+        model_name: the model as the server knows it (``'gpt-5'``).
+        provider: where and how to reach it; :func:`from_name` builds one from the environment.
+        profile: the model's quirks; defaults to :func:`responses_profile`.
+        settings: default settings, under each call's.
+    """
+
+    path: str = "responses"
+
+    def __init__(
+        self,
+        model_name: str,
+        *,
+        provider: Provider,
+        profile: ResponsesProfile | None = None,
+        settings: ModelSettings | None = None,
+    ) -> None:
+        super().__init__(model_name, provider=provider, settings=settings)
+        self.profile = profile or responses_profile(model_name)
+        self._url = provider.url(self.path)
+        base = provider.base_url
+        # as the SDK's client URL, with a trailing slash
+        self._provider_url = base if base.endswith("/") else base + "/"
+        self._headers = openai_headers(provider)
+        # tool definitions are frozen; their mapped JSON is reused across requests (id -> (tool, json))
+        self._tool_cache: dict[int, tuple[ToolDefinition, JSON]] = {}
+
+    @property
+    def base_url(self) -> str:
+        return self._provider_url
+
+    def _tool_param(self, tool: ToolDefinition) -> JSON:
+        cached = self._tool_cache.get(id(tool))
+        if cached is not None and cached[0] is tool:
+            return cached[1]
+        mapped = tool_param(tool, self.profile.chat)
+        if len(self._tool_cache) > 512:
+            self._tool_cache.clear()
+        self._tool_cache[id(tool)] = (tool, mapped)
+        return mapped
+
+    def build_request(
+        self,
+        messages: Sequence[ModelMessage],
+        settings: ModelSettings,
+        params: ModelRequestParameters,
+        *,
+        stream: bool,
+    ) -> _http.HTTPRequest:
+        body = build_responses_body(
+            self._model_name,
+            messages,
+            settings,
+            params,
+            self.profile,
+            stream=stream,
+            provider_name=self.system,
+            base_url=self._provider_url,
+            map_tool=self._tool_param,
+        )
+        headers = with_extra_headers(self._headers, settings.get("extra_headers"))
+        return _http.HTTPRequest.json(self._url, body, headers)
+
+    def _parse(self, body: bytes, settings: Mapping[str, Any]) -> ModelResponse:
+        return parse_responses_body(
+            body,
+            model_name=self._model_name,
+            provider_name=self.system,
+            provider_url=self._provider_url,
+            include_raw_annotations=bool(settings.get("openai_include_raw_annotations")),
+        )
+
+    def _mapper(self, parts: PartsManager, settings: Mapping[str, Any]) -> ResponsesStreamMapper:
+        return ResponsesStreamMapper(
+            parts,
+            model_name=self._model_name,
+            provider_name=self.system,
+            provider_url=self._provider_url,
+            include_raw_annotations=bool(settings.get("openai_include_raw_annotations")),
+        )
+
+    def parse_response(
+        self, body: bytes, headers: httpx.Headers, params: ModelRequestParameters
+    ) -> ModelResponse:
+        return self._parse(body, self.settings or {})
+
+    def stream_mapper(self, params: ModelRequestParameters, parts: PartsManager) -> ResponsesStreamMapper:
+        return self._mapper(parts, self.settings or {})
+
+    def http_error(self, status: int, headers: Any, body: bytes, model_name: str) -> Exception:
+        return oa.openai_http_error(status, headers, body, model_name)
+
+    # `request` and `request_stream` are the base's, with the call's settings reaching the parser
+    # (`openai_include_raw_annotations` is a per-call setting).
+
+    async def request(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters | None,
+    ) -> ModelResponse:
+        """Send a non-streamed request and parse the reply.
+
+        Raises:
+            ModelHTTPError: the provider answered 4xx/5xx (a categorized subclass).
+            ModelAPIError: the reply reports a failed response.
+            ModelConnectionError: the provider could not be reached or the connection broke.
+            UnexpectedModelBehavior: the reply could not be understood.
+
+        Cancellation:
+            Safe at any point; the connection is discarded.
+        """
+        settings, params = self.prepare_request(model_settings, model_request_parameters)
+        request = self._with_timeout(self.build_request(messages, settings, params, stream=False), settings)
+        _, _, body = await _http.send(request, model_name=self._model_name, error_builder=self.http_error)
+        return self._parse(body, settings)
+
+    def request_stream(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters | None,
+    ) -> StreamContext:
+        settings, params = self.prepare_request(model_settings, model_request_parameters)
+        request = self._with_timeout(
+            self.build_request(messages, settings, params, stream=True),
+            settings,
+            read=settings.get("stream_inactivity_timeout"),
+        )
+        parts = PartsManager()
+        source = SSEEventSource(
+            request,
+            self._mapper(parts, settings),
+            parts,
+            model_name=self._model_name,
+            error_builder=self.http_error,
+        )
+        return open_event_stream(source, params)
