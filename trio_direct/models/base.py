@@ -332,7 +332,10 @@ async def _pump(
     *,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    decorator = EventDecorator(source.parts, params)
+    meta = source.meta
+    decorator = EventDecorator(
+        source.parts, params, provider_name=meta.provider_name, canonical_system=meta.canonical_system
+    )
     started = False
     last_meta: StreamMeta | None = None
 
