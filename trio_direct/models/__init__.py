@@ -93,7 +93,6 @@ _REGISTRY: dict[str, str] = {
     "ollama": "trio_direct.models.openai:from_name",
     "groq": "trio_direct.models.groq:from_name",
     "openai-responses": "trio_direct.models.openai_responses:from_name",
-    "openai-responses": "trio_direct.models.openai_responses:from_name",
     "google-gla": "trio_direct.models.google:from_name",
     "gemini": "trio_direct.models.google:from_name",
     "google": "trio_direct.models.google:from_name",
