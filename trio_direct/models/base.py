@@ -698,6 +698,18 @@ class HTTPModel(Model):
     def stream_mapper(self, params: ModelRequestParameters, parts: PartsManager) -> StreamMapper:
         """A fresh mapper for one stream (pure)."""
 
+    def parse_response_with_settings(
+        self, body: bytes, headers: httpx.Headers, params: ModelRequestParameters, settings: ModelSettings
+    ) -> ModelResponse:
+        """:meth:`parse_response` given the call's merged settings too (for settings that change parsing)."""
+        return self.parse_response(body, headers, params)
+
+    def stream_mapper_with_settings(
+        self, params: ModelRequestParameters, parts: PartsManager, settings: ModelSettings
+    ) -> StreamMapper:
+        """:meth:`stream_mapper` given the call's merged settings too (for settings that change mapping)."""
+        return self.stream_mapper(params, parts)
+
     def http_error(self, status: int, headers: Any, body: bytes, model_name: str) -> Exception:
         """The exception for a 4xx/5xx response; OpenAI-style bodies by default."""
         return _http.default_http_error(status, headers, body, model_name)
@@ -734,7 +746,7 @@ class HTTPModel(Model):
             _, headers, body = await _http.send(
                 request, model_name=self._model_name, error_builder=self.http_error
             )
-            return self.parse_response(body, headers, params)
+            return self.parse_response_with_settings(body, headers, params, settings)
         except TrioDirectError as exc:
             # A server may echo the API key in an error body; the caller never sees it.
             _http.redact_error(exc, _http.credentials_of(request))
@@ -755,7 +767,7 @@ class HTTPModel(Model):
         parts = PartsManager()
         source = SSEEventSource(
             request,
-            self.stream_mapper(params, parts),
+            self.stream_mapper_with_settings(params, parts, settings),
             parts,
             model_name=self._model_name,
             error_builder=self.http_error,
