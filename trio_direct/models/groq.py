@@ -49,6 +49,7 @@ from ..settings import ModelSettings
 from ..tools import InstructionPart, ModelRequestParameters, OutputObjectDefinition, ToolDefinition
 from ..usage import RequestUsage
 from . import openai as oa
+from ._openai_common import instruction_parts
 from ._tool_choice import resolve_tool_choice
 from .base import Provider, StreamMeta
 
@@ -220,7 +221,7 @@ def build_groq_body(
 ) -> JSON:
     """The Groq request body (pure); see the module docstring for how it differs from OpenAI's."""
     s = settings
-    instructions = oa._instructions(messages, params)  # pyright: ignore[reportPrivateUsage]
+    instructions = instruction_parts(messages, params)
     body: JSON = {"model": model_name, "messages": map_groq_messages(messages, instructions, profile), "n": 1}
     tools = [*params.function_tools, *params.output_tools]
     if tools:

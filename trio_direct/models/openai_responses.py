@@ -100,7 +100,7 @@ from ._openai_common import (
     with_extra_headers,
 )
 from ._tool_choice import resolve_tool_choice
-from .base import HTTPModel, Provider, SSEEventSource, StreamContext, StreamMeta, open_event_stream
+from .base import HTTPModel, Provider, StreamMeta
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -1981,7 +1981,15 @@ class OpenAIResponsesModel(HTTPModel):
         headers = with_extra_headers(self._headers, settings.get("extra_headers"))
         return _http.HTTPRequest.json(self._url, body, headers)
 
-    def _parse(self, body: bytes, settings: Mapping[str, Any]) -> ModelResponse:
+    def parse_response(
+        self, body: bytes, headers: httpx.Headers, params: ModelRequestParameters
+    ) -> ModelResponse:
+        return self.parse_response_with_settings(body, headers, params, self.settings or ModelSettings())
+
+    def parse_response_with_settings(
+        self, body: bytes, headers: httpx.Headers, params: ModelRequestParameters, settings: ModelSettings
+    ) -> ModelResponse:
+        # `openai_include_raw_annotations` is a per-call setting
         return parse_responses_body(
             body,
             model_name=self._model_name,
@@ -1990,7 +1998,12 @@ class OpenAIResponsesModel(HTTPModel):
             include_raw_annotations=bool(settings.get("openai_include_raw_annotations")),
         )
 
-    def _mapper(self, parts: PartsManager, settings: Mapping[str, Any]) -> ResponsesStreamMapper:
+    def stream_mapper(self, params: ModelRequestParameters, parts: PartsManager) -> ResponsesStreamMapper:
+        return self.stream_mapper_with_settings(params, parts, self.settings or ModelSettings())
+
+    def stream_mapper_with_settings(
+        self, params: ModelRequestParameters, parts: PartsManager, settings: ModelSettings
+    ) -> ResponsesStreamMapper:
         return ResponsesStreamMapper(
             parts,
             model_name=self._model_name,
@@ -1999,60 +2012,5 @@ class OpenAIResponsesModel(HTTPModel):
             include_raw_annotations=bool(settings.get("openai_include_raw_annotations")),
         )
 
-    def parse_response(
-        self, body: bytes, headers: httpx.Headers, params: ModelRequestParameters
-    ) -> ModelResponse:
-        return self._parse(body, self.settings or {})
-
-    def stream_mapper(self, params: ModelRequestParameters, parts: PartsManager) -> ResponsesStreamMapper:
-        return self._mapper(parts, self.settings or {})
-
     def http_error(self, status: int, headers: Any, body: bytes, model_name: str) -> Exception:
         return oa.openai_http_error(status, headers, body, model_name)
-
-    # `request` and `request_stream` are the base's, with the call's settings reaching the parser
-    # (`openai_include_raw_annotations` is a per-call setting).
-
-    async def request(
-        self,
-        messages: list[ModelMessage],
-        model_settings: ModelSettings | None,
-        model_request_parameters: ModelRequestParameters | None,
-    ) -> ModelResponse:
-        """Send a non-streamed request and parse the reply.
-
-        Raises:
-            ModelHTTPError: the provider answered 4xx/5xx (a categorized subclass).
-            ModelAPIError: the reply reports a failed response.
-            ModelConnectionError: the provider could not be reached or the connection broke.
-            UnexpectedModelBehavior: the reply could not be understood.
-
-        Cancellation:
-            Safe at any point; the connection is discarded.
-        """
-        settings, params = self.prepare_request(model_settings, model_request_parameters)
-        request = self._with_timeout(self.build_request(messages, settings, params, stream=False), settings)
-        _, _, body = await _http.send(request, model_name=self._model_name, error_builder=self.http_error)
-        return self._parse(body, settings)
-
-    def request_stream(
-        self,
-        messages: list[ModelMessage],
-        model_settings: ModelSettings | None,
-        model_request_parameters: ModelRequestParameters | None,
-    ) -> StreamContext:
-        settings, params = self.prepare_request(model_settings, model_request_parameters)
-        request = self._with_timeout(
-            self.build_request(messages, settings, params, stream=True),
-            settings,
-            read=settings.get("stream_inactivity_timeout"),
-        )
-        parts = PartsManager()
-        source = SSEEventSource(
-            request,
-            self._mapper(parts, settings),
-            parts,
-            model_name=self._model_name,
-            error_builder=self.http_error,
-        )
-        return open_event_stream(source, params)
