@@ -1013,10 +1013,10 @@ def _tools_and_config(
         tool_config["functionCallingConfig"] = calling
     if server_side and profile.server_side_tool_invocations:
         tool_config["includeServerSideToolInvocations"] = True
-    tools: list[JSON] = []
+    # The SDK sends the declarations merged into one tool, after the native tools
+    tools: list[JSON] = list(native)
     if declared:
         tools.append({"functionDeclarations": [_function_declaration(t) for t in declared.values()]})
-    tools.extend(native)
     if not tools:
         return None, None, image_config
     return tools, tool_config or None, image_config
@@ -2137,6 +2137,7 @@ class GoogleStreamMapper:
         """Handle one SSE event (one ``GenerateContentResponse``), appending its raw events to ``out``.
 
         Raises:
+            ModelAPIError: the event's data is not JSON (as the SDK reports it).
             UnexpectedModelBehavior: the event's data cannot be understood.
             ModelHTTPError: an error chunk (categorized, ``in_stream=True``).
         """
@@ -2145,6 +2146,13 @@ class GoogleStreamMapper:
             return
         try:
             data = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise ModelAPIError(
+                self.meta.model_name or "",
+                "Failed to decode response as JSON: Failed to parse response as JSON. "
+                f"Raw response: {raw[:2000]}",
+            ) from None
+        try:
             if type(data) is not dict:
                 raise TypeError(f"expected a JSON object, got {type(data).__name__}")
             chunk = cast(JSON, data)
