@@ -877,6 +877,11 @@ def test_a_200_that_is_not_json() -> None:
         model.parse_response(
             b"[1]", httpx.Headers({"content-type": "application/json"}), ModelRequestParameters()
         )
+    error_object = b'{"type": "error", "error": {"type": "api_error", "message": "The server had an error"}}'
+    with pytest.raises(UnexpectedModelBehavior, match="The server had an error"):  # upstream: a TypeError
+        model.parse_response(
+            error_object, httpx.Headers({"content-type": "application/json"}), ModelRequestParameters()
+        )
 
 
 # --------------------------------------------------------------------------------------------------

@@ -402,20 +402,7 @@ async def test_stream_answered_with_something_else(
     assert not outcome.entered and error.body  # the body is kept and quoted
 
 
-@pytest.mark.parametrize(
-    "wire",
-    [
-        OPENAI,
-        pytest.param(
-            ANTHROPIC,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="models/anthropic.py parses a 200 {'type': 'error', ...} body as an empty message",
-            ),
-        ),
-    ],
-    ids=lambda w: w.name,
-)
+@pytest.mark.parametrize("wire", [OPENAI, ANTHROPIC], ids=lambda w: w.name)
 async def test_200_with_an_error_object(loopback: LoopbackServer, wire: Wire) -> None:
     loopback.enqueue(Reply.json(wire.error_200))
     error = expect(await run_request(wire.model(loopback, settings())), UnexpectedModelBehavior)
@@ -438,19 +425,25 @@ async def test_error_event_inside_a_200_stream(loopback: LoopbackServer, wire: W
     ids=["not-json", "json-array", "wrong-shape"],
 )
 async def test_garbage_sse_data(loopback: LoopbackServer, wire: Wire, data: bytes) -> None:
-    # Anthropic's stream dispatches on the event name (unknown events are skipped, as its SDK does),
-    # so the garbage comes under a known name there
+    # Anthropic's stream skips unnamed events and dispatches the rest on their JSON `type`, as its SDK
+    # does (an unknown type is ignored), so the garbage comes named and, when it is an object, typed
     name = b"" if wire is OPENAI else b"event: content_block_delta\n"
+    if wire is ANTHROPIC and data.startswith(b"{"):
+        data = data.replace(b'"type": 7', b'"type": "content_block_delta"')
     loopback.enqueue(
         Reply.sse([*wire.partial("x"), name + b"data: " + data + b"\n\n"], delay=0.01, then=stall())
     )
     outcome = await run_stream(wire.model(loopback, settings()))
-    what = (
-        "Invalid chunk in the chat completions stream"
-        if wire is OPENAI
-        else "could not understand the Anthropic"
-    )
-    expect(outcome, UnexpectedModelBehavior, what)
+    if wire is ANTHROPIC and not data.startswith((b"{", b"[")):
+        # what pydantic-ai raises for a chunk that is not JSON
+        expect(outcome, ModelAPIError, "Failed to decode response as JSON")
+    else:
+        what = (
+            "Invalid chunk in the chat completions stream"
+            if wire is OPENAI
+            else "could not understand the Anthropic"
+        )
+        expect(outcome, UnexpectedModelBehavior, what)
     assert outcome.entered and outcome.text == "x"
 
 

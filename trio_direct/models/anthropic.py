@@ -1951,6 +1951,13 @@ def _parse(data: Any, params: ModelRequestParameters, provider_url: str | None) 
     message = _dict(data)
     if message is None:
         raise TypeError(f"expected a JSON object, got {type(data).__name__}")
+    if message.get("type") == "error":
+        # upstream crashes on this (a TypeError); say what the server said instead
+        error = _dict(message.get("error")) or {}
+        raise UnexpectedModelBehavior(
+            f"Anthropic answered 200 with an error object: {error.get('message', message)}",
+            orjson.dumps(message, default=repr).decode()[:2000],
+        )
     content = message.get("content")
     blocks: list[JSON] = []
     for item in _list(content):
