@@ -34,7 +34,8 @@ Deliberate differences from upstream, documented where they happen:
   ``BinaryContent``.
 * The SDK's automatic retries are not reproduced; retry in the caller.
 * A stream that ends without ``message_stop`` raises :class:`UnexpectedModelBehavior` instead of
-  passing for complete; usage that cannot be read is left at zero without a warning.
+  passing for complete; so does a 200 whose body is an error object (upstream crashes with a
+  ``TypeError``). Usage that cannot be read is left at zero without a warning.
 """
 
 from __future__ import annotations
