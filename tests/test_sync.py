@@ -624,7 +624,7 @@ def test_timeout_on_slow_stream(loopback: LoopbackServer, openai_env: str) -> No
     start = time.monotonic()
     with (
         pytest.raises(RequestTimeoutError) as info,
-        model_request_stream_sync(openai_env, MESSAGES, timeout=0.5) as stream,
+        model_request_stream_sync(openai_env, MESSAGES, timeout=1.0) as stream,
     ):
         for event in stream:
             seen.append(event)
@@ -640,10 +640,12 @@ def test_timeout_while_opening(loopback: LoopbackServer, openai_env: str) -> Non
     loopback.enqueue(Reply.of(stall()))
     with (
         pytest.raises(RequestTimeoutError) as info,
-        model_request_stream_sync(openai_env, MESSAGES, timeout=0.3),
+        model_request_stream_sync(openai_env, MESSAGES, timeout=1.0),
     ):
         pytest.fail("entered")  # pragma: no cover
     assert isinstance(info.value, TimeoutError)
+    assert "opening the stream" in str(info.value)
+    loopback.wait_for_requests(1, timeout=0)  # the request went out, so the close below is ours
     loopback.wait_for_client_close(timeout=QUICK)
 
 
