@@ -22,6 +22,7 @@ PROVIDERS: list[tuple[str, str]] = [
     ("openai-chat+groq", r"^(openai|groq)/"),
     ("anthropic", r"^anthropic/"),
     ("mistral", r"^mistral/"),
+    ("google-gla", r"^google-gla/"),
 ]
 
 
