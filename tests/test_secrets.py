@@ -169,8 +169,6 @@ def echoing_replies(srv: LoopbackServer) -> list[tuple[str, Reply]]:
 async def test_errors_from_an_echoing_server_never_show_the_key(loopback: LoopbackServer) -> None:
     for name, reply in echoing_replies(loopback):
         for model in (openai_model(loopback, api_key=CANARY_KEY), anthropic(loopback)):
-            if name == "200 error object" and model.system == "anthropic":
-                continue  # models/anthropic.py reads it as an empty message (test_faults xfails it)
             loopback.enqueue(reply)
             with pytest.raises(TrioDirectError) as info:
                 await model_request(model, PROMPT)
