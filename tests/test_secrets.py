@@ -130,6 +130,7 @@ def test_provider_repr_masks_the_key() -> None:
 def echo_body(status: int) -> dict[str, Any]:
     auth = status in (200, 401)
     return {
+        "type": "error",  # Anthropic's shape; OpenAI's has only "error"
         "error": {
             "message": f"Incorrect API key provided: {CANARY_KEY}. Also seen as Bearer {CANARY_KEY}",
             "type": "invalid_request_error" if auth else "server_error",
