@@ -25,8 +25,8 @@ from .events import TextPartDelta as TextPartDelta
 from .events import ThinkingPartDelta as ThinkingPartDelta
 from .events import ToolCallPartDelta as ToolCallPartDelta
 from .exceptions import AgentRunError as AgentRunError
-from .exceptions import MessageFormatError as MessageFormatError
 from .exceptions import FallbackExceptionGroup as FallbackExceptionGroup
+from .exceptions import MessageFormatError as MessageFormatError
 from .exceptions import ModelAPIError as ModelAPIError
 from .exceptions import ModelAuthenticationError as ModelAuthenticationError
 from .exceptions import ModelConnectionError as ModelConnectionError
