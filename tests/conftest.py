@@ -5,6 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# --- hypothesis ------------------------------------------------------------------------------------
+# This machine (and CI's) is a shared 2-core VM: a property test that takes 300 ms under load is not a
+# bug. No per-example deadline and no "too slow" health check, here and in every test file; examples
+# counts stay per test.
+settings.register_profile(
+    "trio_direct", deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+settings.load_profile("trio_direct")
+# --- end hypothesis --------------------------------------------------------------------------------
 
 # --- loopback HTTP server (tests/loopback.py) -----------------------------------------------------
 from tests.loopback import LoopbackServer
