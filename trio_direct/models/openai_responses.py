@@ -678,6 +678,18 @@ def _cache_comparison_id(messages: Sequence[ModelMessage], replay: _Replay) -> s
     return None
 
 
+_IMAGE_TOOLS: Final = ("image_generation", "code_interpreter")
+
+
+def _native_tool(tool: object) -> JSON:
+    entry = oa.json_dict(tool)
+    if entry is None:
+        raise UserError(
+            f"native tools are passed as raw Responses `tools` entries (dicts), not {type(tool).__name__}"
+        )
+    return entry
+
+
 def _json_schema_format(output: OutputObjectDefinition, profile: oa.ChatProfile) -> JSON:
     schema, strict = oa.transform_tool_schema(output.json_schema, output.strict, profile)
     fmt: JSON = {"type": "json_schema", "name": output.name or oa.DEFAULT_OUTPUT_TOOL_NAME, "schema": schema}
@@ -789,20 +801,12 @@ def build_responses_body(
     include = ["reasoning.encrypted_content"] if profile.encrypted_reasoning else []
     include += [value for setting, value in _INCLUDE_SETTINGS if s.get(setting)]
 
-    # tools: native (raw entries), then `openai_native_tools`, then function and output tools
-    tools: list[JSON] = []
-    image_tool = False
-    for native in [*params.native_tools, *(s.get("openai_native_tools") or ())]:
-        entry = oa.json_dict(native)
-        if entry is None:
-            raise UserError(
-                "native tools are passed as raw Responses `tools` entries (dicts), "
-                f"not {type(native).__name__}"
-            )
-        image_tool = image_tool or entry.get("type") in ("image_generation", "code_interpreter")
-        tools.append(entry)
-    if params.allow_image_output and not image_tool:
+    # tools: native (raw entries; image generation added when images may be the output), then the
+    # `openai_native_tools` setting's, then function and output tools
+    tools: list[JSON] = [_native_tool(t) for t in params.native_tools]
+    if params.allow_image_output and not any(t.get("type") in _IMAGE_TOOLS for t in tools):
         tools.append({"type": "image_generation"})
+    tools.extend(_native_tool(t) for t in s.get("openai_native_tools") or ())
     resolved = resolve_tool_choice(cast(ModelSettings, s), params)
     for tool in [*params.function_tools, *params.output_tools]:
         tools.append(map_tool(tool) if map_tool is not None else tool_param(tool, chat))
@@ -830,6 +834,11 @@ def build_responses_body(
         else:
             replay.response(message)
     items = replay.items
+    if params.output_mode == "prompted" and params.output_object is not None:
+        # the prompt shows the schema as the strict-mode transformer leaves it (2.68)
+        output = params.output_object
+        schema, _ = oa.transform_tool_schema(output.json_schema, output.strict, chat)
+        params = attrs.evolve(params, output_object=attrs.evolve(output, json_schema=schema))
     instructions = InstructionPart.join(instruction_parts(history, params))
 
     thinking = oa.resolve_thinking(s, params, chat)
@@ -1221,6 +1230,45 @@ def _function_call(item: JSON, provider_name: str) -> ToolCallPart:
     )
 
 
+# The SDK dumps these response fields with every declared key of their union member (None when
+# absent); a member it cannot tell by `type` is the union's first.
+_MODERATION_RESULT: Final = (
+    "categories",
+    "category_applied_input_types",
+    "category_scores",
+    "flagged",
+    "model",
+    "type",
+)
+_MODERATION_FIELDS: Final = {"moderation_result": _MODERATION_RESULT, "error": ("code", "message", "type")}
+_CACHE_MISS: Final = ("cache_missed_tokens", "reason", "type", "comparison_reusable_tokens")
+_CACHE_DIAGNOSTICS_FIELDS: Final = {
+    "cache_miss": _CACHE_MISS,
+    "cache_hit": ("type",),
+    "comparison_response_not_found": ("type",),
+    "unavailable": ("type",),
+}
+
+
+def _declared(value: object, fields: Mapping[str, tuple[str, ...]], first: tuple[str, ...]) -> object:
+    d = oa.json_dict(value)
+    if d is None:
+        return value
+    kind = d.get("type")
+    declared = fields.get(kind, first) if isinstance(kind, str) else first
+    return {**dict.fromkeys(declared), **d}
+
+
+def _moderation(value: object) -> object:
+    d = oa.json_dict(value)
+    if d is None:
+        return value
+    return {
+        **d,
+        **{k: _declared(d.get(k), _MODERATION_FIELDS, _MODERATION_RESULT) for k in ("input", "output")},
+    }
+
+
 def _response_details(response: JSON) -> JSON:
     """The ``provider_details`` a response object gives, finish reason and refusal aside."""
     details: JSON = {}
@@ -1231,11 +1279,11 @@ def _response_details(response: JSON) -> JSON:
     if response.get("background"):
         details["background"] = True
     if moderation := response.get("moderation"):
-        details["moderation"] = moderation
+        details["moderation"] = _moderation(moderation)
     if service_tier := response.get("service_tier"):
         details["service_tier"] = service_tier
     if (diagnostics := response.get("prompt_cache_diagnostics")) is not None:
-        details["prompt_cache_diagnostics"] = diagnostics
+        details["prompt_cache_diagnostics"] = _declared(diagnostics, _CACHE_DIAGNOSTICS_FIELDS, _CACHE_MISS)
     return details
 
 
@@ -1807,7 +1855,9 @@ class ResponsesStreamMapper:
         if service_tier := response.get("service_tier"):
             self._details["service_tier"] = service_tier
         if (diagnostics := response.get("prompt_cache_diagnostics")) is not None:
-            self._details["prompt_cache_diagnostics"] = diagnostics
+            self._details["prompt_cache_diagnostics"] = _declared(
+                diagnostics, _CACHE_DIAGNOSTICS_FIELDS, _CACHE_MISS
+            )
         self._dirty = True
         if kind == "response.completed":
             # list-tools results a stream left out of `output_item.done` (2.68 back-fills them)
@@ -1829,7 +1879,7 @@ class ResponsesStreamMapper:
                 self._details["finish_reason"] = raw_finish
                 self._set_finish(FINISH_REASONS.get(raw_finish) if isinstance(raw_finish, str) else None)
             if moderation := response.get("moderation"):
-                self._details["moderation"] = moderation
+                self._details["moderation"] = _moderation(moderation)
         elif kind == "response.incomplete":
             self._record_usage(response)
             incomplete = oa.json_dict(response.get("incomplete_details"))
