@@ -4,7 +4,12 @@
   system task when the run ends. Clients must not be shared across runs: httpcore's locks, events and
   sockets belong to the run that first touched them.
 * :func:`use_http_client` lets a caller supply their own client (proxies, transports, event hooks)
-  for a scope.
+  for a scope: an ``httpx.AsyncClient``, or an ``httpx2.AsyncClient`` (Pydantic's continuation of
+  httpx, same API). ``TRIO_DIRECT_HTTP=httpx2`` makes the default client an httpx2 one (the
+  ``httpx2`` extra); the default stays httpx.
+* The default client spreads requests over connection pools of :data:`POOL_SHARD_SIZE` requests each:
+  httpcore's pool does work proportional to its connections on every request start and end, which at
+  1,000 concurrent streams cost more CPU than everything else together (see :class:`_ShardedTransport`).
 * :func:`send` and :func:`open_stream` turn transport failures into :class:`ModelConnectionError` /
   :class:`ModelTimeoutError` with the phase they happened in, and 4xx/5xx into the error the provider
   module builds from the parsed body.
@@ -19,6 +24,9 @@ propagates unchanged and httpcore discards the connection instead of pooling it.
 from __future__ import annotations
 
 import logging
+import os
+import ssl
+import sys
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Final, cast
@@ -41,6 +49,9 @@ from .exceptions import (
 __all__ = [
     "DEFAULT_LIMITS",
     "DEFAULT_TIMEOUT",
+    "HTTP_LIBRARY",
+    "POOL_SHARD_SIZE",
+    "TRANSPORT_ERRORS",
     "HTTPRequest",
     "REDACTED",
     "credentials_of",
@@ -69,11 +80,74 @@ DEFAULT_LIMITS: Final = httpx.Limits(
     max_connections=None, max_keepalive_connections=512, keepalive_expiry=30.0
 )
 
+#: Requests in flight per connection pool of the default client (see :class:`_ShardedTransport`).
+POOL_SHARD_SIZE: Final = 16
+
+_HTTP_LIBRARIES: Final = ("httpx", "httpx2")
+
+
+def _library_from_env() -> str:
+    value = os.environ.get("TRIO_DIRECT_HTTP", "").strip().lower() or "httpx"
+    if value not in _HTTP_LIBRARIES:
+        logger.warning("TRIO_DIRECT_HTTP=%r is not one of %s; using httpx", value, ", ".join(_HTTP_LIBRARIES))
+        return "httpx"
+    return value
+
+
+#: The library of the default client: ``"httpx"``, or ``"httpx2"`` when ``TRIO_DIRECT_HTTP=httpx2``
+#: (read once, at import).
+HTTP_LIBRARY: Final = _library_from_env()
+
+#: What counts as a transport failure of the client in use: httpx's ``TransportError``, plus httpx2's
+#: once an httpx2 client has been used. ``except`` reads it when an exception passes.
+TRANSPORT_ERRORS: tuple[type[Exception], ...] = (httpx.TransportError,)
+_INVALID_URL_ERRORS: tuple[type[Exception], ...] = (httpx.InvalidURL,)
+
 _CLIENT: trio.lowlevel.RunVar[httpx.AsyncClient] = trio.lowlevel.RunVar("trio_direct_http_client")
 
 
 def _new_client() -> httpx.AsyncClient:
-    return httpx.AsyncClient(timeout=DEFAULT_TIMEOUT, limits=DEFAULT_LIMITS, follow_redirects=False)
+    lib: Any = httpx
+    if HTTP_LIBRARY == "httpx2":
+        try:
+            import httpx2
+        except ImportError as exc:
+            raise UserError(
+                "TRIO_DIRECT_HTTP=httpx2 needs the httpx2 package: pip install 'trio_direct[httpx2]'"
+            ) from exc
+        lib = httpx2
+        _register_library(lib)
+    client: httpx.AsyncClient = _sharded_client_class(lib)(
+        timeout=_convert_timeout(DEFAULT_TIMEOUT, lib),
+        limits=lib.Limits(
+            max_connections=DEFAULT_LIMITS.max_connections,
+            max_keepalive_connections=DEFAULT_LIMITS.max_keepalive_connections,
+            keepalive_expiry=DEFAULT_LIMITS.keepalive_expiry,
+        ),
+        follow_redirects=False,
+    )
+    return client
+
+
+def _register_library(lib: Any) -> None:
+    """Let ``except TRANSPORT_ERRORS`` and URL errors catch the exceptions of ``lib`` (httpx2) too."""
+    global TRANSPORT_ERRORS, _INVALID_URL_ERRORS
+    if lib.TransportError not in TRANSPORT_ERRORS:
+        TRANSPORT_ERRORS = (*TRANSPORT_ERRORS, lib.TransportError)
+        _INVALID_URL_ERRORS = (*_INVALID_URL_ERRORS, lib.InvalidURL)
+
+
+def _library_of(obj: object) -> Any:
+    """The module (httpx or httpx2) that ``obj``'s class comes from; httpx for anything else."""
+    name = type(obj).__module__.partition(".")[0]
+    return sys.modules.get(name, httpx) if name in _HTTP_LIBRARIES else httpx
+
+
+def _convert_timeout(timeout: httpx.Timeout, lib: Any) -> Any:
+    """``timeout`` as ``lib``'s own ``Timeout`` (httpx2 does not take httpx's)."""
+    if lib is httpx:
+        return timeout
+    return lib.Timeout(connect=timeout.connect, read=timeout.read, write=timeout.write, pool=timeout.pool)
 
 
 async def _close_at_run_end(client: httpx.AsyncClient) -> None:
@@ -111,11 +185,14 @@ async def use_http_client(client: httpx.AsyncClient) -> AsyncGenerator[httpx.Asy
     """Make every request of this ``trio.run`` use ``client`` inside the block.
 
     The client stays the caller's: it is not closed here. It must belong to this run (create it
-    inside the same ``trio.run``).
+    inside the same ``trio.run``). An ``httpx2.AsyncClient`` works too.
 
     Cancellation:
         Entering and leaving do no I/O; the previous client is restored even on cancellation.
     """
+    lib = _library_of(client)
+    if lib is not httpx:
+        _register_library(lib)
     token = _CLIENT.set(client)
     try:
         yield client
@@ -244,16 +321,15 @@ def _where(url: str) -> str:
     return url.split("?", 1)[0]
 
 
-def transport_error(
-    exc: httpx.TransportError, url: str, model_name: str, *, in_stream: bool = False
-) -> ModelAPIError:
+def transport_error(exc: Exception, url: str, model_name: str, *, in_stream: bool = False) -> ModelAPIError:
     phase: TransportPhase | None
-    if isinstance(exc, httpx.TimeoutException):
-        phases: dict[type[httpx.TimeoutException], TransportPhase] = {
-            httpx.ConnectTimeout: "connect",
-            httpx.ReadTimeout: "read",
-            httpx.WriteTimeout: "write",
-            httpx.PoolTimeout: "pool",
+    lib = _library_of(exc)  # httpx, or httpx2 whose exception tree has the same names
+    if isinstance(exc, lib.TimeoutException):
+        phases: dict[type[Exception], TransportPhase] = {
+            lib.ConnectTimeout: "connect",
+            lib.ReadTimeout: "read",
+            lib.WriteTimeout: "write",
+            lib.PoolTimeout: "pool",
         }
         phase = phases.get(type(exc))
         what = {
@@ -269,11 +345,11 @@ def transport_error(
             phase=phase,
             in_stream=in_stream,
         )
-    if isinstance(exc, httpx.ConnectError):
+    if isinstance(exc, lib.ConnectError):
         phase, what = "connect", "could not connect to"
-    elif isinstance(exc, httpx.WriteError):
+    elif isinstance(exc, lib.WriteError):
         phase, what = "write", "connection broke while sending the request to"
-    elif isinstance(exc, httpx.ReadError | httpx.RemoteProtocolError):
+    elif isinstance(exc, lib.ReadError | lib.RemoteProtocolError):
         phase, what = "read", "connection broke while reading the response from"
     else:
         phase, what = None, "transport error talking to"
@@ -357,11 +433,11 @@ async def send(
             request.url,
             content=request.body,
             headers=request.headers,
-            timeout=request.timeout if request.timeout is not None else httpx.USE_CLIENT_DEFAULT,
+            **_timeout_arg(client, request),
         )
-    except httpx.TransportError as exc:
+    except TRANSPORT_ERRORS as exc:
         raise transport_error(exc, request.url, model_name) from exc
-    except httpx.InvalidURL as exc:
+    except _INVALID_URL_ERRORS as exc:
         raise UserError(f"invalid provider URL {_where(request.url)!r}: {exc}") from exc
     if response.status_code >= 400:
         raise error_builder(response.status_code, response.headers, response.content, model_name)
@@ -391,22 +467,143 @@ async def open_stream(
         request.url,
         content=request.body,
         headers=request.headers,
-        timeout=request.timeout if request.timeout is not None else httpx.USE_CLIENT_DEFAULT,
+        **_timeout_arg(client, request),
     )
     try:
         response = await client.send(http_request, stream=True)
-    except httpx.TransportError as exc:
+    except TRANSPORT_ERRORS as exc:
         raise transport_error(exc, request.url, model_name) from exc
-    except httpx.InvalidURL as exc:
+    except _INVALID_URL_ERRORS as exc:
         raise UserError(f"invalid provider URL {_where(request.url)!r}: {exc}") from exc
     try:
         if response.status_code >= 400:
             try:
                 body = await response.aread()
-            except httpx.TransportError as exc:
+            except TRANSPORT_ERRORS as exc:
                 raise transport_error(exc, request.url, model_name) from exc
             raise error_builder(response.status_code, response.headers, body, model_name)
         yield response
     finally:
         with trio.CancelScope(shield=True):
             await response.aclose()
+
+
+def _timeout_arg(client: httpx.AsyncClient, request: HTTPRequest) -> dict[str, Any]:
+    """The ``timeout=`` keyword for ``client`` (none: the client's default)."""
+    if request.timeout is None:
+        return {}
+    if isinstance(client, httpx.AsyncClient):
+        return {"timeout": request.timeout}
+    return {"timeout": _convert_timeout(request.timeout, _library_of(client))}
+
+
+# ---------------------------------------------------------------------------------------------
+# The default client's transport: connection pools of POOL_SHARD_SIZE requests
+# ---------------------------------------------------------------------------------------------
+
+
+class _Shard:
+    __slots__ = ("active", "transport")
+
+    def __init__(self, transport: Any) -> None:
+        self.transport = transport
+        self.active = 0
+
+
+_SHARDED_CLIENTS: dict[str, Any] = {}
+
+
+def _sharded_client_class(lib: Any) -> Any:
+    """``lib.AsyncClient`` (httpx or httpx2) whose default transport is a :class:`_ShardedTransport`.
+
+    Only the transport for direct connections changes: proxies from the environment, mounts and
+    everything else are the library's own.
+    """
+    cls = _SHARDED_CLIENTS.get(lib.__name__)
+    if cls is not None:
+        return cls
+
+    class _ShardStream(lib.AsyncByteStream):  # type: ignore[misc]
+        """A response body that gives its shard's slot back when closed; iteration is the inner one's."""
+
+        def __init__(self, stream: Any, shard: _Shard) -> None:
+            self._stream = stream
+            self._shard: _Shard | None = shard
+
+        def __aiter__(self) -> Any:
+            return self._stream.__aiter__()
+
+        async def aclose(self) -> None:
+            shard, self._shard = self._shard, None
+            if shard is not None:
+                shard.active -= 1
+            await self._stream.aclose()
+
+    class _ShardedTransport(lib.AsyncBaseTransport):  # type: ignore[misc]
+        """Requests spread over connection pools that each hold at most ``POOL_SHARD_SIZE`` in flight.
+
+        A request goes to the first pool with room, so sequential and lightly concurrent use stays on
+        one pool and reuses its keep-alive connections; pools are added as concurrency grows. Why:
+        httpcore's ``AsyncConnectionPool`` re-examines every connection (and every queued request) on
+        each request start and end, and for each idle connection counts all connections again. At
+        1,000 concurrent streams over one pool that bookkeeping took ~20 s of client CPU for 50,000
+        deltas on the benchmark machine, against ~2.7 s with pools of 16 (httpx 0.28 / httpcore
+        1.0.9; httpx2 fixed most of it, and gains less from this).
+        """
+
+        def __init__(self, make_pool: Callable[[], Any]) -> None:
+            self._make_pool = make_pool
+            self._shards: list[_Shard] = []
+
+        async def handle_async_request(self, request: Any) -> Any:
+            for shard in self._shards:
+                if shard.active < POOL_SHARD_SIZE:
+                    break
+            else:
+                shard = _Shard(self._make_pool())
+                self._shards.append(shard)
+            shard.active += 1
+            try:
+                response = await shard.transport.handle_async_request(request)
+            except BaseException:
+                shard.active -= 1
+                raise
+            response.stream = _ShardStream(response.stream, shard)
+            return response
+
+        async def aclose(self) -> None:
+            shards, self._shards = self._shards, []
+            for shard in shards:
+                await shard.transport.aclose()
+
+    class _Client(lib.AsyncClient):  # type: ignore[misc]
+        def _init_transport(  # pyright: ignore[reportIncompatibleMethodOverride]
+            self,
+            verify: ssl.SSLContext | str | bool = True,
+            cert: Any = None,
+            trust_env: bool = True,
+            http1: bool = True,
+            http2: bool = False,
+            limits: Any = None,
+            transport: Any = None,
+        ) -> Any:
+            if transport is not None:
+                return transport
+            # One TLS context for all pools: building one loads the CA bundle (~40 ms).
+            context = lib.create_ssl_context(verify=verify, cert=cert, trust_env=trust_env)
+            shard_limits = lib.Limits(
+                max_connections=None,
+                max_keepalive_connections=POOL_SHARD_SIZE,
+                keepalive_expiry=limits.keepalive_expiry if limits is not None else None,
+            )
+
+            def make_pool() -> Any:
+                return lib.AsyncHTTPTransport(
+                    verify=context, trust_env=trust_env, http1=http1, http2=http2, limits=shard_limits
+                )
+
+            return _ShardedTransport(make_pool)
+
+    _Client.__name__ = _Client.__qualname__ = "AsyncClient"
+    _SHARDED_CLIENTS[lib.__name__] = _Client
+    return _Client

@@ -275,7 +275,7 @@ class SSEEventSource(EventSource):
                             # read unwinds them from the inside; then the error is raised unchanged.
                             failure = exc
                             unwind.cancel()
-            except httpx.TransportError as exc:
+            except _http.TRANSPORT_ERRORS as exc:
                 raise _http.transport_error(exc, self.request.url, self._model_name, in_stream=True) from exc
             if failure is not None:
                 raise failure
@@ -296,7 +296,7 @@ class SSEEventSource(EventSource):
             return
         try:
             body = await response.aread()
-        except httpx.TransportError as exc:
+        except _http.TRANSPORT_ERRORS as exc:
             raise _http.transport_error(exc, self.request.url, self._model_name, in_stream=True) from exc
         text = body.decode("utf-8", "replace")
         if len(text) > 2000:
