@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import math
 import time
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal, TypeAlias
@@ -267,16 +268,21 @@ def _parse_retry_after(headers: Mapping[str, str] | None) -> float | None:
         return None
     if (ms := headers.get("retry-after-ms")) is not None:
         try:
-            return max(float(ms) / 1000.0, 0.0)
+            millis = float(ms)
         except ValueError:
             pass
+        else:
+            if math.isfinite(millis):  # "nan"/"inf" parse as floats but are no wait at all
+                return max(millis / 1000.0, 0.0)
     value = headers.get("retry-after")
     if value is None:
         return None
     try:
-        return max(float(value), 0.0)
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(seconds, 0.0) if math.isfinite(seconds) else None
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
