@@ -23,6 +23,7 @@ PROVIDERS: list[tuple[str, str]] = [
     ("anthropic", r"^anthropic/"),
     ("mistral", r"^mistral/"),
     ("google-gla", r"^google-gla/"),
+    ("openai-responses", r"^openai-responses/"),
 ]
 
 
