@@ -106,6 +106,7 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "FINISH_REASONS",
     "OpenAIResponsesModel",
+    "PROVIDER_NAME",
     "ResponsesProfile",
     "ResponsesStreamMapper",
     "build_responses_body",
@@ -114,6 +115,7 @@ __all__ = [
     "parse_responses_body",
     "response_error",
     "responses_profile",
+    "tool_param",
 ]
 
 JSON = oa.JSON
@@ -1436,15 +1438,11 @@ def _parse(
 # 4. Stream
 # =============================================================================================
 
-_IGNORED_EVENTS: Final = frozenset(
-    {
-        "response.content_part.added",
-        "response.content_part.done",
-        "response.reasoning_summary_part.done",
-        "response.reasoning_summary_text.done",
-        "response.reasoning_text.done",
-    }
-)
+#: what closes a server-side tool's streamed arguments: the code string, or the MCP tool's arguments
+_ARGS_CLOSERS: Final = {
+    "response.code_interpreter_call_code.done": '"}',
+    "response.mcp_call_arguments.done": "}",
+}
 
 
 class ResponsesStreamMapper:
@@ -1610,28 +1608,25 @@ class ResponsesStreamMapper:
             self._terminal(kind, _obj(chunk.get("response")), out)
         elif kind == "response.reasoning_text.delta":
             self._raw_thinking(chunk, out)
-        elif kind == "response.refusal.delta":
+        elif kind in ("response.refusal.delta", "response.refusal.done"):
             self._has_refusal = True
-            self._refusal += _str(chunk.get("delta"), "refusal delta")
+            if kind.endswith("delta"):
+                self._refusal += _str(chunk.get("delta"), "refusal delta")
+            else:  # the whole refusal replaces the deltas
+                self._refusal = _str(chunk.get("refusal"), "refusal")
             self._set_finish("content_filter")
-        elif kind == "response.refusal.done":
-            self._has_refusal = True
-            self._refusal = _str(chunk.get("refusal"), "refusal")
-            self._set_finish("content_filter")
-        elif kind == "response.code_interpreter_call_code.delta":
-            code = orjson.dumps(_str(chunk.get("delta"), "code delta")).decode()[
-                1:-1
-            ]  # JSON-escaped, unquoted
-            out.extend(parts.handle_tool_call_delta(vendor_part_id=f"{chunk.get('item_id')}-call", args=code))
-        elif kind == "response.code_interpreter_call_code.done":
-            out.extend(parts.handle_tool_call_delta(vendor_part_id=f"{chunk.get('item_id')}-call", args='"}'))
-        elif kind == "response.mcp_call_arguments.delta":
+        elif kind in ("response.code_interpreter_call_code.delta", "response.mcp_call_arguments.delta"):
             delta = _str(chunk.get("delta"), "arguments delta")
+            if kind.startswith("response.code"):
+                delta = orjson.dumps(delta).decode()[1:-1]  # the code goes into a JSON string
             out.extend(
                 parts.handle_tool_call_delta(vendor_part_id=f"{chunk.get('item_id')}-call", args=delta)
             )
-        elif kind == "response.mcp_call_arguments.done":
-            out.extend(parts.handle_tool_call_delta(vendor_part_id=f"{chunk.get('item_id')}-call", args="}"))
+        elif kind in _ARGS_CLOSERS:
+            closer = _ARGS_CLOSERS[kind]
+            out.extend(
+                parts.handle_tool_call_delta(vendor_part_id=f"{chunk.get('item_id')}-call", args=closer)
+            )
         elif kind == "response.image_generation_call.partial_image":
             item_id = chunk.get("item_id")
             data = base64.b64decode(_str(chunk.get("partial_image_b64"), "partial image"))
