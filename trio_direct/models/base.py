@@ -352,9 +352,12 @@ async def _pump(
             started = True
             task_status.started()
         last_meta = meta
-        # No checkpoint of its own while the buffer has room: every read of the source already is one
-        # (trio checkpoints on each socket operation), and skipping the extra schedule point saves a
-        # task switch per network read. A full buffer blocks, which is the backpressure.
+        # No schedule point of its own while the buffer has room: every read of the source already is
+        # one (trio checkpoints on each socket operation), and skipping the extra one saves a task
+        # switch per network read. A full buffer blocks, which is the backpressure. But a consumer
+        # that left has cancelled us before closing its end, so honour that first: the source must
+        # see Cancelled (and unwind as cancelled), never a BrokenResourceError from the channel.
+        await trio.lowlevel.checkpoint_if_cancelled()
         try:
             send.send_nowait((tuple(out), meta))
         except trio.WouldBlock:
