@@ -1265,11 +1265,6 @@ def _arr(value: object) -> list[Any]:
     return []
 
 
-def _count(value: object) -> int | None:
-    """A token count (a non-negative int) or None."""
-    return value if type(value) is int and value >= 0 else None
-
-
 def _snake(value: object, *, drop_none: bool = True) -> Any:
     """A response object as the SDK's ``model_dump(mode='json')`` gives it: snake_case keys."""
     if isinstance(value, dict):
@@ -1648,83 +1643,52 @@ _NAMED_USAGE: Final = frozenset(
     {"input_tokens", "cache_read_tokens", "output_tokens", "output_reasoning_tokens", "input_audio_tokens",
      "cache_audio_read_tokens", "output_audio_tokens"}
 )  # fmt: skip
-#: genai-prices' Google extractor: (usageMetadata key, modality or None, destination), summed per destination.
-_EXTRACT: Final[tuple[tuple[str, str | None, str], ...]] = (
-    ("promptTokenCount", None, "input_tokens"),
-    ("cachedContentTokenCount", None, "cache_read_tokens"),
-    ("cacheTokensDetails", "TEXT", "cache_text_read_tokens"),
-    ("cacheTokensDetails", "AUDIO", "cache_audio_read_tokens"),
-    ("cacheTokensDetails", "IMAGE", "cache_image_read_tokens"),
-    ("cacheTokensDetails", "DOCUMENT", "cache_image_read_tokens"),
-    ("cacheTokensDetails", "VIDEO", "cache_video_read_tokens"),
-    ("promptTokensDetails", "TEXT", "input_text_tokens"),
-    ("promptTokensDetails", "AUDIO", "input_audio_tokens"),
-    ("promptTokensDetails", "IMAGE", "input_image_tokens"),
-    ("promptTokensDetails", "DOCUMENT", "input_image_tokens"),
-    ("promptTokensDetails", "VIDEO", "input_video_tokens"),
-    ("candidatesTokensDetails", "TEXT", "output_text_tokens"),
-    ("candidatesTokensDetails", "AUDIO", "output_audio_tokens"),
-    ("candidatesTokensDetails", "IMAGE", "output_image_tokens"),
-    ("candidatesTokensDetails", "DOCUMENT", "output_image_tokens"),
-    ("candidatesTokensDetails", "VIDEO", "output_video_tokens"),
-    ("candidatesTokenCount", None, "output_tokens"),
-    ("thoughtsTokenCount", None, "output_tokens"),
-    ("thoughtsTokenCount", None, "output_reasoning_tokens"),
-    ("toolUsePromptTokenCount", None, "input_tokens"),
-    ("toolUsePromptTokenCount", None, "input_tool_tokens"),
-    ("toolUsePromptTokensDetails", "TEXT", "input_text_tokens"),
-    ("toolUsePromptTokensDetails", "TEXT", "input_text_tool_tokens"),
-    ("toolUsePromptTokensDetails", "AUDIO", "input_audio_tokens"),
-    ("toolUsePromptTokensDetails", "AUDIO", "input_audio_tool_tokens"),
-    ("toolUsePromptTokensDetails", "IMAGE", "input_image_tokens"),
-    ("toolUsePromptTokensDetails", "IMAGE", "input_image_tool_tokens"),
-    ("toolUsePromptTokensDetails", "DOCUMENT", "input_image_tokens"),
-    ("toolUsePromptTokensDetails", "DOCUMENT", "input_image_tool_tokens"),
-    ("toolUsePromptTokensDetails", "VIDEO", "input_video_tokens"),
-    ("toolUsePromptTokensDetails", "VIDEO", "input_video_tool_tokens"),
-)
-_DETAIL_LISTS: Final = (
-    ("promptTokensDetails", "prompt"),
-    ("cacheTokensDetails", "cache"),
-    ("candidatesTokensDetails", "candidates"),
-    ("toolUsePromptTokensDetails", "tool_use_prompt"),
-)
-_BACKFILLED: Final = (
-    "input_tokens",
-    "cache_write_tokens",
-    "cache_read_tokens",
-    "output_tokens",
-    "input_audio_tokens",
-    "cache_audio_read_tokens",
-    "output_audio_tokens",
+#: genai-prices' Google extractor, summed per destination: the usageMetadata counts ...
+_SCALAR_DESTINATIONS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
+    ("promptTokenCount", ("input_tokens",)),
+    ("cachedContentTokenCount", ("cache_read_tokens",)),
+    ("candidatesTokenCount", ("output_tokens",)),
+    ("thoughtsTokenCount", ("output_tokens", "output_reasoning_tokens")),
+    ("toolUsePromptTokenCount", ("input_tokens", "input_tool_tokens")),
 )
 
 
-class _InvalidUsage(Exception):
-    pass
+def _by_modality(prefix: str, *, tool: bool = False) -> dict[str, tuple[str, ...]]:
+    image = f"{prefix}_image_tokens" if prefix != "cache" else "cache_image_read_tokens"
+
+    def dest(modality: str) -> tuple[str, ...]:
+        name = (
+            image
+            if modality in ("image", "document")
+            else (f"cache_{modality}_read_tokens" if prefix == "cache" else f"{prefix}_{modality}_tokens")
+        )
+        return (
+            (name, f"input_{'image' if modality == 'document' else modality}_tool_tokens")
+            if tool
+            else (name,)
+        )
+
+    return {m.upper(): dest(m) for m in ("text", "audio", "image", "document", "video")}
 
 
-def _extracted(metadata: JSON, key: str, modality: str | None) -> int | None:
-    value: object
-    if modality is None:
-        value = metadata.get(key)
-    else:
-        entries = metadata.get(key)
-        if not isinstance(entries, list):
-            return None
-        match: JSON | None = None
-        for entry in cast(list[object], entries):
-            if (e := _obj(entry)) is not None and e.get("modality") == modality:
-                match = e  # genai-prices takes the first entry of that modality
-                break
-        if match is None:
-            return None
-        value = match.get("tokenCount")
+#: ... and the first entry of each modality in the details lists, with this prefix in ``details``.
+_DETAIL_LISTS: Final[tuple[tuple[str, str, dict[str, tuple[str, ...]]], ...]] = (
+    ("promptTokensDetails", "prompt", _by_modality("input")),
+    ("cacheTokensDetails", "cache", _by_modality("cache")),
+    ("candidatesTokensDetails", "candidates", _by_modality("output")),
+    ("toolUsePromptTokensDetails", "tool_use_prompt", _by_modality("input", tool=True)),
+)
+
+
+def _add(values: dict[str, int], destinations: tuple[str, ...], value: object) -> bool:
+    """Add a count to its destinations; False when genai-prices would reject it (negative, bool...)."""
     if value is None:
-        return None
+        return True
     if type(value) is not int or value < 0:
-        raise _InvalidUsage
-    return value
+        return False
+    for dest in destinations:
+        values[dest] = values.get(dest, 0) + value
+    return True
 
 
 def map_usage(metadata: JSON, existing: RequestUsage | None = None) -> RequestUsage:
@@ -1734,48 +1698,81 @@ def map_usage(metadata: JSON, existing: RequestUsage | None = None) -> RequestUs
     later (cumulative) snapshot drops keep their earlier values.
     """
     g = metadata.get
-    prompt, candidates = _count(g("promptTokenCount")), _count(g("candidatesTokenCount"))
-    cached, thoughts = _count(g("cachedContentTokenCount")), _count(g("thoughtsTokenCount"))
-    tool_use = _count(g("toolUsePromptTokenCount"))
+    cached, thoughts, tool_use = (
+        g("cachedContentTokenCount"),
+        g("thoughtsTokenCount"),
+        g("toolUsePromptTokenCount"),
+    )
+    lists = [(g(key), prefix, by_modality) for key, prefix, by_modality in _DETAIL_LISTS]
     if not (
-        prompt or candidates or cached or thoughts or tool_use or any(_arr(g(k)) for k, _ in _DETAIL_LISTS)
+        g("promptTokenCount")
+        or g("candidatesTokenCount")
+        or cached
+        or thoughts
+        or tool_use
+        or any(type(entries) is list and entries for entries, _, _ in lists)
     ):
         return existing if existing is not None else RequestUsage()
     details: dict[str, int] = {}
-    if cached:
+    if cached and type(cached) is int:
         details["cached_content_tokens"] = cached
-    if thoughts:
+    if thoughts and type(thoughts) is int:
         details["thoughts_tokens"] = thoughts
-    if tool_use:
+    if tool_use and type(tool_use) is int:
         details["tool_use_prompt_tokens"] = tool_use
-    for key, prefix in _DETAIL_LISTS:
-        for entry in _arr(g(key)):
-            e = _obj(entry)
-            if e is None:
+    values: dict[str, int] = {}
+    valid = True
+    for key, destinations in _SCALAR_DESTINATIONS:
+        valid = _add(values, destinations, g(key)) and valid
+    for entries, prefix, by_modality in lists:
+        if type(entries) is not list:
+            continue
+        seen: set[str] = set()
+        for entry in cast(list[object], entries):
+            if type(entry) is not dict:
                 continue
-            modality, count = e.get("modality"), e.get("tokenCount")
-            if modality and isinstance(modality, str) and type(count) is int and count:
+            item = cast(JSON, entry)
+            modality, count = item.get("modality"), item.get("tokenCount")
+            if not modality or type(modality) is not str:
+                continue
+            if type(count) is int and count:
                 details[f"{modality.lower()}_{prefix}_tokens"] = count
+            if modality not in seen and (found := by_modality.get(modality)) is not None:
+                seen.add(modality)  # genai-prices reads the first entry of a modality
+                valid = _add(values, found, count) and valid
     if existing is not None:
         details = {**existing.details, **details}
-    values: dict[str, int] = {}
-    try:
-        for key, modality, dest in _EXTRACT:
-            value = _extracted(metadata, key, modality)
-            if value is not None:
-                values[dest] = values.get(dest, 0) + value
-    except _InvalidUsage:
+    if not valid:
         values = {}  # genai-prices rejects the whole extraction; only the details are kept
-    extra: dict[str, Any] = {k: v for k, v in values.items() if k not in _NAMED_USAGE}
-    usage = RequestUsage(details=details, extra=extra)
-    for name, value in values.items():
-        if name in _NAMED_USAGE:
-            setattr(usage, name, value)
-    if existing is not None:
-        for name in _BACKFILLED:
-            if not getattr(usage, name):
-                setattr(usage, name, getattr(existing, name))
-    return usage
+    extra = {k: n for k, n in values.items() if k not in _NAMED_USAGE}
+    v = values.get
+    if existing is None:
+        return RequestUsage(
+            input_tokens=v("input_tokens", 0),
+            cache_read_tokens=v("cache_read_tokens", 0),
+            output_tokens=v("output_tokens", 0),
+            output_reasoning_tokens=v("output_reasoning_tokens", 0),
+            input_audio_tokens=v("input_audio_tokens", 0),
+            cache_audio_read_tokens=v("cache_audio_read_tokens", 0),
+            output_audio_tokens=v("output_audio_tokens", 0),
+            details=details,
+            extra=extra,
+        )
+    # a later (cumulative) snapshot that drops a token field keeps its earlier value (not the details'
+    # modality counters, nor reasoning tokens: genai-prices' fields only, as upstream backfills)
+    e = existing
+    return RequestUsage(
+        input_tokens=v("input_tokens") or e.input_tokens,
+        cache_write_tokens=e.cache_write_tokens,
+        cache_read_tokens=v("cache_read_tokens") or e.cache_read_tokens,
+        output_tokens=v("output_tokens") or e.output_tokens,
+        output_reasoning_tokens=v("output_reasoning_tokens", 0),
+        input_audio_tokens=v("input_audio_tokens") or e.input_audio_tokens,
+        cache_audio_read_tokens=v("cache_audio_read_tokens") or e.cache_audio_read_tokens,
+        output_audio_tokens=v("output_audio_tokens") or e.output_audio_tokens,
+        details=details,
+        extra=extra,
+    )
 
 
 def _context_metadata(metadata: JSON | None) -> dict[str, Any] | None:
@@ -2185,12 +2182,14 @@ class GoogleStreamMapper:
                 raise TypeError("usageMetadata must be an object")
             self._usage_received = True
             if metadata != self._last_metadata:
-                self._last_metadata = cast(JSON, metadata)
-                changes["usage"] = map_usage(cast(JSON, metadata), meta.usage)
-                if (traffic := _traffic_type(chunk)) is not None:
+                usage_metadata = self._last_metadata = cast(JSON, metadata)
+                changes["usage"] = map_usage(usage_metadata, meta.usage)
+                if (traffic := usage_metadata.get("trafficType")) and isinstance(traffic, str):
                     self._details = {**(self._details or {}), "traffic_type": traffic}
                     changes["provider_details"] = self._details
-                if (context := _context_metadata(cast(JSON, metadata))) is not None:
+                if "initialPromptTokenCount" in usage_metadata and (
+                    context := _context_metadata(usage_metadata)
+                ):
                     changes["metadata"] = context
         if not candidates:
             if (blocked := _blocked_details(chunk)) is not None:
@@ -2215,7 +2214,7 @@ class GoogleStreamMapper:
             if meta.provider_response_id is not None:
                 self._new_request_vendor = self._vendor()  # a continuation's first output starts a new part
             changes["provider_response_id"] = response_id
-        if not self._blocked and (finished := _finish_details(candidate)) is not None:
+        if candidate.get("finishReason") and not self._blocked and (finished := _finish_details(candidate)):
             self._details = {**(self._details or {}), **finished[1]}
             changes["provider_details"] = self._details
             changes["finish_reason"] = finished[0]
@@ -2240,15 +2239,13 @@ class GoogleStreamMapper:
             return
         if type(raw_parts) is not list:
             raise TypeError("parts must be a list")
-        parts: list[JSON] = []
         for raw in cast(list[object], raw_parts):
             if type(raw) is not dict:
                 raise TypeError("parts must be objects")
-            parts.append(cast(JSON, raw))
-        if not self._invocations:
-            self._invocations = _has_native_invocations(parts)
-        for raw_part in parts:
-            self._part(raw_part, out)
+            part_json = cast(JSON, raw)
+            if not self._invocations and ("toolCall" in part_json or "toolResponse" in part_json):
+                self._invocations = _has_native_invocations([part_json])
+            self._part(part_json, out)
 
     def _part(self, part: JSON, out: list[ModelResponseStreamEvent]) -> None:
         text = part.get("text")
