@@ -155,6 +155,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[1])
     parser.add_argument("--quick", action="store_true", help="small sizes, one repeat: a CI smoke run")
     parser.add_argument(
+        "--smoke", action="store_true", help="tiny sizes, for the test suite (figures meaningless)"
+    )
+    parser.add_argument(
         "--only",
         action="append",
         choices=[*GROUPS, *(s.key for s in SCENARIOS)],
@@ -170,7 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    repeat = args.repeat or (1 if args.quick else 3)
+    repeat = args.repeat or (1 if args.quick or args.smoke else 3)
     selected = [s for s in SCENARIOS if not args.only or s.group in args.only or s.key in args.only]
     clients = CLIENTS
     if args.clients:
@@ -182,7 +185,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     RESULTS_DIR.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    json_out = args.json_out or RESULTS_DIR / f"{stamp}{'-quick' if args.quick else ''}.jsonl"
+    kind = "-smoke" if args.smoke else "-quick" if args.quick else ""
+    json_out = args.json_out or RESULTS_DIR / f"{stamp}{kind}.jsonl"
     json_out.parent.mkdir(parents=True, exist_ok=True)
     info = machine_info()
     command = " ".join(["python -m benchmarks", *(sys.argv[1:] if argv is None else argv)])
@@ -194,14 +198,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     with json_out.open("w") as out:
         out.write(json.dumps({"machine": info, "quick": args.quick, "repeat": repeat}) + "\n")
-        for record in run_scenarios(selected, quick=args.quick, repeat=repeat, clients=clients, log=log):
+        records_iter = run_scenarios(
+            selected, quick=args.quick, repeat=repeat, clients=clients, log=log, smoke=args.smoke
+        )
+        for record in records_iter:
             records.append(record)
             out.write(json.dumps(record.to_json()) + "\n")
             out.flush()
     table = render_markdown(records, info, command.strip())
     log(f"\n(ran in {time.perf_counter() - t0:.0f} s; JSON lines in {json_out})\n")
     print(table)
-    md_out = args.markdown_out or RESULTS_DIR / ("latest-quick.md" if args.quick else "latest.md")
+    md_out = args.markdown_out or RESULTS_DIR / f"latest{kind}.md"
     md_out.write_text(table)
     failed = [r for r in records if "error" in r.result]
     return 1 if failed else 0

@@ -94,8 +94,12 @@ class Scenario:
     clients: tuple[Client, ...] = CLIENTS
     kind: str = "worker"  # or "import"
 
-    def params(self, quick: bool) -> dict[str, Any]:
-        params = dict(self.quick if quick else self.full)
+    def params(self, quick: bool, *, smoke: bool = False) -> dict[str, Any]:
+        params = dict(self.quick if quick or smoke else self.full)
+        if smoke:  # the test suite's run: every code path once, sizes as small as they go
+            for key, cap in (("n", 3), ("rounds", 1), ("warmup", 1), ("streams", 10)):
+                if key in params:
+                    params[key] = min(params[key], cap)
         params.setdefault("chunks", self.server.get("chunks", 50))
         params.setdefault("chunk_chars", self.server.get("chunk_chars", 4))
         return params
@@ -462,10 +466,11 @@ def run_scenarios(
     repeat: int,
     clients: tuple[Client, ...] = CLIENTS,
     log: Callable[[str], None] = print,
+    smoke: bool = False,
 ) -> Iterator[Record]:
     """Run every scenario for every client; yield each record as it completes."""
     for scenario in scenarios:
-        params = scenario.params(quick)
+        params = scenario.params(quick, smoke=smoke)
         repeats = repeat * int(params.pop("repeat_factor", 1))
         chosen = [c for c in scenario.clients if c in clients]
         log(f"## {scenario.title}  ({', '.join(c.key for c in chosen)}; {repeats}× each)")
