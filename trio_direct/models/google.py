@@ -123,8 +123,10 @@ __all__ = [
     "build_generate_content_request",
     "from_name",
     "http_error",
+    "map_messages",
     "map_usage",
     "parse_generate_content",
+    "stream_error",
     "transform_schema",
 ]
 
