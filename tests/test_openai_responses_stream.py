@@ -357,3 +357,21 @@ async def test_early_exit_closes_the_connection(loopback: LoopbackServer) -> Non
             break
     with trio.fail_after(5):
         await loopback.wait_for_client_close_async()
+
+
+async def test_a_key_echoed_by_the_server_never_reaches_the_caller(loopback: LoopbackServer) -> None:
+    echo = f"Incorrect API key provided: {KEY}"
+    loopback.enqueue(
+        Reply.sse([CREATED, event("error", code="invalid_api_key", message=echo)]),
+        Reply.json(response_object("failed", error={"code": "invalid_api_key", "message": echo})),
+    )
+    with pytest.raises(Exception) as streamed:
+        async with model_request_stream(responses(loopback), PROMPT) as stream:
+            async for _ in stream:
+                pass
+    with pytest.raises(Exception) as plain:
+        await model_request(responses(loopback), PROMPT)
+    for info in (streamed, plain):
+        assert type(info.value).__name__ == "ModelAuthenticationError"
+        assert KEY not in str(info.value) and KEY not in repr(info.value)
+        assert KEY not in repr(getattr(info.value, "body", None))
