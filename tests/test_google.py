@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import trio_direct
+from tests.strategies import histories
 from trio_direct import (
     BinaryContent,
     ImageUrl,
@@ -876,3 +877,14 @@ def test_http_error_on_arbitrary_bodies(status: int, data: Any, as_json: bool) -
 def test_module_exports() -> None:
     for name in gg.__all__:
         assert hasattr(gg, name), name
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(histories(), st.sampled_from(["gemini-2.0-flash", "gemini-2.5-flash", "gemini-3-pro-preview"]))
+def test_any_history_builds_or_raises_user_error(history: list[Any], model: str) -> None:
+    """Whatever a history holds, building the request either works (and is JSON) or is a UserError."""
+    try:
+        body, _ = _build(model, history, ModelSettings(), ModelRequestParameters())
+    except UserError:
+        return
+    assert orjson.loads(orjson.dumps(body))["contents"]
