@@ -845,39 +845,49 @@ class Portal:
             hold.cancel()
             raise
 
-    def iter_batches(
-        self, receive_channel: trio.MemoryReceiveChannel[tuple[T, ...]]
-    ) -> Iterator[tuple[T, ...]]:
-        """Iterate, from sync code, the batches that a portal task sends into a memory channel.
+    def fetch_batches(
+        self, receive_channel: trio.MemoryReceiveChannel[T], *, api_name: str = "Portal.fetch_batches()"
+    ) -> list[T]:
+        """From sync code, take the next items a portal task sends into a memory channel.
 
-        Each step fetches every batch already buffered in one round trip (``run_sync`` of a nowait
-        drain); only when the buffer is empty does it run a task that awaits the first batch and then
-        drains the rest. Iteration ends on ``EndOfChannel`` or ``ClosedResourceError``. The channel is
-        not closed here: its owner (the producer's context) closes it.
+        One cheap round trip (``run_sync`` of a nowait drain) takes every item already buffered; only
+        when the buffer is empty does it run a task that awaits the first item and then drains the
+        rest. Nothing is held back, so a caller that keeps what it has not consumed yet loses nothing
+        when it stops part way. The channel is not closed here: its owner closes it.
 
         Args:
             receive_channel: the receive end, created in and owned by the portal.
+            api_name: how the public sync API names itself in misuse errors.
 
-        Yields:
-            The batches, in order.
+        Returns:
+            The items, in order; an empty list once the channel has ended or been closed.
+
+        Raises:
+            PortalClosedError: the portal is closed, or was shut down while waiting.
+            RuntimeError: called from the portal thread or from inside ``trio.run``.
+
+        Cancellation:
+            If the caller is interrupted while waiting, the waiting task is cancelled (a cancelled
+            ``receive`` loses nothing) and the interrupt propagates.
+        """
+        items, ended = self.run_sync(_drain_nowait, receive_channel)
+        if not items and not ended:
+            items, _ = self.run(_wait_then_drain, receive_channel, api_name=api_name)
+        return items
+
+    def iter_batches(self, receive_channel: trio.MemoryReceiveChannel[T]) -> Iterator[T]:
+        """Iterate, from sync code, what a portal task sends into a memory channel, until it ends.
+
+        Built on :meth:`fetch_batches`. Breaking out of the loop drops the items of the last fetch
+        that were not yielded yet; keep your own backlog with :meth:`fetch_batches` if you resume.
 
         Raises:
             PortalClosedError: the portal is closed, or was shut down while waiting.
             RuntimeError: iterated from the portal thread or from inside ``trio.run``.
-
-        Cancellation:
-            If the consumer is interrupted while waiting for the next batch, the waiting task is
-            cancelled (a cancelled ``receive`` loses nothing) and the interrupt propagates. Breaking out
-            of the loop leaves the channel and its producer untouched.
         """
         _check_caller(self._core.run, "Portal.iter_batches()", None)
-        while True:
-            batches, ended = self.run_sync(_drain_nowait, receive_channel)
-            if not batches and not ended:
-                batches, ended = self.run(_wait_then_drain, receive_channel, api_name="Portal.iter_batches()")
-            yield from batches
-            if ended:
-                return
+        while items := self.fetch_batches(receive_channel, api_name="Portal.iter_batches()"):
+            yield from items
 
 
 def _drain_nowait(channel: trio.MemoryReceiveChannel[T]) -> tuple[list[T], bool]:

@@ -243,26 +243,6 @@ class _Deadline:
         return self.scope is not None and self.scope.cancel_called
 
 
-def _drain_nowait(receive: trio.MemoryReceiveChannel[Any]) -> list[Any] | None:
-    """Every buffered batch; ``[]`` when the channel has ended; None when it is merely empty."""
-    batches: list[Any] = []
-    while True:
-        try:
-            batches.append(receive.receive_nowait())
-        except trio.WouldBlock:
-            return batches or None
-        except (trio.EndOfChannel, trio.ClosedResourceError):
-            return batches
-
-
-async def _wait_then_drain(receive: trio.MemoryReceiveChannel[Any]) -> list[Any]:
-    try:
-        first = await receive.receive()
-    except (trio.EndOfChannel, trio.ClosedResourceError):
-        return []
-    return [first, *(_drain_nowait(receive) or [])]
-
-
 _NOT_ENTERED = (
     "a sync stream must be used as a context manager: "
     "`with model_request_stream_sync(...) as stream: for event in stream: ...`"
@@ -362,11 +342,7 @@ class StreamedResponseSync:
             portal, receive = self._portal, stream._receive  # pyright: ignore[reportPrivateUsage]
 
             def fetch() -> list[Any]:
-                # One cheap round trip takes everything buffered; only an empty buffer costs a task.
-                batches = portal.run_sync(_drain_nowait, receive)
-                if batches is None:
-                    batches = portal.run(_wait_then_drain, receive, api_name="StreamedResponseSync")
-                return batches
+                return portal.fetch_batches(receive, api_name="StreamedResponseSync")
 
             ended_before = stream._exhausted  # pyright: ignore[reportPrivateUsage]
             yield from stream._iter_from(fetch)  # pyright: ignore[reportPrivateUsage]
