@@ -14,7 +14,7 @@ import weakref
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, final
+from typing import TYPE_CHECKING, Any, final
 
 import attrs
 import trio
@@ -27,6 +27,9 @@ from .models import KnownModelName, Model, StreamClosedError, StreamContext, Str
 from .settings import ModelSettings
 from .tools import InstructionPart, ModelRequestParameters
 from .usage import RequestUsage
+
+if TYPE_CHECKING:
+    from .models.instrumented import InstrumentationSettings
 
 __all__ = [
     "StreamedResponseSync",
@@ -63,7 +66,7 @@ async def model_request(
     *,
     model_settings: ModelSettings | None = None,
     model_request_parameters: ModelRequestParameters | None = None,
-    instrument: bool | None = None,
+    instrument: InstrumentationSettings | bool | None = None,
 ) -> ModelResponse:
     """Send one non-streamed request and return the model's response.
 
@@ -73,7 +76,8 @@ async def model_request(
         messages: the history, ending with the request to answer.
         model_settings: per-call settings, merged over the model's defaults.
         model_request_parameters: tools and output mode.
-        instrument: wrap the model in OpenTelemetry instrumentation (needs ``opentelemetry-api``).
+        instrument: wrap the model in OpenTelemetry instrumentation (needs ``opentelemetry-api``):
+            ``True`` for the default :class:`InstrumentationSettings`, or your own settings.
 
     Raises:
         UserError: unknown model name or missing API key (before any I/O).
@@ -98,7 +102,7 @@ def model_request_stream(
     *,
     model_settings: ModelSettings | None = None,
     model_request_parameters: ModelRequestParameters | None = None,
-    instrument: bool | None = None,
+    instrument: InstrumentationSettings | bool | None = None,
 ) -> StreamContext:
     """Open a streamed request: ``async with model_request_stream(...) as stream: async for event in stream``.
 
@@ -120,12 +124,12 @@ def model_request_stream(
     return resolved.request_stream(history, model_settings, params)
 
 
-def _instrumented(model: Model, instrument: bool | None) -> Model:
+def _instrumented(model: Model, instrument: InstrumentationSettings | bool | None) -> Model:
     if not instrument:
         return model
     from .models.instrumented import instrument_model
 
-    return instrument_model(model)
+    return instrument_model(model, instrument)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -139,7 +143,7 @@ def model_request_sync(
     *,
     model_settings: ModelSettings | None = None,
     model_request_parameters: ModelRequestParameters | None = None,
-    instrument: bool | None = None,
+    instrument: InstrumentationSettings | bool | None = None,
     timeout: float | None = None,
 ) -> ModelResponse:
     """:func:`model_request` from sync code: blocks until the response arrives.
@@ -181,7 +185,7 @@ def model_request_stream_sync(
     *,
     model_settings: ModelSettings | None = None,
     model_request_parameters: ModelRequestParameters | None = None,
-    instrument: bool | None = None,
+    instrument: InstrumentationSettings | bool | None = None,
     timeout: float | None = None,
 ) -> StreamedResponseSync:
     """:func:`model_request_stream` from sync code: ``with ... as stream: for event in stream``.
