@@ -427,14 +427,9 @@ async def send(
         Safe at any point; the connection is discarded, not returned to the pool.
     """
     client = current_client()
+    http_request = _build(client, request)
     try:
-        response = await client.request(
-            request.method,
-            request.url,
-            content=request.body,
-            headers=request.headers,
-            **_timeout_arg(client, request),
-        )
+        response = await client.send(http_request)
     except TRANSPORT_ERRORS as exc:
         raise transport_error(exc, request.url, model_name) from exc
     except _INVALID_URL_ERRORS as exc:
@@ -462,13 +457,7 @@ async def open_stream(
         makes httpcore close the connection rather than drain it.
     """
     client = current_client()
-    http_request = client.build_request(
-        request.method,
-        request.url,
-        content=request.body,
-        headers=request.headers,
-        **_timeout_arg(client, request),
-    )
+    http_request = _build(client, request)
     try:
         response = await client.send(http_request, stream=True)
     except TRANSPORT_ERRORS as exc:
@@ -486,6 +475,65 @@ async def open_stream(
     finally:
         with trio.CancelScope(shield=True):
             await response.aclose()
+
+
+def _build(client: httpx.AsyncClient, request: HTTPRequest) -> httpx.Request:
+    """``client``'s request for ``request``, its body a stream with no async generator inside.
+
+    httpx wraps a bytes body in a stream whose ``__aiter__`` is an async generator. When a request
+    is cancelled while its body is being written (a deadline, Ctrl-C through the portal), httpcore
+    abandons that generator mid-iteration and Trio's finalizer reports it with a ResourceWarning
+    once it is collected. A plain iterator has nothing to finalize.
+    """
+    http_request = client.build_request(
+        request.method,
+        request.url,
+        content=request.body,
+        headers=request.headers,
+        **_timeout_arg(client, request),
+    )
+    http_request.stream = _body_stream(_library_of(http_request), request.body)
+    return http_request
+
+
+_BODY_STREAMS: dict[str, Any] = {}
+
+
+def _body_stream(lib: Any, body: bytes) -> Any:
+    """``body`` as an ``AsyncByteStream`` of ``lib`` (httpx or httpx2) that yields it once."""
+    cls = _BODY_STREAMS.get(lib.__name__)
+    if cls is None:
+
+        class _Body(lib.AsyncByteStream):  # type: ignore[misc]
+            def __init__(self, data: bytes) -> None:
+                self._data = data
+
+            def __aiter__(self) -> _Once:
+                return _Once(self._data)
+
+            async def aclose(self) -> None:
+                pass
+
+        cls = _BODY_STREAMS[lib.__name__] = _Body
+    return cls(body)
+
+
+class _Once:
+    """An async iterator over one bytes chunk (none when empty): the iterator of a request body."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: bytes) -> None:
+        self._data: bytes | None = data
+
+    def __aiter__(self) -> _Once:
+        return self
+
+    async def __anext__(self) -> bytes:
+        data, self._data = self._data, None
+        if not data:
+            raise StopAsyncIteration
+        return data
 
 
 def _timeout_arg(client: httpx.AsyncClient, request: HTTPRequest) -> dict[str, Any]:
