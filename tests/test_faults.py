@@ -725,3 +725,48 @@ def test_sync_total_timeout(loopback: LoopbackServer) -> None:
             pass
     assert stream.get().text == "a" and time.monotonic() - start < 0.3 + SLACK
     loopback.wait_for_client_close(timeout=5)
+
+
+async def test_cancelled_while_the_request_body_is_being_written(wire: Wire) -> None:
+    # A server that accepts and never reads: a large request body fills the socket buffers, so the
+    # deadline lands while httpcore is writing it. Nothing may be left for the GC to warn about.
+    import socket
+
+    from trio_direct import ModelRequest
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+    try:
+        listener.settimeout(5)
+        port = listener.getsockname()[1]
+        srv = attrs.evolve(_FakeSrv(), url=f"http://127.0.0.1:{port}")
+        big = [ModelRequest.user_text_prompt("x" * 20_000_000)]
+        async with trio.open_nursery() as nursery:
+
+            async def accept() -> None:
+                sock, _ = await trio.to_thread.run_sync(listener.accept)
+                accepted.append(sock)
+
+            nursery.start_soon(accept)
+            for stream in (False, True):
+                with trio.move_on_after(0.3) as scope:
+                    if stream:
+                        async with model_request_stream(wire.model(srv, None), big):  # type: ignore[arg-type]
+                            raise AssertionError("not reached")  # pragma: no cover
+                    else:
+                        await model_request(wire.model(srv, None), big)  # type: ignore[arg-type]
+                assert scope.cancelled_caught
+                if not accepted:
+                    await trio.sleep(0.1)
+        gc.collect()  # an abandoned body generator would warn here (warnings are errors)
+    finally:
+        for sock in accepted:
+            sock.close()
+        listener.close()
+
+
+@attrs.frozen
+class _FakeSrv:
+    """Just enough of a LoopbackServer for ``Wire.model``: a URL."""
+
+    url: str = ""
