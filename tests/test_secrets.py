@@ -61,7 +61,7 @@ def anthropic(srv: LoopbackServer | None = None, **settings: Any) -> AnthropicMo
         "claude-sonnet-4-5",
         api_key=CANARY_KEY,
         base_url=url,
-        settings={"max_tokens": 32, **settings},  # type: ignore[typeddict-item]
+        settings={"max_tokens": 32, **settings},  # type: ignore[arg-type]
     )
 
 
@@ -136,7 +136,7 @@ def echo_body(status: int) -> dict[str, Any]:
             "type": "invalid_request_error" if auth else "server_error",
             "code": "invalid_api_key" if auth else None,
             "param": {"headers": {"authorization": f"Bearer {CANARY_KEY}"}, "list": [CANARY_KEY]},
-        }
+        },
     }
 
 

@@ -74,7 +74,7 @@ def _prompt(scenario: str, token: str) -> list[ModelMessage]:
 def _last_text(messages: list[ModelMessage]) -> str:
     request = messages[-1]
     assert isinstance(request, ModelRequest)
-    content = request.parts[-1].content  # type: ignore[union-attr]
+    content = request.parts[-1].content
     assert isinstance(content, str)
     return content
 
