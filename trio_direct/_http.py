@@ -233,9 +233,15 @@ class HTTPRequest:
         cls, url: str, payload: Any, headers: Mapping[str, str], *, timeout: httpx.Timeout | None = None
     ) -> HTTPRequest:
         """A JSON POST; ``payload`` is encoded with orjson."""
-        return cls(
-            url, orjson.dumps(payload), {**headers, "content-type": "application/json"}, timeout=timeout
-        )
+        body = orjson.dumps(payload)
+        if len(body) < _SHRINK_BELOW:
+            # orjson's result keeps its 4 KiB working buffer; the request lives as long as its stream,
+            # so at 1,000 concurrent streams that is 4 MiB of padding. A copy is exact-size.
+            body = memoryview(body).tobytes()
+        return cls(url, body, {**headers, "content-type": "application/json"}, timeout=timeout)
+
+
+_SHRINK_BELOW: Final = 64 * 1024
 
 
 #: What a credential is replaced with in errors.
