@@ -43,6 +43,7 @@ from trio_direct import (
     RequestTimeoutError,
     TrioDirectError,
     UnexpectedModelBehavior,
+    _http,
     model_request,
     model_request_stream,
     model_request_stream_sync,
@@ -178,26 +179,36 @@ class Outcome:
     text: str = ""
 
 
-async def run_request(model: Model) -> Outcome:
+def _living_tasks() -> int:
+    _http.current_client()  # the run's client (and the system task that closes it) exist first
+    return trio.lowlevel.current_statistics().tasks_living
+
+
+async def run_request(model: Model, model_settings: ModelSettings | None = None) -> Outcome:
     outcome = Outcome()
+    tasks = _living_tasks()
     start = time.monotonic()
     try:
         with trio.fail_after(INACTIVITY + SLACK + 5):  # a hang is a test failure, not a CI timeout
-            response = await model_request(model, PROMPT)
+            response = await model_request(model, PROMPT, model_settings=model_settings)
         outcome.text = response.text or ""
     except TrioDirectError as exc:
         outcome.error = exc
     outcome.seconds = time.monotonic() - start
+    assert _living_tasks() == tasks, "a task was left running"
     return outcome
 
 
-async def run_stream(model: Model) -> Outcome:
+async def run_stream(
+    model: Model, model_settings: ModelSettings | None = None, *, check_tasks: bool = True
+) -> Outcome:
     outcome = Outcome()
+    tasks = _living_tasks() if check_tasks else None
     start = time.monotonic()
     stream = None
     try:
         with trio.fail_after(INACTIVITY + SLACK + 5):
-            async with model_request_stream(model, PROMPT) as stream:
+            async with model_request_stream(model, PROMPT, model_settings=model_settings) as stream:
                 outcome.entered = True
                 async for _ in stream:
                     outcome.events += 1
@@ -206,6 +217,7 @@ async def run_stream(model: Model) -> Outcome:
     outcome.seconds = time.monotonic() - start
     if stream is not None:
         outcome.text = stream.get().text or ""
+    assert tasks is None or _living_tasks() == tasks, "a task (the stream's pump?) was left running"
     return outcome
 
 
@@ -520,6 +532,16 @@ async def test_stream_inactivity_timeout_wins_over_timeout_for_streams(
     expect(await run_stream(model), ModelTimeoutError)
 
 
+async def test_inactivity_limits_per_call(loopback: LoopbackServer, wire: Wire) -> None:
+    # the model's defaults allow a minute; this one call allows INACTIVITY
+    loopback.enqueue(Reply.of(stall()), Reply.sse(wire.partial("a"), then=stall()))
+    model = wire.model(loopback, ModelSettings(timeout=60, stream_inactivity_timeout=60))
+    expect(await run_request(model, ModelSettings(timeout=INACTIVITY)), ModelTimeoutError)
+    outcome = await run_stream(model, ModelSettings(stream_inactivity_timeout=INACTIVITY))
+    expect(outcome, ModelTimeoutError)
+    assert outcome.entered and outcome.text == "a"
+
+
 async def test_slow_but_steady_stream_is_not_an_inactivity_timeout(
     loopback: LoopbackServer, wire: Wire
 ) -> None:
@@ -663,11 +685,13 @@ async def test_many_concurrent_faulty_streams(loopback: LoopbackServer) -> None:
     results: list[Outcome] = []
 
     async def one() -> None:
-        results.append(await run_stream(openai_model(loopback, settings=settings())))
+        results.append(await run_stream(openai_model(loopback, settings=settings()), check_tasks=False))
 
+    tasks = _living_tasks()
     async with trio.open_nursery() as nursery:
         for _ in replies:
             nursery.start_soon(one)
+    assert _living_tasks() == tasks
     assert len(results) == len(replies)
     assert sum(r.error is None for r in results) == 6
     assert all(r.error is None or isinstance(r.error, TrioDirectError) for r in results)
