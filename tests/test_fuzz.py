@@ -565,11 +565,6 @@ def test_whole_http_path(
         assert status < 400
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="EventDecorator: PartEndEvent(i) carries the manager's part *after* deltas to i that follow in "
-    "the same read, and those deltas are then sent too, so the consumer applies them twice",
-)
 def test_a_delta_to_an_earlier_part_after_a_later_part_starts_in_one_read() -> None:
     # one OpenAI chunk with both content and a tool-call delta: the second chunk starts a text part
     # (ending the tool call) and then extends the tool call; the consumer must end with "ff", not "fff"

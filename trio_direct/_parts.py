@@ -169,12 +169,21 @@ class PartsManager:
         self._latest_pending: Hashable | None = None
         self._has_latest_pending = False
         self._thinking_tag_ids: set[Hashable] = set()
+        # started index -> (index of the part it follows, that part as it was then); see _start
+        self._end_snapshots: dict[int, tuple[int, ModelResponsePart]] = {}
 
     # -- reading -----------------------------------------------------------------------------
 
     def get_parts(self) -> list[ModelResponsePart]:
         """The complete parts so far (pending nameless tool-call fragments excluded)."""
         return self._parts.all()
+
+    def part_at_end(self, ended: int, started: int) -> ModelResponsePart:
+        """Part ``ended`` as it was when part ``started`` began (what its PartEndEvent carries)."""
+        snapshot = self._end_snapshots.pop(started, None)
+        if snapshot is not None and snapshot[0] == ended:
+            return snapshot[1]
+        return self._parts.get(ended)
 
     def part(self, index: int) -> ModelResponsePart:
         return self._parts.get(index)
@@ -194,6 +203,13 @@ class PartsManager:
         return index, self._parts.raw(index)
 
     def _start(self, part: ModelResponsePart, vendor_part_id: Hashable | None) -> PartStartEvent:
+        if len(self._parts):
+            # The part this one follows ends *now*. Keep it as it is at this moment for its
+            # PartEndEvent: the decorator runs after the whole network read has been mapped, and a
+            # later delta to the earlier part in the same read must not leak into its end event (the
+            # consumer would apply that delta twice). One materialisation per part start.
+            previous = len(self._parts) - 1
+            self._end_snapshots[previous + 1] = (previous, self._parts.get(previous))
         index = self._parts.append(part)
         if vendor_part_id is not None:
             self._vendor_index[vendor_part_id] = index
@@ -501,7 +517,7 @@ class EventDecorator:
                 last = self._last_start
                 if last is not None:
                     # Every start names the part before it; only parts that grow by deltas get an end.
-                    ended = self._parts.part(last.index)
+                    ended = self._parts.part_at_end(last.index, event.index)
                     if isinstance(ended, _ENDS_TRACKED):
                         out.append(
                             PartEndEvent(
