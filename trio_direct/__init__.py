@@ -73,6 +73,8 @@ from .messages import UserContent as UserContent
 from .messages import UserPromptPart as UserPromptPart
 from .messages import VideoUrl as VideoUrl
 from .models import StreamedResponse as StreamedResponse
+from .retries import RetryingModel as RetryingModel
+from .retries import RetryPolicy as RetryPolicy
 from .settings import ModelSettings as ModelSettings
 from .settings import ToolOrOutput as ToolOrOutput
 from .tools import InstructionPart as InstructionPart
@@ -130,7 +132,9 @@ __all__ = [
     "PortalClosedError",
     "RequestTimeoutError",
     "RequestUsage",
+    "RetryPolicy",
     "RetryPromptPart",
+    "RetryingModel",
     "StreamedResponse",
     "StreamedResponseSync",
     "SystemPromptPart",
