@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 from ..exceptions import UserError
 from ..messages import ModelMessage, ModelRequest
 from ..tools import InstructionPart, ModelRequestParameters, OutputObjectDefinition
+from ._common import USER_AGENT as USER_AGENT
 from .base import Provider
 
 if TYPE_CHECKING:
@@ -35,8 +36,6 @@ __all__ = [
     "reasoning_active",
     "with_extra_headers",
 ]
-
-USER_AGENT: Final = "trio-direct/0.1.0"
 
 #: The placeholder key a keyless local server receives, as the OpenAI SDK sends it.
 PLACEHOLDER_API_KEY: Final = "api-key-not-set"

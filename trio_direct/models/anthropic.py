@@ -41,7 +41,6 @@ Deliberate differences from upstream, documented where they happen:
 from __future__ import annotations
 
 import base64
-import difflib
 import os
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
@@ -57,16 +56,11 @@ from .._sse import ServerSentEvent  # pyright: ignore[reportPrivateUsage]
 from ..events import ModelResponseStreamEvent
 from ..exceptions import (
     ModelAPIError,
-    ModelAuthenticationError,
     ModelContextWindowExceededError,
     ModelHTTPError,
-    ModelNotFoundError,
     ModelOverloadedError,
     ModelQuotaExceededError,
     ModelRateLimitError,
-    ModelRequestRejectedError,
-    ModelServerError,
-    ModelUnavailableError,
     UnexpectedModelBehavior,
     UserError,
 )
@@ -100,6 +94,11 @@ from ..messages import (
 from ..settings import ModelSettings
 from ..tools import InstructionPart, ModelRequestParameters, ToolDefinition
 from ..usage import RequestUsage
+from ._common import JSON as JSON
+from ._common import http_status_category, suggest_model
+from ._common import json_array as _maybe_list
+from ._common import json_dict as _dict
+from ._common import json_list as _list
 from ._openai_common import instruction_parts
 from ._tool_choice import resolve_tool_choice
 from .base import HTTPModel, Provider, StreamMeta
@@ -121,7 +120,6 @@ DEFAULT_BASE_URL: Final = "https://api.anthropic.com"
 PROVIDER_NAME: Final = "anthropic"
 
 CacheTTL: TypeAlias = Literal["5m", "1h"]
-JSON: TypeAlias = dict[str, Any]
 
 
 class AnthropicModelSettings(ModelSettings, total=False):
@@ -284,30 +282,6 @@ _RETRY_FEEDBACK_FRAMING: Final = (
 _STRING_FORMATS = frozenset(
     {"date-time", "time", "date", "duration", "email", "hostname", "uri", "ipv4", "ipv6", "uuid"}
 )
-
-
-def _list(value: object) -> list[Any]:
-    """``value`` if it is a JSON array, else ``[]`` (typed for the checkers)."""
-    if isinstance(value, list):
-        items: list[Any] = value  # pyright: ignore[reportUnknownVariableType]
-        return items
-    return []
-
-
-def _maybe_list(value: object) -> list[Any] | None:
-    """``value`` if it is a JSON array, else None (typed for the checkers)."""
-    if isinstance(value, list):
-        items: list[Any] = value  # pyright: ignore[reportUnknownVariableType]
-        return items
-    return None
-
-
-def _dict(value: object) -> JSON | None:
-    """``value`` if it is a JSON object, else None (typed for the checkers)."""
-    if isinstance(value, dict):
-        mapping: JSON = value  # pyright: ignore[reportUnknownVariableType]
-        return mapping
-    return None
 
 
 def _cache_control(ttl: CacheTTL) -> JSON:
@@ -2086,37 +2060,6 @@ def _type_category(error_type: object, message: object) -> type[ModelAPIError] |
     return _TYPE_CATEGORIES.get(error_type) if isinstance(error_type, str) else None
 
 
-def _status_category(status: int, message: object) -> type[ModelAPIError] | None:
-    if status in (401, 403):
-        return ModelAuthenticationError
-    if status == 404:
-        return ModelNotFoundError
-    if status in (400, 422):
-        return ModelRequestRejectedError
-    if status == 402:
-        return ModelQuotaExceededError
-    if status == 429:
-        return ModelRateLimitError
-    if status == 529:
-        return ModelOverloadedError
-    if status == 503:
-        overloaded = isinstance(message, str) and (
-            "overloaded" in message.lower() or "over capacity" in message.lower()
-        )
-        return ModelOverloadedError if overloaded else ModelUnavailableError
-    if 500 <= status < 600:
-        return ModelServerError
-    return None
-
-
-def _suggest_model(model_name: str) -> str | None:
-    from . import known_model_names
-
-    known = [n for n in known_model_names() if n.startswith("anthropic:")]
-    close = difflib.get_close_matches(f"anthropic:{model_name}", known, n=1, cutoff=0.6)
-    return close[0] if close and close[0] != f"anthropic:{model_name}" else None
-
-
 def api_error(
     model_name: str,
     *,
@@ -2145,13 +2088,13 @@ def api_error(
     reported_message = reported.get("message") if reported is not None else None
     suggested = None
     if error_type == "not_found_error" and error_message == f"model: {model_name}":
-        suggested = _suggest_model(model_name)
+        suggested = suggest_model("anthropic", model_name)
     too_complex = isinstance(reported_message, str) and any(
         text in reported_message.lower()
         for text in ("schema is too complex", "compiled grammar is too large")
     )
     return ModelHTTPError.for_category(
-        category or _status_category(status, reported_message),
+        category or http_status_category(status, reported_message),
         status_code=status,
         model_name=model_name,
         body=body,

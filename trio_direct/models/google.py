@@ -44,7 +44,6 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
-import difflib
 import html
 import http
 import json
@@ -108,6 +107,10 @@ from ..messages import (
 from ..settings import ModelSettings
 from ..tools import InstructionPart, ModelRequestParameters, ToolDefinition
 from ..usage import RequestUsage
+from ._common import JSON as JSON
+from ._common import USER_AGENT, http_status_category, suggest_model
+from ._common import json_dict as _obj
+from ._common import json_list as _arr
 from ._tool_choice import resolve_tool_choice
 from .base import HTTPModel, Provider, StreamMeta
 
@@ -130,7 +133,6 @@ __all__ = [
     "transform_schema",
 ]
 
-JSON: TypeAlias = dict[str, Any]
 ThinkingLevelName: TypeAlias = Literal["MINIMAL", "LOW", "MEDIUM", "HIGH"]
 
 DEFAULT_BASE_URL: Final = "https://generativelanguage.googleapis.com"
@@ -138,7 +140,6 @@ API_VERSION: Final = "v1beta"
 PROVIDER_NAME: Final = "google"
 #: Every name this transport's parts have carried (pre-v2 histories say ``google-gla``).
 _OWN_PROVIDER_NAMES: Final = frozenset({"google", "google-gla"})
-_USER_AGENT: Final = "trio-direct/0.1.0"
 #: ``X-Server-Timeout``: pydantic-ai asks for at least Google's 20-minute long-decode figure.
 _LONG_DECODE_TIMEOUT: Final = 20 * 60
 #: The documented placeholder for a first function call that carries no signature of this API's own.
@@ -1250,21 +1251,6 @@ _SAFETY_RATING_FIELDS: Final = (
 )
 _FILE_SEARCH_QUERY: Final = re.compile(r'file_search\.query\(query=(["\'])((?:\\.|(?!\1)[^\\])*)\1\)')
 _CAMEL_BOUNDARY: Final = re.compile(r"(?<!^)(?=[A-Z])")
-
-
-def _obj(value: object) -> JSON | None:
-    """``value`` if it is a JSON object (typed for the checkers)."""
-    if isinstance(value, dict):
-        return cast(JSON, value)
-    return None
-
-
-def _arr(value: object) -> list[Any]:
-    """``value`` if it is a JSON array, else ``[]``."""
-    if isinstance(value, list):
-        items: list[Any] = value  # pyright: ignore[reportUnknownVariableType]
-        return items
-    return []
 
 
 def _snake(value: object, *, drop_none: bool = True) -> Any:
@@ -2493,30 +2479,6 @@ def _google_category(status: object, message: object, body: object) -> type[Mode
     return None
 
 
-def _status_category(status_code: int, message: object) -> type[ModelAPIError] | None:
-    """2.68's ``http_status_category``: the category the HTTP status implies on its own."""
-    if status_code in (401, 403):
-        return ModelAuthenticationError
-    if status_code == 404:
-        return ModelNotFoundError
-    if status_code in (400, 422):
-        return ModelRequestRejectedError
-    if status_code == 402:
-        return ModelQuotaExceededError
-    if status_code == 429:
-        return ModelRateLimitError
-    if status_code == 529:
-        return ModelOverloadedError
-    if status_code == 503:
-        text = message.lower() if isinstance(message, str) else ""
-        return (
-            ModelOverloadedError if "overloaded" in text or "over capacity" in text else ModelUnavailableError
-        )
-    if 500 <= status_code < 600:
-        return ModelServerError
-    return None
-
-
 def _retry_delay(body: object) -> float | None:
     """Seconds from the ``google.rpc.RetryInfo`` detail (``'14s'``, ``'0.5s'``), if any."""
     for detail in _error_details(body):
@@ -2529,14 +2491,6 @@ def _retry_delay(body: object) -> float | None:
             if 0 <= seconds < float("inf"):
                 return seconds
     return None
-
-
-def _suggest_model(model_name: str) -> str | None:
-    from . import known_model_names
-
-    known = [n for n in known_model_names() if n.startswith("google-gla:")]
-    close = difflib.get_close_matches(f"google-gla:{model_name}", known, n=1, cutoff=0.6)
-    return close[0] if close and close[0] != f"google-gla:{model_name}" else None
 
 
 def _fields(body: JSON) -> tuple[object, object]:
@@ -2569,8 +2523,8 @@ def api_error(
         and isinstance(message, str)
         and message.startswith(f"models/{model_name} is not found ")
     ):
-        suggested = _suggest_model(model_name)
-    category = _google_category(status_name, message, body) or _status_category(status_code, message)
+        suggested = suggest_model("google-gla", model_name)
+    category = _google_category(status_name, message, body) or http_status_category(status_code, message)
     error = ModelHTTPError.for_category(
         category,
         status_code=status_code,
@@ -2698,7 +2652,7 @@ class GoogleModel(HTTPModel):
         body, extra_headers = build_generate_content_request(
             self._model_name, messages, settings, params, profile=self.profile
         )
-        headers: dict[str, str] = {"user-agent": _USER_AGENT, "x-goog-api-key": self.provider.api_key or ""}
+        headers: dict[str, str] = {"user-agent": USER_AGENT, "x-goog-api-key": self.provider.api_key or ""}
         headers.update(self.provider.headers)
         for name, value in extra_headers.items():
             lowered = name.lower()

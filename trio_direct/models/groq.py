@@ -49,6 +49,7 @@ from ..settings import ModelSettings
 from ..tools import InstructionPart, ModelRequestParameters, OutputObjectDefinition, ToolDefinition
 from ..usage import RequestUsage
 from . import openai as oa
+from ._common import parse_json_body
 from ._openai_common import instruction_parts
 from ._tool_choice import resolve_tool_choice
 from .base import Provider, StreamMeta
@@ -337,14 +338,11 @@ def parse_groq_completion(
     Raises:
         UnexpectedModelBehavior: the body is not a chat completion; the message quotes it.
     """
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise oa._invalid(provider_name, ", expected JSON data", body) from None  # pyright: ignore[reportPrivateUsage]
-    try:
-        return _parse(data, profile, provider_name, provider_url)
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
-        raise oa._invalid(provider_name, f": {type(exc).__name__}: {exc}", body) from None  # pyright: ignore[reportPrivateUsage]
+    return parse_json_body(
+        body,
+        f"{provider_name} chat completions endpoint",
+        lambda data: _parse(data, profile, provider_name, provider_url),
+    )
 
 
 def _parse(data: Any, profile: oa.ChatProfile, provider_name: str, provider_url: str | None) -> ModelResponse:

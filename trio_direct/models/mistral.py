@@ -58,17 +58,10 @@ from .._sse import ServerSentEvent  # pyright: ignore[reportPrivateUsage]
 from ..events import ModelResponseStreamEvent
 from ..exceptions import (
     ModelAPIError,
-    ModelAuthenticationError,
     ModelConnectionError,
     ModelContextWindowExceededError,
     ModelHTTPError,
-    ModelNotFoundError,
     ModelOverloadedError,
-    ModelQuotaExceededError,
-    ModelRateLimitError,
-    ModelRequestRejectedError,
-    ModelServerError,
-    ModelUnavailableError,
     UnexpectedModelBehavior,
     UserError,
 )
@@ -99,6 +92,8 @@ from ..settings import ModelSettings
 from ..tools import InstructionPart, ModelRequestParameters, ToolDefinition
 from ..usage import RequestUsage
 from . import openai as oa
+from ._common import count as _count
+from ._common import http_status_category, parse_json_body, says_overloaded
 from ._openai_common import USER_AGENT, instruction_parts
 from ._tool_choice import resolve_tool_choice
 from .base import HTTPModel, Provider, StreamMeta
@@ -553,10 +548,6 @@ FINISH_REASONS: Final[dict[str, FinishReason]] = {
 _USAGE_TOTALS: Final = ("prompt_tokens", "completion_tokens", "total_tokens")
 
 
-def _count(value: Any) -> int:
-    return value if type(value) is int else 0
-
-
 def map_mistral_usage(usage: Any) -> RequestUsage:
     """A ``usage`` object → :class:`RequestUsage` (genai-prices' Mistral extractor, as 2.68 runs it).
 
@@ -639,14 +630,11 @@ def parse_mistral_completion(body: bytes, *, provider_name: str, provider_url: s
     Raises:
         UnexpectedModelBehavior: the body is not JSON, or not a chat completion; the message quotes it.
     """
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise oa._invalid(provider_name, ", expected JSON data", body) from None  # pyright: ignore[reportPrivateUsage]
-    try:
-        return _parse_completion(data, provider_name, provider_url)
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
-        raise oa._invalid(provider_name, f": {type(exc).__name__}: {exc}", body) from None  # pyright: ignore[reportPrivateUsage]
+    return parse_json_body(
+        body,
+        f"{provider_name} chat completions endpoint",
+        lambda data: _parse_completion(data, provider_name, provider_url),
+    )
 
 
 def _parse_completion(data: Any, provider_name: str, provider_url: str | None) -> ModelResponse:
@@ -702,27 +690,6 @@ def _parse_completion(data: Any, provider_name: str, provider_url: str | None) -
 # =============================================================================================
 
 
-def _status_category(status: int, message: object) -> type[ModelAPIError] | None:
-    """pydantic-ai 2.68's ``http_status_category``: the category a status implies on its own."""
-    if status in (401, 403):
-        return ModelAuthenticationError
-    if status == 404:
-        return ModelNotFoundError
-    if status in (400, 422):
-        return ModelRequestRejectedError
-    if status == 402:
-        return ModelQuotaExceededError
-    if status == 429:
-        return ModelRateLimitError
-    if status == 529:
-        return ModelOverloadedError
-    if status == 503:
-        return ModelOverloadedError if oa._says_overloaded(message) else ModelUnavailableError  # pyright: ignore[reportPrivateUsage]
-    if 500 <= status < 600:
-        return ModelServerError
-    return None
-
-
 def _code_type_message(error: object) -> tuple[str | None, str | None, object]:
     if not isinstance(error, dict):
         return None, None, None
@@ -745,7 +712,7 @@ def mistral_http_error(status: int, headers: Mapping[str, str], body: bytes, mod
     except orjson.JSONDecodeError:
         parsed = None
     code, error_type, message = _code_type_message(parsed)
-    category = ModelContextWindowExceededError if code == "3051" else _status_category(status, message)
+    category = ModelContextWindowExceededError if code == "3051" else http_status_category(status, message)
     return ModelHTTPError.for_category(
         category,
         status_code=status,
@@ -763,7 +730,7 @@ def _stream_error(model_name: str, error: JSON) -> ModelAPIError:
     category: type[ModelAPIError] = ModelAPIError
     if code == "3051":
         category = ModelContextWindowExceededError
-    elif oa._says_overloaded(message, error_type):  # pyright: ignore[reportPrivateUsage]
+    elif says_overloaded(message, error_type):
         category = ModelOverloadedError
     return category(
         model_name,

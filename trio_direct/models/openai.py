@@ -53,10 +53,7 @@ from ..exceptions import (
     ModelNotFoundError,
     ModelOverloadedError,
     ModelQuotaExceededError,
-    ModelRateLimitError,
     ModelRequestRejectedError,
-    ModelServerError,
-    ModelUnavailableError,
     UnexpectedModelBehavior,
     UserError,
 )
@@ -85,6 +82,12 @@ from ..messages import (
 from ..settings import ModelSettings
 from ..tools import InstructionPart, ModelRequestParameters, OutputObjectDefinition, ToolDefinition
 from ..usage import RequestUsage
+from ._common import JSON as JSON
+from ._common import count as _int
+from ._common import http_status_category, parse_json_body, says_overloaded
+from ._common import json_array as json_array
+from ._common import json_dict as json_dict
+from ._common import json_list as json_list
 from ._openai_common import DEFAULT_PROMPTED_OUTPUT_TEMPLATE as DEFAULT_PROMPTED_OUTPUT_TEMPLATE
 from ._openai_common import FRAMING_ANNOUNCEMENT as FRAMING_ANNOUNCEMENT
 from ._openai_common import PLACEHOLDER_API_KEY as PLACEHOLDER_API_KEY
@@ -112,7 +115,6 @@ __all__ = [
     "stream_error",
 ]
 
-JSON: TypeAlias = dict[str, Any]
 Effort: TypeAlias = Literal["none", "minimal", "low", "medium", "high", "xhigh"]
 
 DEFAULT_THINKING_TAGS: Final = ("<think>", "</think>")
@@ -430,30 +432,6 @@ def format_inlined_text_file(text: str, *, media_type: str, identifier: str) -> 
         f"{text}\n"
         f'-----END FILE id="{identifier}"-----'
     )
-
-
-def json_list(value: object) -> list[Any]:
-    """``value`` if it is a JSON array, else ``[]`` (typed for the checkers)."""
-    if isinstance(value, list):
-        items: list[Any] = value  # pyright: ignore[reportUnknownVariableType]
-        return items
-    return []
-
-
-def json_array(value: object) -> list[Any] | None:
-    """``value`` if it is a JSON array, else None (typed for the checkers)."""
-    if isinstance(value, list):
-        items: list[Any] = value  # pyright: ignore[reportUnknownVariableType]
-        return items
-    return None
-
-
-def json_dict(value: object) -> JSON | None:
-    """``value`` if it is a JSON object, else None (typed for the checkers)."""
-    if isinstance(value, dict):
-        mapping: JSON = value  # pyright: ignore[reportUnknownVariableType]
-        return mapping
-    return None
 
 
 def _jsonable(value: Any) -> Any:
@@ -1112,10 +1090,6 @@ def map_chat_usage(usage: Any, flavor: UsageFlavor = USAGE_OPENAI) -> RequestUsa
     return result
 
 
-def _int(value: Any) -> int:
-    return value if type(value) is int else 0
-
-
 def map_logprobs(entries: Any) -> list[JSON]:
     out: list[JSON] = []
     for lp in json_list(entries):
@@ -1177,13 +1151,6 @@ def split_thinking(content: str, tags: tuple[str, str], provider_name: str | Non
     return parts
 
 
-def _invalid(system: str, what: str, body: bytes | str) -> UnexpectedModelBehavior:
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    if len(text) > 4000:
-        text = text[:4000] + "...(truncated)"
-    return UnexpectedModelBehavior(f"Invalid response from {system} chat completions endpoint{what}", text)
-
-
 def _tool_call_part(call: JSON, provider_name: str) -> ToolCallPart:
     if call.get("type", "function") != "function":
         raise TypeError(f"unsupported tool call type {call.get('type')!r}")
@@ -1221,14 +1188,11 @@ def parse_chat_completion(
     Raises:
         UnexpectedModelBehavior: the body is not JSON, or not a chat completion; the message quotes it.
     """
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise _invalid(provider_name, ", expected JSON data", body) from None
-    try:
-        return _parse_completion(data, profile, provider_name, provider_url)
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
-        raise _invalid(provider_name, f": {type(exc).__name__}: {exc}", body) from None
+    return parse_json_body(
+        body,
+        f"{provider_name} chat completions endpoint",
+        lambda data: _parse_completion(data, profile, provider_name, provider_url),
+    )
 
 
 def _parse_completion(
@@ -1666,12 +1630,6 @@ _STATUS_BY_CODE: Final[dict[str, int]] = {
 _CONTEXT_WINDOW_MESSAGES: Final = ("maximum context length", "reduce the length of the messages")
 
 
-def _says_overloaded(*texts: object) -> bool:
-    return any(
-        isinstance(t, str) and ("overloaded" in t.lower() or "over capacity" in t.lower()) for t in texts
-    )
-
-
 def openai_compatible_status(code: str | None, error_type: str | None) -> int | None:
     """The HTTP status an OpenAI-compatible API uses for an error reported without one (in a stream)."""
     status = _STATUS_BY_CODE.get(code or "") or _STATUS_BY_CODE.get(error_type or "")
@@ -1692,7 +1650,7 @@ def openai_compatible_category(
         isinstance(message, str) and any(m in message.lower() for m in _CONTEXT_WINDOW_MESSAGES)
     ):
         return ModelContextWindowExceededError
-    if _says_overloaded(code, error_type):
+    if says_overloaded(code, error_type):
         return ModelOverloadedError
     if code == "model_not_found":
         return ModelNotFoundError
@@ -1700,25 +1658,10 @@ def openai_compatible_category(
         return ModelAuthenticationError
     if status_code is None:
         return None
-    if status_code in (401, 403):
-        return ModelAuthenticationError
-    if status_code == 404:
-        return ModelNotFoundError
-    if status_code in (400, 422):
-        return ModelRequestRejectedError
-    if status_code == 402:
-        return ModelQuotaExceededError
-    if status_code == 429:
-        return ModelRateLimitError
-    if status_code == 529:
-        return ModelOverloadedError
-    if status_code == 503:
-        return ModelOverloadedError if _says_overloaded(message) else ModelUnavailableError
-    if 500 <= status_code < 600:
-        return ModelServerError
-    if 400 <= status_code < 500:
-        return ModelRequestRejectedError
-    return None
+    category = http_status_category(status_code, message)
+    if category is None and 400 <= status_code < 500:
+        return ModelRequestRejectedError  # the OpenAI-compatible rule: any other 4xx rejects the request
+    return category
 
 
 def _code_type_message(body: object) -> tuple[str | None, str | None, str | None]:

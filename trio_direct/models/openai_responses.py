@@ -88,6 +88,8 @@ from ..settings import ModelSettings
 from ..tools import InstructionPart, ModelRequestParameters, OutputObjectDefinition, ToolDefinition
 from ..usage import RequestUsage
 from . import openai as oa
+from ._common import SHAPE_ERRORS, parse_json_body
+from ._common import count as _int
 from ._openai_common import (
     FRAMING_ANNOUNCEMENT,
     RETRY_FEEDBACK_FRAMING,
@@ -938,10 +940,6 @@ def _state(status: object, background: bool) -> ModelResponseState:
     return "complete"
 
 
-def _int(value: object) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
 def _billed_web_searches(response: JSON) -> int:
     """Billed searches: 2.68 counts the ``search`` actions of the output's web search calls."""
     if response.get("status") in _PENDING:
@@ -1323,14 +1321,7 @@ def response_error(
     )
 
 
-def _invalid(what: str, body: bytes | str) -> UnexpectedModelBehavior:
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    if len(text) > 4000:
-        text = text[:4000] + "...(truncated)"
-    return UnexpectedModelBehavior(f"Invalid response from the OpenAI Responses endpoint{what}", text)
-
-
-_PARSE_ERRORS: Final = (KeyError, TypeError, ValueError, IndexError, AttributeError, binascii.Error)
+_PARSE_ERRORS: Final = (*SHAPE_ERRORS, binascii.Error)
 
 
 def parse_responses_body(
@@ -1347,14 +1338,12 @@ def parse_responses_body(
         ModelAPIError: the body reports a failed response (``error`` set), categorised as 2.68 does.
         UnexpectedModelBehavior: the body is not JSON, or not a response; the message quotes it.
     """
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise _invalid(", expected JSON data", body) from None
-    try:
-        return _parse(_obj(data), model_name, provider_name, provider_url, include_raw_annotations)
-    except _PARSE_ERRORS as exc:
-        raise _invalid(f": {type(exc).__name__}: {exc}", body) from None
+    return parse_json_body(
+        body,
+        "the OpenAI Responses endpoint",
+        lambda data: _parse(_obj(data), model_name, provider_name, provider_url, include_raw_annotations),
+        _PARSE_ERRORS,
+    )
 
 
 def _parse(

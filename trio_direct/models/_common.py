@@ -1,0 +1,161 @@
+"""What every provider module shares: JSON typing helpers, the status → error category table, and
+the "a 200 body we cannot read" error. Pure; no I/O.
+
+Only logic that is the same for every provider lives here; what differs on purpose stays in the
+provider's own module (each module's docstring lists its deliberate differences).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from typing import Any, Final, TypeAlias, TypeVar
+
+import orjson
+
+from ..exceptions import (
+    ModelAPIError,
+    ModelAuthenticationError,
+    ModelNotFoundError,
+    ModelOverloadedError,
+    ModelQuotaExceededError,
+    ModelRateLimitError,
+    ModelRequestRejectedError,
+    ModelServerError,
+    ModelUnavailableError,
+    UnexpectedModelBehavior,
+)
+
+__all__ = [
+    "JSON",
+    "SHAPE_ERRORS",
+    "USER_AGENT",
+    "count",
+    "http_status_category",
+    "invalid_response",
+    "json_array",
+    "json_dict",
+    "json_list",
+    "parse_json_body",
+    "says_overloaded",
+    "suggest_model",
+]
+
+JSON: TypeAlias = dict[str, Any]
+
+#: The ``User-Agent`` every provider request carries.
+USER_AGENT: Final = "trio-direct/0.1.0"
+_T = TypeVar("_T")
+
+#: What reading a JSON body of the wrong shape raises (``data["x"]`` on a list, ``int(None)``...).
+SHAPE_ERRORS = (KeyError, TypeError, ValueError, IndexError, AttributeError)
+
+
+# -- JSON typing -------------------------------------------------------------------------------
+
+
+def json_list(value: object) -> list[Any]:
+    """``value`` if it is a JSON array, else ``[]`` (typed for the checkers)."""
+    if isinstance(value, list):
+        items: list[Any] = value  # pyright: ignore[reportUnknownVariableType]
+        return items
+    return []
+
+
+def json_array(value: object) -> list[Any] | None:
+    """``value`` if it is a JSON array, else None (typed for the checkers)."""
+    if isinstance(value, list):
+        items: list[Any] = value  # pyright: ignore[reportUnknownVariableType]
+        return items
+    return None
+
+
+def json_dict(value: object) -> JSON | None:
+    """``value`` if it is a JSON object, else None (typed for the checkers)."""
+    if isinstance(value, dict):
+        mapping: JSON = value  # pyright: ignore[reportUnknownVariableType]
+        return mapping
+    return None
+
+
+def count(value: Any) -> int:
+    """A token count: ``value`` when it is an int (not a bool), else 0."""
+    return value if type(value) is int else 0
+
+
+# -- unreadable 200 bodies ---------------------------------------------------------------------
+
+
+def invalid_response(endpoint: str, what: str, body: bytes | str) -> UnexpectedModelBehavior:
+    """``Invalid response from <endpoint><what>``, quoting the body (cut at 4,000 characters)."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    if len(text) > 4000:
+        text = text[:4000] + "...(truncated)"
+    return UnexpectedModelBehavior(f"Invalid response from {endpoint}{what}", text)
+
+
+def parse_json_body(
+    body: bytes,
+    endpoint: str,
+    parse: Callable[[Any], _T],
+    errors: tuple[type[Exception], ...] = SHAPE_ERRORS,
+) -> _T:
+    """``parse`` applied to the JSON in ``body``.
+
+    Raises:
+        UnexpectedModelBehavior: ``body`` is not JSON, or ``parse`` raised one of ``errors`` (its shape
+            is wrong); the message names ``endpoint`` and quotes the body.
+    """
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise invalid_response(endpoint, ", expected JSON data", body) from None
+    try:
+        return parse(data)
+    except errors as exc:
+        raise invalid_response(endpoint, f": {type(exc).__name__}: {exc}", body) from None
+
+
+# -- error categories --------------------------------------------------------------------------
+
+
+def says_overloaded(*texts: object) -> bool:
+    """Whether any of ``texts`` (the strings among them) says the server is overloaded."""
+    return any(
+        isinstance(t, str) and ("overloaded" in t.lower() or "over capacity" in t.lower()) for t in texts
+    )
+
+
+def http_status_category(status: int, message: object) -> type[ModelAPIError] | None:
+    """pydantic-ai 2.68's ``http_status_category``: the category an HTTP status implies on its own.
+
+    A 503 whose ``message`` says the server is overloaded is :class:`ModelOverloadedError`; a status
+    with no category of its own (a 408, a 409...) is None.
+    """
+    if status in (401, 403):
+        return ModelAuthenticationError
+    if status == 404:
+        return ModelNotFoundError
+    if status in (400, 422):
+        return ModelRequestRejectedError
+    if status == 402:
+        return ModelQuotaExceededError
+    if status == 429:
+        return ModelRateLimitError
+    if status == 529:
+        return ModelOverloadedError
+    if status == 503:
+        return ModelOverloadedError if says_overloaded(message) else ModelUnavailableError
+    if 500 <= status < 600:
+        return ModelServerError
+    return None
+
+
+def suggest_model(prefix: str, model_name: str) -> str | None:
+    """The known ``'<prefix>:<name>'`` closest to ``model_name``, for a 404 naming an unknown model."""
+    from . import known_model_names
+
+    wanted = f"{prefix}:{model_name}"
+    known = [n for n in known_model_names() if n.startswith(f"{prefix}:")]
+    close = difflib.get_close_matches(wanted, known, n=1, cutoff=0.6)
+    return close[0] if close and close[0] != wanted else None
