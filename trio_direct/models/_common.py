@@ -8,7 +8,8 @@ provider's own module (each module's docstring lists its deliberate differences)
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Sequence
 from typing import Any, Final, TypeAlias, TypeVar
 
 import orjson
@@ -24,19 +25,25 @@ from ..exceptions import (
     ModelServerError,
     ModelUnavailableError,
     UnexpectedModelBehavior,
+    UserError,
 )
+from ..tools import ToolDefinition
+from .base import Provider
 
 __all__ = [
     "JSON",
     "SHAPE_ERRORS",
     "USER_AGENT",
+    "ToolParamCache",
     "count",
+    "env_value",
     "http_status_category",
     "invalid_response",
     "json_array",
     "json_dict",
     "json_list",
     "parse_json_body",
+    "provider_from_args",
     "says_overloaded",
     "suggest_model",
 ]
@@ -49,6 +56,43 @@ _T = TypeVar("_T")
 
 #: What reading a JSON body of the wrong shape raises (``data["x"]`` on a list, ``int(None)``...).
 SHAPE_ERRORS = (KeyError, TypeError, ValueError, IndexError, AttributeError)
+
+
+# -- environment -------------------------------------------------------------------------------
+
+
+def env_value(name: str) -> str | None:
+    """The environment variable ``name``, or None when it is unset or empty."""
+    return os.environ.get(name) or None
+
+
+def _first_env(names: Sequence[str]) -> str | None:
+    return next((value for name in names if (value := env_value(name))), None)
+
+
+def provider_from_args(
+    name: str,
+    *,
+    api_key: str | None,
+    base_url: str | None,
+    key_vars: Sequence[str],
+    url_vars: Sequence[str],
+    default_base_url: str,
+    missing_key: str,
+) -> Provider:
+    """The :class:`Provider` for a model built with ``api_key=``/``base_url=`` or from the environment.
+
+    An explicit argument beats the variables, which are tried in order (an empty one counts as unset);
+    the base URL loses its trailing slash.
+
+    Raises:
+        UserError: ``missing_key``, when neither ``api_key`` nor any of ``key_vars`` gives a key.
+    """
+    key = api_key if api_key is not None else _first_env(key_vars)
+    if not key:
+        raise UserError(missing_key)
+    url = base_url or _first_env(url_vars) or default_base_url
+    return Provider(name, url.rstrip("/"), key)
 
 
 # -- JSON typing -------------------------------------------------------------------------------
@@ -159,3 +203,30 @@ def suggest_model(prefix: str, model_name: str) -> str | None:
     known = [n for n in known_model_names() if n.startswith(f"{prefix}:")]
     close = difflib.get_close_matches(wanted, known, n=1, cutoff=0.6)
     return close[0] if close and close[0] != wanted else None
+
+
+# -- tools -------------------------------------------------------------------------------------
+
+
+class ToolParamCache:
+    """A model's mapped tool JSON, reused across requests.
+
+    Tool definitions are frozen, so a definition seen before (the same object) maps to the same JSON;
+    the cache is keyed by identity and emptied when it grows past 512 entries.
+    """
+
+    __slots__ = ("_cache", "_map")
+
+    def __init__(self, map_tool: Callable[[ToolDefinition], JSON]) -> None:
+        self._map = map_tool
+        self._cache: dict[int, tuple[ToolDefinition, JSON]] = {}
+
+    def __call__(self, tool: ToolDefinition) -> JSON:
+        cached = self._cache.get(id(tool))
+        if cached is not None and cached[0] is tool:
+            return cached[1]
+        mapped = self._map(tool)
+        if len(self._cache) > 512:
+            self._cache.clear()
+        self._cache[id(tool)] = (tool, mapped)
+        return mapped

@@ -7,7 +7,6 @@ can use the same code without reaching into the other module's private names. Pu
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
@@ -15,6 +14,7 @@ from ..exceptions import UserError
 from ..messages import ModelMessage, ModelRequest
 from ..tools import InstructionPart, ModelRequestParameters, OutputObjectDefinition
 from ._common import USER_AGENT as USER_AGENT
+from ._common import env_value as env_value
 from .base import Provider
 
 if TYPE_CHECKING:
@@ -68,12 +68,6 @@ SAMPLING_SETTINGS: Final = (
 
 
 # -- environment -------------------------------------------------------------------------------
-
-
-def env_value(name: str) -> str | None:
-    """The environment variable ``name``, or None when it is unset or empty."""
-    value = os.environ.get(name)
-    return value or None
 
 
 def provider_from_env(

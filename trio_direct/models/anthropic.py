@@ -41,7 +41,6 @@ Deliberate differences from upstream, documented where they happen:
 from __future__ import annotations
 
 import base64
-import os
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final, Literal, TypeAlias, cast
@@ -95,7 +94,7 @@ from ..settings import ModelSettings
 from ..tools import InstructionPart, ModelRequestParameters, ToolDefinition
 from ..usage import RequestUsage
 from ._common import JSON as JSON
-from ._common import http_status_category, suggest_model
+from ._common import http_status_category, provider_from_args, suggest_model
 from ._common import json_array as _maybe_list
 from ._common import json_dict as _dict
 from ._common import json_list as _list
@@ -2465,14 +2464,16 @@ class AnthropicModel(HTTPModel):
         settings: AnthropicModelSettings | None = None,
     ) -> None:
         if provider is None:
-            key = api_key if api_key is not None else os.environ.get("ANTHROPIC_API_KEY")
-            if not key:
-                raise UserError(
-                    "Set the `ANTHROPIC_API_KEY` environment variable or pass it via "
-                    "`AnthropicModel(..., api_key=...)` to use the Anthropic provider."
-                )
-            url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL
-            provider = Provider(name=PROVIDER_NAME, base_url=url.rstrip("/"), api_key=key)
+            provider = provider_from_args(
+                PROVIDER_NAME,
+                api_key=api_key,
+                base_url=base_url,
+                key_vars=("ANTHROPIC_API_KEY",),
+                url_vars=("ANTHROPIC_BASE_URL",),
+                default_base_url=DEFAULT_BASE_URL,
+                missing_key="Set the `ANTHROPIC_API_KEY` environment variable or pass it via "
+                "`AnthropicModel(..., api_key=...)` to use the Anthropic provider.",
+            )
         super().__init__(model_name, provider=provider, settings=settings)
         self.profile = AnthropicProfile.for_model(model_name)
 

@@ -47,7 +47,6 @@ import copy
 import html
 import http
 import json
-import os
 import re
 import warnings
 from collections.abc import Mapping, Sequence
@@ -108,7 +107,7 @@ from ..settings import ModelSettings
 from ..tools import InstructionPart, ModelRequestParameters, ToolDefinition
 from ..usage import RequestUsage
 from ._common import JSON as JSON
-from ._common import USER_AGENT, http_status_category, suggest_model
+from ._common import USER_AGENT, http_status_category, provider_from_args, suggest_model
 from ._common import json_dict as _obj
 from ._common import json_list as _arr
 from ._tool_choice import resolve_tool_choice
@@ -2615,19 +2614,16 @@ class GoogleModel(HTTPModel):
         settings: GoogleModelSettings | None = None,
     ) -> None:
         if provider is None:
-            key = api_key or os.environ.get("GOOGLE_API_KEY") or os.environ.get("GEMINI_API_KEY")
-            if not key:
-                raise UserError(
-                    "Set the `GEMINI_API_KEY` (or `GOOGLE_API_KEY`) environment variable or pass it via "
-                    "`GoogleModel(..., api_key=...)` to use the Google Gemini provider."
-                )
-            url = (
-                base_url
-                or os.environ.get("GEMINI_BASE_URL")
-                or os.environ.get("GOOGLE_GEMINI_BASE_URL")
-                or DEFAULT_BASE_URL
+            provider = provider_from_args(
+                PROVIDER_NAME,
+                api_key=api_key or None,  # an empty key falls back to the environment, as the SDK's
+                base_url=base_url,
+                key_vars=("GOOGLE_API_KEY", "GEMINI_API_KEY"),
+                url_vars=("GEMINI_BASE_URL", "GOOGLE_GEMINI_BASE_URL"),
+                default_base_url=DEFAULT_BASE_URL,
+                missing_key="Set the `GEMINI_API_KEY` (or `GOOGLE_API_KEY`) environment variable or pass "
+                "it via `GoogleModel(..., api_key=...)` to use the Google Gemini provider.",
             )
-            provider = Provider(name=PROVIDER_NAME, base_url=url.rstrip("/"), api_key=key)
         super().__init__(model_name, provider=provider, settings=settings)
         self.profile = GoogleProfile.for_model(model_name)
         root = provider.base_url.rstrip("/")
@@ -2636,6 +2632,11 @@ class GoogleModel(HTTPModel):
         self._stream_url = f"{root}/{API_VERSION}/{path}:streamGenerateContent?alt=sse"
         #: ``provider_url`` as the SDK reports its base URL: with a trailing slash
         self._provider_url = root + "/"
+        self._headers = {
+            "user-agent": USER_AGENT,
+            "x-goog-api-key": provider.api_key or "",
+            **provider.headers,
+        }
 
     @property
     def base_url(self) -> str:
@@ -2652,8 +2653,7 @@ class GoogleModel(HTTPModel):
         body, extra_headers = build_generate_content_request(
             self._model_name, messages, settings, params, profile=self.profile
         )
-        headers: dict[str, str] = {"user-agent": USER_AGENT, "x-goog-api-key": self.provider.api_key or ""}
-        headers.update(self.provider.headers)
+        headers = dict(self._headers)
         for name, value in extra_headers.items():
             lowered = name.lower()
             for own in [k for k in headers if k.lower() == lowered]:

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final, Literal, cast
@@ -93,8 +92,8 @@ from ..tools import InstructionPart, ModelRequestParameters, ToolDefinition
 from ..usage import RequestUsage
 from . import openai as oa
 from ._common import count as _count
-from ._common import http_status_category, parse_json_body, says_overloaded
-from ._openai_common import USER_AGENT, instruction_parts
+from ._common import http_status_category, parse_json_body, provider_from_args, says_overloaded
+from ._openai_common import instruction_parts, openai_headers
 from ._tool_choice import resolve_tool_choice
 from .base import HTTPModel, Provider, StreamMeta
 
@@ -1360,21 +1359,21 @@ class MistralModel(HTTPModel):
         settings: MistralModelSettings | None = None,
     ) -> None:
         if provider is None:
-            key = api_key if api_key is not None else os.environ.get("MISTRAL_API_KEY")
-            if not key:
-                raise UserError(
-                    "Set the `MISTRAL_API_KEY` environment variable or pass it via "
-                    "`MistralModel(..., api_key=...)` to use the Mistral provider."
-                )
-            url = base_url or os.environ.get("MISTRAL_BASE_URL") or DEFAULT_BASE_URL
-            provider = Provider(PROVIDER_NAME, url.rstrip("/"), key)
+            provider = provider_from_args(
+                PROVIDER_NAME,
+                api_key=api_key,
+                base_url=base_url,
+                key_vars=("MISTRAL_API_KEY",),
+                url_vars=("MISTRAL_BASE_URL",),
+                default_base_url=DEFAULT_BASE_URL,
+                missing_key="Set the `MISTRAL_API_KEY` environment variable or pass it via "
+                "`MistralModel(..., api_key=...)` to use the Mistral provider.",
+            )
         super().__init__(model_name, provider=provider, settings=settings)
         self.profile = mistral_profile(model_name)
         self._url = provider.url(_PATH)
         self._provider_url = provider.base_url.rstrip("/")
-        headers = {"user-agent": USER_AGENT, **provider.headers}
-        if provider.api_key is not None:
-            headers["authorization"] = f"Bearer {provider.api_key}"
+        headers = openai_headers(provider)  # the key as a bearer token, as the OpenAI SDK
         self._headers = {**headers, "accept": "application/json"}
         self._stream_headers = {**headers, "accept": "text/event-stream"}
 

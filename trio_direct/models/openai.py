@@ -83,8 +83,8 @@ from ..settings import ModelSettings
 from ..tools import InstructionPart, ModelRequestParameters, OutputObjectDefinition, ToolDefinition
 from ..usage import RequestUsage
 from ._common import JSON as JSON
+from ._common import ToolParamCache, http_status_category, parse_json_body, says_overloaded
 from ._common import count as _int
-from ._common import http_status_category, parse_json_body, says_overloaded
 from ._common import json_array as json_array
 from ._common import json_dict as json_dict
 from ._common import json_list as json_list
@@ -1759,22 +1759,11 @@ class OpenAIChatModel(HTTPModel):
         base = provider.base_url
         self._provider_url = base if not self.profile.url_trailing_slash or base.endswith("/") else base + "/"
         self._headers = openai_headers(provider)
-        # tool definitions are frozen; their mapped JSON is reused across requests (id -> (tool, json))
-        self._tool_cache: dict[int, tuple[ToolDefinition, JSON]] = {}
+        self._tool_param = ToolParamCache(lambda tool: _tool_param(tool, self.profile))
 
     @property
     def base_url(self) -> str:
         return self._provider_url
-
-    def _tool_param(self, tool: ToolDefinition) -> JSON:
-        cached = self._tool_cache.get(id(tool))
-        if cached is not None and cached[0] is tool:
-            return cached[1]
-        mapped = _tool_param(tool, self.profile)
-        if len(self._tool_cache) > 512:
-            self._tool_cache.clear()
-        self._tool_cache[id(tool)] = (tool, mapped)
-        return mapped
 
     def _request_headers(self, settings: ModelSettings) -> dict[str, str]:
         return with_extra_headers(self._headers, settings.get("extra_headers"))

@@ -88,7 +88,7 @@ from ..settings import ModelSettings
 from ..tools import InstructionPart, ModelRequestParameters, OutputObjectDefinition, ToolDefinition
 from ..usage import RequestUsage
 from . import openai as oa
-from ._common import SHAPE_ERRORS, parse_json_body
+from ._common import SHAPE_ERRORS, ToolParamCache, parse_json_body
 from ._common import count as _int
 from ._openai_common import (
     FRAMING_ANNOUNCEMENT,
@@ -1976,22 +1976,11 @@ class OpenAIResponsesModel(HTTPModel):
         # as the SDK's client URL, with a trailing slash
         self._provider_url = base if base.endswith("/") else base + "/"
         self._headers = openai_headers(provider)
-        # tool definitions are frozen; their mapped JSON is reused across requests (id -> (tool, json))
-        self._tool_cache: dict[int, tuple[ToolDefinition, JSON]] = {}
+        self._tool_param = ToolParamCache(lambda tool: tool_param(tool, self.profile.chat))
 
     @property
     def base_url(self) -> str:
         return self._provider_url
-
-    def _tool_param(self, tool: ToolDefinition) -> JSON:
-        cached = self._tool_cache.get(id(tool))
-        if cached is not None and cached[0] is tool:
-            return cached[1]
-        mapped = tool_param(tool, self.profile.chat)
-        if len(self._tool_cache) > 512:
-            self._tool_cache.clear()
-        self._tool_cache[id(tool)] = (tool, mapped)
-        return mapped
 
     def build_request(
         self,
