@@ -92,7 +92,13 @@ from ..tools import InstructionPart, ModelRequestParameters, ToolDefinition
 from ..usage import RequestUsage
 from . import openai as oa
 from ._common import count as _count
-from ._common import http_status_category, parse_json_body, provider_from_args, says_overloaded
+from ._common import (
+    http_status_category,
+    needs_download,
+    parse_json_body,
+    provider_from_args,
+    says_overloaded,
+)
 from ._openai_common import instruction_parts, openai_headers
 from ._tool_choice import resolve_tool_choice
 from .base import HTTPModel, Provider, StreamMeta
@@ -228,10 +234,7 @@ def _map_content_item(item: UserContent) -> JSON | None:
         return {"type": "text", "text": item.content}
     if isinstance(item, ImageUrl):
         if item.force_download:
-            raise UserError(
-                "ImageUrl(force_download=True) needs a download, which trio_direct does not do while "
-                "building a request; fetch the image and pass it as BinaryContent"
-            )
+            raise needs_download("ImageUrl(force_download=True)", "image")
         return _image_chunk(item.url, item.vendor_metadata)
     if isinstance(item, BinaryContent):
         if oa.is_text_like_media_type(item.media_type):
@@ -249,10 +252,7 @@ def _map_content_item(item: UserContent) -> JSON | None:
             raise UserError(_TEXT_DOCUMENT_ERROR)
         if media_type == "application/pdf":
             if item.force_download:
-                raise UserError(
-                    "DocumentUrl(force_download=True) needs a download, which trio_direct does not do "
-                    "while building a request; fetch the document and pass it as BinaryContent"
-                )
+                raise needs_download("DocumentUrl(force_download=True)", "document")
             return {"type": "document_url", "document_url": item.url}
         raise UserError("DocumentUrl other than text-like or PDF is not supported in Mistral user prompts")
     if isinstance(item, AudioUrl):

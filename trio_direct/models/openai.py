@@ -83,7 +83,7 @@ from ..settings import ModelSettings
 from ..tools import InstructionPart, ModelRequestParameters, OutputObjectDefinition, ToolDefinition
 from ..usage import RequestUsage
 from ._common import JSON as JSON
-from ._common import ToolParamCache, http_status_category, parse_json_body, says_overloaded
+from ._common import ToolParamCache, http_status_category, needs_download, parse_json_body, says_overloaded
 from ._common import count as _int
 from ._common import json_array as json_array
 from ._common import json_dict as json_dict
@@ -455,10 +455,7 @@ def _map_content_item(item: UserContent, profile: ChatProfile) -> JSON | None:
         return {"type": "text", "text": item.content}
     if isinstance(item, ImageUrl):
         if item.force_download:
-            raise UserError(
-                "ImageUrl(force_download=True) needs a download, which trio_direct does not do while "
-                "building a request; fetch the image and pass it as BinaryContent"
-            )
+            raise needs_download("ImageUrl(force_download=True)", "image")
         image_url: JSON = {"url": item.url}
         if item.vendor_metadata:
             image_url["detail"] = item.vendor_metadata.get("detail", "auto")
@@ -498,10 +495,7 @@ def _map_content_item(item: UserContent, profile: ChatProfile) -> JSON | None:
             "request; fetch the document and pass it as BinaryContent"
         )
     if isinstance(item, AudioUrl):
-        raise UserError(
-            "AudioUrl needs a download, which trio_direct does not do while building a request; "
-            "fetch the audio and pass it as BinaryContent"
-        )
+        raise needs_download("AudioUrl", "audio")
     if isinstance(item, VideoUrl):
         raise UserError("VideoUrl is not supported in OpenAI Chat Completions user prompts")
     if isinstance(item, UploadedFile):

@@ -88,7 +88,7 @@ from ..settings import ModelSettings
 from ..tools import InstructionPart, ModelRequestParameters, OutputObjectDefinition, ToolDefinition
 from ..usage import RequestUsage
 from . import openai as oa
-from ._common import SHAPE_ERRORS, ToolParamCache, parse_json_body
+from ._common import SHAPE_ERRORS, ToolParamCache, needs_download, parse_json_body
 from ._common import count as _int
 from ._openai_common import (
     FRAMING_ANNOUNCEMENT,
@@ -198,10 +198,7 @@ def _file_item(item: UserContent, what: str, provider_name: str) -> JSON:
             raise UserError(f"BinaryContent with {kind} is not supported in OpenAI Responses {what}")
         raise UserError(f"Unsupported binary content type: {item.media_type}")
     if isinstance(item, ImageUrl | DocumentUrl | AudioUrl) and item.force_download:
-        raise UserError(
-            f"{type(item).__name__}(force_download=True) needs a download, which trio_direct does not do "
-            "while building a request; fetch the file and pass it as BinaryContent"
-        )
+        raise needs_download(f"{type(item).__name__}(force_download=True)", "file")
     if isinstance(item, ImageUrl):
         detail = (item.vendor_metadata or {}).get("detail", "auto")
         return {"type": "input_image", "image_url": item.url, "detail": detail}
