@@ -290,10 +290,6 @@ def _parse_retry_after(headers: Mapping[str, str] | None) -> float | None:
     return max(when.timestamp() - time.time(), 0.0)
 
 
-HTTPErrorCategory: TypeAlias = (
-    "type[ModelRateLimitError] | type[ModelQuotaExceededError] | type[ModelUnavailableError] | "
-    "type[ModelServerError] | type[ModelRequestRejectedError]"
-)
 
 
 class ModelHTTPError(ModelAPIError):

@@ -88,11 +88,11 @@ class ModelRequestParameters:
     Build a changed copy with ``attrs.evolve(params, ...)``.
     """
 
-    function_tools: list[ToolDefinition] = attrs.field(factory=list)
-    native_tools: list[Any] = attrs.field(factory=list)
+    function_tools: list[ToolDefinition] = attrs.field(factory=list[ToolDefinition])
+    native_tools: list[Any] = attrs.field(factory=list[Any])
     output_mode: OutputMode = "text"
     output_object: OutputObjectDefinition | None = None
-    output_tools: list[ToolDefinition] = attrs.field(factory=list)
+    output_tools: list[ToolDefinition] = attrs.field(factory=list[ToolDefinition])
     prompted_output_template: str | Literal[False] | None = None
     allow_text_output: bool = True
     allow_image_output: bool = False

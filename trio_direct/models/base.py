@@ -20,13 +20,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, Final, Protocol, final
+from typing import Any, Final, Protocol, cast, final
 
 import attrs
 import httpx
 import trio
 
-from .. import _http
+from .. import _http  # pyright: ignore[reportPrivateUsage]
 from .._parts import EventDecorator, PartsManager, ResponseAccumulator
 from .._sse import ServerSentEvent, SSEDecoder
 from ..events import ModelResponseStreamEvent
@@ -64,7 +64,7 @@ class Provider:
     name: str
     base_url: str
     api_key: str | None = attrs.field(default=None)
-    headers: dict[str, str] = attrs.field(factory=dict)
+    headers: dict[str, str] = attrs.field(factory=dict[str, str])
 
     def __repr__(self) -> str:
         key = "None" if self.api_key is None else "'***'"
@@ -426,9 +426,14 @@ class _EventStream:
 
 
 def _unwrap(exc: BaseException) -> BaseException:
-    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:  # pyright: ignore[reportUnknownMemberType]
-        exc = exc.exceptions[0]  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
-    return exc
+    # Our own nursery wraps a lone error in a group; callers get the error itself.
+    current: BaseException = exc
+    while isinstance(current, BaseExceptionGroup):
+        members = cast("tuple[BaseException, ...]", current.exceptions)  # pyright: ignore[reportUnknownMemberType]
+        if len(members) != 1:
+            break
+        current = members[0]
+    return current  # pyright: ignore[reportUnknownVariableType]
 
 
 def open_event_stream(source: EventSource, params: ModelRequestParameters) -> StreamContext:
