@@ -7,6 +7,8 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, settings
 
+from tests.loopback import LoopbackServer
+
 # --- hypothesis ------------------------------------------------------------------------------------
 # This machine (and CI's) is a shared 2-core VM: a property test that takes 300 ms under load is not a
 # bug. No per-example deadline and no "too slow" health check, here and in every test file; examples
@@ -18,7 +20,6 @@ settings.load_profile("trio_direct")
 # --- end hypothesis --------------------------------------------------------------------------------
 
 # --- loopback HTTP server (tests/loopback.py) -----------------------------------------------------
-from tests.loopback import LoopbackServer
 
 
 @pytest.fixture
