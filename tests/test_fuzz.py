@@ -352,21 +352,8 @@ def only_our_errors(fn: Callable[[], object]) -> object:
 #: Every fuzz test runs once per provider model class.
 per_model = pytest.mark.parametrize("model", http_models(), ids=lambda m: type(m).__name__)
 
-_GROQ_NON_STRING_CONTENT = (
-    "models/groq.py: a stream chunk whose delta content is not a string (e.g. 1) reaches the parts "
-    "manager and fails there with TypeError instead of UnexpectedModelBehavior"
-)
-#: Streams: the same, with the provider bugs found by fuzzing marked until their owners fix them.
-per_model_stream = pytest.mark.parametrize(
-    "model",
-    [
-        pytest.param(m, marks=pytest.mark.xfail(reason=_GROQ_NON_STRING_CONTENT, raises=TypeError))
-        if type(m).__name__ == "GroqModel"
-        else m
-        for m in http_models()
-    ],
-    ids=lambda m: type(m).__name__,
-)
+#: Streams: the same, per provider.
+per_model_stream = pytest.mark.parametrize("model", http_models(), ids=lambda m: type(m).__name__)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -572,8 +559,8 @@ def test_a_delta_to_an_earlier_part_after_a_later_part_starts_in_one_read() -> N
     run_stream_pipeline(model, _sse(None, _OPENAI_CHUNK) * 2 + b"data: [DONE]\n\n", [], check_views=True)
 
 
-@pytest.mark.xfail(strict=True, reason=_GROQ_NON_STRING_CONTENT, raises=TypeError)
 def test_groq_stream_chunk_with_non_string_content() -> None:
+    """Found by fuzzing: a non-string delta content used to reach the parts manager (TypeError)."""
     (model,) = [m for m in http_models() if type(m).__name__ == "GroqModel"]
     first = _sse(None, _OPENAI_CHUNK)
     second = _sse(

@@ -1870,7 +1870,7 @@ def parse_messages_response(
     """
     try:
         return _parse(data, params, provider_url)
-    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError) as exc:
         raise UnexpectedModelBehavior(
             f"the Anthropic reply has an unexpected shape ({type(exc).__name__}: {exc})",
             orjson.dumps(data, default=repr).decode()[:2000],

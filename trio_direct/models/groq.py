@@ -604,6 +604,8 @@ class GroqStreamMapper:
                     parts.handle_part(vendor_part_id=f"executed_tools-{tool['index']}-return", part=ret)
                 )
         if content := delta.get("content"):
+            if not isinstance(content, str):
+                raise TypeError(f"delta content must be a string, got {type(content).__name__}")
             out.extend(
                 parts.handle_text_delta(
                     vendor_part_id="content",
