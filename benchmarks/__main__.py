@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -85,7 +86,12 @@ def render_markdown(records: list[Record], info: dict[str, Any], command: str) -
     present = [c for c in CLIENTS if any(r.client == c.key for r in records)]
     lines = [
         f"Measured {info['date']} on {info['nproc']} × {info['cpu']}, "
-        f"{info['implementation']} {info['python']} ({info['platform']}); commit {info['commit']}.",
+        f"{info['implementation']} {info['python']} ({info['platform']}); commit {info['commit']}"
+        + (
+            f"; load average {info['load_start']} at the start, {info['load_end']} at the end."
+            if "load_end" in info
+            else "."
+        ),
         "",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items() if v) + ".",
         "",
@@ -151,6 +157,13 @@ def render_markdown(records: list[Record], info: dict[str, Any], command: str) -
     return "\n".join(lines) + "\n"
 
 
+def _load() -> str:
+    try:
+        return "/".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:  # pragma: no cover - not on every platform
+        return "?"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[1])
     parser.add_argument("--quick", action="store_true", help="small sizes, one repeat: a CI smoke run")
@@ -189,6 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     json_out = args.json_out or RESULTS_DIR / f"{stamp}{kind}.jsonl"
     json_out.parent.mkdir(parents=True, exist_ok=True)
     info = machine_info()
+    info["load_start"] = _load()
     command = " ".join(["python -m benchmarks", *(sys.argv[1:] if argv is None else argv)])
     t0 = time.perf_counter()
     records: list[Record] = []
@@ -205,6 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             records.append(record)
             out.write(json.dumps(record.to_json()) + "\n")
             out.flush()
+    info["load_end"] = _load()
     table = render_markdown(records, info, command.strip())
     log(f"\n(ran in {time.perf_counter() - t0:.0f} s; JSON lines in {json_out})\n")
     print(table)
