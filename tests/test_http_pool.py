@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 
 import httpx
 import pytest
@@ -31,7 +32,7 @@ async def test_sequential_requests_share_one_pool_and_connection(loopback: Loopb
 
 
 async def test_concurrency_beyond_a_shard_opens_more_pools_and_gives_slots_back(
-    loopback: LoopbackServer,
+    loopback: LoopbackServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     n = _http.POOL_SHARD_SIZE * 2 + 3
     release = trio.Event()
@@ -61,6 +62,14 @@ async def test_concurrency_beyond_a_shard_opens_more_pools_and_gives_slots_back(
     assert peak == n
     assert len(shards) == 3
     assert all(shard.active == 0 for shard in shards)  # type: ignore[attr-defined]
+
+    # Once the surplus pools have been idle past the keep-alive expiry, each request closes one.
+    later = time.monotonic() + 3600
+    monkeypatch.setattr(_http.time, "monotonic", lambda: later)
+    for i in range(3):
+        loopback.enqueue(Reply.json({"text": str(i)}))
+        assert (await model_request(echo(loopback), PROMPT)).text == str(i)
+    assert len(_shards(_http.current_client())) == 1
 
 
 async def test_a_failed_request_gives_its_slot_back() -> None:

@@ -27,6 +27,7 @@ import logging
 import os
 import ssl
 import sys
+import time
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Final, cast
@@ -557,11 +558,17 @@ def _timeout_arg(client: httpx.AsyncClient, request: HTTPRequest) -> dict[str, A
 
 
 class _Shard:
-    __slots__ = ("active", "transport")
+    __slots__ = ("active", "idle_since", "transport")
 
     def __init__(self, transport: Any) -> None:
         self.transport = transport
         self.active = 0
+        self.idle_since = 0.0
+
+    def release(self) -> None:
+        self.active -= 1
+        if not self.active:
+            self.idle_since = time.monotonic()
 
 
 _SHARDED_CLIENTS: dict[str, Any] = {}
@@ -590,7 +597,7 @@ def _sharded_client_class(lib: Any) -> Any:
         async def aclose(self) -> None:
             shard, self._shard = self._shard, None
             if shard is not None:
-                shard.active -= 1
+                shard.release()
             await self._stream.aclose()
 
     class _ShardedTransport(lib.AsyncBaseTransport):  # type: ignore[misc]
@@ -605,12 +612,23 @@ def _sharded_client_class(lib: Any) -> Any:
         1.0.9; httpx2 fixed most of it, and gains less from this).
         """
 
-        def __init__(self, make_pool: Callable[[], Any]) -> None:
+        def __init__(self, make_pool: Callable[[], Any], idle_expiry: float) -> None:
             self._make_pool = make_pool
+            self._idle_expiry = idle_expiry
             self._shards: list[_Shard] = []
 
         async def handle_async_request(self, request: Any) -> Any:
-            for shard in self._shards:
+            shards = self._shards
+            if len(shards) > 1 and not shards[-1].active:
+                # Requests fill the first pools, so after a burst the last ones fall idle. One whose
+                # keep-alive connections have all expired is closed (its pool would only prune them
+                # when it is used again, which it may never be).
+                last = shards[-1]
+                if time.monotonic() - last.idle_since > self._idle_expiry:
+                    shards.pop()
+                    with trio.CancelScope(shield=True), trio.move_on_after(5):
+                        await last.transport.aclose()
+            for shard in shards:
                 if shard.active < POOL_SHARD_SIZE:
                     break
             else:
@@ -620,7 +638,7 @@ def _sharded_client_class(lib: Any) -> Any:
             try:
                 response = await shard.transport.handle_async_request(request)
             except BaseException:
-                shard.active -= 1
+                shard.release()
                 raise
             response.stream = _ShardStream(response.stream, shard)
             return response
@@ -656,7 +674,8 @@ def _sharded_client_class(lib: Any) -> Any:
                     verify=context, trust_env=trust_env, http1=http1, http2=http2, limits=shard_limits
                 )
 
-            return _ShardedTransport(make_pool)
+            expiry = limits.keepalive_expiry if limits is not None else None
+            return _ShardedTransport(make_pool, expiry if expiry is not None else 5.0)
 
     _Client.__name__ = _Client.__qualname__ = "AsyncClient"
     _SHARDED_CLIENTS[lib.__name__] = _Client
