@@ -133,9 +133,10 @@ def _new_client() -> httpx.AsyncClient:
 def _register_library(lib: Any) -> None:
     """Let ``except TRANSPORT_ERRORS`` and URL errors catch the exceptions of ``lib`` (httpx2) too."""
     global TRANSPORT_ERRORS, _INVALID_URL_ERRORS
+    # Deliberately rebound (once per library): every `except TRANSPORT_ERRORS` reads the module global.
     if lib.TransportError not in TRANSPORT_ERRORS:
-        TRANSPORT_ERRORS = (*TRANSPORT_ERRORS, lib.TransportError)
-        _INVALID_URL_ERRORS = (*_INVALID_URL_ERRORS, lib.InvalidURL)
+        TRANSPORT_ERRORS = (*TRANSPORT_ERRORS, lib.TransportError)  # pyright: ignore[reportConstantRedefinition]
+        _INVALID_URL_ERRORS = (*_INVALID_URL_ERRORS, lib.InvalidURL)  # pyright: ignore[reportConstantRedefinition]
 
 
 def _library_of(obj: object) -> Any:
@@ -547,7 +548,8 @@ def _timeout_arg(client: httpx.AsyncClient, request: HTTPRequest) -> dict[str, A
     """The ``timeout=`` keyword for ``client`` (none: the client's default)."""
     if request.timeout is None:
         return {}
-    if isinstance(client, httpx.AsyncClient):
+    # The annotation says httpx, but a user's httpx2 client arrives here too (same API, other types).
+    if isinstance(client, httpx.AsyncClient):  # pyright: ignore[reportUnnecessaryIsInstance]
         return {"timeout": request.timeout}
     return {"timeout": _convert_timeout(request.timeout, _library_of(client))}
 
