@@ -40,23 +40,29 @@ __all__ = [
 ]
 
 
+def bridge_instructions(
+    messages: Sequence[ModelMessage], params: ModelRequestParameters
+) -> ModelRequestParameters:
+    """``params`` with the latest request's ``instructions`` as its instruction parts.
+
+    Only the latest request's instructions reach the model (they are not cumulative), and explicit
+    ``instruction_parts`` (even ``[]``) win, as upstream.
+    """
+    if params.instruction_parts is None:
+        for message in reversed(messages):
+            if isinstance(message, ModelRequest) and message.instructions is not None:
+                return attrs.evolve(params, instruction_parts=[InstructionPart(message.instructions)])
+    return params
+
+
 def _prepare(
     model: Model | KnownModelName | str,
     messages: Sequence[ModelMessage],
     model_request_parameters: ModelRequestParameters | None,
 ) -> tuple[Model, list[ModelMessage], ModelRequestParameters]:
-    """Resolve the model and bridge ``ModelRequest.instructions`` into the parameters.
-
-    Only the latest request's instructions reach the model (they are not cumulative), and explicit
-    ``instruction_parts`` (even ``[]``) win, as upstream.
-    """
+    """Resolve the model and bridge ``ModelRequest.instructions`` into the parameters."""
     resolved = infer_model(model)
-    params = model_request_parameters or ModelRequestParameters()
-    if params.instruction_parts is None:
-        for message in reversed(messages):
-            if isinstance(message, ModelRequest) and message.instructions is not None:
-                params = attrs.evolve(params, instruction_parts=[InstructionPart(message.instructions)])
-                break
+    params = bridge_instructions(messages, model_request_parameters or ModelRequestParameters())
     return resolved, list(messages), params
 
 
