@@ -23,6 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import trio_direct
+from tests.captured import first_difference, params_from_capture, settings_from_capture
 from trio_direct import (
     BinaryContent,
     ModelRequest,
@@ -60,8 +61,7 @@ from trio_direct.models import anthropic as an
 from trio_direct.models import infer_model
 from trio_direct.models.base import Provider
 from trio_direct.serialization import messages_from_python, messages_to_python
-from trio_direct.settings import ModelSettings, ToolOrOutput
-from trio_direct.tools import InstructionPart, OutputObjectDefinition
+from trio_direct.settings import ModelSettings
 
 DATA = Path(__file__).parent / "data"
 REQUEST_CASES: list[dict[str, Any]] = json.loads((DATA / "anthropic_requests.json").read_text())
@@ -75,51 +75,10 @@ UPSTREAM_STREAMS_BEHIND_THE_SCENES = {"max_tokens_default_budget"}
 # helpers
 
 
-def _settings(raw: dict[str, Any] | None) -> ModelSettings:
-    out: dict[str, Any] = {}
-    for key, value in (raw or {}).items():
-        if isinstance(value, dict) and "__tool_or_output__" in value:
-            value = ToolOrOutput(value["__tool_or_output__"])
-        out[key] = value
-    return ModelSettings(**out)  # type: ignore[typeddict-item]
 
 
-def _params(spec: dict[str, Any] | None, messages: list[ModelMessage]) -> ModelRequestParameters:
-    params = ModelRequestParameters()
-    if spec:
-        output_object = spec["output_object"]
-        params = ModelRequestParameters(
-            function_tools=[ToolDefinition(**t) for t in spec["function_tools"]],
-            output_tools=[ToolDefinition(**t) for t in spec["output_tools"]],
-            allow_text_output=spec["allow_text_output"],
-            output_mode=spec["output_mode"],
-            output_object=OutputObjectDefinition(**output_object) if output_object else None,
-        )
-    # what the direct API does: the latest request's instructions
-    for message in reversed(messages):
-        if isinstance(message, ModelRequest) and message.instructions is not None:
-            return attrs.evolve(params, instruction_parts=[InstructionPart(message.instructions)])
-    return params
 
 
-def _first_difference(got: Any, expected: Any, path: str = "") -> str | None:
-    if isinstance(got, dict) and isinstance(expected, dict):
-        for key in sorted(set(got) | set(expected)):
-            if key not in got:
-                return f"{path}.{key}: missing, expected {json.dumps(expected[key])[:200]}"
-            if key not in expected:
-                return f"{path}.{key}: unexpected {json.dumps(got[key])[:200]}"
-            if (found := _first_difference(got[key], expected[key], f"{path}.{key}")) is not None:
-                return found
-        return None
-    if isinstance(got, list) and isinstance(expected, list):
-        if len(got) != len(expected):
-            return f"{path}: {len(got)} items, expected {len(expected)}"
-        for i, (g, e) in enumerate(zip(got, expected, strict=True)):
-            if (found := _first_difference(g, e, f"{path}[{i}]")) is not None:
-                return found
-        return None
-    return None if got == expected else f"{path}: got {got!r:.200}, expected {expected!r:.200}"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -131,8 +90,8 @@ def test_request_body_matches_pydantic_ai(case: dict[str, Any]) -> None:
     """Each scenario's body, ``anthropic-beta`` header and warnings are what pydantic-ai 2.68 sent."""
     messages = messages_from_python(case["messages"])
     expected = case["expected"]
-    settings = _settings(case["settings"])
-    params = _params(case["params"], messages)
+    settings = settings_from_capture(case["settings"])
+    params = params_from_capture(case["params"], messages)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if "error" in expected:
@@ -147,7 +106,7 @@ def test_request_body_matches_pydantic_ai(case: dict[str, Any]) -> None:
     if case["name"] in UPSTREAM_STREAMS_BEHIND_THE_SCENES:
         assert expected_body["stream"] is True and body["stream"] is False
         expected_body["stream"] = False
-    assert _first_difference(orjson.loads(orjson.dumps(body)), expected_body) is None
+    assert first_difference(orjson.loads(orjson.dumps(body)), expected_body) is None
     assert set((headers.get("anthropic-beta") or "").split(",")) == set((expected["beta"] or "").split(","))
     assert [str(w.message) for w in caught] == expected["warnings"]
     for name, value in expected["extra_headers"].items():
@@ -536,7 +495,7 @@ async def test_response_matches_pydantic_ai(case: dict[str, Any]) -> None:
     assert "error" not in expected, f"expected {expected['error']['type']}"
     assert response is not None
     got = _scrub(messages_to_python([response])[0])
-    assert _first_difference(got, _scrub(expected["response"])) is None
+    assert first_difference(got, _scrub(expected["response"])) is None
     if case["kind"] == "stream":
         want = _scrub(expected["events"])
         have = _scrub([_event_json(e) for e in events])

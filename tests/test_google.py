@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import trio_direct
+from tests.captured import first_difference, params_from_capture, settings_from_capture
 from tests.strategies import histories
 from trio_direct import (
     BinaryContent,
@@ -68,8 +69,7 @@ from trio_direct.messages import ModelMessage
 from trio_direct.models import google as gg
 from trio_direct.models import infer_model
 from trio_direct.serialization import messages_from_python, messages_to_python
-from trio_direct.settings import ModelSettings, ToolOrOutput
-from trio_direct.tools import InstructionPart, OutputObjectDefinition
+from trio_direct.settings import ModelSettings
 
 DATA = Path(__file__).parent / "data"
 REQUEST_CASES: list[dict[str, Any]] = json.loads((DATA / "google_requests.json").read_text())
@@ -83,37 +83,10 @@ UPSTREAM_ASSERTS = {"r_file_search_code"}
 # helpers
 
 
-def _settings(raw: dict[str, Any] | None) -> ModelSettings:
-    out: dict[str, Any] = {}
-    for key, value in (raw or {}).items():
-        if isinstance(value, dict) and "__tool_or_output__" in value:
-            value = ToolOrOutput(value["__tool_or_output__"])
-        out[key] = value
-    return ModelSettings(**out)  # type: ignore[typeddict-item]
 
 
-def _native(spec: dict[str, Any]) -> Any:
-    return types.SimpleNamespace(**spec)
 
 
-def _params(spec: dict[str, Any] | None, messages: list[ModelMessage]) -> ModelRequestParameters:
-    params = ModelRequestParameters()
-    if spec:
-        output_object = spec["output_object"]
-        params = ModelRequestParameters(
-            function_tools=[ToolDefinition(**t) for t in spec["function_tools"]],
-            output_tools=[ToolDefinition(**t) for t in spec["output_tools"]],
-            allow_text_output=spec["allow_text_output"],
-            allow_image_output=spec["allow_image_output"],
-            output_mode=spec["output_mode"],
-            output_object=OutputObjectDefinition(**output_object) if output_object else None,
-            native_tools=[_native(t) for t in spec["native_tools"]],
-        )
-    # what the direct API does: the latest request's instructions
-    for message in reversed(messages):
-        if isinstance(message, ModelRequest) and message.instructions is not None:
-            return attrs.evolve(params, instruction_parts=[InstructionPart(message.instructions)])
-    return params
 
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
@@ -132,24 +105,6 @@ def _canon(value: Any, key: str | None = None) -> Any:
     return value
 
 
-def _first_difference(got: Any, expected: Any, path: str = "") -> str | None:
-    if isinstance(got, dict) and isinstance(expected, dict):
-        for key in sorted(set(got) | set(expected)):
-            if key not in got:
-                return f"{path}.{key}: missing, expected {json.dumps(expected[key])[:200]}"
-            if key not in expected:
-                return f"{path}.{key}: unexpected {json.dumps(got[key])[:200]}"
-            if (found := _first_difference(got[key], expected[key], f"{path}.{key}")) is not None:
-                return found
-        return None
-    if isinstance(got, list) and isinstance(expected, list):
-        if len(got) != len(expected):
-            return f"{path}: {len(got)} items, expected {len(expected)}"
-        for i, (g, e) in enumerate(zip(got, expected, strict=True)):
-            if (found := _first_difference(g, e, f"{path}[{i}]")) is not None:
-                return found
-        return None
-    return None if got == expected else f"{path}: got {got!r:.200}, expected {expected!r:.200}"
 
 
 def _build(
@@ -167,8 +122,8 @@ def test_request_body_matches_pydantic_ai(case: dict[str, Any]) -> None:
     """Each scenario's body, headers and warnings are what pydantic-ai 2.68 sent (or it raises too)."""
     messages = messages_from_python(case["messages"])
     expected = case["expected"]
-    settings = _settings(case["settings"])
-    params = _params(case["params"], messages)
+    settings = settings_from_capture(case["settings"])
+    params = params_from_capture(case["params"], messages)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if "error" in expected:
@@ -178,7 +133,7 @@ def test_request_body_matches_pydantic_ai(case: dict[str, Any]) -> None:
                 assert str(raised.value) == expected["message"]
             return
         body, headers = _build(case["model"], messages, settings, params)
-    assert _first_difference(_canon(orjson.loads(orjson.dumps(body))), _canon(expected["body"])) is None
+    assert first_difference(_canon(orjson.loads(orjson.dumps(body))), _canon(expected["body"])) is None
     assert [str(w.message).replace("'google:", "'google:") for w in caught] == [
         w.replace("'google:", "'google:") for w in expected["warnings"]
     ]
@@ -518,7 +473,7 @@ async def test_response_matches_pydantic_ai(case: dict[str, Any]) -> None:
     assert "error" not in expected, f"expected {expected['error']['type']}"
     assert response is not None
     got = _scrub(messages_to_python([response])[0])
-    assert _first_difference(got, _scrub(expected["response"])) is None
+    assert first_difference(got, _scrub(expected["response"])) is None
     if case["kind"] == "stream":
         want = _scrub(expected["events"])
         have = _scrub([_event_json(e) for e in events])

@@ -14,7 +14,6 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import attrs
 import httpx
 import orjson
 import pytest
@@ -22,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import trio_direct
+from tests.captured import first_difference, params_from_capture, settings_from_capture
 from trio_direct import (
     ModelRequest,
     ModelRequestParameters,
@@ -56,8 +56,7 @@ from trio_direct.models import infer_model
 from trio_direct.models import openai_responses as orr
 from trio_direct.models.base import Provider
 from trio_direct.serialization import event_to_python, messages_from_python, messages_to_python
-from trio_direct.settings import ModelSettings, ToolOrOutput
-from trio_direct.tools import InstructionPart, OutputObjectDefinition
+from trio_direct.settings import ModelSettings
 
 DATA = Path(__file__).parent / "data"
 REQUEST_CASES: list[dict[str, Any]] = json.loads((DATA / "openai_responses_requests.json").read_text())
@@ -77,32 +76,8 @@ def model(name: str = "gpt-4o", base_url: str = "https://api.openai.com/v1") -> 
     return orr.OpenAIResponsesModel(name, provider=Provider("openai", base_url, KEY))
 
 
-def _settings(raw: dict[str, Any] | None) -> ModelSettings:
-    out: dict[str, Any] = {}
-    for key, value in (raw or {}).items():
-        if isinstance(value, dict) and "__tool_or_output__" in value:
-            value = ToolOrOutput(value["__tool_or_output__"])
-        out[key] = value
-    return ModelSettings(**out)  # type: ignore[typeddict-item]
 
 
-def _params(spec: dict[str, Any] | None, messages: list[ModelMessage]) -> ModelRequestParameters:
-    params = ModelRequestParameters()
-    if spec:
-        output_object = spec["output_object"]
-        params = ModelRequestParameters(
-            function_tools=[ToolDefinition(**t) for t in spec["function_tools"]],
-            output_tools=[ToolDefinition(**t) for t in spec["output_tools"]],
-            allow_text_output=spec["allow_text_output"],
-            allow_image_output=spec["allow_image_output"],
-            output_mode=spec["output_mode"],
-            output_object=OutputObjectDefinition(**output_object) if output_object else None,
-        )
-    # what the direct API does: the latest instructions in the history
-    for message in reversed(messages):
-        if isinstance(message, ModelRequest) and message.instructions is not None:
-            return attrs.evolve(params, instruction_parts=[InstructionPart(message.instructions)])
-    return params
 
 
 def body_of(
@@ -123,24 +98,6 @@ def hi() -> list[ModelMessage]:
     return [ModelRequest.user_text_prompt("hi")]
 
 
-def _first_difference(got: Any, expected: Any, path: str = "") -> str | None:
-    if isinstance(got, dict) and isinstance(expected, dict):
-        for key in sorted(set(got) | set(expected)):
-            if key not in got:
-                return f"{path}.{key}: missing, expected {json.dumps(expected[key])[:200]}"
-            if key not in expected:
-                return f"{path}.{key}: unexpected {json.dumps(got[key])[:200]}"
-            if (found := _first_difference(got[key], expected[key], f"{path}.{key}")) is not None:
-                return found
-        return None
-    if isinstance(got, list) and isinstance(expected, list):
-        if len(got) != len(expected):
-            return f"{path}: {len(got)} items, expected {len(expected)}"
-        for i, (g, e) in enumerate(zip(got, expected, strict=True)):
-            if (found := _first_difference(g, e, f"{path}[{i}]")) is not None:
-                return found
-        return None
-    return None if got == expected else f"{path}: got {got!r:.200}, expected {expected!r:.200}"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -153,7 +110,9 @@ def test_request_body_matches_pydantic_ai(case: dict[str, Any]) -> None:
     messages = messages_from_python(case["messages"])
     expected = case["expected"]
     m = model(case["model"])
-    merged, params = m.prepare_request(_settings(case["settings"]), _params(case["params"], messages))
+    merged, params = m.prepare_request(
+        settings_from_capture(case["settings"]), params_from_capture(case["params"], messages)
+    )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if "error" in expected:
@@ -162,7 +121,7 @@ def test_request_body_matches_pydantic_ai(case: dict[str, Any]) -> None:
                 m.build_request(messages, merged, params, stream=case["stream"])
             return
         request = m.build_request(messages, merged, params, stream=case["stream"])
-    assert _first_difference(orjson.loads(request.body), expected["body"]) is None
+    assert first_difference(orjson.loads(request.body), expected["body"]) is None
     assert request.url.removeprefix("https://api.openai.com") == expected["path"]
     assert [str(w.message) for w in caught] == expected["warnings"]
     if "x_trace" in expected:
@@ -345,7 +304,7 @@ async def test_reply_matches_pydantic_ai(case: dict[str, Any]) -> None:
         if case.get("tools")
         else None
     )
-    call_settings = _settings(case.get("settings"))
+    call_settings = settings_from_capture(case.get("settings"))
     events: list[ModelResponseStreamEvent] = []
     response: ModelResponse | None = None
     async with httpx.AsyncClient(transport=_transport(case)) as client, use_http_client(client):
@@ -376,11 +335,11 @@ async def test_reply_matches_pydantic_ai(case: dict[str, Any]) -> None:
     assert "error" not in expected, f"expected {expected['error']['type']}"
     assert response is not None
     got = _scrub(messages_to_python([response])[0])
-    assert _first_difference(got, _scrub(expected["response"])) is None
+    assert first_difference(got, _scrub(expected["response"])) is None
     if case["kind"] == "stream":
         have = _scrub([event_to_python(e) for e in events])
         want = _scrub(expected["events"])
-        assert _first_difference(have, want) is None
+        assert first_difference(have, want) is None
 
 
 # --------------------------------------------------------------------------------------------------
