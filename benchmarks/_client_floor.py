@@ -175,7 +175,7 @@ def run(scenario: str, base_url: str, params: dict[str, Any], variant: str | Non
         trio.run(nonstream)
         return {"samples": sampler.samples}
 
-    if scenario in ("stream", "stream_burst"):
+    if scenario in ("stream", "stream_burst", "stream_paced"):
 
         async def stream() -> None:
             async with floor.async_client() as client:

@@ -58,11 +58,10 @@ Control headers (per request; the CLI options / :func:`start_fake_provider` argu
                             the whole stream is written as fast as the socket takes it, with write flow
                             control.
 ``x-fake-burst: 0|1``       how a stream is cut into HTTP chunks (default 0). 0: every SSE event is its own
-                            HTTP chunk in its own socket write, as real providers flush each token; at
-                            delay 0 a fast server still fills the client's socket buffer faster than the
-                            client reads, so the per-event scenarios pace the stream (delay >= 1 ms) to get
-                            one event per network read. 1: at delay 0, ~64 KiB of events per chunk and
-                            write -- the batched shape no provider sends, kept to show what it hides.
+                            HTTP chunk in its own socket write, as real providers flush each token (the
+                            client's HTTP stack then hands over one event per chunk even when a read
+                            carries many). 1: at delay 0, ~64 KiB of events per chunk and write -- the
+                            batched shape no provider sends, kept to show what it hides.
 ``x-fake-chunk-chars: C``   characters per delta (default 4); the reply text is N*C characters long.
 ``x-fake-ttft-ms: MS``      delay before the first content delta of a stream (response headers and the
                             opening events go out at once), or before a non-streamed reply (default 0).
