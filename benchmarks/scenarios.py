@@ -266,7 +266,7 @@ def _scenarios() -> tuple[Scenario, ...]:
             "4b. {streams:,} concurrent open streams, one event a second each, in one process",
             {"chunks": 5, "delay_ms": 1000},
             {"streams": 10_000, "default_repeat_cap": 1},
-            {"streams": 300},
+            {"streams": 300, "chunks": 2},
             (
                 Metric(
                     "open_streams.peak_rss_mib",
