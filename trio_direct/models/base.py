@@ -595,6 +595,10 @@ class StreamedResponse:
         """Consumer side: the channel ended, but the pump neither finished nor failed (it was cancelled)."""
         return self._exhausted and not self._outcome.completed and self._outcome.error is None
 
+    def _next_is_end(self) -> bool:
+        """Consumer side: every fetched event was handed out."""
+        return self._pos >= len(self._events) and not self._backlog
+
     def _take(self, batch: Batch) -> None:
         """Make ``batch`` the current one, first applying what was consumed of the previous one."""
         self._sync_acc()
@@ -619,7 +623,7 @@ class StreamedResponse:
         meta = self._meta
         if meta.state is not None:
             state: ModelResponseState = meta.state
-        elif self._exhausted and self._outcome.completed and self._pos >= len(self._events):
+        elif self._exhausted and self._outcome.completed and self._next_is_end():
             state = "complete"
         elif self._cancelled:
             state = "interrupted"
