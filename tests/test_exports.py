@@ -176,3 +176,31 @@ def test_discriminators() -> None:
     assert trio_direct.FinalResultEvent(None, None).event_kind == "final_result"
     assert trio_direct.ToolCallPartDelta().part_delta_kind == "tool_call"
     assert trio_direct.TextPartDelta("x").part_delta_kind == "text"
+
+
+def test_version_matches_pyproject() -> None:
+    import tomllib
+    from pathlib import Path
+
+    pyproject = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
+    assert trio_direct.__version__ == pyproject["project"]["version"]
+
+
+def test_the_message_model_writes_files_in_tool_returns_without_importing_serialization_itself() -> None:
+    # messages.py writes tool-return JSON through _json, which serialization (imported by the package)
+    # teaches how to write attrs values; a fresh interpreter importing only the messages module proves
+    # the package import is enough.
+    import subprocess
+    import sys
+
+    code = (
+        "from trio_direct.messages import BinaryContent, ToolReturnPart\n"
+        "part = ToolReturnPart('t', {'file': BinaryContent(b'x', media_type='image/png')})\n"
+        "print(part.model_response_str())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    from trio_direct.messages import BinaryContent, ToolReturnPart
+
+    expected = ToolReturnPart("t", {"file": BinaryContent(b"x", media_type="image/png")}).model_response_str()
+    assert out.strip() == expected
+    assert '"media_type":"image/png"' in expected

@@ -7,9 +7,12 @@ dedicated Trio portal thread for sync callers, and streams that cancel for real.
 
 from __future__ import annotations
 
+# Imported for its side effect too: it installs how attrs values in free-form fields are written (see _json).
+from . import serialization as serialization
 from ._http import use_http_client as use_http_client
 from ._portal import Portal as Portal
 from ._portal import shutdown as shutdown
+from ._version import __version__ as __version__
 from .direct import StreamedResponseSync as StreamedResponseSync
 from .direct import model_request as model_request
 from .direct import model_request_stream as model_request_stream
@@ -82,8 +85,6 @@ from .tools import ModelRequestParameters as ModelRequestParameters
 from .tools import OutputObjectDefinition as OutputObjectDefinition
 from .tools import ToolDefinition as ToolDefinition
 from .usage import RequestUsage as RequestUsage
-
-__version__ = "0.1.0"
 
 __all__ = [
     "AgentRunError",
