@@ -45,6 +45,7 @@ from .exceptions import ModelTimeoutError as ModelTimeoutError
 from .exceptions import ModelUnavailableError as ModelUnavailableError
 from .exceptions import PortalClosedError as PortalClosedError
 from .exceptions import RequestTimeoutError as RequestTimeoutError
+from .exceptions import StreamClosedError as StreamClosedError
 from .exceptions import TrioDirectError as TrioDirectError
 from .exceptions import UnexpectedModelBehavior as UnexpectedModelBehavior
 from .exceptions import UserError as UserError
@@ -136,6 +137,7 @@ __all__ = [
     "RetryPolicy",
     "RetryPromptPart",
     "RetryingModel",
+    "StreamClosedError",
     "StreamedResponse",
     "StreamedResponseSync",
     "SystemPromptPart",

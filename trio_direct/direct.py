@@ -22,9 +22,9 @@ import trio
 
 from ._portal import AsyncContextHandle, Portal, get_portal
 from .events import ModelResponseStreamEvent
-from .exceptions import PortalClosedError, RequestTimeoutError
+from .exceptions import PortalClosedError, RequestTimeoutError, StreamClosedError
 from .messages import ModelMessage, ModelRequest, ModelResponse
-from .models import KnownModelName, Model, StreamClosedError, StreamContext, StreamedResponse, infer_model
+from .models import KnownModelName, Model, StreamContext, StreamedResponse, infer_model
 from .settings import ModelSettings
 from .tools import InstructionPart, ModelRequestParameters
 from .usage import RequestUsage

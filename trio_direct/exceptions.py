@@ -60,6 +60,7 @@ __all__ = [
     "ModelUnavailableError",
     "PortalClosedError",
     "RequestTimeoutError",
+    "StreamClosedError",
     "TrioDirectError",
     "UnexpectedModelBehavior",
     "UserError",
@@ -93,6 +94,14 @@ class PortalClosedError(TrioDirectError, RuntimeError):
 
     def __init__(self, message: str = "the trio_direct portal is closed") -> None:
         super().__init__(message)
+
+
+class StreamClosedError(TrioDirectError, RuntimeError):
+    """A stream was used after its ``with``/``async with`` block ended, or was closed before it finished.
+
+    Iterate a stream inside its block; ``get()`` still works afterwards. Like :class:`PortalClosedError`,
+    a ``RuntimeError`` (something used after it was closed), not a server error.
+    """
 
 
 class RequestTimeoutError(TrioDirectError, TimeoutError):

@@ -30,7 +30,7 @@ from .. import _http  # pyright: ignore[reportPrivateUsage]
 from .._parts import EventDecorator, PartsManager, ResponseAccumulator
 from .._sse import ServerSentEvent, SSEDecoder
 from ..events import ModelResponseStreamEvent
-from ..exceptions import TrioDirectError, UnexpectedModelBehavior, UserError
+from ..exceptions import StreamClosedError, TrioDirectError, UnexpectedModelBehavior, UserError
 from ..messages import FinishReason, ModelMessage, ModelResponse, ModelResponseState
 from ..settings import ModelSettings, merge_model_settings
 from ..tools import ModelRequestParameters
@@ -43,6 +43,7 @@ __all__ = [
     "Model",
     "Provider",
     "SSEEventSource",
+    "StreamClosedError",
     "StreamMapper",
     "StreamMeta",
     "StreamedResponse",
@@ -439,10 +440,6 @@ def _unwrap(exc: BaseException) -> BaseException:
 def open_event_stream(source: EventSource, params: ModelRequestParameters) -> StreamContext:
     """Wrap an :class:`EventSource` in the stream context manager (what ``request_stream`` returns)."""
     return _EventStream(source, params)
-
-
-class StreamClosedError(TrioDirectError, RuntimeError):
-    """The stream was used after its ``async with`` block ended."""
 
 
 _CLOSED_MESSAGE: Final = "the stream is closed; iterate it inside its `async with` block"
