@@ -165,3 +165,17 @@ __all__ = [
     "shutdown",
     "use_http_client",
 ]
+
+
+def _show_public_module() -> None:
+    # As httpx does: a public name defined in a private module (`_portal`, `_http`) says `trio_direct`
+    # in its repr, in tracebacks and to pickle, which is where users import it from.
+    namespace = globals()
+    for name in __all__:
+        value = namespace[name]
+        module = getattr(value, "__module__", None)
+        if isinstance(module, str) and module.startswith("trio_direct._"):
+            value.__module__ = __name__
+
+
+_show_public_module()
