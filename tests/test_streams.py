@@ -28,6 +28,7 @@ from trio_direct import (
     PartEndEvent,
     PartStartEvent,
     RequestUsage,
+    StreamedResponseSync,
     TextPart,
     UserError,
     model_request_stream,
@@ -230,6 +231,35 @@ async def test_mid_stream_errors_raise_from_iteration_unchanged() -> None:
             assert stream.get().parts == [TextPart("ab")]
             assert stream.get().state == "incomplete"
             assert [e async for e in stream] == []  # the error is raised once
+
+
+def _with_cause() -> ModelHTTPError:
+    error = rate_limited()
+    error.__cause__ = ConnectionResetError("the transport error behind it")
+    return error
+
+
+async def test_a_mid_stream_error_keeps_its_cause_async() -> None:
+    error = _with_cause()
+    cm, _ = open_script([("a", 1), error])
+    with trio.fail_after(HANG_GUARD):
+        async with cm as stream:
+            with pytest.raises(ModelRateLimitError) as info:
+                async for _ in stream:
+                    pass
+    assert info.value is error
+    assert isinstance(info.value.__cause__, ConnectionResetError)
+
+
+def test_a_mid_stream_error_keeps_its_cause_sync() -> None:
+    # The same protocol raises it for the sync wrapper: the cause survives there too.
+    error = _with_cause()
+    cm, _ = open_script([("a", 1), error])
+    with StreamedResponseSync(cm) as stream, pytest.raises(ModelRateLimitError) as info:
+        for _ in stream:
+            pass
+    assert info.value is error
+    assert isinstance(info.value.__cause__, ConnectionResetError)
 
 
 async def test_body_exceptions_propagate_unchanged_and_stop_the_pump() -> None:

@@ -575,7 +575,8 @@ class StreamedResponse:
             return
         self._exhausted = True
         if self._outcome.error is not None:
-            raise self._outcome.error from None
+            # Raised as it is, its __cause__ (the transport error behind it, say) included.
+            raise self._outcome.error
 
     def _next_event(self) -> ModelResponseStreamEvent | None:
         """Consumer side: the next event of the batches already fetched, or ``None`` if there is none."""
