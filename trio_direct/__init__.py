@@ -7,9 +7,12 @@ dedicated Trio portal thread for sync callers, and streams that cancel for real.
 
 from __future__ import annotations
 
+# Imported for its side effect too: it installs how attrs values in free-form fields are written (see _json).
+from . import serialization as serialization
 from ._http import use_http_client as use_http_client
 from ._portal import Portal as Portal
 from ._portal import shutdown as shutdown
+from ._version import __version__ as __version__
 from .direct import StreamedResponseSync as StreamedResponseSync
 from .direct import model_request as model_request
 from .direct import model_request_stream as model_request_stream
@@ -42,6 +45,7 @@ from .exceptions import ModelTimeoutError as ModelTimeoutError
 from .exceptions import ModelUnavailableError as ModelUnavailableError
 from .exceptions import PortalClosedError as PortalClosedError
 from .exceptions import RequestTimeoutError as RequestTimeoutError
+from .exceptions import StreamClosedError as StreamClosedError
 from .exceptions import TrioDirectError as TrioDirectError
 from .exceptions import UnexpectedModelBehavior as UnexpectedModelBehavior
 from .exceptions import UserError as UserError
@@ -82,8 +86,6 @@ from .tools import ModelRequestParameters as ModelRequestParameters
 from .tools import OutputObjectDefinition as OutputObjectDefinition
 from .tools import ToolDefinition as ToolDefinition
 from .usage import RequestUsage as RequestUsage
-
-__version__ = "0.1.0"
 
 __all__ = [
     "AgentRunError",
@@ -135,6 +137,7 @@ __all__ = [
     "RetryPolicy",
     "RetryPromptPart",
     "RetryingModel",
+    "StreamClosedError",
     "StreamedResponse",
     "StreamedResponseSync",
     "SystemPromptPart",
@@ -162,3 +165,17 @@ __all__ = [
     "shutdown",
     "use_http_client",
 ]
+
+
+def _show_public_module() -> None:
+    # As httpx does: a public name defined in a private module (`_portal`, `_http`) says `trio_direct`
+    # in its repr, in tracebacks and to pickle, which is where users import it from.
+    namespace = globals()
+    for name in __all__:
+        value = namespace[name]
+        module = getattr(value, "__module__", None)
+        if isinstance(module, str) and module.startswith("trio_direct._"):
+            value.__module__ = __name__
+
+
+_show_public_module()
