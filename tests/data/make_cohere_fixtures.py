@@ -36,7 +36,10 @@ REPLY = {
     "id": "r1",
     "finish_reason": "COMPLETE",
     "message": {"role": "assistant", "content": [{"type": "text", "text": "ok"}]},
-    "usage": {"billed_units": {"input_tokens": 1, "output_tokens": 1}, "tokens": {"input_tokens": 2, "output_tokens": 2}},
+    "usage": {
+        "billed_units": {"input_tokens": 1, "output_tokens": 1},
+        "tokens": {"input_tokens": 2, "output_tokens": 2},
+    },
 }
 STREAM_REPLY = [
     {"type": "message-start", "id": "r1", "delta": {"message": {"role": "assistant"}}},
@@ -129,7 +132,10 @@ W = {"type": "object", "properties": {"city": {"type": "string"}}, "required": [
 
 def tool(name="get_weather", **kw):
     return ToolDefinition(
-        name=name, parameters_json_schema=kw.pop("schema", W), description=kw.pop("description", "Weather"), **kw
+        name=name,
+        parameters_json_schema=kw.pop("schema", W),
+        description=kw.pop("description", "Weather"),
+        **kw,
     )
 
 
@@ -143,7 +149,9 @@ def td_spec(t):
     }
 
 
-def params_spec(function_tools=(), output_tools=(), allow_text_output=True, output_mode="text", output_object=None):
+def params_spec(
+    function_tools=(), output_tools=(), allow_text_output=True, output_mode="text", output_object=None
+):
     return {
         "function_tools": [td_spec(t) for t in function_tools],
         "output_tools": [td_spec(t) for t in output_tools],
@@ -302,7 +310,14 @@ CASES = [
             resp(m.ToolCallPart("get_weather", {"city": 1}, tool_call_id="c1")),
             req(
                 retry(
-                    [{"type": "string_type", "loc": ["city"], "msg": "Input should be a valid string", "input": 1}],
+                    [
+                        {
+                            "type": "string_type",
+                            "loc": ["city"],
+                            "msg": "Input should be a valid string",
+                            "input": 1,
+                        }
+                    ],
                     tool_name="get_weather",
                     call_id="c1",
                 )
@@ -412,7 +427,9 @@ CASES = [
         R7B,
         HELLO,
         None,
-        params_spec(output_mode="native", output_object={"json_schema": W, "name": None, "description": None}),
+        params_spec(
+            output_mode="native", output_object={"json_schema": W, "name": None, "description": None}
+        ),
         False,
     ),
     ("thinking_true", REASONING, HELLO, {"thinking": True}, None, False),
@@ -548,7 +565,11 @@ def text(t):
     return {"type": "text", "text": t}
 
 
-TOOL_CALL = {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}}
+TOOL_CALL = {
+    "id": "c1",
+    "type": "function",
+    "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'},
+}
 
 
 def ev(type_, **kw):
@@ -596,7 +617,9 @@ RESPONSE_CASES = [
     {
         "name": "r_billed_only",
         "kind": "request",
-        "body": body([text("x")], usage={"billed_units": {"input_tokens": 5, "output_tokens": 0, "search_units": 2}}),
+        "body": body(
+            [text("x")], usage={"billed_units": {"input_tokens": 5, "output_tokens": 0, "search_units": 2}}
+        ),
     },
     {
         "name": "r_cached_tokens",
@@ -614,7 +637,11 @@ RESPONSE_CASES = [
     {"name": "r_empty_usage", "kind": "request", "body": body([text("x")], usage={})},
     {"name": "r_empty_content", "kind": "request", "body": body([])},
     {"name": "r_no_content", "kind": "request", "body": body(None)},
-    {"name": "r_citations", "kind": "request", "body": body([text("x")], citations=[{"start": 0, "end": 1, "text": "x"}])},
+    {
+        "name": "r_citations",
+        "kind": "request",
+        "body": body([text("x")], citations=[{"start": 0, "end": 1, "text": "x"}]),
+    },
     # errors
     {
         "name": "e_400_too_many_tokens",
@@ -626,7 +653,12 @@ RESPONSE_CASES = [
     {"name": "e_401", "kind": "request", "status": 401, "body": json.dumps({"message": "invalid api token"})},
     {"name": "e_402", "kind": "request", "status": 402, "body": json.dumps({"message": "pay up"})},
     {"name": "e_403", "kind": "request", "status": 403, "body": json.dumps({"message": "forbidden"})},
-    {"name": "e_404", "kind": "request", "status": 404, "body": json.dumps({"message": "model 'x' not found"})},
+    {
+        "name": "e_404",
+        "kind": "request",
+        "status": 404,
+        "body": json.dumps({"message": "model 'x' not found"}),
+    },
     {"name": "e_408", "kind": "request", "status": 408, "body": json.dumps({"message": "timeout"})},
     {"name": "e_422", "kind": "request", "status": 422, "body": json.dumps({"message": "bad"})},
     {
@@ -641,10 +673,21 @@ RESPONSE_CASES = [
     {"name": "e_500", "kind": "request", "status": 500, "body": json.dumps({"message": "internal"})},
     {"name": "e_501", "kind": "request", "status": 501, "body": json.dumps({"message": "nope"})},
     {"name": "e_503", "kind": "request", "status": 503, "body": json.dumps({"message": "unavailable"})},
-    {"name": "e_503_overloaded", "kind": "request", "status": 503, "body": json.dumps({"message": "server overloaded"})},
+    {
+        "name": "e_503_overloaded",
+        "kind": "request",
+        "status": 503,
+        "body": json.dumps({"message": "server overloaded"}),
+    },
     {"name": "e_504", "kind": "request", "status": 504, "body": json.dumps({"message": "gateway"})},
     {"name": "e_529", "kind": "request", "status": 529, "body": json.dumps({"message": "busy"})},
-    {"name": "e_502_html", "kind": "request", "status": 502, "body": "<html>bad gateway</html>", "content_type": "text/html"},
+    {
+        "name": "e_502_html",
+        "kind": "request",
+        "status": 502,
+        "body": "<html>bad gateway</html>",
+        "content_type": "text/html",
+    },
     {"name": "e_400_list", "kind": "request", "status": 400, "body": json.dumps(["a"])},
     {"name": "e_500_stream", "kind": "stream", "status": 500, "body": json.dumps({"message": "internal"})},
     {"name": "e_429_stream", "kind": "stream", "status": 429, "body": json.dumps({"message": "slow down"})},
@@ -654,7 +697,19 @@ RESPONSE_CASES = [
         "kind": "stream",
         "body": sse(
             [
-                ev("message-start", id="s1", delta={"message": {"role": "assistant", "content": [], "tool_plan": "", "tool_calls": [], "citations": []}}),
+                ev(
+                    "message-start",
+                    id="s1",
+                    delta={
+                        "message": {
+                            "role": "assistant",
+                            "content": [],
+                            "tool_plan": "",
+                            "tool_calls": [],
+                            "citations": [],
+                        }
+                    },
+                ),
                 ev("content-start", index=0, delta={"message": {"content": {"type": "text", "text": ""}}}),
                 content_delta(0, text="Hello"),
                 content_delta(0, text=""),
@@ -671,14 +726,27 @@ RESPONSE_CASES = [
         "body": sse(
             [
                 ev("message-start", id="s2", delta={"message": {"role": "assistant"}}),
-                ev("content-start", index=0, delta={"message": {"content": {"type": "thinking", "thinking": ""}}}),
+                ev(
+                    "content-start",
+                    index=0,
+                    delta={"message": {"content": {"type": "thinking", "thinking": ""}}},
+                ),
                 content_delta(0, thinking="Let me"),
                 content_delta(0, thinking=" think"),
                 ev("content-end", index=0),
                 ev("content-start", index=1, delta={"message": {"content": {"type": "text", "text": ""}}}),
                 content_delta(1, text="Answer"),
                 ev("content-end", index=1),
-                ev("message-end", delta={"finish_reason": "MAX_TOKENS", "usage": {"billed_units": {"input_tokens": 1, "output_tokens": 2}, "tokens": {"input_tokens": 3, "output_tokens": 4}}}),
+                ev(
+                    "message-end",
+                    delta={
+                        "finish_reason": "MAX_TOKENS",
+                        "usage": {
+                            "billed_units": {"input_tokens": 1, "output_tokens": 2},
+                            "tokens": {"input_tokens": 3, "output_tokens": 4},
+                        },
+                    },
+                ),
             ]
         ),
     },
@@ -693,15 +761,39 @@ RESPONSE_CASES = [
                 ev(
                     "tool-call-start",
                     index=0,
-                    delta={"message": {"tool_calls": {"id": "c1", "type": "function", "function": {"name": "get_weather", "arguments": ""}}}},
+                    delta={
+                        "message": {
+                            "tool_calls": {
+                                "id": "c1",
+                                "type": "function",
+                                "function": {"name": "get_weather", "arguments": ""},
+                            }
+                        }
+                    },
                 ),
-                ev("tool-call-delta", index=0, delta={"message": {"tool_calls": {"function": {"arguments": '{"city"'}}}}),
-                ev("tool-call-delta", index=0, delta={"message": {"tool_calls": {"function": {"arguments": ':"Paris"}'}}}}),
+                ev(
+                    "tool-call-delta",
+                    index=0,
+                    delta={"message": {"tool_calls": {"function": {"arguments": '{"city"'}}}},
+                ),
+                ev(
+                    "tool-call-delta",
+                    index=0,
+                    delta={"message": {"tool_calls": {"function": {"arguments": ':"Paris"}'}}}},
+                ),
                 ev("tool-call-end", index=0),
                 ev(
                     "tool-call-start",
                     index=1,
-                    delta={"message": {"tool_calls": {"id": "c2", "type": "function", "function": {"name": "noop", "arguments": "{}"}}}},
+                    delta={
+                        "message": {
+                            "tool_calls": {
+                                "id": "c2",
+                                "type": "function",
+                                "function": {"name": "noop", "arguments": "{}"},
+                            }
+                        }
+                    },
                 ),
                 ev("tool-call-end", index=1),
                 ev("message-end", delta={"finish_reason": "TOOL_CALL", "usage": END_USAGE}),
@@ -716,7 +808,11 @@ RESPONSE_CASES = [
                 ev("message-start", id="s4", delta={"message": {"role": "assistant"}}),
                 ev("content-start", index=0, delta={"message": {"content": {"type": "text", "text": ""}}}),
                 content_delta(0, text="Paris"),
-                ev("citation-start", index=0, delta={"message": {"citations": {"start": 0, "end": 5, "text": "Paris", "sources": []}}}),
+                ev(
+                    "citation-start",
+                    index=0,
+                    delta={"message": {"citations": {"start": 0, "end": 5, "text": "Paris", "sources": []}}},
+                ),
                 ev("citation-end", index=0),
                 ev("content-end", index=0),
                 ev("debug", prompt="p"),
