@@ -209,8 +209,8 @@ def credentials_from_info(info: Mapping[str, Any], source: str = "the credential
         )
     raise UserError(
         f"{source} holds credentials of type {kind!r}; trio_direct reads 'service_account' keys and "
-        "'authorized_user' credentials (gcloud auth application-default login). For workload identity "
-        "federation or impersonation, mint an access token yourself and pass it as a TokenSource"
+        "'authorized_user' credentials (gcloud auth application-default login); workload identity "
+        "federation and impersonated credentials are not supported: use a service-account key"
     )
 
 
