@@ -588,3 +588,28 @@ def test_sync_api_over_loopback(loopback: LoopbackServer) -> None:
         cohere(loopback), [ModelRequest([UserPromptPart("hi")])], timeout=30
     )
     assert response.text == "ok" and response.usage.unmeasured_requests == 1
+
+
+def test_sync_stream_over_loopback(loopback: LoopbackServer) -> None:
+    loopback.enqueue(
+        Reply.sse(
+            [
+                _event("message-start", id="s1"),
+                _text_delta("a"),
+                _text_delta("b"),
+                _event("message-end", delta={"finish_reason": "COMPLETE"}),
+            ]
+        )
+    )
+    with trio_direct.model_request_stream_sync(cohere(loopback), PROMPT, timeout=30) as stream:
+        events = list(stream)
+        response = stream.get()
+    assert [type(e) for e in events][:2] == [PartStartEvent, trio_direct.FinalResultEvent]
+    assert response.text == "ab" and response.usage.unmeasured_requests == 1
+
+
+async def test_timeout_setting_is_an_inactivity_limit(loopback: LoopbackServer) -> None:
+    """Upstream ignores `timeout` for Cohere; here it bounds the wait for the reply, as for every provider."""
+    loopback.enqueue(Reply.of(stall()))
+    with trio.fail_after(10), pytest.raises(trio_direct.ModelTimeoutError):
+        await trio_direct.model_request(cohere(loopback), PROMPT, model_settings=ModelSettings(timeout=0.3))
