@@ -620,3 +620,41 @@ def test_tokens_are_plain_data() -> None:
     token = gcp.AccessToken("secret-value-123", 10.0, 5.0)
     assert "secret-value-123" not in repr(token)
     assert orjson.loads(orjson.dumps({"t": token.value}))["t"] == "secret-value-123"
+
+
+async def test_the_wiring_the_gemini_module_will_use(loopback: LoopbackServer, clean_env: None) -> None:
+    """What ``google-cloud:`` will do after the provider-layer merge, end to end over loopback: a Gemini
+    body, the Vertex URL from :func:`resolve_vertex`, a bearer token from the token endpoint."""
+    from trio_direct import ModelRequest, ModelRequestParameters, ModelSettings
+    from trio_direct.models.google import GoogleModel
+
+    server = TokenServer(loopback)
+    creds = gcp.credentials_from_info(user_info(server.token_uri))
+    with mock.patch.dict(os.environ, {"GOOGLE_VERTEX_BASE_URL": loopback.url}):
+        target = gcp.resolve_vertex(credentials=creds, project="my-proj", location="europe-west4")
+    gemini = GoogleModel("gemini-2.5-flash", api_key="unused", base_url="http://unused")
+    built = gemini.build_request(
+        [ModelRequest.user_text_prompt("hi")], ModelSettings(), ModelRequestParameters(), stream=False
+    )
+    headers = {k: v for k, v in built.headers.items() if k.lower() != "x-goog-api-key"}
+    request = _http.HTTPRequest(target.url("gemini-2.5-flash", stream=False), built.body, headers)
+    request = await target.authorize(request, model_name="gemini-2.5-flash")
+    loopback.enqueue(
+        Reply.json(
+            {
+                "candidates": [
+                    {"content": {"role": "model", "parts": [{"text": "ok"}]}, "finishReason": "STOP"}
+                ]
+            }
+        )
+    )
+    # the token request went first (answered by the token server); the model request takes the reply
+    status, _, _ = await _http.send(request, model_name="gemini-2.5-flash")
+    assert status == 200
+    sent = loopback.requests[-1]
+    assert sent.path == (
+        "/v1beta1/projects/my-proj/locations/europe-west4/publishers/google/models/gemini-2.5-flash:generateContent"
+    )
+    assert sent.headers["authorization"] == f"Bearer {ACCESS}-1"
+    assert "x-goog-api-key" not in sent.headers
+    assert sent.json["contents"] == [{"role": "user", "parts": [{"text": "hi"}]}]
