@@ -596,7 +596,7 @@ def test_project_needs_a_location() -> None:
 
 
 _segment_text = st.text(
-    st.characters(blacklist_categories=("Cs",), blacklist_characters="/?#&"), min_size=1, max_size=20
+    st.characters(exclude_categories=("Cs",), exclude_characters="/?#&"), min_size=1, max_size=20
 ).filter(lambda s: s not in (".", "..") and all(ord(c) >= 0x20 and ord(c) != 0x7F for c in s))
 
 
