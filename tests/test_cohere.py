@@ -10,6 +10,7 @@ real sockets: streaming, early exit, HTTP errors and the API key kept out of err
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import warnings
@@ -42,7 +43,7 @@ from trio_direct import (
     use_http_client,
 )
 from trio_direct._parts import PartsManager
-from trio_direct._sse import ServerSentEvent
+from trio_direct._sse import ServerSentEvent, SSEDecoder
 from trio_direct.events import ModelResponseStreamEvent
 from trio_direct.exceptions import (
     ModelAPIError,
@@ -613,3 +614,53 @@ async def test_timeout_setting_is_an_inactivity_limit(loopback: LoopbackServer) 
     loopback.enqueue(Reply.of(stall()))
     with trio.fail_after(10), pytest.raises(trio_direct.ModelTimeoutError):
         await trio_direct.model_request(cohere(loopback), PROMPT, model_settings=ModelSettings(timeout=0.3))
+
+
+_STREAM = "".join(
+    [
+        _event("message-start", id="p1"),
+        _event("content-delta", index=0, delta={"message": {"content": {"thinking": "th"}}}),
+        _event("content-delta", index=1, delta={"message": {"content": {"text": "Hé"}}}),
+        _event("content-delta", index=1, delta={"message": {"content": {"text": "llo"}}}),
+        _event(
+            "tool-call-start",
+            index=0,
+            delta={"message": {"tool_calls": {"id": "c1", "function": {"name": "f", "arguments": ""}}}},
+        ),
+        _event(
+            "tool-call-delta",
+            index=0,
+            delta={"message": {"tool_calls": {"function": {"arguments": '{"a":'}}}},
+        ),
+        _event(
+            "tool-call-delta", index=0, delta={"message": {"tool_calls": {"function": {"arguments": "1}"}}}}
+        ),
+        _event(
+            "message-end", delta={"finish_reason": "TOOL_CALL", "usage": {"tokens": {"output_tokens": 2}}}
+        ),
+    ]
+).encode()
+
+
+def _run_stream(chunks: list[bytes]) -> tuple[list[Any], Any]:
+    parts = PartsManager()
+    mapper = co.CohereStreamMapper(parts, model_name="m", provider_name="cohere", provider_url=None)
+    decoder = SSEDecoder()
+    out: list[ModelResponseStreamEvent] = []
+    for chunk in chunks:
+        for event in decoder.feed(chunk):
+            mapper.feed(event, out)
+    for event in decoder.close():
+        mapper.feed(event, out)
+    mapper.finish(out)
+    return parts.get_parts(), mapper.meta
+
+
+@given(st.lists(st.integers(0, len(_STREAM)), max_size=12))
+def test_any_chunking_gives_the_same_response(cuts: list[int]) -> None:
+    """The mapper is sans-IO: however the network splits the bytes, the parts and metadata are the same."""
+    points = [0, *sorted(set(cuts)), len(_STREAM)]
+    chunks = [_STREAM[a:b] for a, b in itertools.pairwise(points)]
+    parts, meta = _run_stream(chunks)
+    assert parts == [ThinkingPart("th"), TextPart("Héllo"), ToolCallPart("f", '{"a":1}', "c1")]
+    assert (meta.provider_response_id, meta.finish_reason, meta.usage.output_tokens) == ("p1", "tool_call", 2)
