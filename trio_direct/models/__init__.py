@@ -72,6 +72,13 @@ KnownModelName: TypeAlias = Literal[
     "deepseek:deepseek-reasoner",
     "cerebras:llama-3.3-70b",
     "mistral:mistral-large-latest",
+    "cohere:command-a-03-2025",
+    "cohere:command-a-plus-05-2026",
+    "cohere:command-a-reasoning-08-2025",
+    "cohere:command-a-vision-07-2025",
+    "cohere:command-r-08-2024",
+    "cohere:command-r-plus-08-2024",
+    "cohere:command-r7b-12-2024",
     "google-gla:gemini-2.5-flash",
     "google-gla:gemini-2.5-pro",
 ]
@@ -97,6 +104,7 @@ _REGISTRY: dict[str, str] = {
     "gemini": "trio_direct.models.google:from_name",
     "google": "trio_direct.models.google:from_name",
     "mistral": "trio_direct.models.mistral:from_name",
+    "cohere": "trio_direct.models.cohere:from_name",
 }
 
 
