@@ -92,7 +92,6 @@ from ..messages import (
 from ..settings import ModelSettings
 from ..tools import InstructionPart, ModelRequestParameters, ToolDefinition
 from ..usage import RequestUsage
-from ._common import JSON as JSON
 from ._common import NOTE_ANNOUNCEMENT as _NOTE_ANNOUNCEMENT
 from ._common import RETRY_FEEDBACK_FRAMING as _RETRY_FEEDBACK_FRAMING
 from ._common import SYSTEM_BLOCKS_ANNOUNCEMENT as _SYSTEM_BLOCKS_ANNOUNCEMENT
@@ -100,10 +99,9 @@ from ._common import USER_VOICE as _USER_VOICE
 from ._common import b64 as _b64
 from ._common import dump_error_details as _dump_error_details
 from ._common import http_status_category, provider_from_args, suggest_model
-from ._common import json_array as _maybe_list
 from ._common import json_default as _json_default
-from ._common import json_dict as _dict
-from ._common import json_list as _list
+from ._json import JSON as JSON
+from ._json import SHAPE_ERRORS, int_or_none, json_array, json_dict, json_list, json_str
 from ._openai_common import instruction_parts
 from ._tool_choice import resolve_tool_choice
 from .base import HTTPModel, Provider, StreamMeta
@@ -389,7 +387,7 @@ def _accepts(response: ModelResponse, part: ModelResponsePart) -> bool:
 
 def _tool_result_block(part: ToolReturnPart) -> JSON:
     content: object = part.content
-    as_list = _maybe_list(content)
+    as_list = json_array(content)
     if as_list is None:
         items: list[Any] = [content]
     elif part.outcome == "retried" and not part.files:
@@ -429,7 +427,7 @@ def _retry_blocks(part: RetryPromptPart) -> JSON:
 
 
 def _web_citation_for_replay(citation: Any) -> JSON | None:
-    c = _dict(citation)
+    c = json_dict(citation)
     if c is None or c.get("type") != "web_search_result_location":
         return None
     cited_text, url, title, index = (
@@ -456,9 +454,9 @@ def _citations_fit(part: TextPart) -> bool:
         return False
     whole = {"start": 0, "end": len(part.content), "kind": "content"}
     for citation in part.citations:
-        as_dict = _dict(citation)
+        as_dict = json_dict(citation)
         anchor: object = as_dict.get("anchor") if as_dict is not None else getattr(citation, "anchor", None)
-        if (anchor_dict := _dict(anchor)) is not None:
+        if (anchor_dict := json_dict(anchor)) is not None:
             if {k: anchor_dict.get(k) for k in whole} != whole:
                 return False
         elif anchor is None or (getattr(anchor, "start", None), getattr(anchor, "end", None)) != (
@@ -481,7 +479,7 @@ def _code_execution_name(part: NativeToolCallPart | NativeToolReturnPart) -> str
         return name
     if part.tool_name in ("bash_code_execution", "text_editor_code_execution"):
         return part.tool_name
-    if isinstance(part, NativeToolReturnPart) and (content_dict := _dict(part.content)) is not None:
+    if isinstance(part, NativeToolReturnPart) and (content_dict := json_dict(part.content)) is not None:
         content_type = content_dict.get("type")
         if isinstance(content_type, str):
             if content_type.startswith("bash_code_execution"):
@@ -657,7 +655,7 @@ class _Mapped:
                 if not part.content:
                     continue
                 block: JSON = {"type": "text", "text": part.content}
-                raw = _maybe_list((part.provider_details or {}).get("citations"))
+                raw = json_array((part.provider_details or {}).get("citations"))
                 if _accepts(message, part) and raw is not None and _citations_fit(part):
                     citations = [c for item in raw if (c := _web_citation_for_replay(item))]
                     if citations:
@@ -730,7 +728,7 @@ class _Mapped:
             args = part.args_as_dict()
             if "queries" in args:
                 queries = args.get("queries")
-                texts = [q for q in _list(queries) if isinstance(q, str)]
+                texts = [q for q in json_list(queries) if isinstance(q, str)]
                 key = "pattern" if strategy == "regex" else "query"
                 block = {
                     "type": "server_tool_use",
@@ -788,10 +786,10 @@ class _Mapped:
             if details.get("error_code") is not None:
                 inner: JSON = {"type": "tool_search_tool_result_error", "error_code": details["error_code"]}
             else:
-                found = _list(cast(JSON, content).get("discovered_tools"))
+                found = json_list(cast(JSON, content).get("discovered_tools"))
                 refs = [
                     {"type": "tool_reference", "tool_name": m["name"]}
-                    for m in map(_dict, found)
+                    for m in map(json_dict, found)
                     if m is not None and isinstance(m.get("name"), str)
                 ]
                 inner = {"type": "tool_search_tool_search_result", "tool_references": refs}
@@ -858,7 +856,7 @@ def _strict_schema(schema: Mapping[str, Any]) -> JSON:
     """
     rest = dict(schema)
     out: JSON = {}
-    if (defs := _dict(rest.pop("$defs", None))) is not None:
+    if (defs := json_dict(rest.pop("$defs", None))) is not None:
         out["$defs"] = {name: _strict_schema(sub) for name, sub in defs.items()}
     ref = rest.pop("$ref", None)
     if ref is not None:
@@ -866,7 +864,7 @@ def _strict_schema(schema: Mapping[str, Any]) -> JSON:
         return out
     type_ = rest.pop("type", None)
     any_of, one_of, all_of = rest.pop("anyOf", None), rest.pop("oneOf", None), rest.pop("allOf", None)
-    enum = _maybe_list(rest.get("enum"))
+    enum = json_array(rest.get("enum"))
     if enum and all(_is_primitive(value) for value in enum):
         out["enum"] = list(enum)
         del rest["enum"]
@@ -875,10 +873,10 @@ def _strict_schema(schema: Mapping[str, Any]) -> JSON:
     literals = "enum" in out or "const" in out
     if literals:
         type_ = None
-    if (members := _maybe_list(any_of)) is not None or (members := _maybe_list(one_of)) is not None:
-        out["anyOf"] = [_strict_schema(_dict(v) or {}) for v in members]
-    elif (members := _maybe_list(all_of)) is not None:
-        out["allOf"] = [_strict_schema(_dict(v) or {}) for v in members]
+    if (members := json_array(any_of)) is not None or (members := json_array(one_of)) is not None:
+        out["anyOf"] = [_strict_schema(json_dict(v) or {}) for v in members]
+    elif (members := json_array(all_of)) is not None:
+        out["allOf"] = [_strict_schema(json_dict(v) or {}) for v in members]
     elif not literals:
         if type_ is None:
             raise UserError(
@@ -891,13 +889,13 @@ def _strict_schema(schema: Mapping[str, Any]) -> JSON:
     if "title" in rest:
         out["title"] = rest.pop("title")
     if type_ == "object":
-        properties = _dict(rest.pop("properties", None)) or {}
-        out["properties"] = {k: _strict_schema(_dict(v) or {}) for k, v in properties.items()}
+        properties = json_dict(rest.pop("properties", None)) or {}
+        out["properties"] = {k: _strict_schema(json_dict(v) or {}) for k, v in properties.items()}
         rest.pop("additionalProperties", None)
         out["additionalProperties"] = False
         if "required" in rest:
             required = rest.pop("required")
-            required_list = _maybe_list(required)
+            required_list = json_array(required)
             out["required"] = list(required_list) if required_list is not None else required
     elif type_ == "string":
         fmt = rest.pop("format", None)
@@ -907,7 +905,7 @@ def _strict_schema(schema: Mapping[str, Any]) -> JSON:
             rest["format"] = fmt
     elif type_ == "array":
         if (items := rest.pop("items", None)) is not None:
-            out["items"] = _strict_schema(_dict(items) or {})
+            out["items"] = _strict_schema(json_dict(items) or {})
         min_items = rest.pop("minItems", None)
         if min_items in (0, 1):
             out["minItems"] = min_items
@@ -939,7 +937,7 @@ def _walk_schema(node: Any, strict: bool) -> Any:
     Object keywords are walked only under ``type: object``, array keywords under ``type: array``, and
     unions at any node, as pydantic-ai's ``JsonSchemaTransformer`` does.
     """
-    schema = _dict(node)
+    schema = json_dict(node)
     if schema is None:
         return node
     schema = dict(schema)
@@ -948,17 +946,17 @@ def _walk_schema(node: Any, strict: bool) -> Any:
         additional_properties = schema.get("additionalProperties")
         if strict and (additional_properties is True or isinstance(additional_properties, dict)):
             warnings.warn(_DICT_FIELDS_WARNING, UserWarning, stacklevel=2)
-        if properties := _dict(schema.get("properties")):
+        if properties := json_dict(schema.get("properties")):
             schema["properties"] = {k: _walk_schema(v, strict) for k, v in properties.items()}
-        if (additional := _dict(schema.get("additionalProperties"))) is not None:
+        if (additional := json_dict(schema.get("additionalProperties"))) is not None:
             schema["additionalProperties"] = _walk_schema(additional, strict)
-        if (patterns := _dict(schema.get("patternProperties"))) is not None:
+        if (patterns := json_dict(schema.get("patternProperties"))) is not None:
             schema["patternProperties"] = {k: _walk_schema(v, strict) for k, v in patterns.items()}
     elif kind == "array":
-        if prefix := _list(schema.get("prefixItems")):
+        if prefix := json_list(schema.get("prefixItems")):
             schema["prefixItems"] = [_walk_schema(v, strict) for v in prefix]
         items = schema.get("items")
-        if (item_list := _maybe_list(items)) is not None:
+        if (item_list := json_array(items)) is not None:
             schema["items"] = [_walk_schema(v, strict) for v in item_list]
         elif items:
             schema["items"] = _walk_schema(items, strict)
@@ -966,15 +964,15 @@ def _walk_schema(node: Any, strict: bool) -> Any:
         for union in ("allOf", "anyOf", "oneOf"):
             if union not in schema:
                 continue
-            members = [_walk_schema(m, strict) for m in _list(schema.pop(union))]
-            only = _dict(members[0]) if len(members) == 1 else None
+            members = [_walk_schema(m, strict) for m in json_list(schema.pop(union))]
+            only = json_dict(members[0]) if len(members) == 1 else None
             if only is not None and only.get("not") != {}:
                 schema = only | schema
             else:
                 schema[union] = members
     if kind is not None:
         for union in ("allOf", "anyOf", "oneOf"):
-            if members := _list(schema.get(union)):
+            if members := json_list(schema.get(union)):
                 schema[union] = [_walk_schema(m, strict) for m in members]
     schema.pop("title", None)
     schema.pop("$schema", None)
@@ -992,7 +990,7 @@ def _walk_schema(node: Any, strict: bool) -> Any:
 def transform_schema(schema: Mapping[str, Any], *, strict: bool) -> JSON:
     """A tool or output schema as pydantic-ai 2.68 sends it to Anthropic (strict: in strict mode's subset)."""
     rest = dict(schema)
-    defs = _dict(rest.pop("$defs", None))
+    defs = json_dict(rest.pop("$defs", None))
     walked: JSON = _walk_schema(rest, strict)
     if defs:
         walked["$defs"] = {k: _walk_schema(v, strict) for k, v in defs.items()}
@@ -1109,7 +1107,7 @@ def build_messages_request(
         )
     unified: object = params.thinking if params.thinking is not None else s.get("thinking")
     extra_body = s.get("extra_body")
-    extra_dict = _dict(extra_body)
+    extra_dict = json_dict(extra_body)
     extra: JSON | None = dict(extra_dict) if extra_dict is not None else None
     sampling = {k: s[k] for k in _SAMPLING if s.get(k) is not None}  # type: ignore[literal-required]
     if profile.disallows_sampling:
@@ -1206,7 +1204,7 @@ def build_messages_request(
 
     # -- thinking, effort and output config
     thinking = _translate_thinking(s, unified, profile)
-    if extra is not None and (extra_thinking := _dict(extra.get("thinking"))) is not None:
+    if extra is not None and (extra_thinking := json_dict(extra.get("thinking"))) is not None:
         effective_thinking: JSON | None = dict(extra_thinking)
     else:
         effective_thinking = thinking
@@ -1474,40 +1472,36 @@ FINISH_REASONS: Final[dict[str, FinishReason | None]] = {
 _TOKEN_KEYS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
 
 
-def _int(value: object) -> int | None:
-    return value if type(value) is int else None
-
-
 def usage_details(usage: Mapping[str, Any], *, message_usage: bool) -> dict[str, int]:
     """The flat ``details`` of one usage object (``message_usage``: a message's, with the cache split)."""
     details: dict[str, int] = {}
     for key in _TOKEN_KEYS:
-        if (value := _int(usage.get(key))) is not None:
+        if (value := int_or_none(usage.get(key))) is not None:
             details[key] = value
     cache_creation = usage.get("cache_creation")
     if (
         message_usage
-        and (cache_split := _dict(cache_creation)) is not None
-        and (one_hour := _int(cache_split.get("ephemeral_1h_input_tokens")))
+        and (cache_split := json_dict(cache_creation)) is not None
+        and (one_hour := int_or_none(cache_split.get("ephemeral_1h_input_tokens")))
     ):
         details["ephemeral_1h_input_tokens"] = one_hour
     output_details = usage.get("output_tokens_details")
-    if (output_dict := _dict(output_details)) is not None and (
-        thinking := _int(output_dict.get("thinking_tokens"))
+    if (output_dict := json_dict(output_details)) is not None and (
+        thinking := int_or_none(output_dict.get("thinking_tokens"))
     ):
         details["thinking_tokens"] = thinking
     server_tool_use = usage.get("server_tool_use")
-    if (server_dict := _dict(server_tool_use)) is not None and (
-        searches := _int(server_dict.get("web_search_requests"))
+    if (server_dict := json_dict(server_tool_use)) is not None and (
+        searches := int_or_none(server_dict.get("web_search_requests"))
     ):
         details["web_search_requests"] = searches
-    if iterations := _list(usage.get("iterations")):
+    if iterations := json_list(usage.get("iterations")):
         details.update(_iteration_details(iterations))
     return details
 
 
 def _iteration_details(iterations: list[Any]) -> dict[str, int]:
-    items = [d for it in iterations if (d := _dict(it)) is not None]
+    items = [d for it in iterations if (d := json_dict(it)) is not None]
     compaction = [it for it in items if it.get("type") == "compaction"]
     advisor = [it for it in items if it.get("type") == "advisor_message"]
     if not compaction and not advisor:
@@ -1518,14 +1512,14 @@ def _iteration_details(iterations: list[Any]) -> dict[str, int]:
             continue
         details[f"{kind}_iterations"] = len(group)
         for key in _TOKEN_KEYS:
-            if total := sum(_int(it.get(key)) or 0 for it in group):
+            if total := sum(int_or_none(it.get(key)) or 0 for it in group):
                 details[f"{kind}_{key}"] = total
         if kind == "compaction":
             one_hour = 0
             for it in group:
                 cache_creation = it.get("cache_creation")
-                if (split := _dict(cache_creation)) is not None:
-                    one_hour += _int(split.get("ephemeral_1h_input_tokens")) or 0
+                if (split := json_dict(cache_creation)) is not None:
+                    one_hour += int_or_none(split.get("ephemeral_1h_input_tokens")) or 0
             if one_hour:
                 details["compaction_ephemeral_1h_input_tokens"] = one_hour
     return details
@@ -1569,18 +1563,18 @@ def last_pass_input_tokens(usage: Mapping[str, Any]) -> int | None:
     A server-side tool loop or a compaction samples the model more than once and the top-level usage sums
     the passes; pydantic-ai stamps the last pass's input on the response as its context size.
     """
-    for it in reversed(_list(usage.get("iterations"))):
-        if (it_dict := _dict(it)) is not None and it_dict.get("type") in ("message", "fallback_message"):
+    for it in reversed(json_list(usage.get("iterations"))):
+        if (it_dict := json_dict(it)) is not None and it_dict.get("type") in ("message", "fallback_message"):
             get = it_dict.get
             return sum(
-                _int(get(k)) or 0
+                int_or_none(get(k)) or 0
                 for k in ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
             )
     return None
 
 
 def _context_metadata(usage: object) -> dict[str, Any] | None:
-    usage_dict = _dict(usage)
+    usage_dict = json_dict(usage)
     if usage_dict is None:
         return None
     tokens = last_pass_input_tokens(usage_dict)
@@ -1590,7 +1584,7 @@ def _context_metadata(usage: object) -> dict[str, Any] | None:
 def _citation_sources(citations: Sequence[Any], fetched_pages: Sequence[tuple[str, str]]) -> list[JSON]:
     sources: list[JSON] = []
     for raw in citations:
-        c = _dict(raw)
+        c = json_dict(raw)
         if c is None:
             continue
         kind = c.get("type")
@@ -1603,7 +1597,7 @@ def _citation_sources(citations: Sequence[Any], fetched_pages: Sequence[tuple[st
         elif kind in ("char_location", "page_location", "content_block_location"):
             url = None
             if kind == "char_location" and excerpts:
-                start, end = _int(c.get("start_char_index")), _int(c.get("end_char_index"))
+                start, end = int_or_none(c.get("start_char_index")), int_or_none(c.get("end_char_index"))
                 if start is not None and end is not None:
                     urls = {u for u, page in fetched_pages if page[start:end] == cited}
                     url = next(iter(urls)) if len(urls) == 1 else None
@@ -1640,14 +1634,14 @@ def map_citations(
 def fetched_page(block: Mapping[str, Any]) -> tuple[str, str] | None:
     """The (url, text) of a page web fetch read, from a ``web_fetch_tool_result`` block."""
     content = block.get("content")
-    c = _dict(content)
+    c = json_dict(content)
     if c is None:
         return None
     document, url = c.get("content"), c.get("url")
-    document_dict = _dict(document)
+    document_dict = json_dict(document)
     if c.get("type") != "web_fetch_result" or not isinstance(url, str) or document_dict is None:
         return None
-    source = _dict(document_dict.get("source"))
+    source = json_dict(document_dict.get("source"))
     if source is not None and source.get("type") == "text":
         data = source.get("data")
         if isinstance(data, str):
@@ -1656,8 +1650,8 @@ def fetched_page(block: Mapping[str, Any]) -> tuple[str, str] | None:
 
 
 def _text_part(block: Mapping[str, Any], fetched_pages: Sequence[tuple[str, str]]) -> TextPart:
-    text = _str(block.get("text"), "text block")
-    raw = _maybe_list(block.get("citations"))
+    text = json_str(block.get("text"), "text block")
+    raw = json_array(block.get("citations"))
     if raw is not None and (citations := map_citations(raw, text, fetched_pages)):
         return TextPart(
             text,
@@ -1668,19 +1662,13 @@ def _text_part(block: Mapping[str, Any], fetched_pages: Sequence[tuple[str, str]
     return TextPart(text)
 
 
-def _str(value: object, what: str) -> str:
-    if type(value) is not str:
-        raise UnexpectedModelBehavior(f"expected a string for the {what}, got {type(value).__name__}")
-    return value
-
-
 def _dict_or_none(value: object) -> dict[str, Any] | None:
-    return _dict(value) or None
+    return json_dict(value) or None
 
 
 def _caller_details(block: Mapping[str, Any]) -> dict[str, Any]:
     caller = block.get("caller")
-    if (caller_dict := _dict(caller)) is not None and caller_dict.get("type") != "direct":
+    if (caller_dict := json_dict(caller)) is not None and caller_dict.get("type") != "direct":
         return {"anthropic_caller": caller}
     return {}
 
@@ -1694,8 +1682,8 @@ _KIND_BY_SERVER_TOOL = {
 
 def server_tool_call_part(block: Mapping[str, Any]) -> NativeToolCallPart:
     """The builtin-tool call part for a ``server_tool_use`` block."""
-    name = _str(block.get("name"), "server tool name")
-    tool_id = _str(block.get("id"), "server tool id")
+    name = json_str(block.get("name"), "server tool name")
+    tool_id = json_str(block.get("id"), "server tool id")
     args = _dict_or_none(block.get("input"))
     caller = _caller_details(block)
     if name in _KIND_BY_SERVER_TOOL:
@@ -1748,14 +1736,14 @@ SERVER_RESULT_TYPES: Final = frozenset({*_RESULT_KINDS, "tool_search_tool_result
 
 def server_tool_return_part(block: Mapping[str, Any]) -> NativeToolReturnPart:
     """The builtin-tool return part for a ``*_tool_result`` block (the content kept as the wire gave it)."""
-    kind = _str(block.get("type"), "block type")
-    tool_use_id = _str(block.get("tool_use_id"), "tool_use_id")
+    kind = json_str(block.get("type"), "block type")
+    tool_use_id = json_str(block.get("tool_use_id"), "tool_use_id")
     content = block.get("content")
     if kind == "tool_search_tool_result":
-        c = _dict(content) or {}
+        c = json_dict(content) or {}
         if c.get("type") == "tool_search_tool_search_result":
             refs = c.get("tool_references")
-            matches = [{"name": r.get("tool_name")} for r in map(_dict, _list(refs)) if r is not None]
+            matches = [{"name": r.get("tool_name")} for r in map(json_dict, json_list(refs)) if r is not None]
             return NativeToolReturnPart(
                 "tool_search",
                 {"discovered_tools": matches},
@@ -1784,11 +1772,11 @@ def server_tool_return_part(block: Mapping[str, Any]) -> NativeToolReturnPart:
 
 
 def mcp_call_part(block: Mapping[str, Any]) -> NativeToolCallPart:
-    server = _str(block.get("server_name"), "MCP server name")
+    server = json_str(block.get("server_name"), "MCP server name")
     return NativeToolCallPart(
         f"mcp_server:{server}",
         {"action": "call_tool", "tool_name": block.get("name"), "tool_args": block.get("input")},
-        _str(block.get("id"), "MCP tool use id"),
+        json_str(block.get("id"), "MCP tool use id"),
         provider_name=PROVIDER_NAME,
     )
 
@@ -1797,7 +1785,7 @@ def mcp_return_part(block: Mapping[str, Any], call: NativeToolCallPart | None) -
     return NativeToolReturnPart(
         call.tool_name if call is not None else "mcp_server",
         {"content": block.get("content"), "is_error": block.get("is_error")},
-        _str(block.get("tool_use_id"), "MCP tool_use_id"),
+        json_str(block.get("tool_use_id"), "MCP tool_use_id"),
         provider_name=PROVIDER_NAME,
     )
 
@@ -1827,7 +1815,7 @@ def enabled_server_tools(params: ModelRequestParameters) -> frozenset[str]:
 
 
 def _refusal_details(stop_details: object) -> dict[str, Any]:
-    sd = _dict(stop_details)
+    sd = json_dict(stop_details)
     if sd is None:
         return {}
     out: dict[str, Any] = {}
@@ -1839,7 +1827,7 @@ def _refusal_details(stop_details: object) -> dict[str, Any]:
 
 
 def _container_id(container: object) -> str | None:
-    if (container_dict := _dict(container)) is not None:
+    if (container_dict := json_dict(container)) is not None:
         cid = container_dict.get("id")
         return cid if isinstance(cid, str) else None
     return None
@@ -1855,7 +1843,7 @@ def _message_details(message: Mapping[str, Any]) -> dict[str, Any]:
     if message.get("diagnostics") is not None:
         details["cache_diagnostics"] = message["diagnostics"]
     usage = message.get("usage")
-    if (usage_dict := _dict(usage)) is not None and usage_dict.get("speed") == "fast":
+    if (usage_dict := json_dict(usage)) is not None and usage_dict.get("speed") == "fast":
         details["speed"] = "fast"
     return details
 
@@ -1878,20 +1866,20 @@ def parse_messages_response(
 
 
 def _parse(data: Any, params: ModelRequestParameters, provider_url: str | None) -> ModelResponse:
-    message = _dict(data)
+    message = json_dict(data)
     if message is None:
         raise TypeError(f"expected a JSON object, got {type(data).__name__}")
     if message.get("type") == "error":
         # upstream crashes on this (a TypeError); say what the server said instead
-        error = _dict(message.get("error")) or {}
+        error = json_dict(message.get("error")) or {}
         raise UnexpectedModelBehavior(
             f"Anthropic answered 200 with an error object: {error.get('message', message)}",
             orjson.dumps(message, default=repr).decode()[:2000],
         )
     content = message.get("content")
     blocks: list[JSON] = []
-    for item in _list(content):
-        if (block_dict := _dict(item)) is None:
+    for item in json_list(content):
+        if (block_dict := json_dict(item)) is None:
             raise TypeError(f"expected content blocks to be objects, got {type(item).__name__}")
         blocks.append(block_dict)
     enabled = enabled_server_tools(params)
@@ -1907,16 +1895,16 @@ def _parse(data: Any, params: ModelRequestParameters, provider_url: str | None) 
             tool_input = block.get("input")
             parts.append(
                 ToolCallPart(
-                    _str(block.get("name"), "tool name"),
-                    _dict(tool_input),
-                    _str(block.get("id"), "tool_use id"),
+                    json_str(block.get("name"), "tool name"),
+                    json_dict(tool_input),
+                    json_str(block.get("id"), "tool_use id"),
                 )
             )
         elif kind == "thinking":
             signature = block.get("signature")
             parts.append(
                 ThinkingPart(
-                    _str(block.get("thinking"), "thinking"),
+                    json_str(block.get("thinking"), "thinking"),
                     signature=signature if isinstance(signature, str) else None,
                     provider_name=PROVIDER_NAME,
                 )
@@ -1926,7 +1914,7 @@ def _parse(data: Any, params: ModelRequestParameters, provider_url: str | None) 
                 ThinkingPart(
                     "",
                     id="redacted_thinking",
-                    signature=_str(block.get("data"), "data"),
+                    signature=json_str(block.get("data"), "data"),
                     provider_name=PROVIDER_NAME,
                 )
             )
@@ -1963,7 +1951,9 @@ def _parse(data: Any, params: ModelRequestParameters, provider_url: str | None) 
     return ModelResponse(
         parts,
         usage=map_usage(
-            usage_details(usage_dict, message_usage=True) if (usage_dict := _dict(usage)) is not None else {}
+            usage_details(usage_dict, message_usage=True)
+            if (usage_dict := json_dict(usage)) is not None
+            else {}
         ),
         model_name=model if isinstance(model, str) else None,
         provider_name=PROVIDER_NAME,
@@ -2028,8 +2018,8 @@ def api_error(
     ``status`` is None for an in-stream event: the status is inferred from the error ``type``, and an
     unknown type gives a plain :class:`ModelAPIError`. ``body`` is the whole parsed body (not unwrapped).
     """
-    body_dict = _dict(body)
-    error = (_dict(body_dict.get("error")) if body_dict is not None else None) or {}
+    body_dict = json_dict(body)
+    error = (json_dict(body_dict.get("error")) if body_dict is not None else None) or {}
     error_type, error_message = error.get("type"), error.get("message")
     category = _type_category(error_type, error_message)
     provider_error_type = error_type if isinstance(error_type, str) else None
@@ -2039,7 +2029,7 @@ def api_error(
             return (category or ModelAPIError)(
                 model_name, str(body), body=body, provider_error_type=provider_error_type, in_stream=True
             )
-    reported = _dict(body_dict.get("error", body_dict)) if body_dict is not None else None
+    reported = json_dict(body_dict.get("error", body_dict)) if body_dict is not None else None
     reported_message = reported.get("message") if reported is not None else None
     suggested = None
     if error_type == "not_found_error" and error_message == f"model: {model_name}":
@@ -2076,8 +2066,6 @@ def http_error(status: int, headers: Mapping[str, str], body: bytes, model_name:
 # ---------------------------------------------------------------------------------------------
 # Streaming
 # ---------------------------------------------------------------------------------------------
-
-_SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
 
 
 class AnthropicStreamMapper:
@@ -2209,7 +2197,7 @@ class AnthropicStreamMapper:
                 self._stopped = True
                 self._current = None
             # other types (newer than this module) are ignored, as pydantic-ai does
-        except _SHAPE_ERRORS as exc:
+        except SHAPE_ERRORS as exc:
             raise UnexpectedModelBehavior(
                 f"could not understand the Anthropic stream event {name!r} ({type(exc).__name__}: {exc})",
                 raw[:2000],
@@ -2231,12 +2219,14 @@ class AnthropicStreamMapper:
 
     def _message_start(self, data: JSON) -> None:
         message = data["message"]
-        msg = _dict(message)
+        msg = json_dict(message)
         if msg is None:
             raise TypeError("message_start needs a message object")
         model, response_id, usage = msg.get("model"), msg.get("id"), msg.get("usage")
         self._usage_details = (
-            usage_details(usage_dict, message_usage=True) if (usage_dict := _dict(usage)) is not None else {}
+            usage_details(usage_dict, message_usage=True)
+            if (usage_dict := json_dict(usage)) is not None
+            else {}
         )
         details = _message_details(msg)
         if details:
@@ -2251,8 +2241,8 @@ class AnthropicStreamMapper:
 
     def _message_delta(self, data: JSON) -> None:
         delta = data.get("delta")
-        delta = _dict(delta) or {}
-        usage = _dict(data.get("usage"))
+        delta = json_dict(delta) or {}
+        usage = json_dict(data.get("usage"))
         if usage is not None:
             self._usage_details = self._usage_details | usage_details(usage, message_usage=False)
         details = dict(self._details or {})
@@ -2282,21 +2272,21 @@ class AnthropicStreamMapper:
     def _block_start(self, data: JSON, out: list[ModelResponseStreamEvent]) -> None:
         index = data["index"]
         block = data["content_block"]
-        b = _dict(block)
+        b = json_dict(block)
         if type(index) is not int or b is None:
             raise TypeError("content_block_start needs an int index and a content_block object")
         self._current = b
         kind = b.get("type")
         parts = self._parts
         if kind == "text":
-            text = _str(b.get("text"), "text block")
+            text = json_str(b.get("text"), "text block")
             if text:
                 out += parts.handle_text_delta(vendor_part_id=index, content=text)
         elif kind == "thinking":
             signature = b.get("signature")
             out += parts.handle_thinking_delta(
                 vendor_part_id=index,
-                content=_str(b.get("thinking"), "thinking"),
+                content=json_str(b.get("thinking"), "thinking"),
                 signature=signature if isinstance(signature, str) else None,
                 provider_name=PROVIDER_NAME,
             )
@@ -2304,16 +2294,16 @@ class AnthropicStreamMapper:
             out += parts.handle_thinking_delta(
                 vendor_part_id=index,
                 id="redacted_thinking",
-                signature=_str(b.get("data"), "data"),
+                signature=json_str(b.get("data"), "data"),
                 provider_name=PROVIDER_NAME,
             )
         elif kind == "tool_use":
             tool_input = b.get("input")
             out += parts.handle_tool_call_delta(
                 vendor_part_id=index,
-                tool_name=_str(b.get("name"), "tool name"),
-                args=_dict(tool_input) or None,
-                tool_call_id=_str(b.get("id"), "tool_use id"),
+                tool_name=json_str(b.get("name"), "tool name"),
+                args=json_dict(tool_input) or None,
+                tool_call_id=json_str(b.get("id"), "tool_use id"),
             )
         elif kind == "server_tool_use":
             if b.get("name") not in self._enabled:
@@ -2380,7 +2370,7 @@ class AnthropicStreamMapper:
                     parsed = orjson.loads(existing.args) if existing.args else None
                 except orjson.JSONDecodeError:
                     parsed = None
-                args = _tool_search_args(_dict(parsed), current["name"])
+                args = _tool_search_args(json_dict(parsed), current["name"])
                 out += self._parts.handle_part(vendor_part_id=index, part=attrs.evolve(existing, args=args))
 
     def _error(self, raw: str) -> None:

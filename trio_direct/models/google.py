@@ -106,7 +106,6 @@ from ..settings import ModelSettings
 from ..tools import InstructionPart, ModelRequestParameters, ToolDefinition
 from ..usage import RequestUsage
 from ._common import DEFAULT_PROMPTED_OUTPUT_TEMPLATE as DEFAULT_PROMPTED_OUTPUT_TEMPLATE
-from ._common import JSON as JSON
 from ._common import RETRY_FEEDBACK_FRAMING as _RETRY_FEEDBACK_FRAMING
 from ._common import SYSTEM_BLOCKS_ANNOUNCEMENT as FRAMING_ANNOUNCEMENT
 from ._common import (
@@ -119,8 +118,8 @@ from ._common import (
 from ._common import b64 as _b64
 from ._common import dump_error_details as _dump_error_details
 from ._common import json_default as _json_default
-from ._common import json_dict as _obj
-from ._common import json_list as _arr
+from ._json import JSON as JSON
+from ._json import SHAPE_ERRORS, json_dict, json_list
 from ._tool_choice import resolve_tool_choice
 from .base import HTTPModel, Provider, StreamMeta
 
@@ -1299,9 +1298,9 @@ def _has_native_invocations(parts: Sequence[JSON]) -> bool:
     """Whether the parts carry Gemini 3 ``toolCall``/``toolResponse`` parts (other than media processing):
     then the grounding and URL-context metadata are not turned into parts of their own."""
     for part in parts:
-        if (tool := _obj(part.get("toolCall"))) is not None and not _is_media_processing(tool, "args"):
+        if (tool := json_dict(part.get("toolCall"))) is not None and not _is_media_processing(tool, "args"):
             return True
-        if (tool := _obj(part.get("toolResponse"))) is not None and not _is_media_processing(
+        if (tool := json_dict(part.get("toolResponse"))) is not None and not _is_media_processing(
             tool, "response"
         ):
             return True
@@ -1398,15 +1397,15 @@ def _segment_part_index(text_parts: dict[int, str], segment: JSON) -> int | None
 
 
 def _citation_source(chunk: JSON) -> JSON | None:
-    if (web := _obj(chunk.get("web"))) and web.get("uri"):
+    if (web := json_dict(chunk.get("web"))) and web.get("uri"):
         return {"url": web["uri"], "title": web.get("title"), "excerpts": [], "kind": "web"}
-    if (maps := _obj(chunk.get("maps"))) and maps.get("uri"):
+    if (maps := json_dict(chunk.get("maps"))) and maps.get("uri"):
         excerpts = [maps["text"]] if maps.get("text") else []
         return {"url": maps["uri"], "title": maps.get("title"), "excerpts": excerpts, "kind": "web"}
-    if (image := _obj(chunk.get("image"))) and image.get("sourceUri"):
+    if (image := json_dict(chunk.get("image"))) and image.get("sourceUri"):
         return {"url": image["sourceUri"], "title": image.get("title"), "excerpts": [], "kind": "web"}
-    if (context := _obj(chunk.get("retrievedContext"))) is not None:
-        rag = _obj(context.get("ragChunk")) or {}
+    if (context := json_dict(chunk.get("retrievedContext"))) is not None:
+        rag = json_dict(context.get("ragChunk")) or {}
         excerpts = list(dict.fromkeys(t for t in (context.get("text"), rag.get("text")) if t))
         if context.get("documentName") or context.get("title") or excerpts:
             return {
@@ -1422,24 +1421,24 @@ def _citations(text_parts: dict[int, str], grounding: JSON | None) -> dict[int, 
     """Grounding supports → the citations, and the raw citation data, of the text part each one belongs to."""
     if not grounding:
         return {}
-    supports = _arr(grounding.get("groundingSupports"))
+    supports = json_list(grounding.get("groundingSupports"))
     if not supports:
         return {}
-    chunks = _arr(grounding.get("groundingChunks"))
+    chunks = json_list(grounding.get("groundingChunks"))
     by_part: dict[int, tuple[list[JSON], JSON]] = {}
     for raw in supports:
-        support = _obj(raw)
+        support = json_dict(raw)
         if support is None:
             continue
-        segment = _obj(support.get("segment"))
+        segment = json_dict(support.get("segment"))
         if segment is None or segment.get("endIndex") is None:
             continue
         index, anchor = _locate_segment(text_parts, segment)
         if index is None:
             continue
         support_chunks = [
-            _obj(chunks[i]) if type(i) is int and 0 <= i < len(chunks) else None
-            for i in _arr(support.get("groundingChunkIndices"))
+            json_dict(chunks[i]) if type(i) is int and 0 <= i < len(chunks) else None
+            for i in json_list(support.get("groundingChunkIndices"))
         ]
         sources = [source for c in support_chunks if c and (source := _citation_source(c))]
         if not sources:
@@ -1453,14 +1452,14 @@ def _citations(text_parts: dict[int, str], grounding: JSON | None) -> dict[int, 
 
 def _web_search_sources(grounding: JSON | None) -> list[JSON]:
     out: list[JSON] = []
-    for chunk in _arr((grounding or {}).get("groundingChunks")):
-        if (c := _obj(chunk)) is not None and (web := _obj(c.get("web"))) is not None:
+    for chunk in json_list((grounding or {}).get("groundingChunks")):
+        if (c := json_dict(chunk)) is not None and (web := json_dict(c.get("web"))) is not None:
             out.append({"domain": web.get("domain"), "title": web.get("title"), "uri": web.get("uri")})
     return out
 
 
 def _web_search_parts(grounding: JSON | None) -> list[ModelResponsePart]:
-    queries = _arr((grounding or {}).get("webSearchQueries"))
+    queries = json_list((grounding or {}).get("webSearchQueries"))
     if not grounding or not queries:
         return []
     tool_call_id = generate_tool_call_id()
@@ -1477,8 +1476,10 @@ def _web_search_parts(grounding: JSON | None) -> list[ModelResponsePart]:
 
 def _retrieved_contexts(grounding: JSON | None) -> list[JSON]:
     out: list[JSON] = []
-    for chunk in _arr((grounding or {}).get("groundingChunks")):
-        if (c := _obj(chunk)) is not None and (context := _obj(c.get("retrievedContext"))) is not None:
+    for chunk in json_list((grounding or {}).get("groundingChunks")):
+        if (c := json_dict(chunk)) is not None and (
+            context := json_dict(c.get("retrievedContext"))
+        ) is not None:
             out.append(_snake(context))
     return out
 
@@ -1506,7 +1507,7 @@ def _grounding_parts_after_text(
 
 def _url_context_parts(url_context: JSON | None) -> list[ModelResponsePart]:
     """The web-fetch call and return built from ``urlContextMetadata`` (it comes before the text)."""
-    entries = _arr((url_context or {}).get("urlMetadata"))
+    entries = json_list((url_context or {}).get("urlMetadata"))
     if not entries:
         return []
     metadata = [cast(JSON, m) for m in entries if isinstance(m, dict)]
@@ -1548,13 +1549,15 @@ def _grounding_searches(candidates: Sequence[object]) -> tuple[set[str], bool]:
     queries: set[str] = set()
     returned = False
     for raw in candidates:
-        candidate = _obj(raw)
-        grounding = _obj(candidate.get("groundingMetadata")) if candidate is not None else None
+        candidate = json_dict(raw)
+        grounding = json_dict(candidate.get("groundingMetadata")) if candidate is not None else None
         if grounding is None:
             continue
-        queries.update(q for q in _arr(grounding.get("webSearchQueries")) if isinstance(q, str) and q.strip())
-        for chunk in _arr(grounding.get("groundingChunks")):
-            if (c := _obj(chunk)) is not None and (web := _obj(c.get("web"))) and web.get("uri"):
+        queries.update(
+            q for q in json_list(grounding.get("webSearchQueries")) if isinstance(q, str) and q.strip()
+        )
+        for chunk in json_list(grounding.get("groundingChunks")):
+            if (c := json_dict(chunk)) is not None and (web := json_dict(c.get("web"))) and web.get("uri"):
                 returned = True
     return queries, returned
 
@@ -1747,7 +1750,9 @@ def _context_metadata(metadata: JSON | None) -> dict[str, Any] | None:
 
 def _safety_ratings(raw: object) -> list[JSON]:
     return [
-        {k: r.get(k) for k in _SAFETY_RATING_FIELDS} for item in _arr(raw) if (r := _obj(item)) is not None
+        {k: r.get(k) for k in _SAFETY_RATING_FIELDS}
+        for item in json_list(raw)
+        if (r := json_dict(item)) is not None
     ]
 
 
@@ -1764,7 +1769,7 @@ def _finish_details(candidate: JSON) -> tuple[FinishReason | None, JSON] | None:
 
 
 def _blocked_details(data: JSON) -> JSON | None:
-    feedback = _obj(data.get("promptFeedback"))
+    feedback = json_dict(data.get("promptFeedback"))
     if feedback is None or not feedback.get("blockReason"):
         return None
     details: JSON = {"block_reason": feedback["blockReason"]}
@@ -1791,7 +1796,7 @@ def _timestamp(value: object) -> datetime | None:
 
 
 def _traffic_type(data: JSON) -> str | None:
-    usage = _obj(data.get("usageMetadata"))
+    usage = json_dict(data.get("usageMetadata"))
     traffic = usage.get("trafficType") if usage is not None else None
     return traffic if isinstance(traffic, str) and traffic else None
 
@@ -1811,15 +1816,13 @@ def _candidate_details(
         details["service_tier"] = tier.lower()
     if (traffic := _traffic_type(data)) is not None:
         details["traffic_type"] = traffic
-    if candidate is not None and (logprobs := _obj(candidate.get("logprobsResult"))) is not None:
+    if candidate is not None and (logprobs := json_dict(candidate.get("logprobsResult"))) is not None:
         details["logprobs"] = _snake(logprobs, drop_none=False)
         details["avg_logprobs"] = candidate.get("avgLogprobs")
     return finish_reason, details
 
 
 # -- parsing ----------------------------------------------------------------------------------
-
-_SHAPE_ERRORS: Final = (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError)
 
 
 def parse_generate_content(
@@ -1843,7 +1846,7 @@ def parse_generate_content(
         )
     except UnexpectedModelBehavior:
         raise
-    except _SHAPE_ERRORS as exc:
+    except SHAPE_ERRORS as exc:
         raise UnexpectedModelBehavior(
             f"the Gemini response has an unexpected shape ({type(exc).__name__}: {exc})",
             orjson.dumps(data, default=repr).decode()[:2000],
@@ -1858,31 +1861,31 @@ def _parse(
     headers: Mapping[str, str] | None,
     profile: GoogleProfile,
 ) -> ModelResponse:
-    body = _obj(data)
+    body = json_dict(data)
     if body is None:
         raise TypeError(f"expected a JSON object, got {type(data).__name__}")
-    candidates = _arr(body.get("candidates"))
-    candidate = _obj(candidates[0]) if candidates else None
+    candidates = json_list(body.get("candidates"))
+    candidate = json_dict(candidates[0]) if candidates else None
     if candidates and candidate is None:
         raise TypeError("candidates must be objects")
     finish_reason, provider_details = _candidate_details(body, candidate, headers)
-    content = _obj(candidate.get("content")) if candidate is not None else None
-    raw_parts = _arr(content.get("parts")) if content is not None else []
+    content = json_dict(candidate.get("content")) if candidate is not None else None
+    raw_parts = json_list(content.get("parts")) if content is not None else []
     parts_json: list[JSON] = []
     for raw in raw_parts:
-        if (p := _obj(raw)) is None:
+        if (p := json_dict(raw)) is None:
             raise TypeError("parts must be objects")
         parts_json.append(p)
 
-    metadata = _obj(body.get("usageMetadata"))
+    metadata = json_dict(body.get("usageMetadata"))
     usage = map_usage(metadata) if metadata is not None else RequestUsage(unmeasured_requests=1)
     usage = _with_web_searches(usage, candidates, billed_per_prompt=profile.web_search_billed_per_prompt)
 
-    grounding = _obj(candidate.get("groundingMetadata")) if candidate is not None else None
+    grounding = json_dict(candidate.get("groundingMetadata")) if candidate is not None else None
     invocations = _has_native_invocations(parts_json)
     items: list[ModelResponsePart] = []
     if not invocations and candidate is not None:
-        items += _url_context_parts(_obj(candidate.get("urlContextMetadata")))
+        items += _url_context_parts(json_dict(candidate.get("urlContextMetadata")))
     text_parts = {
         i: p["text"]
         for i, p in enumerate(parts_json)
@@ -1925,7 +1928,7 @@ def _parse(
             )
         elif isinstance(item, NativeToolReturnPart):
             if item.tool_name == _MEDIA_PROCESSING:
-                tool_response = _obj(part.get("toolResponse")) or {}
+                tool_response = json_dict(part.get("toolResponse")) or {}
                 if tool_response.get("id") is None and media_call_id is not None:
                     item = attrs.evolve(item, tool_call_id=media_call_id)
                 elif media_call_without_id is not None:
@@ -1942,7 +1945,7 @@ def _parse(
                 file_search_ids.append(item.tool_call_id)
             elif item.tool_name == _MEDIA_PROCESSING:
                 media_call_id = item.tool_call_id
-                tool_call = _obj(part.get("toolCall")) or {}
+                tool_call = json_dict(part.get("toolCall")) or {}
                 media_call_without_id = len(items) if tool_call.get("id") is None else None
         items.append(item)
     if last_web_search is not None:
@@ -1969,7 +1972,7 @@ def _parse(
 
 
 def _expect_obj(value: object, what: str) -> JSON:
-    if (found := _obj(value)) is None:
+    if (found := json_dict(value)) is None:
         raise TypeError(f"{what} must be an object")
     return found
 
@@ -2136,7 +2139,7 @@ class GoogleStreamMapper:
             self._chunk(chunk, first, out)
         except (ModelAPIError, UnexpectedModelBehavior):
             raise
-        except _SHAPE_ERRORS as exc:
+        except SHAPE_ERRORS as exc:
             raise UnexpectedModelBehavior(
                 f"could not understand a Gemini stream event ({type(exc).__name__}: {exc})", raw[:2000]
             ) from exc
@@ -2196,14 +2199,14 @@ class GoogleStreamMapper:
             changes["finish_reason"] = finished[0]
         grounding = candidate.get("groundingMetadata")
         if grounding is not None:
-            self._grounding = _obj(grounding)
+            self._grounding = json_dict(grounding)
             changes["usage"] = _with_web_searches(
                 changes.get("usage", meta.usage), candidate_list, billed_per_prompt=self._billed_per_prompt
             )
         if changes:
             self.meta = _meta_with(meta, changes)
         if not self._invocations and (url_context := candidate.get("urlContextMetadata")) is not None:
-            for part in _url_context_parts(_obj(url_context)):
+            for part in _url_context_parts(json_dict(url_context)):
                 out += self._parts.handle_part(vendor_part_id=None, part=part)
         content = candidate.get("content")
         if content is None:
@@ -2383,19 +2386,19 @@ _CONTEXT_WINDOW_MESSAGES: Final = ("input token count", "number of tokens allowe
 
 
 def _error_details(body: object) -> list[JSON]:
-    b = _obj(body)
-    error = _obj(b.get("error")) if b is not None else None
+    b = json_dict(body)
+    error = json_dict(b.get("error")) if b is not None else None
     return [
         d
-        for item in _arr(error.get("details") if error is not None else None)
-        if (d := _obj(item)) is not None
+        for item in json_list(error.get("details") if error is not None else None)
+        if (d := json_dict(item)) is not None
     ]
 
 
 def _exceeds_daily_quota(details: list[JSON]) -> bool:
     for detail in details:
-        for violation in _arr(detail.get("violations")):
-            quota_id = v.get("quotaId") if (v := _obj(violation)) is not None else None
+        for violation in json_list(detail.get("violations")):
+            quota_id = v.get("quotaId") if (v := json_dict(violation)) is not None else None
             if isinstance(quota_id, str) and "PerDay" in quota_id:
                 return True
     return False
@@ -2445,7 +2448,7 @@ def _retry_delay(body: object) -> float | None:
 
 def _fields(body: JSON) -> tuple[object, object]:
     """``status`` and ``message`` as the SDK reads them: top level first, then under ``error``."""
-    error = _obj(body.get("error")) or {}
+    error = json_dict(body.get("error")) or {}
     status = body["status"] if "status" in body else error.get("status")
     message = body["message"] if "message" in body else error.get("message")
     return status, message
@@ -2464,7 +2467,7 @@ def api_error(
     ``provider_error_code`` is the google.rpc status name; ``retry_after`` comes from a ``Retry-After``
     header, else the body's ``RetryInfo``.
     """
-    b = _obj(body) or {}
+    b = json_dict(body) or {}
     status, message = _fields(b)
     status_name = status if isinstance(status, str) else None
     suggested = None
@@ -2495,9 +2498,9 @@ def _error_json(body: bytes) -> JSON | None:
         parsed: object = orjson.loads(body) if body else None
     except orjson.JSONDecodeError:
         return None
-    if (items := _arr(parsed)) and (first := _obj(items[0])) is not None:
+    if (items := json_list(parsed)) and (first := json_dict(items[0])) is not None:
         return first  # some Google front ends wrap the error in an array
-    return _obj(parsed)
+    return json_dict(parsed)
 
 
 def http_error(status: int, headers: Mapping[str, str], body: bytes, model_name: str) -> Exception:
@@ -2520,7 +2523,7 @@ def stream_error(model_name: str, chunk: JSON, error: object) -> ModelAPIError:
     """An error chunk inside a 200 stream: a categorized :class:`ModelHTTPError` with ``in_stream=True``
     (a plain :class:`ModelAPIError` when it names no HTTP status)."""
     code = chunk.get("code")
-    if code is None and (e := _obj(error)) is not None:
+    if code is None and (e := json_dict(error)) is not None:
         code = e.get("code")
     if type(code) is int and code >= 400:
         return api_error(model_name, status_code=code, body=chunk, in_stream=True)

@@ -49,7 +49,7 @@ from ..settings import ModelSettings
 from ..tools import InstructionPart, ModelRequestParameters, OutputObjectDefinition, ToolDefinition
 from ..usage import RequestUsage
 from . import openai as oa
-from ._common import parse_json_body
+from ._json import parse_json_body
 from ._openai_common import instruction_parts
 from ._tool_choice import resolve_tool_choice
 from .base import Provider, StreamMeta

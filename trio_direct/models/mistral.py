@@ -91,14 +91,13 @@ from ..settings import ModelSettings
 from ..tools import InstructionPart, ModelRequestParameters, ToolDefinition
 from ..usage import RequestUsage
 from . import openai as oa
-from ._common import count as _count
 from ._common import (
     http_status_category,
     needs_download,
-    parse_json_body,
     provider_from_args,
     says_overloaded,
 )
+from ._json import count, parse_json_body
 from ._openai_common import instruction_parts, openai_headers
 from ._tool_choice import resolve_tool_choice
 from .base import HTTPModel, Provider, StreamMeta
@@ -560,10 +559,10 @@ def map_mistral_usage(usage: Any) -> RequestUsage:
     prompt = oa.json_dict(u.get("prompt_tokens_details")) or {}
     completion = oa.json_dict(u.get("completion_tokens_details")) or {}
     return RequestUsage(
-        input_tokens=_count(u.get("prompt_tokens")),
-        output_tokens=_count(u.get("completion_tokens")),
-        cache_read_tokens=_count(prompt.get("cached_tokens")),
-        output_reasoning_tokens=_count(completion.get("reasoning_tokens")),
+        input_tokens=count(u.get("prompt_tokens")),
+        output_tokens=count(u.get("completion_tokens")),
+        cache_read_tokens=count(prompt.get("cached_tokens")),
+        output_reasoning_tokens=count(completion.get("reasoning_tokens")),
         details=details,
     )
 

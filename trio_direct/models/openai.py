@@ -82,12 +82,12 @@ from ..messages import (
 from ..settings import ModelSettings
 from ..tools import InstructionPart, ModelRequestParameters, OutputObjectDefinition, ToolDefinition
 from ..usage import RequestUsage
-from ._common import JSON as JSON
-from ._common import ToolParamCache, http_status_category, needs_download, parse_json_body, says_overloaded
-from ._common import count as _int
-from ._common import json_array as json_array
-from ._common import json_dict as json_dict
-from ._common import json_list as json_list
+from ._common import ToolParamCache, http_status_category, needs_download, says_overloaded
+from ._json import JSON as JSON
+from ._json import count, parse_json_body
+from ._json import json_array as json_array
+from ._json import json_dict as json_dict
+from ._json import json_list as json_list
 from ._openai_common import DEFAULT_PROMPTED_OUTPUT_TEMPLATE as DEFAULT_PROMPTED_OUTPUT_TEMPLATE
 from ._openai_common import FRAMING_ANNOUNCEMENT as FRAMING_ANNOUNCEMENT
 from ._openai_common import PLACEHOLDER_API_KEY as PLACEHOLDER_API_KEY
@@ -1068,19 +1068,19 @@ def map_chat_usage(usage: Any, flavor: UsageFlavor = USAGE_OPENAI) -> RequestUsa
     prompt = u.get("prompt_tokens_details")
     prompt = cast(JSON, prompt) if isinstance(prompt, dict) else {}
     result = RequestUsage(
-        input_tokens=_int(u.get("prompt_tokens")),
-        output_tokens=_int(u.get("completion_tokens")),
-        output_reasoning_tokens=_int(completion.get("reasoning_tokens")),
+        input_tokens=count(u.get("prompt_tokens")),
+        output_tokens=count(u.get("completion_tokens")),
+        output_reasoning_tokens=count(completion.get("reasoning_tokens")),
         details=details,
     )
     if flavor.cache_read:
-        result.cache_read_tokens = _int(prompt.get("cached_tokens"))
+        result.cache_read_tokens = count(prompt.get("cached_tokens"))
     if flavor.input_audio:
-        result.input_audio_tokens = _int(prompt.get("audio_tokens"))
+        result.input_audio_tokens = count(prompt.get("audio_tokens"))
     if flavor.output_audio:
-        result.output_audio_tokens = _int(completion.get("audio_tokens"))
+        result.output_audio_tokens = count(completion.get("audio_tokens"))
     if flavor.cache_write:
-        result.cache_write_tokens = _int(prompt.get("cache_write_tokens"))
+        result.cache_write_tokens = count(prompt.get("cache_write_tokens"))
     return result
 
 

@@ -88,8 +88,8 @@ from ..settings import ModelSettings
 from ..tools import InstructionPart, ModelRequestParameters, OutputObjectDefinition, ToolDefinition
 from ..usage import RequestUsage
 from . import openai as oa
-from ._common import SHAPE_ERRORS, ToolParamCache, needs_download, parse_json_body
-from ._common import count as _int
+from ._common import ToolParamCache, needs_download
+from ._json import SHAPE_ERRORS, count, json_object, json_str, parse_json_body
 from ._openai_common import (
     FRAMING_ANNOUNCEMENT,
     RETRY_FEEDBACK_FRAMING,
@@ -965,39 +965,35 @@ def map_responses_usage(response: JSON) -> RequestUsage:
     details = {k: v for k, v in usage.items() if k not in _USAGE_TOTALS and _is_int(v)}
     input_details = oa.json_dict(usage.get("input_tokens_details")) or {}
     output_details = oa.json_dict(usage.get("output_tokens_details"))
-    details["reasoning_tokens"] = _int(output_details.get("reasoning_tokens")) if output_details else 0
+    details["reasoning_tokens"] = count(output_details.get("reasoning_tokens")) if output_details else 0
     if searches:
         details["web_search_requests"] = searches
     return RequestUsage(
-        input_tokens=_int(usage.get("input_tokens")),
-        output_tokens=_int(usage.get("output_tokens")),
-        cache_read_tokens=_int(input_details.get("cached_tokens")),
-        cache_write_tokens=_int(input_details.get("cache_write_tokens")),
-        output_reasoning_tokens=_int((output_details or {}).get("reasoning_tokens")),
+        input_tokens=count(usage.get("input_tokens")),
+        output_tokens=count(usage.get("output_tokens")),
+        cache_read_tokens=count(input_details.get("cached_tokens")),
+        cache_write_tokens=count(input_details.get("cache_write_tokens")),
+        output_reasoning_tokens=count((output_details or {}).get("reasoning_tokens")),
         details=details,
         extra=extra,
     )
 
 
-def _str(value: object, what: str) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{what} is not a string")
-    return value
-
-
 def _opt_str(value: object, what: str) -> str | None:
-    return None if value is None else _str(value, what)
+    return None if value is None else json_str(value, what)
 
 
 def _thinking_parts(item: JSON, provider_name: str) -> list[ModelResponsePart]:
     """One part per summary entry; the first carries the encrypted content and raw chain of thought."""
     item_id = _opt_str(item.get("id"), "reasoning id")
     signature = _opt_str(item.get("encrypted_content"), "encrypted_content")
-    raw = [_str(c.get("text"), "reasoning text") for c in map(_obj, oa.json_list(item.get("content")))]
+    raw = [
+        json_str(c.get("text"), "reasoning text") for c in map(json_object, oa.json_list(item.get("content")))
+    ]
     details: JSON | None = {"raw_content": raw} if raw else None
     parts: list[ModelResponsePart] = []
     for summary in oa.json_list(item.get("summary")):
-        text = _str(_obj(summary).get("text"), "summary text")
+        text = json_str(json_object(summary).get("text"), "summary text")
         parts.append(
             ThinkingPart(
                 text, id=item_id, signature=signature, provider_name=provider_name, provider_details=details
@@ -1011,13 +1007,6 @@ def _thinking_parts(item: JSON, provider_name: str) -> list[ModelResponsePart]:
             )
         )
     return parts
-
-
-def _obj(value: object) -> JSON:
-    d = oa.json_dict(value)
-    if d is None:
-        raise TypeError(f"expected an object, got {type(value).__name__}")
-    return d
 
 
 def _valid_citations(annotations: object) -> list[JSON]:
@@ -1065,7 +1054,7 @@ def _citations(valid: list[JSON], text: str) -> list[Any] | None:
 
 def _text_details(content: JSON, phase: object, raw_annotations: bool) -> tuple[JSON, list[Any] | None]:
     """A text part's ``provider_details`` and ``citations`` from an ``output_text`` entry."""
-    text = _str(content.get("text"), "output_text")
+    text = json_str(content.get("text"), "output_text")
     annotations = content.get("annotations")
     details: JSON = {}
     valid = _valid_citations(annotations)
@@ -1082,7 +1071,7 @@ def _text_details(content: JSON, phase: object, raw_annotations: bool) -> tuple[
 
 
 def _web_search(item: JSON, provider_name: str) -> tuple[NativeToolCallPart, NativeToolReturnPart]:
-    item_id = _str(item.get("id"), "web_search_call id")
+    item_id = json_str(item.get("id"), "web_search_call id")
     args: JSON | None = None
     result: JSON = {"status": item.get("status")}
     action = oa.json_dict(item.get("action"))
@@ -1117,11 +1106,11 @@ _FILE_SEARCH_RESULT_FIELDS: Final = ("attributes", "file_id", "filename", "score
 
 
 def _file_search(item: JSON, provider_name: str) -> tuple[NativeToolCallPart, NativeToolReturnPart]:
-    item_id = _str(item.get("id"), "file_search_call id")
+    item_id = json_str(item.get("id"), "file_search_call id")
     result: JSON = {"status": item.get("status")}
     if (results := item.get("results")) is not None:
         result["results"] = [
-            {**dict.fromkeys(_FILE_SEARCH_RESULT_FIELDS), **_obj(r)} for r in oa.json_list(results)
+            {**dict.fromkeys(_FILE_SEARCH_RESULT_FIELDS), **json_object(r)} for r in oa.json_list(results)
         ]
     return (
         NativeToolCallPart(
@@ -1134,14 +1123,16 @@ def _file_search(item: JSON, provider_name: str) -> tuple[NativeToolCallPart, Na
 def _code_interpreter(
     item: JSON, provider_name: str
 ) -> tuple[NativeToolCallPart, NativeToolReturnPart, list[FilePart]]:
-    item_id = _str(item.get("id"), "code_interpreter_call id")
+    item_id = json_str(item.get("id"), "code_interpreter_call id")
     result: JSON = {"status": item.get("status")}
     files: list[FilePart] = []
     logs: list[Any] = []
     for output in oa.json_list(item.get("outputs")):
-        o = _obj(output)
+        o = json_object(output)
         if o.get("type") == "image":
-            files.append(FilePart(BinaryContent.from_data_uri(_str(o.get("url"), "image url")), id=item_id))
+            files.append(
+                FilePart(BinaryContent.from_data_uri(json_str(o.get("url"), "image url")), id=item_id)
+            )
         elif o.get("type") == "logs":
             logs.append(o.get("logs"))
     if logs:
@@ -1157,7 +1148,7 @@ def _code_interpreter(
 def _image_generation(
     item: JSON, provider_name: str
 ) -> tuple[NativeToolCallPart, NativeToolReturnPart, FilePart | None]:
-    item_id = _str(item.get("id"), "image_generation_call id")
+    item_id = json_str(item.get("id"), "image_generation_call id")
     result: JSON = {"status": item.get("status")}
     for key in ("background", "quality", "size", "revised_prompt"):
         if value := item.get(key):
@@ -1165,7 +1156,7 @@ def _image_generation(
     file_part: FilePart | None = None
     if data := item.get("result"):
         image = BinaryImage(
-            base64.b64decode(_str(data, "image result")), media_type=f"image/{item.get('output_format')}"
+            base64.b64decode(json_str(data, "image result")), media_type=f"image/{item.get('output_format')}"
         )
         file_part = FilePart(image, id=item_id)
         # a streamed item still says `generating` once the image is there
@@ -1178,8 +1169,8 @@ def _image_generation(
 
 
 def _mcp_call(item: JSON, provider_name: str) -> tuple[NativeToolCallPart, NativeToolReturnPart]:
-    item_id = _str(item.get("id"), "mcp_call id")
-    name = f"mcp_server:{_str(item.get('server_label'), 'server_label')}"
+    item_id = json_str(item.get("id"), "mcp_call id")
+    name = f"mcp_server:{json_str(item.get('server_label'), 'server_label')}"
     arguments = _opt_str(item.get("arguments"), "mcp_call arguments")
     args: JSON = {
         "action": "call_tool",
@@ -1194,9 +1185,11 @@ def _mcp_call(item: JSON, provider_name: str) -> tuple[NativeToolCallPart, Nativ
 
 
 def _mcp_list_tools(item: JSON, provider_name: str) -> tuple[NativeToolCallPart, NativeToolReturnPart]:
-    item_id = _str(item.get("id"), "mcp_list_tools id")
-    name = f"mcp_server:{_str(item.get('server_label'), 'server_label')}"
-    tools = [{"annotations": None, "description": None, **_obj(t)} for t in oa.json_list(item.get("tools"))]
+    item_id = json_str(item.get("id"), "mcp_list_tools id")
+    name = f"mcp_server:{json_str(item.get('server_label'), 'server_label')}"
+    tools = [
+        {"annotations": None, "description": None, **json_object(t)} for t in oa.json_list(item.get("tools"))
+    ]
     return (
         NativeToolCallPart(name, {"action": "list_tools"}, item_id, provider_name=provider_name),
         NativeToolReturnPart(
@@ -1218,9 +1211,9 @@ def _compaction(item: JSON, provider_name: str) -> CompactionPart:
 def _function_call(item: JSON, provider_name: str) -> ToolCallPart:
     namespace = item.get("namespace")
     return ToolCallPart(
-        _str(item.get("name"), "function_call name"),
+        json_str(item.get("name"), "function_call name"),
         _opt_str(item.get("arguments"), "function_call arguments"),
-        _str(item.get("call_id"), "function_call call_id"),
+        json_str(item.get("call_id"), "function_call call_id"),
         id=_opt_str(item.get("id"), "function_call id"),
         provider_name=provider_name,
         provider_details={"namespace": namespace} if namespace else None,
@@ -1338,7 +1331,9 @@ def parse_responses_body(
     return parse_json_body(
         body,
         "the OpenAI Responses endpoint",
-        lambda data: _parse(_obj(data), model_name, provider_name, provider_url, include_raw_annotations),
+        lambda data: _parse(
+            json_object(data), model_name, provider_name, provider_url, include_raw_annotations
+        ),
         _PARSE_ERRORS,
     )
 
@@ -1353,15 +1348,15 @@ def _parse(
     parts: list[ModelResponsePart] = []
     refusal: str | None = None
     for raw_item in oa.json_list(response.get("output")):
-        item = _obj(raw_item)
+        item = json_object(raw_item)
         kind = item.get("type")
         if kind == "reasoning":
             parts.extend(_thinking_parts(item, provider_name))
         elif kind == "message":
             for raw_content in oa.json_list(item.get("content")):
-                content = _obj(raw_content)
+                content = json_object(raw_content)
                 if content.get("type") == "refusal":
-                    refusal = _str(content.get("refusal"), "refusal")
+                    refusal = json_str(content.get("refusal"), "refusal")
                 elif content.get("type") == "output_text" and content.get("text"):
                     details, citations = _text_details(content, item.get("phase"), raw_annotations)
                     parts.append(
@@ -1553,7 +1548,7 @@ class ResponsesStreamMapper:
             out.extend(
                 parts.handle_text_delta(
                     vendor_part_id=key,
-                    content=_str(delta, "text delta"),
+                    content=json_str(delta, "text delta"),
                     id=item_id,
                     provider_name=self._provider_name,
                     provider_details=details,
@@ -1562,13 +1557,15 @@ class ResponsesStreamMapper:
         elif kind == "response.function_call_arguments.delta":
             item_id = chunk.get("item_id")
             if item_id in self._fc_args and item_id not in self._finalized:
-                delta = _str(chunk.get("delta"), "arguments delta")
+                delta = json_str(chunk.get("delta"), "arguments delta")
                 self._fc_args[item_id] += delta
                 out.extend(parts.handle_tool_call_delta(vendor_part_id=item_id, args=delta))
         elif kind in ("response.reasoning_summary_text.delta", "response.reasoning_summary_part.added"):
-            item_id = _str(chunk.get("item_id"), "item_id")
+            item_id = json_str(chunk.get("item_id"), "item_id")
             index = chunk.get("summary_index")
-            text = chunk.get("delta") if kind.endswith("delta") else _obj(chunk.get("part")).get("text")
+            text = (
+                chunk.get("delta") if kind.endswith("delta") else json_object(chunk.get("part")).get("text")
+            )
             out.extend(
                 parts.handle_thinking_delta(
                     vendor_part_id=item_id if index == 0 else f"{item_id}-{index}",
@@ -1578,9 +1575,9 @@ class ResponsesStreamMapper:
                 )
             )
         elif kind == "response.output_item.added":
-            self._item_added(_obj(chunk.get("item")), out)
+            self._item_added(json_object(chunk.get("item")), out)
         elif kind == "response.output_item.done":
-            self._item_done(_obj(chunk.get("item")), out)
+            self._item_done(json_object(chunk.get("item")), out)
         elif kind == "response.function_call_arguments.done":
             self._finalize_call(chunk.get("item_id"), chunk.get("arguments"), out)
         elif kind == "response.output_text.done":
@@ -1589,20 +1586,20 @@ class ResponsesStreamMapper:
             key = (chunk.get("item_id"), chunk.get("content_index"))
             self._annotations.setdefault(key, []).append(chunk.get("annotation"))
         elif kind in ("response.created", "response.in_progress", "response.queued"):
-            self._status(kind, _obj(chunk.get("response")))
+            self._status(kind, json_object(chunk.get("response")))
         elif kind in ("response.completed", "response.incomplete", "response.failed"):
-            self._terminal(kind, _obj(chunk.get("response")), out)
+            self._terminal(kind, json_object(chunk.get("response")), out)
         elif kind == "response.reasoning_text.delta":
             self._raw_thinking(chunk, out)
         elif kind in ("response.refusal.delta", "response.refusal.done"):
             self._has_refusal = True
             if kind.endswith("delta"):
-                self._refusal += _str(chunk.get("delta"), "refusal delta")
+                self._refusal += json_str(chunk.get("delta"), "refusal delta")
             else:  # the whole refusal replaces the deltas
-                self._refusal = _str(chunk.get("refusal"), "refusal")
+                self._refusal = json_str(chunk.get("refusal"), "refusal")
             self._set_finish("content_filter")
         elif kind in ("response.code_interpreter_call_code.delta", "response.mcp_call_arguments.delta"):
-            delta = _str(chunk.get("delta"), "arguments delta")
+            delta = json_str(chunk.get("delta"), "arguments delta")
             if kind.startswith("response.code"):
                 delta = orjson.dumps(delta).decode()[1:-1]  # the code goes into a JSON string
             out.extend(
@@ -1615,7 +1612,7 @@ class ResponsesStreamMapper:
             )
         elif kind == "response.image_generation_call.partial_image":
             item_id = chunk.get("item_id")
-            data = base64.b64decode(_str(chunk.get("partial_image_b64"), "partial image"))
+            data = base64.b64decode(json_str(chunk.get("partial_image_b64"), "partial image"))
             image = BinaryImage(data, media_type=f"image/{chunk.get('output_format')}")
             out.extend(parts.handle_part(vendor_part_id=f"{item_id}-file", part=FilePart(image, id=item_id)))
         elif kind == "error":
@@ -1691,7 +1688,7 @@ class ResponsesStreamMapper:
                     parts.handle_thinking_delta(
                         vendor_part_id=item_id,
                         id=_opt_str(item_id, "reasoning id"),
-                        signature=_str(signature, "encrypted_content"),
+                        signature=json_str(signature, "encrypted_content"),
                         provider_name=name,
                     )
                 )
@@ -1715,7 +1712,7 @@ class ResponsesStreamMapper:
         elif kind == "mcp_list_tools":
             _, ret = _mcp_list_tools(item, name)
             out.extend(parts.handle_part(vendor_part_id=f"{item_id}-return", part=ret))
-            self._listed_tools.add(_str(item_id, "mcp_list_tools id"))
+            self._listed_tools.add(json_str(item_id, "mcp_list_tools id"))
         elif kind == "compaction":
             out.extend(parts.handle_part(vendor_part_id=item_id, part=_compaction(item, name)))
 
@@ -1723,7 +1720,7 @@ class ResponsesStreamMapper:
         """The complete arguments arrived: add whatever the deltas did not carry (2.68)."""
         if not isinstance(item_id, str) or item_id in self._finalized or not final:
             return
-        final_args = _str(final, "arguments")
+        final_args = json_str(final, "arguments")
         existing = self.parts.get_part_by_vendor_id(item_id)
         if not isinstance(existing, ToolCallPart):
             return  # a resumed stream: `output_item.done` creates the part from the whole item
@@ -1780,8 +1777,8 @@ class ResponsesStreamMapper:
 
     def _raw_thinking(self, chunk: JSON, out: list[ModelResponseStreamEvent]) -> None:
         """Raw chain of thought (gpt-oss) goes into the part's ``provider_details['raw_content']``."""
-        item_id = _str(chunk.get("item_id"), "item_id")
-        delta = _str(chunk.get("delta"), "reasoning delta")
+        item_id = json_str(chunk.get("item_id"), "item_id")
+        delta = json_str(chunk.get("delta"), "reasoning delta")
         index = chunk.get("content_index")
         if not _is_int(index) or index < 0:
             raise ValueError("`content_index` is not a non-negative integer")
@@ -1813,9 +1810,9 @@ class ResponsesStreamMapper:
         self._track_background(response)
         if kind == "response.created":
             if rid := response.get("id"):
-                self._response_id = _str(rid, "response id")
+                self._response_id = json_str(rid, "response id")
             if model := response.get("model"):
-                self._model_name = _str(model, "model")
+                self._model_name = json_str(model, "model")
             if "timestamp" not in self._details and (ts := oa.timestamp_of(response.get("created_at"))):
                 self._details["timestamp"] = ts
             self._conversation(response)
@@ -1828,9 +1825,9 @@ class ResponsesStreamMapper:
         """``response.completed`` / ``incomplete`` / ``failed``: what the complete response reports."""
         self._track_background(response)
         if model := response.get("model"):
-            self._model_name = _str(model, "model")
+            self._model_name = json_str(model, "model")
         if self._response_id is None and (rid := response.get("id")):
-            self._response_id = _str(rid, "response id")
+            self._response_id = json_str(rid, "response id")
         if "timestamp" not in self._details and (ts := oa.timestamp_of(response.get("created_at"))):
             self._details["timestamp"] = ts
         if service_tier := response.get("service_tier"):
