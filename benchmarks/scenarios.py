@@ -312,7 +312,8 @@ import trio_direct
 from trio_direct import ModelRequest, model_request
 import importlib
 from trio_direct import models as _models
-for _module in sorted({t.split(":")[0] for t in getattr(_models, "_REGISTRY", {}).values()}):
+from trio_direct.models._registry import dialect_modules
+for _module in dialect_modules():
     importlib.import_module(_module)
 """,
         """\

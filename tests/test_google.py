@@ -83,12 +83,6 @@ UPSTREAM_ASSERTS = {"r_file_search_code"}
 # helpers
 
 
-
-
-
-
-
-
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 _BYTES_KEYS = {"data", "thought_signature"}
 
@@ -103,8 +97,6 @@ def _canon(value: Any, key: str | None = None) -> Any:
         padded = value.replace("-", "+").replace("_", "/")
         return base64.b64decode(padded + "=" * (-len(padded) % 4)).hex()
     return value
-
-
 
 
 def _build(
@@ -781,7 +773,10 @@ def test_parse_response_raises_only_our_errors(data: Any) -> None:
     model = gg.GoogleModel("gemini-2.5-flash", api_key="k")
     try:
         response = model.parse_response(
-            orjson.dumps(data), httpx.Headers({"content-type": "application/json"}), ModelRequestParameters()
+            orjson.dumps(data),
+            httpx.Headers({"content-type": "application/json"}),
+            ModelRequestParameters(),
+            {},
         )
     except TrioDirectError:
         return

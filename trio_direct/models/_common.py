@@ -8,7 +8,6 @@ provider's own module (each module's docstring lists its deliberate differences)
 from __future__ import annotations
 
 import base64
-import difflib
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -35,12 +34,14 @@ from .base import Provider
 __all__ = [
     "DEFAULT_PROMPTED_OUTPUT_TEMPLATE",
     "NOTE_ANNOUNCEMENT",
+    "PLACEHOLDER_API_KEY",
     "RETRY_FEEDBACK_FRAMING",
     "SYSTEM_BLOCKS_ANNOUNCEMENT",
     "USER_AGENT",
     "USER_VOICE",
     "ToolParamCache",
     "b64",
+    "bearer_headers",
     "dump_error_details",
     "env_value",
     "http_status_category",
@@ -49,11 +50,14 @@ __all__ = [
     "prompted_output_instructions",
     "provider_from_args",
     "says_overloaded",
-    "suggest_model",
+    "with_extra_headers",
 ]
 
 #: The ``User-Agent`` every provider request carries.
 USER_AGENT: Final = "trio-direct/0.1.0"
+
+#: The placeholder key a keyless local server receives, as the OpenAI SDK sends it.
+PLACEHOLDER_API_KEY: Final = "api-key-not-set"
 
 #: What pydantic-ai 2.68 puts ahead of the first retry feedback it renders in the user voice.
 NOTE_ANNOUNCEMENT: Final = (
@@ -119,6 +123,28 @@ def provider_from_args(
     return Provider(name, url.rstrip("/"), key)
 
 
+def bearer_headers(provider: Provider) -> dict[str, str]:
+    """The headers every request to a bearer-token JSON API carries (OpenAI, Mistral, every
+    OpenAI-compatible host): the provider's own headers, and its key as ``Authorization: Bearer``."""
+    headers = {"accept": "application/json", "user-agent": USER_AGENT, **provider.headers}
+    if provider.api_key is not None:
+        headers["authorization"] = f"Bearer {provider.api_key}"
+    return headers
+
+
+def with_extra_headers(headers: dict[str, str], extra: Mapping[str, str] | None) -> dict[str, str]:
+    """``headers`` with the ``extra_headers`` setting applied (a same-named default is replaced)."""
+    if not extra:
+        return headers
+    merged = dict(headers)
+    for name, value in extra.items():
+        lowered = name.lower()
+        if lowered in ("authorization", "user-agent", "accept"):
+            merged.pop(lowered, None)
+        merged[name] = value
+    return merged
+
+
 # -- error categories --------------------------------------------------------------------------
 
 
@@ -152,16 +178,6 @@ def http_status_category(status: int, message: object) -> type[ModelAPIError] | 
     if 500 <= status < 600:
         return ModelServerError
     return None
-
-
-def suggest_model(prefix: str, model_name: str) -> str | None:
-    """The known ``'<prefix>:<name>'`` closest to ``model_name``, for a 404 naming an unknown model."""
-    from . import known_model_names
-
-    wanted = f"{prefix}:{model_name}"
-    known = [n for n in known_model_names() if n.startswith(f"{prefix}:")]
-    close = difflib.get_close_matches(wanted, known, n=1, cutoff=0.6)
-    return close[0] if close and close[0] != wanted else None
 
 
 # -- request text ------------------------------------------------------------------------------

@@ -45,7 +45,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final, Literal, TypeAlias, cast
 
 import attrs
-import httpx
 import orjson
 
 from .. import _http  # pyright: ignore[reportPrivateUsage]
@@ -98,11 +97,12 @@ from ._common import SYSTEM_BLOCKS_ANNOUNCEMENT as _SYSTEM_BLOCKS_ANNOUNCEMENT
 from ._common import USER_VOICE as _USER_VOICE
 from ._common import b64 as _b64
 from ._common import dump_error_details as _dump_error_details
-from ._common import http_status_category, provider_from_args, suggest_model
+from ._common import http_status_category, provider_from_args
 from ._common import json_default as _json_default
+from ._instructions import request_instructions
 from ._json import JSON as JSON
 from ._json import SHAPE_ERRORS, int_or_none, json_array, json_dict, json_list, json_str
-from ._openai_common import instruction_parts
+from ._registry import suggest_model
 from ._tool_choice import resolve_tool_choice
 from .base import HTTPModel, Provider, StreamMeta
 
@@ -1170,7 +1170,7 @@ def build_messages_request(
     if (
         (has_frame or had_system_prompt)
         and not profile.inline_system_prompts
-        and (mapped.system or instruction_parts(messages, params))
+        and (mapped.system or request_instructions(messages, params))
     ):
         # what the `<system>` blocks and the retry's frame mean, ahead of the standing prompt (2.68)
         announcement = (
@@ -1315,7 +1315,7 @@ def _system(
     params: ModelRequestParameters,
     s: AnthropicModelSettings,
 ) -> str | list[JSON]:
-    instructions = InstructionPart.sorted(instruction_parts(messages, params))
+    instructions = InstructionPart.sorted(request_instructions(messages, params))
     prompt = "\n\n".join(texts)
     cache_ttl = _ttl(s.get("anthropic_cache_instructions"))
     if not instructions and not (prompt and cache_ttl):
@@ -2400,6 +2400,8 @@ class AnthropicModel(HTTPModel):
         UserError: no API key was given and ``ANTHROPIC_API_KEY`` is not set.
     """
 
+    http_error = staticmethod(http_error)
+
     def __init__(
         self,
         model_name: str,
@@ -2444,7 +2446,11 @@ class AnthropicModel(HTTPModel):
         return _http.HTTPRequest.json(self.provider.url("v1/messages"), body, headers)
 
     def parse_response(
-        self, body: bytes, headers: httpx.Headers, params: ModelRequestParameters
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        params: ModelRequestParameters,
+        settings: ModelSettings,
     ) -> ModelResponse:
         content_type = headers.get("content-type", "application/json")
         if "json" not in content_type:
@@ -2457,13 +2463,12 @@ class AnthropicModel(HTTPModel):
             raise ModelAPIError(self._model_name, f"Failed to decode response as JSON: {exc}") from exc
         return parse_messages_response(data, params, provider_url=self.provider.base_url)
 
-    def stream_mapper(self, params: ModelRequestParameters, parts: PartsManager) -> AnthropicStreamMapper:
+    def stream_mapper(
+        self, params: ModelRequestParameters, parts: PartsManager, settings: ModelSettings
+    ) -> AnthropicStreamMapper:
         return AnthropicStreamMapper(
             parts, params, model_name=self._model_name, provider_url=self.provider.base_url
         )
-
-    def http_error(self, status: int, headers: Any, body: bytes, model_name: str) -> Exception:
-        return http_error(status, headers, body, model_name)
 
 
 def from_name(name: str, prefix: str) -> AnthropicModel:

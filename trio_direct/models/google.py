@@ -111,15 +111,15 @@ from ._common import SYSTEM_BLOCKS_ANNOUNCEMENT as FRAMING_ANNOUNCEMENT
 from ._common import (
     USER_AGENT,
     http_status_category,
-    prompted_output_instructions,
     provider_from_args,
-    suggest_model,
 )
 from ._common import b64 as _b64
 from ._common import dump_error_details as _dump_error_details
 from ._common import json_default as _json_default
+from ._instructions import request_instructions
 from ._json import JSON as JSON
 from ._json import SHAPE_ERRORS, json_dict, json_list
+from ._registry import suggest_model
 from ._tool_choice import resolve_tool_choice
 from .base import HTTPModel, Provider, StreamMeta
 
@@ -652,32 +652,14 @@ class _Mapped:
 def _instruction_parts(
     messages: Sequence[ModelMessage], params: ModelRequestParameters, output_schema: JSON | None = None
 ) -> list[InstructionPart]:
-    """This request's instructions: the parameters', else the latest request's, plus prompted output's."""
-    if params.instruction_parts is not None:
-        parts = list(params.instruction_parts)
-    else:
-        parts = []
-        requests = [m for m in reversed(messages) if isinstance(m, ModelRequest)][:2]
-        if requests and requests[0].instructions is not None:
-            parts = [InstructionPart(requests[0].instructions)]
-        elif (
-            len(requests) == 2
-            and all(isinstance(p, ToolReturnPart | RetryPromptPart) for p in requests[0].parts)
-            and requests[1].instructions is not None
-        ):
-            parts = [InstructionPart(requests[1].instructions)]
+    """This request's instructions (:func:`request_instructions`); prompted output's instruction shows
+    the schema as Gemini's transformer leaves it (``output_schema`` when the caller has it)."""
     output = params.output_object
-    if (
-        params.output_mode == "prompted"
-        and output is not None
-        and params.prompted_output_template is not False
-    ):
+    schema: JSON | None = None
+    if params.output_mode == "prompted" and output is not None:
         # the schema as the transformer left it, then named, as 2.68 builds the instruction
         schema = output_schema if output_schema is not None else transform_schema(output.json_schema)
-        text = prompted_output_instructions(output, params.prompted_output_template, schema)
-        parts.append(InstructionPart(text))
-        parts = InstructionPart.sorted(parts)
-    return parts
+    return request_instructions(messages, params, output_schema=schema)
 
 
 def map_messages(
@@ -2558,6 +2540,8 @@ class GoogleModel(HTTPModel):
         UserError: no API key was given and neither variable is set.
     """
 
+    http_error = staticmethod(http_error)
+
     def __init__(
         self,
         model_name: str,
@@ -2616,7 +2600,11 @@ class GoogleModel(HTTPModel):
         return _http.HTTPRequest.json(self._stream_url if stream else self._url, body, headers)
 
     def parse_response(
-        self, body: bytes, headers: httpx.Headers, params: ModelRequestParameters
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        params: ModelRequestParameters,
+        settings: ModelSettings,
     ) -> ModelResponse:
         try:
             data = orjson.loads(body)
@@ -2631,13 +2619,12 @@ class GoogleModel(HTTPModel):
             profile=self.profile,
         )
 
-    def stream_mapper(self, params: ModelRequestParameters, parts: PartsManager) -> GoogleStreamMapper:
+    def stream_mapper(
+        self, params: ModelRequestParameters, parts: PartsManager, settings: ModelSettings
+    ) -> GoogleStreamMapper:
         return GoogleStreamMapper(
             parts, params, model_name=self._model_name, provider_url=self._provider_url, profile=self.profile
         )
-
-    def http_error(self, status: int, headers: Any, body: bytes, model_name: str) -> Exception:
-        return http_error(status, headers, body, model_name)
 
 
 def from_name(name: str, prefix: str) -> GoogleModel:
