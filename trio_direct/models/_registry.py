@@ -30,7 +30,7 @@ from __future__ import annotations
 import difflib
 import importlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Final, Literal, TypeAlias, cast
+from typing import Final, Literal, TypeAlias, cast
 
 import attrs
 
@@ -47,9 +47,6 @@ from ._chat_profile import (
 )
 from ._common import PLACEHOLDER_API_KEY, env_value
 from .base import Model, Provider
-
-if TYPE_CHECKING:
-    from .openai import OpenAIChatModel
 
 __all__ = [
     "CHAT_HOST_FACTORY",
@@ -388,7 +385,7 @@ def infer_model(model: Model | KnownModelName | str) -> Model:
             f"(known: {', '.join(known_prefixes())}).{_suggest(model)}"
         )
     if isinstance(row, ChatHost):
-        from_host = cast("Callable[[ChatHost, str, str], OpenAIChatModel]", _load(CHAT_HOST_FACTORY))
+        from_host = cast("Callable[[ChatHost, str, str], Model]", _load(CHAT_HOST_FACTORY))
         return from_host(row, name, prefix)
     resolved = _load(row.target)(name, prefix)
     if not isinstance(resolved, Model):
