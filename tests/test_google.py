@@ -68,6 +68,7 @@ from trio_direct.exceptions import (
 from trio_direct.messages import ModelMessage
 from trio_direct.models import google as gg
 from trio_direct.models import infer_model
+from trio_direct.models._common import SYSTEM_BLOCKS_ANNOUNCEMENT
 from trio_direct.serialization import messages_from_python, messages_to_python
 from trio_direct.settings import ModelSettings
 
@@ -276,7 +277,7 @@ def test_retry_prompts_as_2_68_sends_them() -> None:
             ModelRequest([RetryPromptPart("Not JSON")]),
         ]
     )
-    assert body["systemInstruction"]["parts"] == [{"text": gg.FRAMING_ANNOUNCEMENT}, {"text": "sys"}]
+    assert body["systemInstruction"]["parts"] == [{"text": SYSTEM_BLOCKS_ANNOUNCEMENT}, {"text": "sys"}]
     assert body["contents"][2]["parts"] == [
         {"functionResponse": {"id": "c1", "name": "f", "response": {"error": "bad city"}}}
     ]

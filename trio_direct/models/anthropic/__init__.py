@@ -3,17 +3,17 @@
 A package with one module per piece, each pure (no I/O, no global state); the package exports the
 public names, so ``trio_direct.models.anthropic.X`` works as before the split:
 
-1. **Profile** (``_profile``, :class:`AnthropicProfile`): what pydantic-ai 2.68 keys on the model name (default and
-   maximum ``max_tokens``, adaptive or budget thinking, effort levels, strict tools, sampling settings).
-2. **Request** (``_request``, :func:`build_messages_request`): messages, settings and parameters → the JSON body and
-   the ``anthropic-beta`` header (system prompt and instructions as text blocks, user text and files,
-   assistant text / tool use / signed and redacted thinking, tool results, retries, builtin-tool
-   history, cache breakpoints, thinking and effort, sampling, tools and ``tool_choice``).
-3. **Response** (``_response``, :func:`parse_messages_response`): a 200 body → :class:`ModelResponse`, with the
+1. ``_profile`` — :class:`AnthropicProfile`: what pydantic-ai 2.68 keys on the model name (default
+   and maximum ``max_tokens``, adaptive or budget thinking, effort levels, strict tools, sampling).
+2. ``_request`` — :func:`build_messages_request`: messages, settings and parameters → the JSON body
+   and the ``anthropic-beta`` header (system prompt and instructions as text blocks, user text and
+   files, assistant text / tool use / signed and redacted thinking, tool results, retries,
+   builtin-tool history, cache breakpoints, thinking and effort, sampling, tools, ``tool_choice``).
+3. ``_response`` — :func:`parse_messages_response`: a 200 body → :class:`ModelResponse`, with the
    builtin-tool blocks (web search, web fetch, code execution, MCP, advisor) as builtin-tool parts.
-4. **Errors** (``_errors``, :func:`api_error`): an error body or an in-stream ``error`` event → the categorized
+4. ``_errors`` — :func:`api_error`: an error body or an in-stream ``error`` event → the categorized
    :class:`ModelHTTPError` 2.68 raises.
-5. **Stream** (``_stream``, :class:`AnthropicStreamMapper`): one SSE event at a time (``message_start``,
+5. ``_stream`` — :class:`AnthropicStreamMapper`: one SSE event at a time (``message_start``,
    ``content_block_start/delta/stop``, ``message_delta``, ``ping``, ``error``) → raw part events and
    :class:`StreamMeta`, through the shared parts manager: one content block is one part, keyed by the
    block's ``index``.
