@@ -106,7 +106,9 @@ __all__ = [
     "SAMPLING_SETTINGS",
     "ChatStreamMapper",
     "build_chat_body",
+    "check_stream_end",
     "content_text",
+    "drop_sampling_while_reasoning",
     "format_inlined_text_file",
     "is_text_like_media_type",
     "map_chat_usage",
@@ -613,6 +615,24 @@ def reasoning_active(settings: Mapping[str, Any], thinking: object, profile: Cha
     return profile.thinking_enabled_by_default
 
 
+def drop_sampling_while_reasoning(s: dict[str, Any], thinking: object, profile: ChatProfile) -> None:
+    """Remove from ``s`` (the request's settings, a private copy) the sampling settings an OpenAI
+    reasoning model rejects while it reasons, with pydantic-ai's ``UserWarning`` naming them."""
+    reasoning_off = profile.supports_effort_none and not reasoning_active(s, thinking, profile)
+    if profile.drops_sampling_while_reasoning and not reasoning_off:
+        dropped = [k for k in SAMPLING_SETTINGS if k in s]
+        if dropped:
+            # points at the caller of model_request, as before this helper existed
+            warnings.warn(
+                f"Sampling parameters {dropped} are not supported when reasoning is enabled. "
+                "These settings will be ignored.",
+                UserWarning,
+                stacklevel=5,
+            )
+            for key in dropped:
+                del s[key]
+
+
 def resolve_thinking(
     settings: Mapping[str, Any], params: ModelRequestParameters, profile: ChatProfile
 ) -> object:
@@ -705,18 +725,7 @@ def build_chat_body(
             "`top_k` is not supported by OpenAI Chat Completions and is ignored", UserWarning, stacklevel=4
         )
     thinking = resolve_thinking(s, params, profile)
-    reasoning_off = profile.supports_effort_none and not reasoning_active(s, thinking, profile)
-    if profile.drops_sampling_while_reasoning and not reasoning_off:
-        dropped = [k for k in SAMPLING_SETTINGS if k in s]
-        if dropped:
-            warnings.warn(
-                f"Sampling parameters {dropped} are not supported when reasoning is enabled. "
-                "These settings will be ignored.",
-                UserWarning,
-                stacklevel=4,
-            )
-            for key in dropped:
-                del s[key]
+    drop_sampling_while_reasoning(s, thinking, profile)
 
     body: JSON = {
         "model": model_name,
@@ -1061,6 +1070,27 @@ def _attach_annotations(parts: list[ModelResponsePart], annotations: Any, provid
 # =============================================================================================
 
 
+def check_stream_end(meta: StreamMeta, *, api: str, any_chunk: bool, finished: bool) -> None:
+    """The end-of-body rule of every Chat-style stream (Chat Completions, Groq, Mistral).
+
+    Raises:
+        UnexpectedModelBehavior: the body held no chunk at all (``any_chunk`` is false).
+        ModelConnectionError: it did, but ended with neither ``data: [DONE]`` nor a finish reason
+            (``finished`` is false): the response is probably truncated, so it is not passed off as
+            complete. ``api`` names the stream in the message.
+    """
+    if not any_chunk:
+        raise UnexpectedModelBehavior("Streamed response ended without content or tool calls")
+    if not finished:
+        raise ModelConnectionError(
+            meta.model_name or "",
+            f"the {api} stream ended without `data: [DONE]` or a finish reason; "
+            "the response is probably truncated",
+            phase="read",
+            in_stream=True,
+        )
+
+
 class ChatStreamMapper:
     """Chat Completions SSE events → raw part events and :class:`StreamMeta` (one per stream, pure).
 
@@ -1328,16 +1358,12 @@ class ChatStreamMapper:
             ModelConnectionError: neither ``[DONE]`` nor a ``finish_reason`` arrived.
             UnexpectedModelBehavior: the body held no chunk at all.
         """
-        if not self._chunks:
-            raise UnexpectedModelBehavior("Streamed response ended without content or tool calls")
-        if not self._done and not self._has_finish and not self._refusal:
-            raise ModelConnectionError(
-                self.meta.model_name or "",
-                "the chat completions stream ended without `data: [DONE]` or a finish reason; "
-                "the response is probably truncated",
-                phase="read",
-                in_stream=True,
-            )
+        check_stream_end(
+            self.meta,
+            api="chat completions",
+            any_chunk=bool(self._chunks),
+            finished=bool(self._done or self._has_finish or self._refusal),
+        )
         changes: JSON = {}
         if self._refusal:
             changes["refusal"] = "".join(self._refusal)

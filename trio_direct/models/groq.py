@@ -26,7 +26,7 @@ from .. import _http  # pyright: ignore[reportPrivateUsage]
 from .._parts import PartsManager  # pyright: ignore[reportPrivateUsage]
 from .._sse import ServerSentEvent  # pyright: ignore[reportPrivateUsage]
 from ..events import ModelResponseStreamEvent
-from ..exceptions import ModelConnectionError, ModelHTTPError, UnexpectedModelBehavior, UserError
+from ..exceptions import ModelHTTPError, UnexpectedModelBehavior, UserError
 from ..messages import (
     ModelMessage,
     ModelRequest,
@@ -49,6 +49,7 @@ from ..tools import InstructionPart, ModelRequestParameters, OutputObjectDefinit
 from ..usage import RequestUsage
 from ._chat import (
     FINISH_REASONS,
+    check_stream_end,
     map_chat_usage,
     map_content_item,
     openai_compatible_category,
@@ -643,16 +644,12 @@ class GroqStreamMapper:
             ModelConnectionError: neither ``[DONE]``, a finish reason nor a ``tool_use_failed`` arrived.
             UnexpectedModelBehavior: the body held no chunk at all.
         """
-        if not self._chunks and not self._stopped:
-            raise UnexpectedModelBehavior("Streamed response ended without content or tool calls")
-        if not (self._done or self._has_finish or self._stopped):
-            raise ModelConnectionError(
-                self.meta.model_name or "",
-                "the Groq stream ended without `data: [DONE]` or a finish reason; "
-                "the response is probably truncated",
-                phase="read",
-                in_stream=True,
-            )
+        check_stream_end(
+            self.meta,
+            api="Groq",
+            any_chunk=bool(self._chunks or self._stopped),
+            finished=bool(self._done or self._has_finish or self._stopped),
+        )
         if not self._usage_seen:
             self.meta = attrs.evolve(self.meta, usage=self.meta.usage + RequestUsage(unmeasured_requests=1))
 

@@ -56,7 +56,6 @@ from .._sse import ServerSentEvent  # pyright: ignore[reportPrivateUsage]
 from ..events import ModelResponseStreamEvent
 from ..exceptions import (
     ModelAPIError,
-    ModelConnectionError,
     ModelContextWindowExceededError,
     ModelHTTPError,
     ModelOverloadedError,
@@ -90,6 +89,7 @@ from ..settings import ModelSettings
 from ..tools import InstructionPart, ModelRequestParameters, ToolDefinition
 from ..usage import RequestUsage
 from ._chat import (
+    check_stream_end,
     format_inlined_text_file,
     is_text_like_media_type,
     retry_messages,
@@ -1320,16 +1320,12 @@ class MistralStreamMapper:
             ModelConnectionError: neither ``[DONE]`` nor a finish reason arrived.
             UnexpectedModelBehavior: the body held no chunk at all.
         """
-        if not self._chunks:
-            raise UnexpectedModelBehavior("Streamed response ended without content or tool calls")
-        if not (self._done or self._has_finish):
-            raise ModelConnectionError(
-                self.meta.model_name or "",
-                "the Mistral stream ended without `data: [DONE]` or a finish reason; "
-                "the response is probably truncated",
-                phase="read",
-                in_stream=True,
-            )
+        check_stream_end(
+            self.meta,
+            api="Mistral",
+            any_chunk=bool(self._chunks),
+            finished=bool(self._done or self._has_finish),
+        )
         if not self._usage_seen:
             self.meta = attrs.evolve(self.meta, usage=self.meta.usage + RequestUsage(unmeasured_requests=1))
 

@@ -87,12 +87,11 @@ from ..settings import ModelSettings
 from ..tools import InstructionPart, ModelRequestParameters, OutputObjectDefinition, ToolDefinition
 from ..usage import RequestUsage
 from ._chat import (
-    SAMPLING_SETTINGS,
+    drop_sampling_while_reasoning,
     map_logprobs,
     openai_compatible_category,
     openai_compatible_status,
     openai_http_error,
-    reasoning_active,
     reasoning_effort,
     resolve_thinking,
     stream_error,
@@ -882,18 +881,7 @@ def build_responses_body(
         items.append({"role": "user", "content": ""})
 
     # reasoning models reject sampling settings while reasoning (`include` is already decided)
-    reasoning_off = chat.supports_effort_none and not reasoning_active(s, thinking, chat)
-    if chat.drops_sampling_while_reasoning and not reasoning_off:
-        dropped = [k for k in SAMPLING_SETTINGS if k in s]
-        if dropped:
-            warnings.warn(
-                f"Sampling parameters {dropped} are not supported when reasoning is enabled. "
-                "These settings will be ignored.",
-                UserWarning,
-                stacklevel=4,
-            )
-            for key in dropped:
-                del s[key]
+    drop_sampling_while_reasoning(s, thinking, chat)
 
     body: JSON = {"model": model_name, "input": items, "stream": stream}
     if instructions is not None:
