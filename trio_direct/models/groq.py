@@ -15,7 +15,6 @@ Built on the Chat Completions dialect (:mod:`trio_direct.models._chat`), with wh
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, cast
 
@@ -61,7 +60,7 @@ from ._chat import (
     tool_return_text,
 )
 from ._chat_profile import DEFAULT_OUTPUT_TOOL_NAME, ChatProfile, UsageFlavor
-from ._common import bearer_headers, with_extra_headers
+from ._common import bearer_headers, env_value, with_extra_headers
 from ._instructions import request_instructions
 from ._json import JSON, json_dict, json_list, parse_json_body
 from ._tool_choice import resolve_tool_choice
@@ -99,12 +98,12 @@ def from_name(model_name: str, prefix: str) -> GroqModel:
     """
     if not model_name:
         raise UserError("model name missing: use 'groq:<model name>'")
-    api_key = os.environ.get("GROQ_API_KEY")
+    api_key = env_value("GROQ_API_KEY")
     if not api_key:
         raise UserError(
             "Set the `GROQ_API_KEY` environment variable or pass `api_key` to use the Groq provider."
         )
-    base_url = os.environ.get("GROQ_BASE_URL") or DEFAULT_BASE_URL
+    base_url = env_value("GROQ_BASE_URL") or DEFAULT_BASE_URL
     return GroqModel(model_name, provider=Provider("groq", base_url, api_key))
 
 

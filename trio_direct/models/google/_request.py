@@ -13,7 +13,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final, cast
 
 import attrs
-import httpx
 import orjson
 
 from ...exceptions import (
@@ -844,7 +843,10 @@ def build_generate_content_request(
     """
     s = cast(GoogleModelSettings, settings)
     profile = profile or GoogleProfile.for_model(model_name)
-    if isinstance(s.get("timeout"), httpx.Timeout):
+    timeout = s.get("timeout")
+    # a timeout is a number or an httpx.Timeout (ModelSettings), so "not a number" is the latter;
+    # checked this way so that request building needs no httpx
+    if timeout is not None and not isinstance(timeout, int | float):
         raise UserError("Google does not support setting ModelSettings.timeout to a httpx.Timeout")
     if params.function_tools and not profile.supports_tools:
         raise UserError("Tools are not supported by this model.")
