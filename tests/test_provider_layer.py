@@ -5,11 +5,15 @@ Regression tests for the three bugs of issue 10, over real loopback sockets wher
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from tests import strategies as tds
 from tests.loopback import LoopbackServer, Reply
 from trio_direct import ModelRequest, ModelResponse, TextPart, model_request, model_request_stream
 from trio_direct.exceptions import UserError
@@ -26,6 +30,7 @@ from trio_direct.models import (
 from trio_direct.models import openai as oa
 from trio_direct.models._instructions import choose_instructions, with_instructions
 from trio_direct.models.base import Provider
+from trio_direct.serialization import messages_to_json
 from trio_direct.tools import InstructionPart, ModelRequestParameters
 
 HISTORY: list[ModelMessage] = [
@@ -78,6 +83,31 @@ def test_with_instructions_leaves_the_callers_parameters_alone() -> None:
     assert params.instruction_parts is None
     nothing = ModelRequestParameters()
     assert with_instructions([ModelRequest.user_text_prompt("x")], nothing) is nothing
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tds.histories(), st.none() | st.lists(st.builds(InstructionPart, tds.texts), max_size=2))
+def test_the_rule_is_pydantic_ai_direct_apis(history: list[ModelMessage], explicit: Any) -> None:
+    """The rule agrees with 2.68's direct API (``_ensure_instruction_parts``) on any valid history."""
+    from pydantic_ai import direct as upstream_direct
+    from pydantic_ai.messages import InstructionPart as UpPart
+    from pydantic_ai.messages import ModelMessagesTypeAdapter
+    from pydantic_ai.models import ModelRequestParameters as UpParams
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # 2.68 warns while building a legacy RetryPromptPart
+        upstream_history = ModelMessagesTypeAdapter.validate_json(messages_to_json(history))
+    up_explicit = None if explicit is None else [UpPart(content=p.content) for p in explicit]
+    up_params = upstream_direct._ensure_instruction_parts(  # pyright: ignore[reportPrivateUsage]
+        upstream_history, UpParams(instruction_parts=up_explicit)
+    )
+    expected = [p.content for p in up_params.instruction_parts or []] or None
+    chosen = choose_instructions(history, ModelRequestParameters(instruction_parts=explicit))
+    assert ([p.content for p in chosen] if chosen else None) == expected
+    # bridging is idempotent, and a model given the bridged parameters reaches the same answer
+    bridged = with_instructions(history, ModelRequestParameters(instruction_parts=explicit))
+    assert with_instructions(history, bridged) is bridged
+    assert choose_instructions(history, bridged) == chosen
 
 
 async def test_model_request_and_model_request_send_the_same_instructions(loopback: LoopbackServer) -> None:
