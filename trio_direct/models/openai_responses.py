@@ -1,7 +1,8 @@
 """OpenAI's Responses API (``'openai-responses:<model>'``) over raw httpx: ``POST {base}/responses``.
 
-Shaped like :mod:`trio_direct.models.openai` (Chat Completions, whose profile, schema, effort and error
-helpers it reuses); everything here is pure and falls in five pieces, top to bottom:
+Built on the shared layer, including the Chat Completions dialect (:mod:`trio_direct.models._chat`),
+whose profile, schema, effort and error helpers the two OpenAI APIs share; everything here is pure
+and falls in five pieces, top to bottom:
 
 1. **Profile** (:class:`ResponsesProfile`): the Chat profile of the model plus what only this API keys
    on the name (encrypted reasoning and item ids, ``reasoning.context``/``mode``, message ``phase``).
