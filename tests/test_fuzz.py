@@ -428,7 +428,7 @@ _JSON_HEADERS = httpx.Headers({"content-type": "application/json"})
 @example(body=None)
 def test_parse_response_json(model: HTTPModel, body: Any) -> None:
     params = ModelRequestParameters()
-    response = only_our_errors(lambda: model.parse_response(orjson.dumps(body), _JSON_HEADERS, params))
+    response = only_our_errors(lambda: model.parse_response(orjson.dumps(body), _JSON_HEADERS, params, {}))
     if response is not None:
         check_response(response)
 
@@ -442,7 +442,7 @@ def test_parse_response_json(model: HTTPModel, body: Any) -> None:
 @example(body=b"<html>502</html>")
 def test_parse_response_bytes(model: HTTPModel, body: bytes) -> None:
     params = ModelRequestParameters()
-    response = only_our_errors(lambda: model.parse_response(body, _JSON_HEADERS, params))
+    response = only_our_errors(lambda: model.parse_response(body, _JSON_HEADERS, params, {}))
     if response is not None:
         check_response(response)
 
@@ -453,7 +453,7 @@ def run_stream_pipeline(
     """What the pump does with a body: decode, map, decorate, accumulate — then read the response."""
     params = ModelRequestParameters()
     parts = PartsManager()
-    mapper = model.stream_mapper(params, parts)
+    mapper = model.stream_mapper(params, parts, {})
     decorator = EventDecorator(parts, params)
     accumulator = ResponseAccumulator()
     decoder = SSEDecoder()
