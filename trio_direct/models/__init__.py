@@ -97,6 +97,7 @@ _REGISTRY: dict[str, str] = {
     "gemini": "trio_direct.models.google:from_name",
     "google": "trio_direct.models.google:from_name",
     "mistral": "trio_direct.models.mistral:from_name",
+    "bedrock": "trio_direct.models.bedrock:from_name",
 }
 
 
