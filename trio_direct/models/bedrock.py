@@ -1444,11 +1444,24 @@ def map_usage(usage: object) -> RequestUsage:
         return value if type(value) is int else 0
 
     read, write = tokens("cacheReadInputTokens"), tokens("cacheWriteInputTokens")
+    # `cacheDetails` splits the cache writes by TTL: 1-hour writes have their own counter, 5-minute ones
+    # are the ad-hoc `cache_write_5m_tokens` pydantic-ai (through genai-prices) adds.
+    by_ttl: dict[str, int] = {}
+    for entry in json_list(data.get("cacheDetails")):
+        detail = json_dict(entry) or {}
+        ttl, count = detail.get("ttl"), detail.get("inputTokens")
+        if isinstance(ttl, str) and type(count) is int:
+            by_ttl[ttl] = by_ttl.get(ttl, 0) + count
+    extra: dict[str, Any] = {}
+    if "5m" in by_ttl:
+        extra["cache_write_5m_tokens"] = by_ttl["5m"]
     return RequestUsage(
         input_tokens=tokens("inputTokens") + read + write,
         output_tokens=tokens("outputTokens"),
         cache_read_tokens=read,
         cache_write_tokens=write,
+        cache_write_1h_tokens=by_ttl.get("1h", 0),
+        extra=extra,
     )
 
 
