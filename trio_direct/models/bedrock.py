@@ -236,6 +236,10 @@ _CLAUDE_THINKING_ALWAYS: Final = (
     "claude-mythos-preview",
     "claude-opus-5-5",
 )
+_CLAUDE_NO_FORCED_TOOL_CHOICE: Final = (
+    "claude-fable-5-1", "claude-fable-5-2", "claude-mythos-5-1", "claude-mythos-5-2", "claude-opus-5-5",
+    "claude-sonnet-5-5",
+)  # fmt: skip
 _CLAUDE_ONE_HOUR_CACHE: Final = (
     "claude-fable-5", "claude-haiku-4-5", "claude-haiku-5-5", "claude-mythos-5", "claude-opus-4-5",
     "claude-opus-4-6", "claude-opus-4-7", "claude-opus-4-8", "claude-opus-5", "claude-sonnet-4-5",
@@ -277,6 +281,7 @@ class BedrockProfile:
     disallows_sampling: bool = False
     on_converse: bool = True
     max_output_tokens: int | None = None
+    forced_tool_choice: bool = True
     supports_video: bool = False
     code_execution: bool = False
     ignore_leading_whitespace: bool = False
@@ -323,6 +328,7 @@ class BedrockProfile:
                 document_cache_point_variant="anthropic",
                 disallows_sampling=name.startswith(_CLAUDE_XHIGH),
                 max_output_tokens=max_output,
+                forced_tool_choice=not name.startswith(_CLAUDE_NO_FORCED_TOOL_CHOICE),
                 json_schema_output=json_schema,
                 strict_tools=json_schema,
                 schema_transform="claude" if json_schema else "bedrock",
@@ -1059,23 +1065,54 @@ def _thinking_type(
     return None
 
 
+_FORCING_UNSUPPORTED: Final = "This model does not support forcing tool use. Use `tool_choice='auto'` instead."
+
+
 def _forcing_supported(
-    settings: Mapping[str, Any], params: ModelRequestParameters, profile: BedrockProfile
+    model_id: str, settings: Mapping[str, Any], params: ModelRequestParameters, profile: BedrockProfile
 ) -> bool:
-    """Whether a forced ``toolChoice`` may be sent (profile, and extended thinking rejects it)."""
-    if not profile.supports_tool_choice:
-        return False
+    """Whether to send a forced ``toolChoice``, as 2.68 decides.
+
+    A forced choice resolved from the output type falls back to ``auto`` where forcing is unavailable (no
+    tool choice on the model, or extended thinking); an explicit forcing ``tool_choice`` raises instead. On
+    Claude, forcing turns adaptive thinking off, so only an explicit one is sent then.
+
+    Raises:
+        UserError: ``tool_choice`` explicitly forces a tool where the model or the request cannot.
+    """
     thinking = _thinking_type(settings, params, profile)
-    return not (thinking == "enabled" and profile.thinking_variant not in ("xai", "openai_responses"))
+    reason: str | None = None
+    if not profile.supports_tool_choice or not profile.forced_tool_choice:
+        reason = _FORCING_UNSUPPORTED
+    elif thinking == "enabled" and profile.thinking_variant not in ("xai", "openai_responses"):
+        if not profile.is_claude:
+            reason = (
+                "Bedrock doesn't support forcing tool use with thinking enabled for this model. "
+                "Disable thinking or use `tool_choice='auto'`."
+            )
+        else:
+            reason = "Extended thinking doesn't support forcing tool use. Disable thinking or use `tool_choice='auto'`."
+            if profile.adaptive_thinking:
+                reason += (
+                    " Alternatively, `bedrock_additional_model_requests_fields={'thinking': {'type': 'adaptive'}}` "
+                    "supports forcing."
+                )
+    explicit = settings.get("tool_choice")
+    explicit_forcing = explicit == "required" or (isinstance(explicit, list) and bool(explicit))
+    if reason is not None:
+        if explicit_forcing:
+            raise UserError(f"tool_choice={explicit!r} is not supported by model {model_id!r}. {reason}")
+        return False
+    return explicit_forcing or not (thinking == "adaptive" and profile.is_claude)
 
 
 def _tool_declarations(
-    settings: Mapping[str, Any], params: ModelRequestParameters, profile: BedrockProfile
+    model_id: str, settings: Mapping[str, Any], params: ModelRequestParameters, profile: BedrockProfile
 ) -> tuple[list[ToolDefinition], JSON | None] | None:
     """The tools to declare and the ``toolChoice``; None for ``tool_choice='none'``."""
     resolved = resolve_tool_choice(cast(ModelSettings, settings), params)
     tools = [*params.function_tools, *params.output_tools]
-    forcing = _forcing_supported(settings, params, profile)
+    forcing = _forcing_supported(model_id, settings, params, profile)
     if resolved == "auto":
         return tools, {"auto": {}}
     if resolved == "required":
@@ -1107,9 +1144,13 @@ def _tool_spec(tool: ToolDefinition, profile: BedrockProfile) -> JSON:
 
 
 def _tool_config(
-    settings: Mapping[str, Any], params: ModelRequestParameters, profile: BedrockProfile, messages: list[JSON]
+    model_id: str,
+    settings: Mapping[str, Any],
+    params: ModelRequestParameters,
+    profile: BedrockProfile,
+    messages: list[JSON],
 ) -> JSON | None:
-    declared = _tool_declarations(settings, params, profile)
+    declared = _tool_declarations(model_id, settings, params, profile)
     if declared is None:
         if not _has_tool_blocks(messages):
             return None
@@ -1372,7 +1413,7 @@ def build_converse_request(
         inference["stopSequences"] = stop
 
     body: JSON = {"messages": bedrock_messages, "system": system, "inferenceConfig": inference}
-    tool_config = _tool_config(s, params, profile, bedrock_messages)
+    tool_config = _tool_config(model_id, s, params, profile, bedrock_messages)
     if tool_config:
         body["toolConfig"] = tool_config
     _limit_and_order_cache_points(system, bedrock_messages, tool_config["tools"] if tool_config else [])
@@ -2076,7 +2117,19 @@ class BedrockConverseModel(HTTPModel):
             ) from None
 
     def stream_mapper(self, params: ModelRequestParameters, parts: PartsManager) -> Any:
-        raise NotImplementedError("Bedrock streams are AWS event streams; see request_stream")
+        """Not an SSE API: see :meth:`event_stream_mapper`.
+
+        Raises:
+            NotImplementedError: always.
+        """
+        raise NotImplementedError("Bedrock streams are AWS event streams; use event_stream_mapper")
+
+    def event_stream_mapper(self, params: ModelRequestParameters, parts: PartsManager) -> ConverseStreamMapper:
+        """A fresh mapper for one ConverseStream body (pure)."""
+        del params
+        return ConverseStreamMapper(
+            parts, model_name=self._model_name, provider_url=self.aws.endpoint_url, profile=self.profile
+        )
 
     def http_error(self, status: int, headers: Any, body: bytes, model_name: str) -> Exception:
         return http_error(status, headers, body, model_name)
@@ -2128,9 +2181,7 @@ class BedrockConverseModel(HTTPModel):
             read=settings.get("stream_inactivity_timeout"),
         )
         parts = PartsManager()
-        mapper = ConverseStreamMapper(
-            parts, model_name=self._model_name, provider_url=self.aws.endpoint_url, profile=self.profile
-        )
+        mapper = self.event_stream_mapper(params, parts)
         source = EventStreamSource(
             request,
             mapper,
