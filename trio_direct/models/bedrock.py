@@ -162,9 +162,10 @@ def validate_model_id(model_id: str) -> str:
     """``model_id`` if it can be a Bedrock model id, inference profile or ARN.
 
     Raises:
-        UserError: it is empty, too long, a dot segment, or holds characters no model id has.
+        UserError: it is empty, too long, has an empty or dot (``.``/``..``) segment, or holds characters
+            no model id has.
     """
-    if not _MODEL_ID.match(model_id) or model_id in (".", ".."):
+    if not _MODEL_ID.match(model_id) or any(seg in ("", ".", "..") for seg in model_id.split("/")):
         raise UserError(
             f"{model_id!r} is not a Bedrock model id: expected something like "
             "'us.anthropic.claude-sonnet-4-5-20250929-v1:0', 'amazon.nova-micro-v1:0' or an ARN"
@@ -679,6 +680,38 @@ def _s3_source(url: str) -> JSON:
     return {"s3Location": s3}
 
 
+_ERROR_OUTCOMES: Final = ("failed", "retried")
+_FILE_TYPES: Final = (ImageUrl, AudioUrl, DocumentUrl, VideoUrl, BinaryContent, UploadedFile)
+
+
+def _content_items(part: ToolReturnPart, *, text_mode: bool) -> list[Any]:
+    """2.68's ``content_items(mode='str'|'jsonable', wrap_if_error=False)``: one item per list entry,
+    files as they are, other values as JSON text (``str``) or JSON values (``jsonable``)."""
+    content = part.content
+    was_list = isinstance(content, list)
+    items: list[Any] = list(cast(list[Any], content)) if was_list else [content]
+    if part.outcome == "retried" and was_list and not part.files:
+        # a retry's validation errors are one JSON array, shown whole
+        return [part.model_response_str(wrap_if_error=False) if text_mode else orjson.loads(_tool_return_json(items))]
+    out: list[Any] = []
+    for item in items:
+        if isinstance(item, (*_FILE_TYPES, str)):
+            out.append(item)
+        elif text_mode:
+            text = _tool_return_json(item)
+            out.append(orjson.loads(text) if text.startswith('"') else text)
+        else:
+            out.append(orjson.loads(_tool_return_json(item)))
+    return out
+
+
+def _tool_return_json(value: Any) -> str:
+    # Compact JSON as pydantic-ai writes tool data: one home, the serialization module's encoder.
+    from ..serialization import _to_json  # pyright: ignore[reportPrivateUsage]
+
+    return _to_json(value).decode()  # pyright: ignore[reportPrivateUsage]
+
+
 def _tag_attr(value: str) -> str:
     return html.escape(value)
 
@@ -885,29 +918,32 @@ class _Mapper:
             _insert_cache_point(content, point, raise_if_cannot=True)
 
     def tool_return(self, part: ToolReturnPart) -> None:
-        errored = part.outcome in ("failed", "retried", "denied")
+        errored = part.outcome in _ERROR_OUTCOMES
+        text_mode = self.profile.tool_result_format == "text"
         content: JSONContent = []
         colocated: JSONContent = []
-        files = part.files
+        items: list[Any]
         if errored and not self.profile.tool_result_status:
+            # no native error status: the failure goes in the wrapped text, then only the files
             content.append({"text": part.model_response_str()})
+            items = list(part.files)
         else:
-            data_text = part.model_response_str(wrap_if_error=False)
-            has_data = part._unwrap_data() is not None  # pyright: ignore[reportPrivateUsage]
-            if has_data:
-                if self.profile.tool_result_format == "text":
-                    content.append({"text": data_text})
-                else:
-                    value = orjson.loads(orjson.dumps(part._unwrap_data(), default=str))  # pyright: ignore[reportPrivateUsage]
-                    content.append({"text": value} if isinstance(value, str) else {"json": value})
-        for item in files:
+            items = _content_items(part, text_mode=text_mode)
+        for item in items:
+            if not isinstance(item, _FILE_TYPES):
+                content.append({"text": item} if isinstance(item, str) else {"json": item})
+                continue
             if isinstance(item, AudioUrl) or (isinstance(item, BinaryContent) and item.is_audio):
                 raise UserError("Bedrock's Converse API takes no audio in tool returns")
             block = self.file_block(item)
+            if isinstance(item, UploadedFile):
+                content.append(block)
+                continue
             kind = next((k for k in ("image", "document", "video") if k in block), None)
             if kind in self.profile.tool_return_media:
                 content.append(block)
                 continue
+            # This media travels on the user channel, framed with the call it came from.
             open_tag, close_tag = _provenance_tags(part.tool_name, part.tool_call_id, item.identifier)
             framed: JSONContent = [{"text": open_tag}, block, {"text": close_tag}]
             if kind in self.profile.colocatable:
@@ -916,7 +952,7 @@ class _Mapper:
                 self.deferred.extend(framed)
             content.append({"text": f"See file {item.identifier}."})
         if not content:
-            content.append({"text": ""} if self.profile.tool_result_format == "text" else {"json": None})
+            content.append({"text": str(part.content)} if text_mode else {"json": part.content})
         result: JSON = {"toolUseId": part.tool_call_id, "content": content}
         if self.profile.tool_result_status:
             result["status"] = "error" if errored else "success"
@@ -953,11 +989,12 @@ class _Mapper:
 
     def response(self, message: ModelResponse) -> None:
         content: JSONContent = []
+        carried: JSONContent = []
         for part in message.parts:
             if isinstance(part, TextPart):
                 content.append({"text": part.content})
             elif isinstance(part, ThinkingPart):
-                self.thinking(part, message, content)
+                self.thinking(part, message, content, carried)
             elif isinstance(part, ToolCallPart):
                 content.append(
                     {
@@ -992,29 +1029,44 @@ class _Mapper:
                         result["status"] = details["status"]
                     content.append({"toolResult": result})
             # file, compaction and other parts are not sent back to Bedrock (as 2.68)
+        if carried:
+            previous = self.messages[-1]["content"] if self.messages and self.messages[-1]["role"] == "user" else []
+            if previous and "cachePoint" in previous[-1]:
+                # keep a user's trailing cache point last, where it was put
+                self.messages[-1] = {"role": "user", "content": [*previous[:-1], *carried, previous[-1]]}
+            else:
+                self.messages.append({"role": "user", "content": carried})
         if content:
             self.messages.append({"role": "assistant", "content": content})
 
-    def thinking(self, part: ThinkingPart, message: ModelResponse, content: JSONContent) -> None:
-        if (
-            part.signature
-            and self.profile.send_back_thinking
-            and (
-                message.provider_name in (None, PROVIDER_NAME) or part.provider_name in (None, PROVIDER_NAME)
-            )
-        ):
+    def thinking(self, part: ThinkingPart, message: ModelResponse, content: JSONContent, carried: JSONContent) -> None:
+        """A thinking part as a signed reasoning block, or as text where it cannot be one: in its own turn
+        with the model's thinking tags, or (Claude, which copies what it sees in its own turns) carried into
+        a following user turn."""
+        if part.signature and self.profile.send_back_thinking and self.accepts_artifact(message, part.provider_name):
             if part.id in ("redacted_content", "redacted_thinking"):
                 content.append({"reasoningContent": {"redactedContent": part.signature.encode("utf-8")}})
             else:
                 content.append(
-                    {
-                        "reasoningContent": {
-                            "reasoningText": {"text": part.content, "signature": part.signature}
-                        }
-                    }
+                    {"reasoningContent": {"reasoningText": {"text": part.content, "signature": part.signature}}}
                 )
-        elif part.content:
-            content.append({"text": f"<thinking>\n{part.content}\n</thinking>"})
+        elif self.profile.is_claude:
+            if part.content:
+                carried.append({"text": f"<assistant_thinking>\n{part.content}\n</assistant_thinking>"})
+        else:
+            content.append({"text": f"<think>\n{part.content}\n</think>"})
+
+    def accepts_artifact(self, message: ModelResponse, provider_name: str | None) -> bool:
+        """Whether signed data from ``provider_name`` in ``message`` can be verified by this model (2.68's rule:
+        the data's canonical system is the model's, or it comes from ``bedrock`` by name)."""
+        if provider_name is None:
+            return False
+        if provider_name == message.provider_name and message.canonical_system is not None:
+            system, from_name = message.canonical_system, False
+        else:
+            system, from_name = provider_name, True
+        canonical = "anthropic" if self.profile.is_claude else PROVIDER_NAME
+        return system == canonical or (from_name and provider_name == PROVIDER_NAME)
 
 
 def _merge_user_turns(messages: list[JSON], colocatable: frozenset[MediaKind]) -> list[JSON]:
@@ -1366,7 +1418,10 @@ def build_converse_request(
             download), misplaced cache points, an impossible tool choice.
     """
     s = cast(Mapping[str, Any], settings)
-    prepared, framed = _prepared_history(messages)
+    has_retry = any(isinstance(p, RetryPromptPart) for m in messages if isinstance(m, ModelRequest) for p in m.parts)
+    # 2.68's direct API runs `prepare_messages` (tool results first, in call order) only for a history
+    # that holds a retry.
+    prepared, framed = _prepared_history(messages) if has_retry else (list(messages), False)
     citations = bool(s.get("citations")) and profile.citations and params.output_mode == "text"
     mapper = _Mapper(profile, citations, framed)
     for message in prepared:
@@ -1421,7 +1476,7 @@ def build_converse_request(
         output = params.output_object
         schema_config: JSON = {
             "name": output.name or "final_result",
-            "schema": orjson.dumps(output.json_schema).decode(),
+            "schema": orjson.dumps(transform_tool_schema(output.json_schema, profile.schema_transform, strict=True)).decode(),
         }
         if output.description:
             schema_config["description"] = output.description
@@ -2043,6 +2098,24 @@ class BedrockConverseModel(HTTPModel):
     @property
     def system(self) -> str:
         return PROVIDER_NAME
+
+    def customize_request_parameters(self, params: ModelRequestParameters) -> ModelRequestParameters:
+        """Drop what the output mode does not use, as 2.68's ``prepare_request`` does; native output is
+        always strict on Bedrock.
+
+        Raises:
+            UserError: native output on a model without structured output.
+        """
+        if params.output_tools and params.output_mode != "tool":
+            params = attrs.evolve(params, output_tools=[])
+        if params.output_object is not None and params.output_mode not in ("native", "prompted"):
+            params = attrs.evolve(params, output_object=None)
+        if params.output_mode == "native":
+            if not self.profile.json_schema_output:
+                raise UserError("Native structured output is not supported by this model.")
+            if params.output_object is not None:
+                params = attrs.evolve(params, output_object=attrs.evolve(params.output_object, strict=True))
+        return params
 
     def _prepared_settings(self, settings: ModelSettings, params: ModelRequestParameters) -> ModelSettings:
         return prepare_settings(self._model_name, settings, params, self.profile)
