@@ -62,7 +62,11 @@ def event(event_type: str, payload: Any) -> bytes:
 def exception(exception_type: str, message: str) -> bytes:
     """A Bedrock ``exception`` message."""
     return encode_message(
-        {":exception-type": exception_type, ":content-type": "application/json", ":message-type": "exception"},
+        {
+            ":exception-type": exception_type,
+            ":content-type": "application/json",
+            ":message-type": "exception",
+        },
         orjson.dumps({"message": message}),
     )
 
@@ -76,8 +80,11 @@ def text_stream(texts: Sequence[str], *, stop_reason: str = "end_turn", usage: A
     out.append(
         event(
             "metadata",
-            {"usage": usage or {"inputTokens": 5, "outputTokens": len(texts), "totalTokens": 5 + len(texts)},
-             "metrics": {"latencyMs": 10}},
+            {
+                "usage": usage
+                or {"inputTokens": 5, "outputTokens": len(texts), "totalTokens": 5 + len(texts)},
+                "metrics": {"latencyMs": 10},
+            },
         )
     )
     return out
@@ -88,7 +95,9 @@ def eventstream_reply(
 ) -> Reply:
     """A chunked ``application/vnd.amazon.eventstream`` response, one message per chunk."""
     actions: list[Any] = [
-        Head(status, (("content-type", "application/vnd.amazon.eventstream"), ("transfer-encoding", "chunked")))
+        Head(
+            status, (("content-type", "application/vnd.amazon.eventstream"), ("transfer-encoding", "chunked"))
+        )
     ]
     for i, message in enumerate(messages):
         if delay and i:

@@ -34,8 +34,13 @@ def home(tmp_path: Path) -> dict[str, str]:
 
 def test_environment_keys(home: dict[str, str]) -> None:
     config = _resolve(
-        {**home, "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_SESSION_TOKEN": TOKEN,
-         "AWS_REGION": "eu-west-3"}
+        {
+            **home,
+            "AWS_ACCESS_KEY_ID": "AKID",
+            "AWS_SECRET_ACCESS_KEY": SECRET,
+            "AWS_SESSION_TOKEN": TOKEN,
+            "AWS_REGION": "eu-west-3",
+        }
     )
     assert config.credentials == AWSCredentials("AKID", SECRET, TOKEN)
     assert config.region == "eu-west-3"
@@ -44,7 +49,12 @@ def test_environment_keys(home: dict[str, str]) -> None:
 
 
 def test_region_order(home: dict[str, str]) -> None:
-    env = {**home, "AWS_ACCESS_KEY_ID": "A", "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_DEFAULT_REGION": "us-west-2"}
+    env = {
+        **home,
+        "AWS_ACCESS_KEY_ID": "A",
+        "AWS_SECRET_ACCESS_KEY": SECRET,
+        "AWS_DEFAULT_REGION": "us-west-2",
+    }
     assert _resolve(env).region == "us-west-2"
     assert _resolve({**env, "AWS_REGION": "ap-south-1"}).region == "ap-south-1"
     assert _resolve({**env, "AWS_REGION": "ap-south-1"}, region="ca-central-1").region == "ca-central-1"
@@ -80,8 +90,16 @@ def test_keys_in_the_config_file(home: dict[str, str], tmp_path: Path) -> None:
 
 
 def test_env_keys_beat_aws_profile_but_not_an_explicit_profile(home: dict[str, str], tmp_path: Path) -> None:
-    (tmp_path / "credentials").write_text(f"[p]\naws_access_key_id = FILE\naws_secret_access_key = {SECRET}\n")
-    env = {**home, "AWS_PROFILE": "p", "AWS_ACCESS_KEY_ID": "ENV", "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_REGION": "us-east-1"}
+    (tmp_path / "credentials").write_text(
+        f"[p]\naws_access_key_id = FILE\naws_secret_access_key = {SECRET}\n"
+    )
+    env = {
+        **home,
+        "AWS_PROFILE": "p",
+        "AWS_ACCESS_KEY_ID": "ENV",
+        "AWS_SECRET_ACCESS_KEY": SECRET,
+        "AWS_REGION": "us-east-1",
+    }
     assert _resolve(env).credentials.access_key_id == "ENV"  # type: ignore[union-attr]
     assert _resolve(env, profile="p").credentials.access_key_id == "FILE"  # type: ignore[union-attr]
 
@@ -93,12 +111,12 @@ def test_missing_profile_is_a_user_error(home: dict[str, str]) -> None:
 
 def test_login_profiles_are_refused_with_advice(home: dict[str, str], tmp_path: Path) -> None:
     (tmp_path / "config").write_text("[profile sso]\nsso_session = corp\nregion = us-east-1\n")
-    with pytest.raises(UserError, match="sso_session.*export-credentials"):
+    with pytest.raises(UserError, match=r"sso_session.*export-credentials"):
         _resolve({**home, "AWS_PROFILE": "sso"})
 
 
 def test_no_credentials_names_the_variables(home: dict[str, str]) -> None:
-    with pytest.raises(UserError, match="AWS_ACCESS_KEY_ID.*AWS_BEARER_TOKEN_BEDROCK"):
+    with pytest.raises(UserError, match=r"AWS_ACCESS_KEY_ID.*AWS_BEARER_TOKEN_BEDROCK"):
         _resolve({**home, "AWS_REGION": "us-east-1"})
 
 
@@ -109,12 +127,19 @@ def test_no_region(home: dict[str, str]) -> None:
 
 def test_region_must_be_a_region_name(home: dict[str, str]) -> None:
     with pytest.raises(UserError, match="not an AWS region"):
-        _resolve({**home, "AWS_ACCESS_KEY_ID": "A", "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_REGION": "evil.com/x"})
+        _resolve(
+            {**home, "AWS_ACCESS_KEY_ID": "A", "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_REGION": "evil.com/x"}
+        )
 
 
 def test_bearer_token(home: dict[str, str]) -> None:
-    env = {**home, "AWS_BEARER_TOKEN_BEDROCK": TOKEN, "AWS_REGION": "us-east-1",
-           "AWS_ACCESS_KEY_ID": "A", "AWS_SECRET_ACCESS_KEY": SECRET}
+    env = {
+        **home,
+        "AWS_BEARER_TOKEN_BEDROCK": TOKEN,
+        "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "A",
+        "AWS_SECRET_ACCESS_KEY": SECRET,
+    }
     config = _resolve(env)
     assert config.bearer_token == TOKEN and config.credentials is None
     # explicit SigV4 keys beat the token from the environment
@@ -123,16 +148,25 @@ def test_bearer_token(home: dict[str, str]) -> None:
 
 
 def test_bearer_token_only_over_https(home: dict[str, str]) -> None:
-    env = {**home, "AWS_BEARER_TOKEN_BEDROCK": TOKEN, "AWS_REGION": "us-east-1",
-           "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": "http://127.0.0.1:9"}
+    env = {
+        **home,
+        "AWS_BEARER_TOKEN_BEDROCK": TOKEN,
+        "AWS_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": "http://127.0.0.1:9",
+    }
     with pytest.raises(UserError, match="only over HTTPS") as info:
         _resolve(env)
     assert TOKEN not in str(info.value)
 
 
 def test_endpoint_order(home: dict[str, str]) -> None:
-    env = {**home, "AWS_ACCESS_KEY_ID": "A", "AWS_SECRET_ACCESS_KEY": SECRET, "AWS_REGION": "us-east-1",
-           "AWS_ENDPOINT_URL": "https://generic.example/"}
+    env = {
+        **home,
+        "AWS_ACCESS_KEY_ID": "A",
+        "AWS_SECRET_ACCESS_KEY": SECRET,
+        "AWS_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": "https://generic.example/",
+    }
     assert _resolve(env).endpoint_url == "https://generic.example"
     env["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"] = "http://127.0.0.1:1234"
     assert _resolve(env).endpoint_url == "http://127.0.0.1:1234"
@@ -154,8 +188,15 @@ def test_unreadable_file_does_not_quote_it(home: dict[str, str], tmp_path: Path)
 
 
 def test_reprs_hide_secrets(home: dict[str, str]) -> None:
-    config = _resolve({**home, "AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": SECRET,
-                       "AWS_SESSION_TOKEN": TOKEN, "AWS_REGION": "us-east-1"})
+    config = _resolve(
+        {
+            **home,
+            "AWS_ACCESS_KEY_ID": "AKID",
+            "AWS_SECRET_ACCESS_KEY": SECRET,
+            "AWS_SESSION_TOKEN": TOKEN,
+            "AWS_REGION": "us-east-1",
+        }
+    )
     bearer = _resolve({**home, "AWS_BEARER_TOKEN_BEDROCK": TOKEN, "AWS_REGION": "us-east-1"})
     for text in (repr(config), str(config), repr(config.credentials), repr(bearer)):
         assert SECRET not in text and TOKEN not in text

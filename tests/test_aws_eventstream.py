@@ -55,7 +55,9 @@ def _split(data: bytes, cuts: list[int]) -> list[bytes]:
 
 @settings(max_examples=150, deadline=None)
 @given(_messages, st.lists(st.integers(min_value=0), max_size=30))
-def test_any_chunking_decodes_the_same_messages(messages: list[tuple[dict[str, object], bytes]], cuts: list[int]) -> None:
+def test_any_chunking_decodes_the_same_messages(
+    messages: list[tuple[dict[str, object], bytes]], cuts: list[int]
+) -> None:
     wire = b"".join(encode_message(h, p) for h, p in messages)  # type: ignore[arg-type]
     decoder = EventStreamDecoder()
     decoded: list[EventStreamMessage] = []

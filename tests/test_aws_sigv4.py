@@ -18,10 +18,26 @@ EXAMPLE = AWSCredentials("AKIDEXAMPLE", SECRET)
 WHEN = datetime.datetime(2015, 8, 30, 12, 36, 0, tzinfo=datetime.UTC)
 
 
-def _sign(method: str, url: str, headers: dict[str, str], body: bytes = b"", *, service: str = "service",
-          credentials: AWSCredentials = EXAMPLE, region: str = "us-east-1") -> dict[str, str]:
-    return sign_request(method=method, url=url, headers=headers, body=body, credentials=credentials,
-                        region=region, service=service, now=WHEN)
+def _sign(
+    method: str,
+    url: str,
+    headers: dict[str, str],
+    body: bytes = b"",
+    *,
+    service: str = "service",
+    credentials: AWSCredentials = EXAMPLE,
+    region: str = "us-east-1",
+) -> dict[str, str]:
+    return sign_request(
+        method=method,
+        url=url,
+        headers=headers,
+        body=body,
+        credentials=credentials,
+        region=region,
+        service=service,
+        now=WHEN,
+    )
 
 
 def _signature(headers: dict[str, str]) -> str:
@@ -59,8 +75,16 @@ def test_documented_iam_list_users_example() -> None:
 @pytest.mark.parametrize(
     ("method", "url", "signature"),
     [  # the aws-sig-v4-test-suite cases: get-vanilla, post-vanilla, get-vanilla-query-order-key-case
-        ("GET", "https://example.amazonaws.com/", "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"),
-        ("POST", "https://example.amazonaws.com/", "5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b"),
+        (
+            "GET",
+            "https://example.amazonaws.com/",
+            "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
+        ),
+        (
+            "POST",
+            "https://example.amazonaws.com/",
+            "5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b",
+        ),
         (
             "GET",
             "https://example.amazonaws.com/?Param2=value2&Param1=value1",
@@ -73,24 +97,39 @@ def test_sig_v4_test_suite(method: str, url: str, signature: str) -> None:
 
 
 def test_session_token_is_sent_and_signed() -> None:
-    added = _sign("POST", "https://example.amazonaws.com/", {}, credentials=AWSCredentials("AK", "SK", "TOKEN-1"))
+    added = _sign(
+        "POST", "https://example.amazonaws.com/", {}, credentials=AWSCredentials("AK", "SK", "TOKEN-1")
+    )
     assert added["x-amz-security-token"] == "TOKEN-1"
     assert "x-amz-security-token" in added["authorization"].split("SignedHeaders=")[1].split(",")[0]
 
 
 def test_bedrock_model_id_path_is_double_encoded() -> None:
     # botocore signs the already-encoded path encoded once more: `%3A` is signed as `%253A`.
-    assert canonical_uri("/model/us.amazon.nova-micro-v1%3A0/converse") == "/model/us.amazon.nova-micro-v1%253A0/converse"
+    assert (
+        canonical_uri("/model/us.amazon.nova-micro-v1%3A0/converse")
+        == "/model/us.amazon.nova-micro-v1%253A0/converse"
+    )
     assert canonical_uri("/a/./b/../c//d/") == "/a/c/d/"
     assert canonical_uri("") == "/"
 
 
 def test_unsigned_headers_and_naive_time() -> None:
-    added = _sign("POST", "https://example.amazonaws.com/", {"User-Agent": "x", "X-Amzn-Trace-Id": "y", "A": " b  c "})
+    added = _sign(
+        "POST", "https://example.amazonaws.com/", {"User-Agent": "x", "X-Amzn-Trace-Id": "y", "A": " b  c "}
+    )
     assert "SignedHeaders=a;host;x-amz-date," in added["authorization"]
     with pytest.raises(ValueError):
-        sign_request(method="GET", url="https://x/", headers={}, body=b"", credentials=EXAMPLE, region="us-east-1",
-                     service="s", now=datetime.datetime(2020, 1, 1))
+        sign_request(
+            method="GET",
+            url="https://x/",
+            headers={},
+            body=b"",
+            credentials=EXAMPLE,
+            region="us-east-1",
+            service="s",
+            now=datetime.datetime(2020, 1, 1),
+        )
 
 
 def test_host_port_rules() -> None:
@@ -109,13 +148,22 @@ import botocore.awsrequest  # noqa: E402
 import botocore.credentials  # noqa: E402
 
 
-def _botocore(method: str, url: str, headers: dict[str, str], body: bytes, creds: AWSCredentials,
-              service: str, region: str) -> dict[str, str]:
+def _botocore(
+    method: str,
+    url: str,
+    headers: dict[str, str],
+    body: bytes,
+    creds: AWSCredentials,
+    service: str,
+    region: str,
+) -> dict[str, str]:
     request = botocore.awsrequest.AWSRequest(method=method, url=url, headers=headers, data=body)
     naive = WHEN.replace(tzinfo=None)
     with mock.patch("botocore.auth.get_current_datetime", return_value=naive):
         botocore_auth.SigV4Auth(
-            botocore.credentials.Credentials(creds.access_key_id, creds.secret_access_key, creds.session_token),
+            botocore.credentials.Credentials(
+                creds.access_key_id, creds.secret_access_key, creds.session_token
+            ),
             service,
             region,
         ).add_auth(request)
@@ -126,9 +174,9 @@ _segment = st.text(
     alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=12
 ).filter(lambda s: s not in (".", ".."))
 _query_part = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=8)
-_header_value = st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E) | st.just(" "), max_size=20).map(
-    lambda s: s.strip()
-)
+_header_value = st.text(
+    alphabet=st.characters(min_codepoint=0x21, max_codepoint=0x7E) | st.just(" "), max_size=20
+).map(lambda s: s.strip())
 
 
 @settings(max_examples=200, deadline=None)
@@ -137,7 +185,9 @@ _header_value = st.text(alphabet=st.characters(min_codepoint=0x21, max_codepoint
     query=st.lists(st.tuples(_query_part.filter(bool), _query_part), max_size=3),
     body=st.binary(max_size=200),
     token=st.none() | st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789/+=", min_size=1, max_size=40),
-    extra=st.dictionaries(st.sampled_from(["x-custom", "content-type", "x-amz-meta-a"]), _header_value, max_size=2),
+    extra=st.dictionaries(
+        st.sampled_from(["x-custom", "content-type", "x-amz-meta-a"]), _header_value, max_size=2
+    ),
     trailing_slash=st.booleans(),
 )
 def test_matches_botocore(
@@ -162,10 +212,16 @@ def test_matches_botocore(
 
 @pytest.mark.parametrize(
     "model_id",
-    ["us.amazon.nova-micro-v1:0", "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-x"],
+    [
+        "us.amazon.nova-micro-v1:0",
+        "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-x",
+    ],
 )
 def test_bedrock_urls_match_botocore(model_id: str) -> None:
     url = f"https://bedrock-runtime.us-east-1.amazonaws.com/model/{quote(model_id, safe='')}/converse"
     headers = {"content-type": "application/json"}
     ours = _sign("POST", url, headers, b"{}", service="bedrock")
-    assert ours["authorization"] == _botocore("POST", url, dict(headers), b"{}", EXAMPLE, "bedrock", "us-east-1")["authorization"]
+    assert (
+        ours["authorization"]
+        == _botocore("POST", url, dict(headers), b"{}", EXAMPLE, "bedrock", "us-east-1")["authorization"]
+    )

@@ -28,7 +28,13 @@ from trio_direct.exceptions import (
     ModelUnavailableError,
     UnexpectedModelBehavior,
 )
-from trio_direct.messages import NativeToolCallPart, NativeToolReturnPart, TextPart, ThinkingPart, ToolCallPart
+from trio_direct.messages import (
+    NativeToolCallPart,
+    NativeToolReturnPart,
+    TextPart,
+    ThinkingPart,
+    ToolCallPart,
+)
 from trio_direct.models import bedrock as br
 from trio_direct.models import infer_model
 from trio_direct.serialization import messages_from_python
@@ -41,7 +47,9 @@ DATA = Path(__file__).parent / "data"
 REQUEST_CASES: list[dict[str, Any]] = json.loads((DATA / "bedrock_requests.json").read_text())
 
 
-def _model(model_id: str = "us.amazon.nova-micro-v1:0", config: AWSConfig = SIGV4_CONFIG) -> br.BedrockConverseModel:
+def _model(
+    model_id: str = "us.amazon.nova-micro-v1:0", config: AWSConfig = SIGV4_CONFIG
+) -> br.BedrockConverseModel:
     return br.BedrockConverseModel(model_id, config=config)
 
 
@@ -97,7 +105,12 @@ def test_ids_that_cannot_be_names_are_refused_before_io(bad: str) -> None:
 def test_bedrock_inference_profile_setting_is_validated() -> None:
     model = _model()
     with pytest.raises(UserError):
-        model.build_request([ModelRequest.user_text_prompt("hi")], {"bedrock_inference_profile": "a/../b?x"}, ModelRequestParameters(), stream=False)  # type: ignore[typeddict-unknown-key]
+        model.build_request(
+            [ModelRequest.user_text_prompt("hi")],
+            {"bedrock_inference_profile": "a/../b?x"},
+            ModelRequestParameters(),
+            stream=False,
+        )  # type: ignore[typeddict-unknown-key]
 
 
 def test_sigv4_headers() -> None:
@@ -107,7 +120,10 @@ def test_sigv4_headers() -> None:
         credentials=AWSCredentials("AKIDEXAMPLE", "secret", "session-token-123"),
     )
     request = _model(config=config).build_request(
-        [ModelRequest.user_text_prompt("hi")], {"extra_headers": {"x-custom": "1"}}, ModelRequestParameters(), stream=True
+        [ModelRequest.user_text_prompt("hi")],
+        {"extra_headers": {"x-custom": "1"}},
+        ModelRequestParameters(),
+        stream=True,
     )
     headers = dict(request.headers)
     assert headers["accept"] == "application/vnd.amazon.eventstream"
@@ -120,8 +136,14 @@ def test_sigv4_headers() -> None:
 
 
 def test_bearer_token_header() -> None:
-    config = AWSConfig(region="us-east-1", endpoint_url="https://bedrock-runtime.us-east-1.amazonaws.com", bearer_token="tok-123456789")
-    request = _model(config=config).build_request([ModelRequest.user_text_prompt("hi")], {}, ModelRequestParameters(), stream=False)
+    config = AWSConfig(
+        region="us-east-1",
+        endpoint_url="https://bedrock-runtime.us-east-1.amazonaws.com",
+        bearer_token="tok-123456789",
+    )
+    request = _model(config=config).build_request(
+        [ModelRequest.user_text_prompt("hi")], {}, ModelRequestParameters(), stream=False
+    )
     assert request.headers["authorization"] == "Bearer tok-123456789"
     assert "x-amz-date" not in request.headers
 
@@ -134,8 +156,16 @@ def test_models_only_on_mantle_are_refused() -> None:
 def test_infer_model_reads_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-                "AWS_BEARER_TOKEN_BEDROCK", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "AWS_DEFAULT_REGION"):
+    for var in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_BEARER_TOKEN_BEDROCK",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
+        "AWS_DEFAULT_REGION",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("AWS_REGION", "us-west-2")
     with pytest.raises(UserError, match="no AWS credentials"):
@@ -159,7 +189,12 @@ def test_profiles() -> None:
     assert claude.cache_retentions("us.anthropic.claude-sonnet-4-5-20250929-v1:0") == ("5m", "1h")
     assert br.BedrockProfile.for_model("us.anthropic.claude-sonnet-4-6").adaptive_thinking
     nova = br.BedrockProfile.for_model("us.amazon.nova-lite-v1:0")
-    assert nova.supports_tool_choice and nova.prompt_caching and nova.supports_video and nova.top_k_variant == "nova"
+    assert (
+        nova.supports_tool_choice
+        and nova.prompt_caching
+        and nova.supports_video
+        and nova.top_k_variant == "nova"
+    )
     assert not br.BedrockProfile.for_model("amazon.nova-micro-v1:0").supports_video
     assert br.BedrockProfile.for_model("us.meta.llama4-maverick-17b-instruct-v1:0").colocatable == frozenset()
     assert br.BedrockProfile.for_model("mistral.mistral-large-2407-v1:0").tool_result_format == "json"
@@ -168,14 +203,21 @@ def test_profiles() -> None:
     assert br.BedrockProfile.for_model(
         "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-opus-4-8"
     ).is_claude
-    assert br.split_model_id("us.anthropic.claude-haiku-4-5-20251001-v1:0") == ("anthropic", "claude-haiku-4-5-20251001")
+    assert br.split_model_id("us.anthropic.claude-haiku-4-5-20251001-v1:0") == (
+        "anthropic",
+        "claude-haiku-4-5-20251001",
+    )
 
 
 # -- responses --------------------------------------------------------------------------------------
 
 
-def _parse(data: Any, model_id: str = "us.amazon.nova-micro-v1:0", headers: dict[str, str] | None = None) -> Any:
-    return _model(model_id).parse_response(orjson.dumps(data), httpx.Headers(headers or {}), ModelRequestParameters())
+def _parse(
+    data: Any, model_id: str = "us.amazon.nova-micro-v1:0", headers: dict[str, str] | None = None
+) -> Any:
+    return _model(model_id).parse_response(
+        orjson.dumps(data), httpx.Headers(headers or {}), ModelRequestParameters()
+    )
 
 
 def test_parse_text_tools_usage_and_finish_reason() -> None:
@@ -192,8 +234,14 @@ def test_parse_text_tools_usage_and_finish_reason() -> None:
                 }
             },
             "stopReason": "tool_use",
-            "usage": {"inputTokens": 10, "outputTokens": 5, "totalTokens": 15, "cacheReadInputTokens": 100,
-                      "cacheWriteInputTokens": 7, "cacheDetails": [{"inputTokens": 7, "ttl": "1h"}]},
+            "usage": {
+                "inputTokens": 10,
+                "outputTokens": 5,
+                "totalTokens": 15,
+                "cacheReadInputTokens": 100,
+                "cacheWriteInputTokens": 7,
+                "cacheDetails": [{"inputTokens": 7, "ttl": "1h"}],
+            },
             "metrics": {"latencyMs": 12},
             "trace": {"guardrail": {}},
         },
@@ -208,15 +256,26 @@ def test_parse_text_tools_usage_and_finish_reason() -> None:
     assert response.provider_response_id == "req-1"
     assert response.provider_name == "bedrock"
     usage = response.usage
-    assert (usage.input_tokens, usage.output_tokens, usage.cache_read_tokens, usage.cache_write_tokens) == (117, 5, 100, 7)
+    assert (usage.input_tokens, usage.output_tokens, usage.cache_read_tokens, usage.cache_write_tokens) == (
+        117,
+        5,
+        100,
+        7,
+    )
     assert usage.cache_write_1h_tokens == 7
 
 
 @pytest.mark.parametrize(
     ("stop", "finish"),
-    [("end_turn", "stop"), ("max_tokens", "length"), ("guardrail_intervened", "content_filter"),
-     ("stop_sequence", "stop"), ("malformed_tool_use", "error"), ("model_context_window_exceeded", "length"),
-     ("something_new", None)],
+    [
+        ("end_turn", "stop"),
+        ("max_tokens", "length"),
+        ("guardrail_intervened", "content_filter"),
+        ("stop_sequence", "stop"),
+        ("malformed_tool_use", "error"),
+        ("model_context_window_exceeded", "length"),
+        ("something_new", None),
+    ],
 )
 def test_finish_reasons(stop: str, finish: str | None) -> None:
     response = _parse({"output": {"message": {"content": []}}, "stopReason": stop, "usage": {}})
@@ -257,10 +316,22 @@ def test_parse_code_interpreter() -> None:
             "output": {
                 "message": {
                     "content": [
-                        {"toolUse": {"toolUseId": "c1", "name": "nova_code_interpreter", "input": {"snippet": "1+1"},
-                                     "type": "server_tool_use"}},
-                        {"toolResult": {"toolUseId": "c1", "content": [{"json": {"stdOut": "2"}}], "status": "success",
-                                        "type": "nova_code_interpreter_result"}},
+                        {
+                            "toolUse": {
+                                "toolUseId": "c1",
+                                "name": "nova_code_interpreter",
+                                "input": {"snippet": "1+1"},
+                                "type": "server_tool_use",
+                            }
+                        },
+                        {
+                            "toolResult": {
+                                "toolUseId": "c1",
+                                "content": [{"json": {"stdOut": "2"}}],
+                                "status": "success",
+                                "type": "nova_code_interpreter_result",
+                            }
+                        },
                     ]
                 }
             },
@@ -272,9 +343,13 @@ def test_parse_code_interpreter() -> None:
     call, result = response.parts
     assert call == NativeToolCallPart("code_execution", {"snippet": "1+1"}, "c1", provider_name="bedrock")
     assert isinstance(result, NativeToolReturnPart)
-    assert (result.tool_name, result.content, result.tool_call_id, result.provider_name, result.provider_details) == (
-        "code_execution", {"stdOut": "2"}, "c1", "bedrock", {"status": "success"}
-    )
+    assert (
+        result.tool_name,
+        result.content,
+        result.tool_call_id,
+        result.provider_name,
+        result.provider_details,
+    ) == ("code_execution", {"stdOut": "2"}, "c1", "bedrock", {"status": "success"})
 
 
 @pytest.mark.parametrize(
@@ -298,19 +373,53 @@ def test_unreadable_bodies(body: bytes, error: type[Exception]) -> None:
     [
         (400, {}, {"message": "The provided model identifier is invalid."}, ModelNotFoundError),
         (400, {}, {"message": "Malformed input request"}, ModelRequestRejectedError),
-        (400, {"x-amzn-ErrorType": "ValidationException:http://internal.amazon.com/coral/com.amazon.bedrock/"},
-         {"message": "Input is too long for requested model."}, ModelContextWindowExceededError),
-        (429, {"x-amzn-ErrorType": "ThrottlingException:http://internal"}, {"message": "Too many requests"}, ModelRateLimitError),
+        (
+            400,
+            {"x-amzn-ErrorType": "ValidationException:http://internal.amazon.com/coral/com.amazon.bedrock/"},
+            {"message": "Input is too long for requested model."},
+            ModelContextWindowExceededError,
+        ),
+        (
+            429,
+            {"x-amzn-ErrorType": "ThrottlingException:http://internal"},
+            {"message": "Too many requests"},
+            ModelRateLimitError,
+        ),
         (400, {"x-amzn-ErrorType": "ThrottlingException"}, {"message": "slow down"}, ModelRateLimitError),
-        (403, {"x-amzn-ErrorType": "AccessDeniedException"}, {"message": "no access"}, ModelAuthenticationError),
-        (403, {"x-amzn-ErrorType": "UnrecognizedClientException"}, {"message": "bad token"}, ModelAuthenticationError),
+        (
+            403,
+            {"x-amzn-ErrorType": "AccessDeniedException"},
+            {"message": "no access"},
+            ModelAuthenticationError,
+        ),
+        (
+            403,
+            {"x-amzn-ErrorType": "UnrecognizedClientException"},
+            {"message": "bad token"},
+            ModelAuthenticationError,
+        ),
         (404, {"x-amzn-ErrorType": "ResourceNotFoundException"}, {"message": "nope"}, ModelNotFoundError),
-        (400, {"x-amzn-ErrorType": "ServiceQuotaExceededException"}, {"message": "quota"}, ModelQuotaExceededError),
+        (
+            400,
+            {"x-amzn-ErrorType": "ServiceQuotaExceededException"},
+            {"message": "quota"},
+            ModelQuotaExceededError,
+        ),
         (500, {"x-amzn-ErrorType": "InternalServerException"}, {"message": "oops"}, ModelServerError),
-        (503, {"x-amzn-ErrorType": "ServiceUnavailableException"}, {"message": "try later"}, ModelUnavailableError),
+        (
+            503,
+            {"x-amzn-ErrorType": "ServiceUnavailableException"},
+            {"message": "try later"},
+            ModelUnavailableError,
+        ),
         (503, {}, {"message": "The model is overloaded"}, ModelOverloadedError),
         (424, {"x-amzn-ErrorType": "ModelStreamErrorException"}, {"message": "x"}, ModelServerError),
-        (400, {}, {"__type": "com.amazon#ValidationException", "message": "prompt is too long"}, ModelContextWindowExceededError),
+        (
+            400,
+            {},
+            {"__type": "com.amazon#ValidationException", "message": "prompt is too long"},
+            ModelContextWindowExceededError,
+        ),
     ],
 )
 def test_http_errors_are_categorized_as_upstream(
@@ -328,10 +437,17 @@ def test_http_error_body_as_botocore_shows_it() -> None:
     error = br.http_error(400, {"x-amzn-requestid": "r-1"}, b'{"message": "bad"}', "m")
     assert error.body == {
         "Error": {"Message": "bad", "Code": "400"},
-        "ResponseMetadata": {"RequestId": "r-1", "HTTPStatusCode": 400, "HTTPHeaders": {"x-amzn-requestid": "r-1"}},
+        "ResponseMetadata": {
+            "RequestId": "r-1",
+            "HTTPStatusCode": 400,
+            "HTTPHeaders": {"x-amzn-requestid": "r-1"},
+        },
     }
     assert error.provider_error_code == "400"
-    assert br.http_error(502, {}, b"<html>bad gateway</html>", "m").body["Error"]["Message"] == "<html>bad gateway</html>"  # type: ignore[index]
+    assert (
+        br.http_error(502, {}, b"<html>bad gateway</html>", "m").body["Error"]["Message"]
+        == "<html>bad gateway</html>"
+    )  # type: ignore[index]
 
 
 @pytest.mark.parametrize(
@@ -361,7 +477,9 @@ def test_stream_exceptions(kind: str, message: str, category: type[Exception], s
 def test_unknown_stream_exception_is_an_api_error() -> None:
     from trio_direct._aws.eventstream import EventStreamMessage
 
-    error = br.stream_exception(EventStreamMessage({":exception-type": "weirdException"}, b'{"message": "?"}'), "m")
+    error = br.stream_exception(
+        EventStreamMessage({":exception-type": "weirdException"}, b'{"message": "?"}'), "m"
+    )
     assert type(error) is ModelAPIError and error.in_stream and "weirdException" in str(error)
 
 
@@ -376,12 +494,19 @@ def test_tool_schema_transforms() -> None:
         "$defs": {"X": {"type": "object", "properties": {}}},
     }
     plain = br.transform_tool_schema(schema, "bedrock", strict=False)
-    assert "title" not in plain and "title" in plain["properties"] and "title" not in plain["properties"]["title"]
+    assert (
+        "title" not in plain
+        and "title" in plain["properties"]
+        and "title" not in plain["properties"]["title"]
+    )
     strict = br.transform_tool_schema(schema, "bedrock", strict=True)
     assert strict["additionalProperties"] is False
     assert strict["properties"]["n"] == {"type": "integer", "description": "maximum=3"}
-    recursive = {"type": "object", "properties": {"a": {"$ref": "#/$defs/A"}},
-                 "$defs": {"A": {"type": "object", "properties": {"b": {"$ref": "#/$defs/A"}}}}}
+    recursive = {
+        "type": "object",
+        "properties": {"a": {"$ref": "#/$defs/A"}},
+        "$defs": {"A": {"type": "object", "properties": {"b": {"$ref": "#/$defs/A"}}}},
+    }
     assert br.transform_tool_schema(recursive, "inline_defs", strict=False) == recursive
 
 
@@ -389,7 +514,14 @@ def test_a_tool_param_list_round_trips_through_the_request() -> None:
     params = ModelRequestParameters(function_tools=[ToolDefinition(name="t", description="d")])
     request = _model().build_request([ModelRequest.user_text_prompt("hi")], {}, params, stream=False)
     assert orjson.loads(request.body)["toolConfig"] == {
-        "tools": [{"toolSpec": {"name": "t", "inputSchema": {"json": {"type": "object", "properties": {}}},
-                                "description": "d"}}],
+        "tools": [
+            {
+                "toolSpec": {
+                    "name": "t",
+                    "inputSchema": {"json": {"type": "object", "properties": {}}},
+                    "description": "d",
+                }
+            }
+        ],
         "toolChoice": {"auto": {}},
     }

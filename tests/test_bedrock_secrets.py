@@ -32,8 +32,11 @@ def assert_clean(text: str, where: str) -> None:
 def sigv4(srv: LoopbackServer) -> BedrockConverseModel:
     return BedrockConverseModel(
         "us.amazon.nova-micro-v1:0",
-        config=AWSConfig(region="us-east-1", endpoint_url=srv.url,
-                         credentials=AWSCredentials("AKIDCANARY", SECRET_KEY, SESSION_TOKEN)),
+        config=AWSConfig(
+            region="us-east-1",
+            endpoint_url=srv.url,
+            credentials=AWSCredentials("AKIDCANARY", SECRET_KEY, SESSION_TOKEN),
+        ),
     )
 
 
@@ -70,9 +73,13 @@ def test_reprs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     _check_error(info.value)
 
 
-async def test_echoed_error_body_is_redacted(loopback: LoopbackServer, caplog: pytest.LogCaptureFixture) -> None:
+async def test_echoed_error_body_is_redacted(
+    loopback: LoopbackServer, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
-    loopback.handler = lambda request: Reply.body(_echo(request.headers), status=403, content_type="application/json")  # type: ignore[method-assign]
+    loopback.handler = lambda request: Reply.body(
+        _echo(request.headers), status=403, content_type="application/json"
+    )  # type: ignore[method-assign]
     with pytest.raises(TrioDirectError) as info:
         await model_request(sigv4(loopback), PROMPT)
     assert "x-amz-security-token" in str(info.value)  # the echo did arrive...
@@ -100,8 +107,13 @@ async def test_echoed_stream_exception_is_redacted(loopback: LoopbackServer) -> 
 
 def test_resolution_errors_never_quote_credentials(tmp_path: Path) -> None:
     (tmp_path / "credentials").write_text(f"[p]\naws_secret_access_key = {SECRET_KEY}\n[broken")
-    env = {"AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"), "AWS_CONFIG_FILE": str(tmp_path / "x"),
-           "AWS_PROFILE": "p", "AWS_SESSION_TOKEN": SESSION_TOKEN, "AWS_BEARER_TOKEN_BEDROCK": BEARER}
+    env = {
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"),
+        "AWS_CONFIG_FILE": str(tmp_path / "x"),
+        "AWS_PROFILE": "p",
+        "AWS_SESSION_TOKEN": SESSION_TOKEN,
+        "AWS_BEARER_TOKEN_BEDROCK": BEARER,
+    }
     with pytest.raises(TrioDirectError) as info:
         resolve_aws_config(service_env_name="BEDROCK_RUNTIME", default_endpoint="https://x", environ=env)
     _check_error(info.value)

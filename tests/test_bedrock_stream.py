@@ -69,7 +69,11 @@ async def test_text_stream(loopback: LoopbackServer) -> None:
         async for e in stream:
             events.append(e)
     assert [type(e).__name__ for e in events] == [
-        "PartStartEvent", "FinalResultEvent", "PartDeltaEvent", "PartDeltaEvent", "PartEndEvent",
+        "PartStartEvent",
+        "FinalResultEvent",
+        "PartDeltaEvent",
+        "PartDeltaEvent",
+        "PartEndEvent",
     ]
     response = stream.get()
     assert response.parts == [TextPart("Hello!")]
@@ -91,8 +95,14 @@ async def test_signature_matches_the_bytes_on_the_wire(loopback: LoopbackServer)
     request = loopback.requests[0]
     auth = request.headers["authorization"]
     signed = auth.split("SignedHeaders=")[1].split(",")[0].split(";")
-    when = datetime.datetime.strptime(request.headers["x-amz-date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.UTC)
-    headers = {k: v for k, v in request.headers.items() if k in signed and k not in ("host", "x-amz-date", "x-amz-security-token")}
+    when = datetime.datetime.strptime(request.headers["x-amz-date"], "%Y%m%dT%H%M%SZ").replace(
+        tzinfo=datetime.UTC
+    )
+    headers = {
+        k: v
+        for k, v in request.headers.items()
+        if k in signed and k not in ("host", "x-amz-date", "x-amz-security-token")
+    }
     again = sign_request(
         method=request.method,
         url=f"{loopback.url}{request.target}",
@@ -111,10 +121,17 @@ async def test_signature_matches_the_bytes_on_the_wire(loopback: LoopbackServer)
 async def test_tool_call_and_reasoning_stream(loopback: LoopbackServer) -> None:
     messages = [
         event("messageStart", {"role": "assistant"}),
-        event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"reasoningContent": {"text": "think"}}}),
-        event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"reasoningContent": {"signature": "sig"}}}),
+        event(
+            "contentBlockDelta", {"contentBlockIndex": 0, "delta": {"reasoningContent": {"text": "think"}}}
+        ),
+        event(
+            "contentBlockDelta", {"contentBlockIndex": 0, "delta": {"reasoningContent": {"signature": "sig"}}}
+        ),
         event("contentBlockStop", {"contentBlockIndex": 0}),
-        event("contentBlockStart", {"contentBlockIndex": 1, "start": {"toolUse": {"toolUseId": "tu_1", "name": "get_weather"}}}),
+        event(
+            "contentBlockStart",
+            {"contentBlockIndex": 1, "start": {"toolUse": {"toolUseId": "tu_1", "name": "get_weather"}}},
+        ),
         event("contentBlockDelta", {"contentBlockIndex": 1, "delta": {"toolUse": {"input": '{"city": '}}}),
         event("contentBlockDelta", {"contentBlockIndex": 1, "delta": {"toolUse": {"input": '"Paris"}'}}}),
         event("contentBlockStop", {"contentBlockIndex": 1}),
@@ -124,7 +141,9 @@ async def test_tool_call_and_reasoning_stream(loopback: LoopbackServer) -> None:
     loopback.enqueue(eventstream_reply(messages))
     params = ModelRequestParameters(function_tools=[ToolDefinition(name="get_weather")])
     events: list[Any] = []
-    async with model_request_stream(bedrock(loopback, CLAUDE), PROMPT, model_request_parameters=params) as stream:
+    async with model_request_stream(
+        bedrock(loopback, CLAUDE), PROMPT, model_request_parameters=params
+    ) as stream:
         async for e in stream:
             events.append(e)
     response = stream.get()
@@ -148,7 +167,7 @@ async def test_exception_message_before_any_event_raises_from_async_with(loopbac
 
 
 async def test_exception_message_mid_stream_raises_from_the_loop(loopback: LoopbackServer) -> None:
-    messages = text_stream(["a", "b"])[:3] + [exception("modelStreamErrorException", "the model broke")]
+    messages = [*text_stream(["a", "b"])[:3], exception("modelStreamErrorException", "the model broke")]
     loopback.enqueue(eventstream_reply(messages))
     seen: list[Any] = []
     async with model_request_stream(bedrock(loopback), PROMPT) as stream:
@@ -219,7 +238,9 @@ def test_early_exit_from_sync_code(loopback: LoopbackServer) -> None:
     loopback.wait_for_client_close()
 
 
-async def test_cancel_scope_deadline_while_stalled(loopback: LoopbackServer, autojump_clock: trio.abc.Clock) -> None:
+async def test_cancel_scope_deadline_while_stalled(
+    loopback: LoopbackServer, autojump_clock: trio.abc.Clock
+) -> None:
     loopback.enqueue(eventstream_reply(text_stream(["a"])[:2], then=[stall()]))
     with trio.move_on_after(5) as scope:
         async with model_request_stream(bedrock(loopback), PROMPT) as stream:
@@ -257,7 +278,11 @@ async def test_claude_without_max_tokens_streams_behind_the_scenes(loopback: Loo
 
 async def test_http_error_of_a_non_streamed_request(loopback: LoopbackServer) -> None:
     loopback.enqueue(
-        Reply.json({"message": "Rate exceeded"}, status=429, headers={"x-amzn-ErrorType": "ThrottlingException:http://x"})
+        Reply.json(
+            {"message": "Rate exceeded"},
+            status=429,
+            headers={"x-amzn-ErrorType": "ThrottlingException:http://x"},
+        )
     )
     with pytest.raises(ModelRateLimitError) as info:
         await model_request(bedrock(loopback), PROMPT)
@@ -266,20 +291,66 @@ async def test_http_error_of_a_non_streamed_request(loopback: LoopbackServer) ->
 
 # -- the mapper under arbitrary (well-framed) events ------------------------------------------------
 
-_EVENT_TYPES = ["messageStart", "contentBlockStart", "contentBlockDelta", "contentBlockStop", "messageStop", "metadata", "other"]
+_EVENT_TYPES = [
+    "messageStart",
+    "contentBlockStart",
+    "contentBlockDelta",
+    "contentBlockStop",
+    "messageStop",
+    "metadata",
+    "other",
+]
 _json = st.recursive(
     st.none() | st.booleans() | st.integers(-3, 3) | st.text(max_size=5),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(
-        ["contentBlockIndex", "delta", "start", "text", "toolUse", "toolUseId", "name", "input", "reasoningContent",
-         "signature", "redactedContent", "toolResult", "type", "json", "stopReason", "usage", "inputTokens", "status"]
-    ), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "contentBlockIndex",
+                    "delta",
+                    "start",
+                    "text",
+                    "toolUse",
+                    "toolUseId",
+                    "name",
+                    "input",
+                    "reasoningContent",
+                    "signature",
+                    "redactedContent",
+                    "toolResult",
+                    "type",
+                    "json",
+                    "stopReason",
+                    "usage",
+                    "inputTokens",
+                    "status",
+                ]
+            ),
+            inner,
+            max_size=4,
+        )
+    ),
     max_leaves=12,
 )
 _messages = st.one_of(
-    st.builds(lambda t, p: event(t, p), st.sampled_from(_EVENT_TYPES), st.dictionaries(
-        st.sampled_from(["contentBlockIndex", "delta", "start", "stopReason", "usage", "trace"]), _json, max_size=3)),
-    st.builds(lambda t: exception(t, "x"), st.sampled_from(["throttlingException", "validationException", "fooException"])),
-    st.builds(lambda p: encode_message({":message-type": "event", ":event-type": "contentBlockDelta"}, p), st.binary(max_size=20)),
+    st.builds(
+        lambda t, p: event(t, p),
+        st.sampled_from(_EVENT_TYPES),
+        st.dictionaries(
+            st.sampled_from(["contentBlockIndex", "delta", "start", "stopReason", "usage", "trace"]),
+            _json,
+            max_size=3,
+        ),
+    ),
+    st.builds(
+        lambda t: exception(t, "x"),
+        st.sampled_from(["throttlingException", "validationException", "fooException"]),
+    ),
+    st.builds(
+        lambda p: encode_message({":message-type": "event", ":event-type": "contentBlockDelta"}, p),
+        st.binary(max_size=20),
+    ),
 )
 
 

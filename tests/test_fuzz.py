@@ -60,7 +60,7 @@ def http_models() -> tuple[HTTPModel, ...]:
     env |= {"GEMINI_API_KEY": "fuzz-key-123456", "GOOGLE_API_KEY": "fuzz-key-123456", "XAI_API_KEY": "fuzz"}
     env |= {"OPENAI_COMPATIBLE_BASE_URL": "http://127.0.0.1:9/v1"}
     # Bedrock signs with AWS keys (throwaway ones) and needs a region; no shared config files are read.
-    env |= {"AWS_ACCESS_KEY_ID": "AKIDFUZZ", "AWS_SECRET_ACCESS_KEY": "fuzz-secret-123456", "AWS_REGION": "us-east-1"}
+    env |= {"AWS_ACCESS_KEY_ID": "AKIDFUZZ", "AWS_SECRET_ACCESS_KEY": "fuzz-12", "AWS_REGION": "us-east-1"}
     found: dict[type[HTTPModel], HTTPModel] = {}
     with mock.patch.dict(os.environ, env):
         for prefix in known_prefixes():

@@ -50,8 +50,14 @@ REPLY = {
 
 def _frame(event_type, payload):
     headers = b""
-    for name, value in ((":event-type", event_type), (":content-type", "application/json"), (":message-type", "event")):
-        headers += bytes([len(name)]) + name.encode() + b"\x07" + struct.pack(">H", len(value)) + value.encode()
+    for name, value in (
+        (":event-type", event_type),
+        (":content-type", "application/json"),
+        (":message-type", "event"),
+    ):
+        headers += (
+            bytes([len(name)]) + name.encode() + b"\x07" + struct.pack(">H", len(value)) + value.encode()
+        )
     data = json.dumps(payload).encode()
     total = 12 + len(headers) + len(data) + 4
     prelude = struct.pack(">II", total, len(headers))
@@ -66,7 +72,10 @@ STREAM_BODY = b"".join(
         _frame("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": "ok"}}),
         _frame("contentBlockStop", {"contentBlockIndex": 0}),
         _frame("messageStop", {"stopReason": "end_turn"}),
-        _frame("metadata", {"usage": {"inputTokens": 1, "outputTokens": 1, "totalTokens": 2}, "metrics": {"latencyMs": 1}}),
+        _frame(
+            "metadata",
+            {"usage": {"inputTokens": 1, "outputTokens": 1, "totalTokens": 2}, "metrics": {"latencyMs": 1}},
+        ),
     ]
 )
 
@@ -86,7 +95,9 @@ def capture(model_name, messages, settings=None, params=None):
         if request.url.endswith("/converse-stream"):
             headers = {"content-type": "application/vnd.amazon.eventstream"}
             return AWSResponse(request.url, 200, headers, _Raw(STREAM_BODY))
-        return AWSResponse(request.url, 200, {"content-type": "application/json"}, _Raw(json.dumps(REPLY).encode()))
+        return AWSResponse(
+            request.url, 200, {"content-type": "application/json"}, _Raw(json.dumps(REPLY).encode())
+        )
 
     client = boto3.client(
         "bedrock-runtime", region_name="us-east-1", aws_access_key_id="AKID", aws_secret_access_key="SECRET"
@@ -116,12 +127,20 @@ def resp(*parts, provider_name="bedrock", model_name="us.anthropic.claude-sonnet
     return m.ModelResponse(parts=list(parts), provider_name=provider_name, timestamp=T, model_name=model_name)
 
 
-W = {"type": "object", "properties": {"city": {"type": "string", "title": "City"}}, "required": ["city"], "title": "W"}
+W = {
+    "type": "object",
+    "properties": {"city": {"type": "string", "title": "City"}},
+    "required": ["city"],
+    "title": "W",
+}
 
 
 def tool(name="get_weather", **kw):
     return ToolDefinition(
-        name=name, parameters_json_schema=kw.pop("schema", W), description=kw.pop("description", "Weather"), **kw
+        name=name,
+        parameters_json_schema=kw.pop("schema", W),
+        description=kw.pop("description", "Weather"),
+        **kw,
     )
 
 
@@ -135,8 +154,14 @@ def td_spec(t):
     }
 
 
-def params_spec(function_tools=(), output_tools=(), allow_text_output=True, output_mode="text", output_object=None,
-                native_tools=()):
+def params_spec(
+    function_tools=(),
+    output_tools=(),
+    allow_text_output=True,
+    output_mode="text",
+    output_object=None,
+    native_tools=(),
+):
     return {
         "function_tools": [td_spec(t) for t in function_tools],
         "output_tools": [td_spec(t) for t in output_tools],
@@ -157,7 +182,9 @@ def make_params(spec):
         allow_text_output=spec["allow_text_output"],
         output_mode=spec["output_mode"],
         output_object=OutputObjectDefinition(**oo) if oo else None,
-        native_tools=[CodeExecutionTool() for k in spec.get("native_tools", []) if k["kind"] == "code_execution"],
+        native_tools=[
+            CodeExecutionTool() for k in spec.get("native_tools", []) if k["kind"] == "code_execution"
+        ],
     )
 
 
@@ -223,7 +250,11 @@ case(
     {
         "bedrock_additional_model_requests_fields": {"inferenceConfig": {"topK": 3}, "x": 1},
         "top_k": 9,
-        "bedrock_guardrail_config": {"guardrailIdentifier": "g1", "guardrailVersion": "1", "trace": "enabled"},
+        "bedrock_guardrail_config": {
+            "guardrailIdentifier": "g1",
+            "guardrailVersion": "1",
+            "trace": "enabled",
+        },
         "bedrock_performance_configuration": {"latency": "optimized"},
         "bedrock_request_metadata": {"team": "a"},
         "bedrock_additional_model_response_fields_paths": ["/stop_sequence"],
@@ -232,7 +263,12 @@ case(
 )
 case("service_tier_unified", NOVA, hi, {"service_tier": "flex"})
 case("service_tier_auto", NOVA, hi, {"service_tier": "auto"})
-case("inference_profile", NOVA, hi, {"bedrock_inference_profile": "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc"})
+case(
+    "inference_profile",
+    NOVA,
+    hi,
+    {"bedrock_inference_profile": "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc"},
+)
 
 tools_hist = [
     req(user("weather?")),
@@ -254,14 +290,22 @@ for label, model in (("claude", CLAUDE), ("nova", NOVA), ("llama", LLAMA), ("mis
 case(
     "tool_return_list_json",
     MISTRAL,
-    [req(user("x")), resp(m.ToolCallPart("f", {}, "t1")), req(m.ToolReturnPart("f", ["a", {"b": 1}, 2], "t1", timestamp=T))],
+    [
+        req(user("x")),
+        resp(m.ToolCallPart("f", {}, "t1")),
+        req(m.ToolReturnPart("f", ["a", {"b": 1}, 2], "t1", timestamp=T)),
+    ],
     None,
     params_spec([tool("f")]),
 )
 case(
     "tool_return_list_text",
     NOVA,
-    [req(user("x")), resp(m.ToolCallPart("f", {}, "t1")), req(m.ToolReturnPart("f", ["a", {"b": 1}, 2], "t1", timestamp=T))],
+    [
+        req(user("x")),
+        resp(m.ToolCallPart("f", {}, "t1")),
+        req(m.ToolReturnPart("f", ["a", {"b": 1}, 2], "t1", timestamp=T)),
+    ],
     None,
     params_spec([tool("f")]),
 )
@@ -285,7 +329,11 @@ case("retries_nova", NOVA, retries, None, params_spec([tool("f")]))
 case(
     "retries_with_system",
     NOVA,
-    [req(m.SystemPromptPart("Sys", timestamp=T), user("x")), resp(m.TextPart("plain")), req(m.RetryPromptPart("again", timestamp=T))],
+    [
+        req(m.SystemPromptPart("Sys", timestamp=T), user("x")),
+        resp(m.TextPart("plain")),
+        req(m.RetryPromptPart("again", timestamp=T)),
+    ],
 )
 for choice_name, choice in (
     ("auto", "auto"),
@@ -301,11 +349,26 @@ for choice_name, choice in (
             model,
             hi,
             {**MT, "tool_choice": choice},
-            params_spec([tool(), tool("other")], [tool("final_result", kind="output")] if choice_name == "tool_or_output" else ()),
+            params_spec(
+                [tool(), tool("other")],
+                [tool("final_result", kind="output")] if choice_name == "tool_or_output" else (),
+            ),
         )
-case("tool_choice_none_with_history_claude", CLAUDE, tools_hist, {**MT, "tool_choice": "none"}, params_spec([tool()]))
+case(
+    "tool_choice_none_with_history_claude",
+    CLAUDE,
+    tools_hist,
+    {**MT, "tool_choice": "none"},
+    params_spec([tool()]),
+)
 case("tool_choice_none_with_history_nova", NOVA, tools_hist, {"tool_choice": "none"}, params_spec([tool()]))
-case("output_tool_claude", CLAUDE, hi, MT, params_spec([], [tool("final_result", kind="output")], allow_text_output=False, output_mode="tool"))
+case(
+    "output_tool_claude",
+    CLAUDE,
+    hi,
+    MT,
+    params_spec([], [tool("final_result", kind="output")], allow_text_output=False, output_mode="tool"),
+)
 case(
     "output_tool_thinking_claude",
     CLAUDE,
@@ -349,14 +412,34 @@ case(
                 schema={
                     "type": "object",
                     "properties": {"a": {"$ref": "#/$defs/A"}},
-                    "$defs": {"A": {"type": "object", "title": "A", "properties": {"x": {"type": "integer"}}}},
+                    "$defs": {
+                        "A": {"type": "object", "title": "A", "properties": {"x": {"type": "integer"}}}
+                    },
                 },
             )
         ]
     ),
 )
-case("native_output_claude", CLAUDE, hi, MT, params_spec(output_mode="native", output_object={"json_schema": W, "name": "city", "description": "A city", "strict": True}))
-case("prompted_output_nova", NOVA, hi, None, params_spec(output_mode="prompted", output_object={"json_schema": W, "name": "city", "description": None, "strict": None}))
+case(
+    "native_output_claude",
+    CLAUDE,
+    hi,
+    MT,
+    params_spec(
+        output_mode="native",
+        output_object={"json_schema": W, "name": "city", "description": "A city", "strict": True},
+    ),
+)
+case(
+    "prompted_output_nova",
+    NOVA,
+    hi,
+    None,
+    params_spec(
+        output_mode="prompted",
+        output_object={"json_schema": W, "name": "city", "description": None, "strict": None},
+    ),
+)
 case("code_execution_nova2", NOVA2, hi, None, params_spec(native_tools=["code_execution"]))
 case(
     "multimodal_nova",
@@ -382,14 +465,23 @@ case(
     "cache_claude",
     CLAUDE,
     [req(m.SystemPromptPart("Sys", timestamp=T), user(["a", m.CachePoint(), "b"]), instructions="Ins")],
-    {**MT, "bedrock_cache_instructions": True, "bedrock_cache_messages": "1h", "bedrock_cache_tool_definitions": True},
+    {
+        **MT,
+        "bedrock_cache_instructions": True,
+        "bedrock_cache_messages": "1h",
+        "bedrock_cache_tool_definitions": True,
+    },
     params_spec([tool()]),
 )
 case(
     "cache_nova",
     NOVA,
     [req(m.SystemPromptPart("Sys", timestamp=T), user(["a", m.CachePoint(), "b"]))],
-    {"bedrock_cache_instructions": True, "bedrock_cache_messages": True, "bedrock_cache_tool_definitions": True},
+    {
+        "bedrock_cache_instructions": True,
+        "bedrock_cache_messages": True,
+        "bedrock_cache_tool_definitions": True,
+    },
     params_spec([tool()]),
 )
 case("cache_llama_ignored", LLAMA, [req(user(["a", m.CachePoint(), "b"]))], {"bedrock_cache_messages": True})
@@ -427,14 +519,33 @@ thinking_hist = [
     req(user("more")),
 ]
 case("thinking_history_claude", CLAUDE, thinking_hist, MT)
-case("thinking_history_nova", NOVA, [thinking_hist[0], resp(m.ThinkingPart("thoughts"), m.TextPart("answer"), model_name=NOVA), thinking_hist[2]])
+case(
+    "thinking_history_nova",
+    NOVA,
+    [
+        thinking_hist[0],
+        resp(m.ThinkingPart("thoughts"), m.TextPart("answer"), model_name=NOVA),
+        thinking_hist[2],
+    ],
+)
 case(
     "thinking_history_from_anthropic",
     CLAUDE,
-    [thinking_hist[0], resp(m.ThinkingPart("t", signature="s", provider_name="anthropic"), m.TextPart("a"), provider_name="anthropic", model_name="claude-sonnet-4-5"), thinking_hist[2]],
+    [
+        thinking_hist[0],
+        resp(
+            m.ThinkingPart("t", signature="s", provider_name="anthropic"),
+            m.TextPart("a"),
+            provider_name="anthropic",
+            model_name="claude-sonnet-4-5",
+        ),
+        thinking_hist[2],
+    ],
     MT,
 )
-case("leading_assistant_nova", NOVA, [resp(m.TextPart("Hi, how can I help?"), model_name=NOVA), req(user("x"))])
+case(
+    "leading_assistant_nova", NOVA, [resp(m.TextPart("Hi, how can I help?"), model_name=NOVA), req(user("x"))]
+)
 case("leading_assistant_claude", CLAUDE, [resp(m.TextPart("Hi, how can I help?")), req(user("x"))], MT)
 case("only_instructions", NOVA, [req(instructions="Say hi")])
 tool_files = [
@@ -443,14 +554,24 @@ tool_files = [
     req(
         m.ToolReturnPart(
             "f",
-            ["see", m.BinaryContent(PNG, media_type="image/png"), m.BinaryContent(PDF, media_type="application/pdf")],
+            [
+                "see",
+                m.BinaryContent(PNG, media_type="image/png"),
+                m.BinaryContent(PDF, media_type="application/pdf"),
+            ],
             "t1",
             timestamp=T,
         ),
         user("and then"),
     ),
 ]
-for label, model in (("claude", CLAUDE), ("nova", NOVA_LITE), ("llama", LLAMA), ("mistral", MISTRAL), ("qwen", "qwen.qwen3-32b-v1:0")):
+for label, model in (
+    ("claude", CLAUDE),
+    ("nova", NOVA_LITE),
+    ("llama", LLAMA),
+    ("mistral", MISTRAL),
+    ("qwen", "qwen.qwen3-32b-v1:0"),
+):
     case(f"tool_return_files_{label}", model, tool_files, MT, params_spec([tool("f")]))
 case("writer_no_status", "writer.palmyra-x5-v1:0", tools_hist, None, params_spec([tool()]))
 case(
@@ -460,7 +581,13 @@ case(
         req(user("compute")),
         resp(
             m.NativeToolCallPart("code_execution", {"snippet": "1+1"}, "c1", provider_name="bedrock"),
-            m.NativeToolReturnPart("code_execution", {"stdOut": "2"}, "c1", provider_name="bedrock", provider_details={"status": "success"}),
+            m.NativeToolReturnPart(
+                "code_execution",
+                {"stdOut": "2"},
+                "c1",
+                provider_name="bedrock",
+                provider_details={"status": "success"},
+            ),
             m.TextPart("2"),
             model_name=NOVA2,
         ),
@@ -501,8 +628,11 @@ def make_requests():
                 "expected": expected,
             }
         )
-        print(name, "ERROR " + expected["error"] + ": " + expected["message"][:150] if "error" in expected else "ok",
-              file=sys.stderr)
+        print(
+            name,
+            "ERROR " + expected["error"] + ": " + expected["message"][:150] if "error" in expected else "ok",
+            file=sys.stderr,
+        )
     return out
 
 

@@ -87,7 +87,10 @@ class AWSConfig:
 
     def __repr__(self) -> str:
         auth = "bearer token" if self.bearer_token is not None else repr(self.credentials)
-        return f"AWSConfig(region={self.region!r}, endpoint_url={self.endpoint_url!r}, auth={auth}, source={self.source!r})"
+        return (
+            f"AWSConfig(region={self.region!r}, endpoint_url={self.endpoint_url!r}, auth={auth}, "
+            f"source={self.source!r})"
+        )
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret this configuration holds (to redact from errors)."""

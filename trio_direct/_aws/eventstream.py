@@ -208,7 +208,8 @@ class EventStreamDecoder:
                 )
             if headers_len > MAX_HEADERS_SIZE:
                 raise EventStreamError(
-                    f"event stream headers of {headers_len} bytes exceed the limit of {MAX_HEADERS_SIZE} bytes"
+                    f"event stream headers of {headers_len} bytes exceed the limit of "
+                    f"{MAX_HEADERS_SIZE} bytes"
                 )
             if size - pos < total:
                 break

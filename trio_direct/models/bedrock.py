@@ -100,6 +100,7 @@ from ._common import (
     USER_AGENT,
     dump_error_details,
     http_status_category,
+    json_array,
     json_dict,
     json_list,
     prompted_output_instructions,
@@ -174,7 +175,10 @@ def validate_model_id(model_id: str) -> str:
 
 
 def converse_url(endpoint_url: str, model_id: str, *, stream: bool) -> str:
-    """The Converse URL: the model id percent-encoded as one path segment (``:`` → ``%3A``, ``/`` → ``%2F``)."""
+    """The Converse URL, the model id percent-encoded as one path segment (``:`` → ``%3A``, ``/`` → ``%2F``).
+
+    ``stream`` picks ``/converse-stream`` over ``/converse``.
+    """
     segment = quote(model_id, safe="")
     return f"{endpoint_url.rstrip('/')}/model/{segment}/{'converse-stream' if stream else 'converse'}"
 
@@ -499,8 +503,8 @@ def _walk(node: Any, fix: Any) -> Any:
         if isinstance(sub := schema.get(key), dict):
             schema[key] = {k: _walk(v, fix) for k, v in cast(JSON, sub).items()}
     for key in _SCHEMA_LISTS:
-        if isinstance(sub := schema.get(key), list):
-            schema[key] = [_walk(v, fix) for v in cast(list[Any], sub)]
+        if isinstance(schema.get(key), list):
+            schema[key] = [_walk(v, fix) for v in json_list(schema[key])]
     for key in _SCHEMA_SINGLE:
         if isinstance(schema.get(key), dict):
             schema[key] = _walk(schema[key], fix)
@@ -512,8 +516,9 @@ def _inline_defs(schema: JSON) -> JSON:
     defs = cast(JSON, schema.get("$defs") or {})
 
     def resolve(node: Any, seen: frozenset[str]) -> Any:
-        if isinstance(node, list):
-            return [resolve(v, seen) for v in cast(list[Any], node)]
+        items = json_array(node)
+        if items is not None:
+            return [resolve(v, seen) for v in items]
         if not isinstance(node, dict):
             return node
         obj = cast(JSON, node)
@@ -593,7 +598,8 @@ _THINKING_BUDGETS: Final[dict[object, int]] = {
     True: 10000, "minimal": 1024, "low": 2048, "medium": 10000, "high": 16384, "xhigh": 32768, "max": 32768,
 }  # fmt: skip
 _ANTHROPIC_EFFORTS: Final[dict[object, str]] = {
-    True: "high", "minimal": "low", "low": "low", "medium": "medium", "high": "high", "xhigh": "max", "max": "max",
+    True: "high", "minimal": "low", "low": "low", "medium": "medium", "high": "high", "xhigh": "max",
+    "max": "max",
 }  # fmt: skip
 _GPT_OSS_EFFORTS: Final[dict[object, str]] = {
     True: "medium", False: "low", "minimal": "low", "low": "low", "medium": "medium", "high": "high",
@@ -632,9 +638,15 @@ def _mime_format(media_type: str) -> str:
 
 
 def _file_format(item: BinaryContent | ImageUrl | DocumentUrl | VideoUrl | UploadedFile) -> str:
+    """The Converse ``format`` of a file: from its media type, as :attr:`BinaryContent.format` maps it."""
     try:
+        if isinstance(item, UploadedFile):
+            # one home for the media type → format table
+            return BinaryContent(b"", media_type=item.media_type).format
         return item.format
     except (KeyError, ValueError):
+        if isinstance(item, UploadedFile):
+            raise UserError(f"Unsupported media type for Bedrock UploadedFile: {item.media_type}") from None
         return _mime_format(item.media_type)
 
 
@@ -692,7 +704,11 @@ def _content_items(part: ToolReturnPart, *, text_mode: bool) -> list[Any]:
     items: list[Any] = list(cast(list[Any], content)) if was_list else [content]
     if part.outcome == "retried" and was_list and not part.files:
         # a retry's validation errors are one JSON array, shown whole
-        return [part.model_response_str(wrap_if_error=False) if text_mode else orjson.loads(_tool_return_json(items))]
+        return [
+            part.model_response_str(wrap_if_error=False)
+            if text_mode
+            else orjson.loads(_tool_return_json(items))
+        ]
     out: list[Any] = []
     for item in items:
         if isinstance(item, (*_FILE_TYPES, str)):
@@ -1017,20 +1033,25 @@ class _Mapper:
                             }
                         }
                     )
-            elif isinstance(part, NativeToolReturnPart):
-                if part.provider_name == PROVIDER_NAME and part.tool_name == "code_execution":
-                    result: JSON = {
-                        "toolUseId": part.tool_call_id,
-                        "content": [{"json": part.content}],
-                        "type": "nova_code_interpreter_result",
-                    }
-                    details = part.provider_details if isinstance(part.provider_details, dict) else {}  # pyright: ignore[reportUnnecessaryIsInstance]
-                    if "status" in details:
-                        result["status"] = details["status"]
-                    content.append({"toolResult": result})
+            elif (
+                isinstance(part, NativeToolReturnPart)
+                and part.provider_name == PROVIDER_NAME
+                and part.tool_name == "code_execution"
+            ):
+                result: JSON = {
+                    "toolUseId": part.tool_call_id,
+                    "content": [{"json": part.content}],
+                    "type": "nova_code_interpreter_result",
+                }
+                details = part.provider_details if isinstance(part.provider_details, dict) else {}  # pyright: ignore[reportUnnecessaryIsInstance]
+                if "status" in details:
+                    result["status"] = details["status"]
+                content.append({"toolResult": result})
             # file, compaction and other parts are not sent back to Bedrock (as 2.68)
         if carried:
-            previous = self.messages[-1]["content"] if self.messages and self.messages[-1]["role"] == "user" else []
+            previous: JSONContent = (
+                self.messages[-1]["content"] if self.messages and self.messages[-1]["role"] == "user" else []
+            )
             if previous and "cachePoint" in previous[-1]:
                 # keep a user's trailing cache point last, where it was put
                 self.messages[-1] = {"role": "user", "content": [*previous[:-1], *carried, previous[-1]]}
@@ -1039,16 +1060,26 @@ class _Mapper:
         if content:
             self.messages.append({"role": "assistant", "content": content})
 
-    def thinking(self, part: ThinkingPart, message: ModelResponse, content: JSONContent, carried: JSONContent) -> None:
+    def thinking(
+        self, part: ThinkingPart, message: ModelResponse, content: JSONContent, carried: JSONContent
+    ) -> None:
         """A thinking part as a signed reasoning block, or as text where it cannot be one: in its own turn
         with the model's thinking tags, or (Claude, which copies what it sees in its own turns) carried into
         a following user turn."""
-        if part.signature and self.profile.send_back_thinking and self.accepts_artifact(message, part.provider_name):
+        if (
+            part.signature
+            and self.profile.send_back_thinking
+            and self.accepts_artifact(message, part.provider_name)
+        ):
             if part.id in ("redacted_content", "redacted_thinking"):
                 content.append({"reasoningContent": {"redactedContent": part.signature.encode("utf-8")}})
             else:
                 content.append(
-                    {"reasoningContent": {"reasoningText": {"text": part.content, "signature": part.signature}}}
+                    {
+                        "reasoningContent": {
+                            "reasoningText": {"text": part.content, "signature": part.signature}
+                        }
+                    }
                 )
         elif self.profile.is_claude:
             if part.content:
@@ -1057,8 +1088,10 @@ class _Mapper:
             content.append({"text": f"<think>\n{part.content}\n</think>"})
 
     def accepts_artifact(self, message: ModelResponse, provider_name: str | None) -> bool:
-        """Whether signed data from ``provider_name`` in ``message`` can be verified by this model (2.68's rule:
-        the data's canonical system is the model's, or it comes from ``bedrock`` by name)."""
+        """Whether signed data from ``provider_name`` in ``message`` can be verified by this model.
+
+        2.68's rule: the data's canonical system is the model's, or it comes from ``bedrock`` by name.
+        """
         if provider_name is None:
             return False
         if provider_name == message.provider_name and message.canonical_system is not None:
@@ -1071,7 +1104,8 @@ class _Mapper:
 
 def _merge_user_turns(messages: list[JSON], colocatable: frozenset[MediaKind]) -> list[JSON]:
     """Consecutive user turns merged into one, unless a ``toolResult`` would share a turn with content the
-    model rejects next to it: then a ``.`` assistant turn keeps them apart (Bedrock re-merges same-role turns)."""
+    model rejects next to it: then a ``.`` assistant turn keeps them apart (Bedrock re-merges same-role
+    turns)."""
     out: list[JSON] = []
     last: JSON | None = None
     for message in messages:
@@ -1097,7 +1131,7 @@ def _has_tool_blocks(messages: list[JSON]) -> bool:
 
 
 def _thinking_level(settings: Mapping[str, Any], params: ModelRequestParameters) -> object:
-    return settings["thinking"] if "thinking" in settings else params.thinking
+    return settings.get("thinking", params.thinking)
 
 
 def _thinking_type(
@@ -1107,7 +1141,7 @@ def _thinking_type(
     fields = settings.get("bedrock_additional_model_requests_fields")
     if profile.is_claude and isinstance(fields, Mapping) and "thinking" in fields:
         config = cast(Mapping[str, Any], fields)["thinking"]
-        kind = config.get("type") if isinstance(config, Mapping) else None
+        kind = (json_dict(config) or {}).get("type")
         return kind if kind in ("adaptive", "enabled") else None
     level = _thinking_level(settings, params)
     if level:
@@ -1117,7 +1151,9 @@ def _thinking_type(
     return None
 
 
-_FORCING_UNSUPPORTED: Final = "This model does not support forcing tool use. Use `tool_choice='auto'` instead."
+_FORCING_UNSUPPORTED: Final = (
+    "This model does not support forcing tool use. Use `tool_choice='auto'` instead."
+)
 
 
 def _forcing_supported(
@@ -1143,14 +1179,17 @@ def _forcing_supported(
                 "Disable thinking or use `tool_choice='auto'`."
             )
         else:
-            reason = "Extended thinking doesn't support forcing tool use. Disable thinking or use `tool_choice='auto'`."
+            reason = (
+                "Extended thinking doesn't support forcing tool use. Disable thinking or use "
+                "`tool_choice='auto'`."
+            )
             if profile.adaptive_thinking:
                 reason += (
-                    " Alternatively, `bedrock_additional_model_requests_fields={'thinking': {'type': 'adaptive'}}` "
-                    "supports forcing."
+                    " Alternatively, `bedrock_additional_model_requests_fields="
+                    "{'thinking': {'type': 'adaptive'}}` supports forcing."
                 )
     explicit = settings.get("tool_choice")
-    explicit_forcing = explicit == "required" or (isinstance(explicit, list) and bool(explicit))
+    explicit_forcing = explicit == "required" or (isinstance(explicit, list) and explicit != [])
     if reason is not None:
         if explicit_forcing:
             raise UserError(f"tool_choice={explicit!r} is not supported by model {model_id!r}. {reason}")
@@ -1232,16 +1271,17 @@ def _tool_config(
 def _additional_fields(
     settings: Mapping[str, Any], params: ModelRequestParameters, profile: BedrockProfile, messages: list[JSON]
 ) -> JSON | None:
-    """``additionalModelRequestFields``: the user's, plus unified ``top_k``, ``thinking`` and Claude's ``none``."""
+    """``additionalModelRequestFields``: the user's, plus unified ``top_k`` and ``thinking`` and Claude's
+    ``none`` tool choice."""
     fields: JSON = dict(settings.get("bedrock_additional_model_requests_fields") or {})
     top_k = settings.get("top_k")
     if top_k is not None:
         if profile.top_k_variant == "anthropic" and "top_k" not in fields:
             fields["top_k"] = top_k
         elif profile.top_k_variant == "nova":
-            inference = fields.get("inferenceConfig") or {}
-            if isinstance(inference, dict) and "topK" not in inference:
-                fields["inferenceConfig"] = {**cast(JSON, inference), "topK": top_k}
+            inference = json_dict(fields.get("inferenceConfig") or {})
+            if inference is not None and "topK" not in inference:
+                fields["inferenceConfig"] = {**inference, "topK": top_k}
     if (
         profile.tool_choice_none_variant == "anthropic"
         and "tool_choice" not in fields
@@ -1290,17 +1330,13 @@ def _thinking_fields(fields: JSON, level: object, profile: BedrockProfile) -> No
             fields["reasoning_effort"] = _EFFORT_MAPS[variant][level]
     elif variant == "openai_responses":
         if "reasoning" not in fields:
-            if level is False and profile.thinking_always:
-                effort = "low"
-            else:
-                effort = _OPENAI_EFFORTS[level]
+            effort = "low" if level is False and profile.thinking_always else _OPENAI_EFFORTS[level]
             fields["reasoning"] = {"effort": effort}
     elif variant == "qwen":
         if "reasoning_config" not in fields:
             fields["reasoning_config"] = _QWEN_REASONING[level]
-    elif variant == "xai":
-        if "reasoning" not in fields:
-            fields["reasoning"] = {"effort": _GROK_EFFORTS[level]}
+    elif variant == "xai" and "reasoning" not in fields:
+        fields["reasoning"] = {"effort": _GROK_EFFORTS[level]}
 
 
 def _add_auto_cache_point(content: JSONContent, point: JSON, profile: BedrockProfile) -> None:
@@ -1397,7 +1433,8 @@ def prepare_settings(
             del out[key]
         if dropped:
             warnings.warn(
-                f"Sampling parameters {dropped} are not supported by {model_id!r}. These settings will be ignored.",
+                f"Sampling parameters {dropped} are not supported by {model_id!r}. "
+                "These settings will be ignored.",
                 UserWarning,
                 stacklevel=4,
             )
@@ -1418,7 +1455,9 @@ def build_converse_request(
             download), misplaced cache points, an impossible tool choice.
     """
     s = cast(Mapping[str, Any], settings)
-    has_retry = any(isinstance(p, RetryPromptPart) for m in messages if isinstance(m, ModelRequest) for p in m.parts)
+    has_retry = any(
+        isinstance(p, RetryPromptPart) for m in messages if isinstance(m, ModelRequest) for p in m.parts
+    )
     # 2.68's direct API runs `prepare_messages` (tool results first, in call order) only for a history
     # that holds a retry.
     prepared, framed = _prepared_history(messages) if has_retry else (list(messages), False)
@@ -1476,7 +1515,9 @@ def build_converse_request(
         output = params.output_object
         schema_config: JSON = {
             "name": output.name or "final_result",
-            "schema": orjson.dumps(transform_tool_schema(output.json_schema, profile.schema_transform, strict=True)).decode(),
+            "schema": orjson.dumps(
+                transform_tool_schema(output.json_schema, profile.schema_transform, strict=True)
+            ).decode(),
         }
         if output.description:
             schema_config["description"] = output.description
@@ -1504,8 +1545,8 @@ def build_converse_request(
 
 def _json_default(value: object) -> object:
     # Converse's `bytes` fields (images, documents, redacted reasoning) travel as base64 in JSON.
-    if isinstance(value, bytes | bytearray | memoryview):
-        return base64.b64encode(bytes(value)).decode()
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode()
     raise TypeError(f"cannot send {type(value).__name__} to Bedrock")
 
 
@@ -1623,9 +1664,10 @@ def parse_converse_response(
         item = json_dict(raw)
         if item is None:
             continue
-        if reasoning := json_dict(item.get("reasoningContent")):
-            if (part := _reasoning_part(reasoning)) is not None:
-                parts.append(part)
+        if (reasoning := json_dict(item.get("reasoningContent"))) and (
+            part := _reasoning_part(reasoning)
+        ) is not None:
+            parts.append(part)
         if text := item.get("text"):
             parts.append(TextPart(str(text)))
         elif citations := json_dict(item.get("citationsContent")):
@@ -1647,15 +1689,16 @@ def parse_converse_response(
                         str(tool_use["toolUseId"]),
                     )
                 )
-        elif tool_result := json_dict(item.get("toolResult")):
-            if tool_result.get("type") == "nova_code_interpreter_result":
-                parts.append(
-                    _code_execution_return(
-                        str(tool_result.get("toolUseId")),
-                        tool_result.get("content"),
-                        tool_result.get("status"),
-                    )
+        elif (tool_result := json_dict(item.get("toolResult"))) and tool_result.get(
+            "type"
+        ) == "nova_code_interpreter_result":
+            parts.append(
+                _code_execution_return(
+                    str(tool_result.get("toolUseId")),
+                    tool_result.get("content"),
+                    tool_result.get("status"),
                 )
+            )
     stop_reason = body.get("stopReason")
     details: JSON = {"finish_reason": stop_reason}
     if "trace" in body:
@@ -1689,10 +1732,10 @@ _STREAM_EXCEPTION_STATUS: Final = {
 }
 _INVALID_MODEL_MESSAGE: Final = "The provided model identifier is invalid."
 _DATA_RETENTION_HINT: Final = (
-    "Bedrock rejected this model under the account's data retention mode for this Region. Models that require "
-    "human review need the account's data retention mode set to `aws_review` (or the legacy "
-    "`provider_data_share`) with the Bedrock control plane's `PutAccountDataRetention` API, as it can't be set "
-    "per request. See https://docs.aws.amazon.com/bedrock/latest/userguide/data-retention.html"
+    "Bedrock rejected this model under the account's data retention mode for this Region. Models that "
+    "require human review need the account's data retention mode set to `aws_review` (or the legacy "
+    "`provider_data_share`) with the Bedrock control plane's `PutAccountDataRetention` API, as it can't be "
+    "set per request. See https://docs.aws.amazon.com/bedrock/latest/userguide/data-retention.html"
 )
 
 
@@ -1874,12 +1917,18 @@ class ConverseStreamMapper:
             return
         event = message.event_type
         try:
-            data = orjson.loads(message.payload) if message.payload else {}
+            parsed: object = orjson.loads(message.payload) if message.payload else {}
         except orjson.JSONDecodeError as exc:
             raise UnexpectedModelBehavior(
                 f"could not decode the Bedrock stream event {event!r} as JSON ({exc})",
                 message.payload[:2000].decode("utf-8", "replace"),
             ) from exc
+        data = json_dict(parsed)
+        if data is None:
+            raise UnexpectedModelBehavior(
+                f"the Bedrock stream event {event!r} is not a JSON object",
+                message.payload[:2000].decode("utf-8", "replace"),
+            )
         self._seen = True
         try:
             if event == "contentBlockDelta":
@@ -1976,7 +2025,7 @@ class ConverseStreamMapper:
             out += parts.handle_tool_call_delta(
                 vendor_part_id=index,
                 tool_name=name if isinstance(name, str) else None,
-                args=args if isinstance(args, str | dict) else None,
+                args=args if isinstance(args, str) else json_dict(args),
                 tool_call_id=self._tool_ids.get(index),
             )
         if "toolResult" in delta and (pending := self._returns.get(index)) is not None:
@@ -2197,7 +2246,9 @@ class BedrockConverseModel(HTTPModel):
         """
         raise NotImplementedError("Bedrock streams are AWS event streams; use event_stream_mapper")
 
-    def event_stream_mapper(self, params: ModelRequestParameters, parts: PartsManager) -> ConverseStreamMapper:
+    def event_stream_mapper(
+        self, params: ModelRequestParameters, parts: PartsManager
+    ) -> ConverseStreamMapper:
         """A fresh mapper for one ConverseStream body (pure)."""
         del params
         return ConverseStreamMapper(
