@@ -525,3 +525,102 @@ def test_a_tool_param_list_round_trips_through_the_request() -> None:
         ],
         "toolChoice": {"auto": {}},
     }
+
+
+def test_citations_as_pydantic_ai_maps_them() -> None:
+    # expected: what 2.68's BedrockConverseModel made of the same body (run once against it)
+    raw = [
+        {
+            "title": "Doc 1",
+            "sourceContent": [{"text": "Paris is the capital of France"}],
+            "location": {"documentChar": {"documentIndex": 0, "start": 0, "end": 30}},
+        },
+        {"location": {"web": {"url": "https://ex.com", "domain": "ex.com"}}, "title": "Ex"},
+    ]
+    response = _parse(
+        {
+            "output": {
+                "message": {
+                    "role": "assistant",
+                    "content": [
+                        {
+                            "citationsContent": {
+                                "content": [{"text": "Paris is "}, {"text": "the capital."}],
+                                "citations": raw,
+                            }
+                        },
+                        {"citationsContent": {"content": [], "citations": []}},
+                        {"text": "plain"},
+                    ],
+                }
+            },
+            "stopReason": "end_turn",
+            "usage": {"inputTokens": 1, "outputTokens": 1, "totalTokens": 2},
+        },
+        model_id="us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+    )
+    from trio_direct.serialization import messages_to_python
+
+    parts = messages_to_python([response])[0]["parts"]
+    assert parts == [
+        {
+            "content": "Paris is the capital.",
+            "id": None,
+            "provider_name": "bedrock",
+            "provider_details": {"citations": raw},
+            "citations": [
+                {
+                    "sources": [
+                        {
+                            "document_id": None,
+                            "title": "Doc 1",
+                            "excerpts": ["Paris is the capital of France"],
+                            "kind": "document",
+                        },
+                        {"url": "https://ex.com", "title": "Ex", "excerpts": [], "kind": "web"},
+                    ],
+                    "anchor": {"start": 0, "end": 21, "kind": "content"},
+                }
+            ],
+            "part_kind": "text",
+        },
+        {
+            "content": "plain",
+            "id": None,
+            "provider_name": None,
+            "provider_details": None,
+            "citations": None,
+            "part_kind": "text",
+        },
+    ]
+
+
+def test_streamed_citations_land_on_the_part_at_block_stop() -> None:
+    from trio_direct._aws.eventstream import EventStreamDecoder
+    from trio_direct._parts import PartsManager
+
+    from .eventstream import event
+
+    model = _model("us.anthropic.claude-sonnet-4-5-20250929-v1:0")
+    parts = PartsManager()
+    mapper = model.event_stream_mapper(ModelRequestParameters(), parts)
+    citation = {"title": "Doc", "sourceContent": [{"text": "x"}]}
+    wire = b"".join(
+        [
+            event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": "cited"}}),
+            event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"citation": citation}}),
+            event("contentBlockStop", {"contentBlockIndex": 0}),
+        ]
+    )
+    out: list[Any] = []
+    for message in EventStreamDecoder().feed(wire):
+        mapper.feed(message, out)
+    [part] = parts.get_parts()
+    assert isinstance(part, TextPart) and part.content == "cited"
+    assert part.provider_name == "bedrock"
+    assert part.citations == [
+        {
+            "sources": [{"document_id": None, "title": "Doc", "excerpts": ["x"], "kind": "document"}],
+            "anchor": {"start": 0, "end": 5, "kind": "content"},
+        }
+    ]

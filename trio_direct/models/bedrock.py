@@ -1126,6 +1126,18 @@ def _merge_user_turns(messages: list[JSON], colocatable: frozenset[MediaKind]) -
     return out
 
 
+def _has_cited_document(value: object) -> bool:
+    """Whether the messages hold a document block with citations on (tool results included)."""
+    if (items := json_array(value)) is not None:
+        return any(_has_cited_document(item) for item in items)
+    if (obj := json_dict(value)) is not None:
+        document = json_dict(obj.get("document"))
+        if document is not None and "citations" in document:
+            return True
+        return any(_has_cited_document(item) for item in obj.values())
+    return False
+
+
 def _has_tool_blocks(messages: list[JSON]) -> bool:
     return any("toolUse" in b or "toolResult" in b for m in messages for b in m["content"])
 
@@ -1490,6 +1502,15 @@ def build_converse_request(
         if users and users[-1]["content"] and "cachePoint" not in users[-1]["content"][-1]:
             _add_auto_cache_point(users[-1]["content"], _cache_point(cache_messages), profile)
 
+    if citations and _has_cited_document(bedrock_messages):
+        choice = resolve_tool_choice(settings, params)
+        if choice == "required" or (isinstance(choice, tuple) and choice[0] == "required"):
+            raise UserError(
+                "`Citations()` can't be used with a `tool_choice` that forces a tool call on Anthropic "
+                "models: the model writes its citation markup into the tool's arguments. "
+                "Remove `Citations()`, or let the model choose whether to call the tool."
+            )
+
     if not bedrock_messages or (bedrock_messages[0]["role"] != "user" and not profile.leading_assistant_ok):
         # Converse needs a first user turn; several models reject whitespace-only text.
         bedrock_messages.insert(0, {"role": "user", "content": [{"text": "."}]})
@@ -1602,6 +1623,31 @@ def map_usage(usage: object) -> RequestUsage:
     )
 
 
+def _citation_source(citation: JSON) -> JSON | None:
+    title = citation.get("title")
+    excerpts = [
+        text
+        for content in json_list(citation.get("sourceContent"))
+        if isinstance(text := (json_dict(content) or {}).get("text"), str) and text
+    ]
+    url = (json_dict((json_dict(citation.get("location")) or {}).get("web")) or {}).get("url")
+    if isinstance(url, str) and url:
+        return {"url": url, "title": title, "excerpts": excerpts, "kind": "web"}
+    if not (title or excerpts):
+        return None
+    # where in the document stays in the raw citation (provider_details)
+    return {"document_id": None, "title": title, "excerpts": excerpts, "kind": "document"}
+
+
+def map_citations(citations: Sequence[Any], text: str) -> list[JSON] | None:
+    """Bedrock citations → pydantic-ai's ``Citation`` JSON (one covering the whole block), or None."""
+    sources = [src for raw in citations if (c := json_dict(raw)) is not None and (src := _citation_source(c))]
+    if not sources:
+        return None
+    anchor = {"start": 0, "end": len(text), "kind": "content"} if text else None
+    return [{"sources": sources, "anchor": anchor}]
+
+
 def _redacted_signature(value: object) -> str:
     # Converse sends `redactedContent` as a base64 blob; 2.68 keeps its bytes as UTF-8 text.
     if not isinstance(value, str):
@@ -1670,13 +1716,22 @@ def parse_converse_response(
             parts.append(part)
         if text := item.get("text"):
             parts.append(TextPart(str(text)))
-        elif citations := json_dict(item.get("citationsContent")):
+        elif cited := json_dict(item.get("citationsContent")):
             joined = "".join(
-                str(c.get("text", ""))
-                for c in (json_dict(x) or {} for x in json_list(citations.get("content")))
+                str(c.get("text", "")) for c in (json_dict(x) or {} for x in json_list(cited.get("content")))
             )
+            raw_citations = json_list(cited.get("citations"))
+            citations = map_citations(raw_citations, joined)
+            # a block without text makes no part: there is nothing to cite
             if joined:
-                parts.append(TextPart(joined))
+                parts.append(
+                    TextPart(
+                        joined,
+                        provider_name=PROVIDER_NAME if citations else None,
+                        provider_details={"citations": raw_citations} if citations else None,
+                        citations=citations,
+                    )
+                )
         elif tool_use := json_dict(item.get("toolUse")):
             if tool_use.get("type") == "server_tool_use":
                 if tool_use.get("name") == "nova_code_interpreter":
@@ -1876,7 +1931,7 @@ class ConverseStreamMapper:
     shape raise :class:`UnexpectedModelBehavior`. Unknown event types are ignored, as botocore does.
     """
 
-    __slots__ = ("_model_name", "_parts", "_profile", "_returns", "_seen", "_tool_ids", "meta")
+    __slots__ = ("_citations", "_model_name", "_parts", "_profile", "_returns", "_seen", "_tool_ids", "meta")
 
     def __init__(
         self,
@@ -1892,6 +1947,7 @@ class ConverseStreamMapper:
         self._model_name = model_name
         self._tool_ids: dict[int, str] = {}
         self._returns: dict[int, NativeToolReturnPart] = {}
+        self._citations: dict[int, list[Any]] = {}
         self._seen = False
         self.meta = StreamMeta(
             model_name=model_name,
@@ -2028,6 +2084,8 @@ class ConverseStreamMapper:
                 args=args if isinstance(args, str) else json_dict(args),
                 tool_call_id=self._tool_ids.get(index),
             )
+        if (citation := json_dict(delta.get("citation"))) is not None:
+            self._citations.setdefault(index, []).append(citation)
         if "toolResult" in delta and (pending := self._returns.get(index)) is not None:
             items = json_list(delta["toolResult"])
             if items:
@@ -2038,6 +2096,17 @@ class ConverseStreamMapper:
         index = data["contentBlockIndex"]
         if type(index) is not int:
             raise TypeError("contentBlockIndex must be an int")
+        cited = self._citations.pop(index, [])
+        part = self._parts.get_part_by_vendor_id(index)
+        text = part.content if isinstance(part, TextPart) else ""
+        if text and cited and (citations := map_citations(cited, text)):
+            out += self._parts.handle_text_delta(
+                vendor_part_id=index,
+                content="",
+                provider_name=PROVIDER_NAME,
+                provider_details={"citations": cited},
+                citations=citations,
+            )
         if (returned := self._returns.pop(index, None)) is not None:
             out += self._parts.handle_part(vendor_part_id=index, part=returned)
         self._tool_ids.pop(index, None)
