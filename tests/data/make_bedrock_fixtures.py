@@ -597,6 +597,23 @@ case(
     params_spec(native_tools=["code_execution"]),
 )
 
+cited_docs = [
+    req(
+        user(
+            [
+                "summarise",
+                m.BinaryContent(b"plain text doc", media_type="text/plain"),
+                m.BinaryContent(PDF, media_type="application/pdf"),
+                m.BinaryContent(b"a,b", media_type="text/csv"),
+            ]
+        )
+    )
+]
+case("citations_claude", CLAUDE, cited_docs, {**MT, "citations": True})
+case("citations_nova_ignored", NOVA_LITE, cited_docs, {"citations": True})
+case("citations_forced_tool_claude", CLAUDE, cited_docs, {**MT, "citations": True, "tool_choice": "required"}, params_spec([tool()]))
+case("citations_with_output_tool_claude", CLAUDE, cited_docs, {**MT, "citations": True}, params_spec([], [tool("final_result", kind="output")], allow_text_output=False, output_mode="tool"))
+
 
 def dump_messages(msgs):
     return json.loads(m.ModelMessagesTypeAdapter.dump_json(msgs))
