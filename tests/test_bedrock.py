@@ -148,6 +148,13 @@ def test_bearer_token_header() -> None:
     assert "x-amz-date" not in request.headers
 
 
+def test_bearer_token_is_refused_over_plain_http() -> None:
+    config = AWSConfig(region="us-east-1", endpoint_url="http://127.0.0.1:9", bearer_token="tok-123456789")
+    with pytest.raises(UserError, match="only over HTTPS") as info:
+        br.BedrockConverseModel("us.amazon.nova-micro-v1:0", config=config)
+    assert "tok-123456789" not in str(info.value)
+
+
 def test_models_only_on_mantle_are_refused() -> None:
     with pytest.raises(UserError, match="bedrock-mantle"):
         br.BedrockConverseModel("openai.gpt-5.4", config=SIGV4_CONFIG)

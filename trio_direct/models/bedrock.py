@@ -2202,6 +2202,11 @@ class BedrockConverseModel(HTTPModel):
                 profile=profile_name,
                 endpoint_url=base_url,
             )
+        if config.bearer_token is not None and not config.endpoint_url.lower().startswith("https://"):
+            # as botocore: a long-lived API key never goes over plain HTTP (resolve_aws_config checks too)
+            raise UserError(
+                f"a Bedrock API key is sent only over HTTPS, but the endpoint is {config.endpoint_url!r}"
+            )
         super().__init__(model_name, provider=Provider(PROVIDER_NAME, config.endpoint_url), settings=settings)
         self.aws = config
         self.profile = profile
