@@ -611,8 +611,20 @@ cited_docs = [
 ]
 case("citations_claude", CLAUDE, cited_docs, {**MT, "citations": True})
 case("citations_nova_ignored", NOVA_LITE, cited_docs, {"citations": True})
-case("citations_forced_tool_claude", CLAUDE, cited_docs, {**MT, "citations": True, "tool_choice": "required"}, params_spec([tool()]))
-case("citations_with_output_tool_claude", CLAUDE, cited_docs, {**MT, "citations": True}, params_spec([], [tool("final_result", kind="output")], allow_text_output=False, output_mode="tool"))
+case(
+    "citations_forced_tool_claude",
+    CLAUDE,
+    cited_docs,
+    {**MT, "citations": True, "tool_choice": "required"},
+    params_spec([tool()]),
+)
+case(
+    "citations_with_output_tool_claude",
+    CLAUDE,
+    cited_docs,
+    {**MT, "citations": True},
+    params_spec([], [tool("final_result", kind="output")], allow_text_output=False, output_mode="tool"),
+)
 
 
 def dump_messages(msgs):
