@@ -322,7 +322,7 @@ retries = [
         ),
     ),
     resp(m.TextPart("plain")),
-    req(m.RetryPromptPart("Please answer in JSON", timestamp=T)),
+    req(m.RetryPromptPart("Please answer in JSON", tool_call_id="r1", timestamp=T)),
 ]
 case("retries_claude", CLAUDE, retries, MT, params_spec([tool("f")]))
 case("retries_nova", NOVA, retries, None, params_spec([tool("f")]))
@@ -332,7 +332,7 @@ case(
     [
         req(m.SystemPromptPart("Sys", timestamp=T), user("x")),
         resp(m.TextPart("plain")),
-        req(m.RetryPromptPart("again", timestamp=T)),
+        req(m.RetryPromptPart("again", tool_call_id="r2", timestamp=T)),
     ],
 )
 for choice_name, choice in (
