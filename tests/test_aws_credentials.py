@@ -19,7 +19,7 @@ def _resolve(env: dict[str, str], **kwargs: object) -> AWSConfig:
         default_endpoint="https://bedrock-runtime.{region}.amazonaws.com",
         bearer_env="AWS_BEARER_TOKEN_BEDROCK",
         environ=env,
-        **kwargs,  # type: ignore[arg-type]
+        **{"chain": False, **kwargs},  # type: ignore[arg-type]
     )
 
 

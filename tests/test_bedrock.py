@@ -175,6 +175,7 @@ def test_infer_model_reads_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_
     ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("AWS_REGION", "us-west-2")
+    monkeypatch.setenv("TRIO_DIRECT_AWS_CREDENTIAL_CHAIN", "off")  # else botocore's chain is asked, later
     with pytest.raises(UserError, match="no AWS credentials"):
         infer_model("bedrock:us.amazon.nova-micro-v1:0")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKID")

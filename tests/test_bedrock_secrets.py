@@ -115,5 +115,7 @@ def test_resolution_errors_never_quote_credentials(tmp_path: Path) -> None:
         "AWS_BEARER_TOKEN_BEDROCK": BEARER,
     }
     with pytest.raises(TrioDirectError) as info:
-        resolve_aws_config(service_env_name="BEDROCK_RUNTIME", default_endpoint="https://x", environ=env)
+        resolve_aws_config(
+            service_env_name="BEDROCK_RUNTIME", default_endpoint="https://x", environ=env, chain=False
+        )
     _check_error(info.value)

@@ -9,8 +9,10 @@
   explicitly, as botocore); else the profile (``profile`` argument, ``AWS_PROFILE``,
   ``AWS_DEFAULT_PROFILE``, ``default``) in the shared credentials file (``AWS_SHARED_CREDENTIALS_FILE``,
   ``~/.aws/credentials``), then in the config file (``AWS_CONFIG_FILE``, ``~/.aws/config``, where it is
-  ``[profile NAME]``). Profiles that need a login flow (SSO, ``credential_process``, role assumption)
-  are refused with a :class:`UserError` that says what to do instead.
+  ``[profile NAME]``); else, when botocore is installed (the ``aws`` extra), botocore's full chain (SSO,
+  ``credential_process``, roles, container and instance metadata), looked up at request time in a
+  worker thread (:mod:`.chain`). Without botocore, a profile that needs a login flow is refused with a
+  :class:`UserError` that says what to do instead.
 * **Region**: the argument, ``AWS_REGION``, ``AWS_DEFAULT_REGION``, the profile's ``region``.
 * **Endpoint**: the argument, ``AWS_ENDPOINT_URL_<SERVICE>`` (``AWS_ENDPOINT_URL_BEDROCK_RUNTIME``),
   ``AWS_ENDPOINT_URL``, the profile's ``endpoint_url`` (the environment and file ones are ignored when
@@ -27,13 +29,13 @@ import configparser
 import os
 import re
 from collections.abc import Mapping
-from typing import Final
+from typing import Final, Protocol
 
 import attrs
 
 from ..exceptions import UserError
 
-__all__ = ["AWSConfig", "AWSCredentials", "resolve_aws_config"]
+__all__ = ["AWSConfig", "AWSCredentials", "CredentialSource", "resolve_aws_config"]
 
 _REGION: Final = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 #: Profile keys that mean "credentials come from somewhere trio_direct does not go".
@@ -67,6 +69,23 @@ class AWSCredentials:
         )
 
 
+class CredentialSource(Protocol):
+    """Credentials that are looked up (and refreshed) at request time, such as botocore's chain."""
+
+    @property
+    def current(self) -> AWSCredentials | None:
+        """The credentials of the last lookup, if any."""
+        ...
+
+    async def get(self) -> AWSCredentials:
+        """The credentials to sign with now.
+
+        Raises:
+            UserError: none can be found.
+        """
+        ...
+
+
 @attrs.frozen(slots=True, repr=False)
 class AWSConfig:
     """Where and how to reach one AWS service.
@@ -74,8 +93,9 @@ class AWSConfig:
     Attributes:
         region: the region (``us-east-1``); also the SigV4 signing region.
         endpoint_url: the service's base URL, without a trailing slash.
-        credentials: SigV4 credentials, or None when a bearer token is used.
+        credentials: static SigV4 credentials, or None.
         bearer_token: a bearer token (a Bedrock API key), or None when SigV4 is used.
+        credential_source: SigV4 credentials looked up at request time (botocore's chain), or None.
         source: where the credentials came from, for error messages (never the values).
     """
 
@@ -84,9 +104,15 @@ class AWSConfig:
     credentials: AWSCredentials | None = None
     bearer_token: str | None = None
     source: str = ""
+    credential_source: CredentialSource | None = None
 
     def __repr__(self) -> str:
-        auth = "bearer token" if self.bearer_token is not None else repr(self.credentials)
+        if self.bearer_token is not None:
+            auth = "bearer token"
+        elif self.credential_source is not None:
+            auth = repr(self.credential_source)
+        else:
+            auth = repr(self.credentials)
         return (
             f"AWSConfig(region={self.region!r}, endpoint_url={self.endpoint_url!r}, auth={auth}, "
             f"source={self.source!r})"
@@ -95,8 +121,10 @@ class AWSConfig:
     def secrets(self) -> tuple[str, ...]:
         """Every secret this configuration holds (to redact from errors)."""
         found = [self.bearer_token]
-        if self.credentials is not None:
-            found += [self.credentials.secret_access_key, self.credentials.session_token]
+        live = self.credential_source.current if self.credential_source is not None else None
+        for credentials in (self.credentials, live):
+            if credentials is not None:
+                found += [credentials.secret_access_key, credentials.session_token]
         return tuple(s for s in found if s)
 
 
@@ -211,6 +239,7 @@ def resolve_aws_config(
     profile: str | None = None,
     endpoint_url: str | None = None,
     environ: Mapping[str, str] | None = None,
+    chain: bool | None = None,
 ) -> AWSConfig:
     """Credentials, region and endpoint for one AWS service (see the module docstring for the order).
 
@@ -223,6 +252,10 @@ def resolve_aws_config(
         bearer_env: the variable a bearer token may come from (``AWS_BEARER_TOKEN_BEDROCK``), if any.
         region, profile, endpoint_url: explicit values.
         environ: the environment (default ``os.environ``).
+        chain: when nothing above gives SigV4 keys, fall back on botocore's full chain (SSO,
+            ``credential_process``, roles, container and instance metadata), looked up at request time.
+            Default: when botocore is installed (the ``aws`` extra), unless
+            ``TRIO_DIRECT_AWS_CREDENTIAL_CHAIN=off``.
 
     Raises:
         UserError: no credentials or no region were found, a profile named explicitly or by
@@ -241,6 +274,7 @@ def resolve_aws_config(
         )
 
     credentials: AWSCredentials | None = None
+    lookup: CredentialSource | None = None
     token: str | None = None
     source = ""
     if bearer_token is not None:
@@ -256,19 +290,25 @@ def resolve_aws_config(
             source = "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
         elif (found := profiles.credentials()) is not None:
             credentials, source = found
+        elif _chain_enabled(chain, env):
+            from .chain import BotocoreCredentials
+
+            lookup, source = BotocoreCredentials(profile_name), "botocore's credential chain"
         else:
             login = profiles.login_key() if profiles.exists() else None
             if login is not None:
                 raise UserError(
                     f"the AWS profile {profiles.name!r} gets its credentials through `{login}`, which "
-                    "trio_direct does not run; export temporary keys (`aws configure export-credentials "
-                    "--format env`) or set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+                    "needs botocore (pip install 'trio_direct[aws]'); or export temporary keys "
+                    "(`aws configure export-credentials --format env`) or set "
+                    "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
                     + (f", or a Bedrock API key in {bearer_env}" if bearer_env else "")
                 )
             raise UserError(
                 "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and "
                 "AWS_SESSION_TOKEN for temporary keys), AWS_PROFILE with a profile in ~/.aws/credentials"
                 + (f", or a Bedrock API key in {bearer_env}" if bearer_env else "")
+                + "; for SSO, roles, container or instance credentials: pip install 'trio_direct[aws]'"
             )
 
     chosen_region = (
@@ -302,5 +342,20 @@ def resolve_aws_config(
             "local test server"
         )
     return AWSConfig(
-        region=chosen_region, endpoint_url=url, credentials=credentials, bearer_token=token, source=source
+        region=chosen_region,
+        endpoint_url=url,
+        credentials=credentials,
+        bearer_token=token,
+        source=source,
+        credential_source=lookup,
     )
+
+
+def _chain_enabled(chain: bool | None, env: Mapping[str, str]) -> bool:
+    if chain is not None:
+        return chain
+    if (_env(env, "TRIO_DIRECT_AWS_CREDENTIAL_CHAIN") or "").lower() in ("off", "0", "false", "no"):
+        return False
+    from .chain import botocore_available
+
+    return botocore_available()

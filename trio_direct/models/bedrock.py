@@ -36,6 +36,7 @@ import itertools
 import re
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
+from types import TracebackType
 from typing import Any, Final, Literal, TypedDict, cast
 from urllib.parse import quote
 
@@ -108,7 +109,7 @@ from ._common import (
     suggest_model,
 )
 from ._tool_choice import resolve_tool_choice
-from .base import HTTPModel, Provider, StreamContext, StreamMeta, open_event_stream
+from .base import HTTPModel, Provider, StreamContext, StreamedResponse, StreamMeta, open_event_stream
 
 __all__ = [
     "BedrockConverseModel",
@@ -2269,14 +2270,22 @@ class BedrockConverseModel(HTTPModel):
                 headers[name] = value
         if self.aws.bearer_token is not None:
             headers["authorization"] = f"Bearer {self.aws.bearer_token}"
-        elif self.aws.credentials is not None:
+        else:
+            credentials = self.aws.credentials
+            if credentials is None and self.aws.credential_source is not None:
+                credentials = self.aws.credential_source.current
+            if credentials is None:
+                raise UserError(
+                    "the AWS credentials have not been looked up yet: send requests through "
+                    "request() / request_stream(), which look them up first"
+                )
             headers.update(
                 sign_request(
                     method="POST",
                     url=url,
                     headers=headers,
                     body=body,
-                    credentials=self.aws.credentials,
+                    credentials=credentials,
                     region=self.aws.region,
                     service=SIGNING_SERVICE,
                     now=datetime.datetime.now(datetime.UTC),
@@ -2354,6 +2363,8 @@ class BedrockConverseModel(HTTPModel):
         Cancellation:
             Safe at any point; the connection is discarded.
         """
+        if self.aws.credential_source is not None:
+            await self.aws.credential_source.get()
         settings, _ = self.prepare_request(model_settings, model_request_parameters)
         if self.profile.max_output_tokens and not settings.get("max_tokens"):
             async with self.request_stream(messages, model_settings, model_request_parameters) as stream:
@@ -2367,6 +2378,16 @@ class BedrockConverseModel(HTTPModel):
             raise
 
     def request_stream(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters | None,
+    ) -> StreamContext:
+        if self.aws.credential_source is not None:
+            return _AfterLookup(self, messages, model_settings, model_request_parameters)
+        return self._open_stream(messages, model_settings, model_request_parameters)
+
+    def _open_stream(
         self,
         messages: list[ModelMessage],
         model_settings: ModelSettings | None,
@@ -2389,6 +2410,35 @@ class BedrockConverseModel(HTTPModel):
             secrets=self._secrets(),
         )
         return open_event_stream(source, params)
+
+
+class _AfterLookup:
+    """A stream whose credentials are looked up (botocore's chain, in a thread) before it opens."""
+
+    def __init__(
+        self,
+        model: BedrockConverseModel,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters | None,
+    ) -> None:
+        self._model = model
+        self._args = (messages, model_settings, model_request_parameters)
+        self._inner: StreamContext | None = None
+
+    async def __aenter__(self) -> StreamedResponse:
+        source = self._model.aws.credential_source
+        assert source is not None
+        await source.get()
+        self._inner = self._model._open_stream(*self._args)  # pyright: ignore[reportPrivateUsage]
+        return await self._inner.__aenter__()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> bool | None:
+        if self._inner is None:
+            return None
+        return await self._inner.__aexit__(exc_type, exc, tb)
 
 
 def from_name(name: str, prefix: str) -> BedrockConverseModel:
