@@ -33,6 +33,7 @@ import base64
 import datetime
 import html
 import itertools
+import os
 import re
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
@@ -590,11 +591,6 @@ _IMAGE_FORMATS: Final = ("jpeg", "png", "gif", "webp")
 _VIDEO_FORMATS: Final = ("mkv", "mov", "mp4", "webm", "flv", "mpeg", "mpg", "wmv", "three_gp")
 _DOCUMENT_FORMATS: Final = ("pdf", "txt", "csv", "doc", "docx", "xls", "xlsx", "html", "md")
 _SAMPLING: Final = ("temperature", "top_p", "top_k")
-_CACHE_KEYS: Final = (
-    "bedrock_cache_instructions",
-    "bedrock_cache_tool_definitions",
-    "bedrock_cache_messages",
-)
 _THINKING_BUDGETS: Final[dict[object, int]] = {
     True: 10000, "minimal": 1024, "low": 2048, "medium": 10000, "high": 16384, "xhigh": 32768, "max": 32768,
 }  # fmt: skip
@@ -829,7 +825,6 @@ class _Mapper:
 
     profile: BedrockProfile
     citations: bool
-    framed: bool
     system: JSONContent = attrs.field(factory=list[JSON])
     messages: list[JSON] = attrs.field(factory=list[JSON])
     deferred: JSONContent = attrs.field(factory=list[JSON])
@@ -1475,7 +1470,7 @@ def build_converse_request(
     # that holds a retry.
     prepared, framed = _prepared_history(messages) if has_retry else (list(messages), False)
     citations = bool(s.get("citations")) and profile.citations and params.output_mode == "text"
-    mapper = _Mapper(profile, citations, framed)
+    mapper = _Mapper(profile, citations)
     for message in prepared:
         if isinstance(message, ModelRequest):
             mapper.request(message)
@@ -2134,8 +2129,6 @@ class _Timeouts(TypedDict):
 
 
 def _env_float(name: str, default: float) -> float:
-    import os
-
     value = os.environ.get(name)
     if not value:
         return default
