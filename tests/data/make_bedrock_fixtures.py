@@ -626,6 +626,26 @@ case(
     params_spec([], [tool("final_result", kind="output")], allow_text_output=False, output_mode="tool"),
 )
 
+long_turn = [
+    req(user("first question")),
+    resp(m.TextPart("first answer")),
+    req(user([f"block {i}" for i in range(20)])),
+]
+case("cache_messages_previous_tail_claude", CLAUDE, long_turn, {**MT, "bedrock_cache_messages": True})
+case(
+    "cache_messages_short_turn_claude",
+    CLAUDE,
+    long_turn[:2] + [req(user("short"))],
+    {**MT, "bedrock_cache_messages": True},
+)
+case(
+    "cache_messages_tool_turn_nova",
+    NOVA,
+    [*tools_hist, resp(m.TextPart("done"), model_name=NOVA), req(user([f"b{i}" for i in range(19)]))],
+    {"bedrock_cache_messages": True},
+    params_spec([tool()]),
+)
+
 
 def dump_messages(msgs):
     return json.loads(m.ModelMessagesTypeAdapter.dump_json(msgs))

@@ -1122,6 +1122,27 @@ def _merge_user_turns(messages: list[JSON], colocatable: frozenset[MediaKind]) -
     return out
 
 
+#: Content blocks Bedrock's cache lookback reliably spans back from a breakpoint (2.68's figure).
+_LOOKBACK_SAFE_BLOCKS: Final = 18
+
+
+def _previous_tail(messages: list[JSON]) -> int | None:
+    """The message that ended the previous request, when the new breakpoint is out of its lookback.
+
+    The previous request put its automatic breakpoint at the end of its last user-side message; with
+    more than the lookback's worth of blocks after it, that message gets a breakpoint of its own (as
+    2.68), so the earlier cache write stays reachable.
+    """
+    roles = [m["role"] for m in messages]
+    last_assistant = next((i for i in range(len(roles) - 1, -1, -1) if roles[i] == "assistant"), None)
+    if last_assistant is None or last_assistant == len(roles) - 1:
+        return None
+    previous = next((i for i in range(last_assistant - 1, -1, -1) if roles[i] != "assistant"), None)
+    if previous is None or sum(len(m["content"]) for m in messages[previous + 1 :]) < _LOOKBACK_SAFE_BLOCKS:
+        return None
+    return previous
+
+
 def _has_cited_document(value: object) -> bool:
     """Whether the messages hold a document block with citations on (tool results included)."""
     if (items := json_array(value)) is not None:
@@ -1494,6 +1515,9 @@ def build_converse_request(
             system.insert(boundary, _cache_point(cache_instructions))
     cache_messages = s.get("bedrock_cache_messages")
     if cache_messages and profile.prompt_caching and bedrock_messages:
+        previous = _previous_tail(bedrock_messages)
+        if previous is not None and "cachePoint" not in (tail := bedrock_messages[previous]["content"])[-1]:
+            _add_auto_cache_point(tail, _cache_point(cache_messages), profile)
         users = [m for m in bedrock_messages if m["role"] == "user"]
         if users and users[-1]["content"] and "cachePoint" not in users[-1]["content"][-1]:
             _add_auto_cache_point(users[-1]["content"], _cache_point(cache_messages), profile)
