@@ -635,7 +635,7 @@ case("cache_messages_previous_tail_claude", CLAUDE, long_turn, {**MT, "bedrock_c
 case(
     "cache_messages_short_turn_claude",
     CLAUDE,
-    long_turn[:2] + [req(user("short"))],
+    [*long_turn[:2], req(user("short"))],
     {**MT, "bedrock_cache_messages": True},
 )
 case(
