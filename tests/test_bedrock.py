@@ -632,3 +632,21 @@ def test_streamed_citations_land_on_the_part_at_block_stop() -> None:
             "anchor": {"start": 0, "end": 5, "kind": "content"},
         }
     ]
+
+
+def test_timeouts_from_the_environment_and_the_timeout_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_READ_TIMEOUT", "12.5")
+    monkeypatch.setenv("AWS_CONNECT_TIMEOUT", "3")
+    model = _model()
+    request = model.build_request(
+        [ModelRequest.user_text_prompt("hi")], {}, ModelRequestParameters(), stream=False
+    )
+    assert request.timeout == httpx.Timeout(12.5, connect=3.0, pool=None)
+    # a `timeout` setting wins: the request leaves it to the HTTP layer's conversion of the setting
+    request = model.build_request(
+        [ModelRequest.user_text_prompt("hi")], {"timeout": 7}, ModelRequestParameters(), stream=False
+    )
+    assert request.timeout is None
+    monkeypatch.setenv("AWS_READ_TIMEOUT", "soon")
+    with pytest.raises(UserError, match="AWS_READ_TIMEOUT"):
+        _model()
