@@ -375,3 +375,27 @@ def test_mapper_lets_only_our_errors_out(messages: list[bytes]) -> None:
     except TrioDirectError:
         pass
     accumulator.get_parts()
+
+
+async def test_connection_reset_mid_stream(loopback: LoopbackServer) -> None:
+    from tests.loopback import reset
+
+    loopback.enqueue(eventstream_reply(text_stream(["a", "b"])[:2], then=[reset()]))
+    with pytest.raises(ModelConnectionError) as info:
+        async with model_request_stream(bedrock(loopback), PROMPT) as stream:
+            async for _ in stream:
+                pass
+    assert info.value.in_stream
+
+
+async def test_stalled_stream_hits_the_inactivity_limit(loopback: LoopbackServer) -> None:
+    from trio_direct.exceptions import ModelTimeoutError
+
+    loopback.enqueue(eventstream_reply(text_stream(["a"])[:2], then=[stall()]))
+    with pytest.raises(ModelTimeoutError) as info:
+        async with model_request_stream(
+            bedrock(loopback), PROMPT, model_settings={"stream_inactivity_timeout": 0.3}
+        ) as stream:
+            async for _ in stream:
+                pass
+    assert info.value.phase == "read"
