@@ -36,7 +36,7 @@ _TRANSPORT_SETTINGS: Final = frozenset({"timeout", "stream_inactivity_timeout", 
 
 def _default(value: object) -> Any:
     if attrs.has(type(value)):
-        return attrs.asdict(value)  # pyright: ignore[reportArgumentType]
+        return attrs.asdict(value)  # type: ignore[arg-type]
     return repr(value)
 
 
@@ -128,7 +128,9 @@ class ResponseCache:
     def get(self, key: str) -> ModelResponse | None:
         """The cached response for ``key`` if present and younger than the TTL, else None."""
         with self._lock:
-            row = self._db().execute("SELECT response, created FROM responses WHERE key = ?", (key,)).fetchone()
+            row = (
+                self._db().execute("SELECT response, created FROM responses WHERE key = ?", (key,)).fetchone()
+            )
         if row is None or (self.ttl is not None and self._clock() - row[1] > self.ttl):
             self.misses += 1
             return None
@@ -151,5 +153,7 @@ class ResponseCache:
         if self.ttl is None:
             return 0
         with self._lock:
-            cursor = self._db().execute("DELETE FROM responses WHERE created < ?", (self._clock() - self.ttl,))
+            cursor = self._db().execute(
+                "DELETE FROM responses WHERE created < ?", (self._clock() - self.ttl,)
+            )
             return cursor.rowcount

@@ -9,7 +9,7 @@ output files.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any, Literal, TypeAlias, final
 
@@ -40,6 +40,10 @@ CostFunction: TypeAlias = Callable[[ModelResponse], "Decimal | float | None"]
 """Prices one response in your currency (USD by convention), or None when unknown."""
 
 
+def _to_messages(value: Iterable[ModelMessage]) -> tuple[ModelMessage, ...]:
+    return tuple(value)
+
+
 def _check_id(_: object, __: object, value: str) -> None:
     if not isinstance(value, str) or not value:  # pyright: ignore[reportUnnecessaryIsInstance]
         raise UserError(f"an Item needs a non-empty string id, not {value!r}")
@@ -63,7 +67,7 @@ class Item:
     """
 
     id: str = attrs.field(validator=_check_id)
-    messages: Sequence[ModelMessage] = attrs.field(converter=tuple)
+    messages: tuple[ModelMessage, ...] = attrs.field(converter=_to_messages)
     model: Model | str | None = None
     model_settings: ModelSettings | None = None
     model_request_parameters: ModelRequestParameters | None = None
@@ -145,8 +149,9 @@ def error_to_python(error: BaseException) -> dict[str, Any]:
         data["status_code"] = error.status_code
     if isinstance(error, ModelAPIError):
         data["code"] = error.provider_error_code
-        if isinstance(error.body, dict | list | str):
-            data["body"] = error.body
+        body: object = error.body
+        if isinstance(body, dict | list | str):
+            data["body"] = body
     return data
 
 

@@ -6,7 +6,7 @@ with one API key. Three things must all allow it:
 * **concurrency** — at most ``limit`` requests in flight. With ``adaptive=True`` (the default) the
   limit moves by AIMD: it grows by ``increase / limit`` on every success while it is the binding
   constraint (about +``increase`` per round trip), and is multiplied by ``decrease`` on a 429, a 529/503
-  overload, or when latency climbs past ``latency_factor`` × its baseline, at most once per
+  overload, or when latency climbs past ``latency_factor`` times its baseline, at most once per
   ``cooldown``. It never leaves ``[min_running, max_running]``.
 * **requests per minute** and **tokens per minute** (total, input, output) — token buckets that refill
   continuously, as the providers' own limits do. A request is admitted on a pre-send estimate of its
@@ -550,7 +550,7 @@ def admission_for(model: Model, limits: Limits | None = None) -> AdmissionContro
     try:
         registry = _REGISTRY.get()
     except LookupError:
-        registry = {}
+        registry = dict[str, AdmissionController]()
         _REGISTRY.set(registry)
     key = endpoint_key(model)
     controller = registry.get(key)

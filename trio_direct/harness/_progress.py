@@ -43,7 +43,7 @@ class LatencyHistogram:
         self.total = 0.0
 
     def add(self, seconds: float) -> None:
-        self.counts[int(math.floor(math.log10(max(seconds, _MIN_LATENCY)) * _BINS_PER_DECADE))] += 1
+        self.counts[math.floor(math.log10(max(seconds, _MIN_LATENCY)) * _BINS_PER_DECADE)] += 1
         self.count += 1
         self.total += seconds
 
@@ -180,12 +180,17 @@ class Summary:
         kinds = ", ".join(f"{k} {v:,}" for k, v in sorted(self.outcomes.items(), key=lambda kv: -kv[1]))
         lines = [
             f"{self.items:,} items in {_duration(self.elapsed)}: {kinds or 'none'}"
-            + (f" ({self.cached:,} from cache, {self.resumed:,} resumed)" if self.cached or self.resumed else ""),
+            + (
+                f" ({self.cached:,} from cache, {self.resumed:,} resumed)"
+                if self.cached or self.resumed
+                else ""
+            ),
             f"requests sent: {self.attempts:,}",
         ]
         if self.latency_p50 is not None:
             lines.append(
-                f"latency p50 {self.latency_p50:.3f}s, p95 {self.latency_p95:.3f}s, p99 {self.latency_p99:.3f}s"
+                f"latency p50 {self.latency_p50:.3f}s, p95 {self.latency_p95:.3f}s, "
+                f"p99 {self.latency_p99:.3f}s"
             )
         lines.append(f"tokens: {self.input_tokens:,} in, {self.output_tokens:,} out")
         if self.cost is not None:
@@ -313,7 +318,9 @@ class LiveLine:
         log_interval: seconds between log lines off a terminal.
     """
 
-    def __init__(self, stream: TextIO | None = None, *, tty: bool | None = None, log_interval: float = 10.0) -> None:
+    def __init__(
+        self, stream: TextIO | None = None, *, tty: bool | None = None, log_interval: float = 10.0
+    ) -> None:
         self.stream = stream if stream is not None else sys.stderr
         if tty is None:
             try:

@@ -2,10 +2,11 @@
 
 Structure (all inside one nursery that :class:`BatchRun` owns)::
 
-    items ─► reader ─► [bounded channel: max_queued] ─► dispatcher ─► one task per admitted item
-                                                           │            (attempts: admission → request)
-                                                           │                     │
-                                                   cache hits, resumed ──────────┴─► [outcomes channel] ─► caller
+    items ─► reader ─► [bounded channel: max_queued] ─► dispatcher ─► a task per admitted item
+                 │                                          │          (attempts: admission, request)
+                 └── resumed (journal) ──┬── cache hits ────┘                      │
+                                         ▼                                         ▼
+                                    [outcomes channel] ◄───────────────────────────┘ ─► caller
 
 The reader stops pulling from the item source when ``max_queued`` items wait for admission, so an
 item source (a file, a generator, a database cursor) is read only as fast as requests are sent. The
@@ -24,7 +25,7 @@ from collections.abc import AsyncIterable, Callable, Iterable, Iterator, Sized
 from contextlib import AsyncExitStack
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, final
+from typing import Any, cast, final
 
 import attrs
 import orjson
@@ -67,9 +68,14 @@ def _estimate(messages: tuple[ModelMessage, ...], item: Item, limits: Limits) ->
 
 
 def _unwrap(exc: BaseException) -> BaseException:
-    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:  # pyright: ignore[reportUnknownMemberType]
-        exc = exc.exceptions[0]  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
-    return exc  # pyright: ignore[reportUnknownVariableType]
+    """The single error inside (nested) one-member exception groups from our own nurseries."""
+    current: BaseException = exc
+    while isinstance(current, BaseExceptionGroup):
+        members = cast("tuple[BaseException, ...]", current.exceptions)  # pyright: ignore[reportUnknownMemberType]
+        if len(members) != 1:
+            break
+        current = members[0]
+    return current
 
 
 @final
@@ -106,7 +112,9 @@ class BatchRun:
         if cost_budget is not None and not float(cost_budget) > 0:
             raise UserError(f"cost_budget must be positive, not {cost_budget!r}")
         if not (progress_interval > 0 and math.isfinite(progress_interval)):
-            raise UserError(f"progress_interval must be a positive number of seconds, not {progress_interval!r}")
+            raise UserError(
+                f"progress_interval must be a positive number of seconds, not {progress_interval!r}"
+            )
         self._items = items
         self._default_model = model
         self.limits: Limits = limits if limits is not None else Limits()
@@ -296,10 +304,14 @@ class BatchRun:
                 await trio.sleep(self._progress_interval)
                 self._on_progress(self.progress())
 
-    async def _reader(self, pending: trio.MemorySendChannel[Item], send: trio.MemorySendChannel[Outcome]) -> None:
+    async def _reader(
+        self, pending: trio.MemorySendChannel[Item], send: trio.MemorySendChannel[Outcome]
+    ) -> None:
         """Read items into ``pending``; deliver resumed ones directly; stop on stop() or exhaustion."""
         journal = self.journal
-        finished = journal.finished_ids(include_failed=not self._rerun_failed) if journal is not None else set[str]()
+        finished = (
+            journal.finished_ids(include_failed=not self._rerun_failed) if journal is not None else set[str]()
+        )
         seen: set[str] = set()
         async with pending, send:
             with self._reader_scope, contextlib.suppress(trio.BrokenResourceError):
@@ -349,7 +361,9 @@ class BatchRun:
                 if model_ref is None:
                     raise UserError(f"item {item.id!r} names no model and run_batch() was given none")
                 model, controller = self._resolve(model_ref)
-                params = bridge_instructions(item.messages, item.model_request_parameters or ModelRequestParameters())
+                params = bridge_instructions(
+                    item.messages, item.model_request_parameters or ModelRequestParameters()
+                )
                 key: str | None = None
                 if self.cache is not None:
                     key = request_key(model.model_id, item.messages, item.model_settings, params)
@@ -364,7 +378,9 @@ class BatchRun:
                 )
                 ticket = await controller.acquire(estimate)
                 self.in_flight += 1
-                nursery.start_soon(self._run_item, item, model, controller, params, estimate, ticket, key, send.clone())
+                nursery.start_soon(
+                    self._run_item, item, model, controller, params, estimate, ticket, key, send.clone()
+                )
 
     def _outcome(
         self,
@@ -397,7 +413,9 @@ class BatchRun:
             metadata=item.metadata,
         )
 
-    async def _deliver(self, send: trio.MemorySendChannel[Outcome], outcome: Outcome, *, record: bool = True) -> None:
+    async def _deliver(
+        self, send: trio.MemorySendChannel[Outcome], outcome: Outcome, *, record: bool = True
+    ) -> None:
         if record and self.journal is not None:
             self.journal.record(outcome)
         assert self.tracker is not None
@@ -450,7 +468,9 @@ class BatchRun:
                 except Exception as exc:
                     if not isinstance(exc, TrioDirectError):
                         logger.debug("item %r failed with a non-library error", item.id, exc_info=exc)
-                    outcome = self._outcome(item, model, None, exc, "live", attempts, trio.current_time() - started)
+                    outcome = self._outcome(
+                        item, model, None, exc, "live", attempts, trio.current_time() - started
+                    )
                 else:
                     if cache_key is not None and self.cache is not None:
                         self.cache.put(cache_key, response)

@@ -17,7 +17,7 @@ a span.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Generator
 from contextlib import contextmanager
 from typing import Any, final
 from urllib.parse import urlparse
@@ -96,15 +96,13 @@ class Tracer:
         try:
             from opentelemetry import trace
         except ImportError as exc:
-            raise UserError(
-                "instrument=True needs OpenTelemetry: pip install 'trio_direct[otel]'"
-            ) from exc
+            raise UserError("instrument=True needs OpenTelemetry: pip install 'trio_direct[otel]'") from exc
         self._trace = trace
         self._tracer = trace.get_tracer("trio_direct.harness")
         self._latest = _latest_conventions()
 
     @contextmanager
-    def item(self, item: Item, model: Model) -> Iterator[_Span]:
+    def item(self, item: Item, model: Model) -> Generator[_Span]:
         """The span of one item, current while the item runs."""
         if self._tracer is None:
             yield _OFF
@@ -118,7 +116,7 @@ class Tracer:
             yield _Span(span)
 
     @contextmanager
-    def attempt(self, model: Model, number: int) -> Iterator[_Span]:
+    def attempt(self, model: Model, number: int) -> Generator[_Span]:
         """The GenAI CLIENT span of one attempt; an exception sets ``error.type`` and is re-raised."""
         if self._tracer is None:
             yield _OFF
