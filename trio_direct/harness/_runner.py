@@ -75,7 +75,7 @@ def _unwrap(exc: BaseException) -> BaseException:
         if len(members) != 1:
             break
         current = members[0]
-    return current
+    return current  # pyright: ignore[reportUnknownVariableType]
 
 
 @final
