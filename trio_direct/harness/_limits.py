@@ -208,9 +208,11 @@ class _Bucket:
         """Seconds until ``amount`` (at most the capacity) is available; 0 if it is now."""
         self.refill(now)
         need = min(amount, self.capacity)
-        if self.level >= need:
+        # The tolerance and the floor on the wait keep float rounding from turning into a wait so
+        # short that the clock cannot advance, which would spin.
+        if self.level >= need - 1e-9:
             return 0.0
-        return (need - self.level) / self.rate
+        return max((need - self.level) / self.rate, 1e-6)
 
     def set_capacity(self, per_minute: float) -> None:
         self.level = min(self.level, per_minute) if per_minute < self.capacity else self.level
@@ -452,8 +454,10 @@ class AdmissionController:
         if not self.limits.adaptive or now - self._last_decrease < self.limits.cooldown:
             return
         self._last_decrease = now
+        before = self.limit
         self._limit = max(float(self.limits.min_running), self._limit * self.limits.decrease)
-        self._emit("decrease", reason)
+        if self.limit != before:
+            self._emit("decrease", reason)
 
     def _on_overload(self, error: BaseException, now: float) -> None:
         asked = provider_wait(error) if isinstance(error, Exception) else None

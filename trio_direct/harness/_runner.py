@@ -279,8 +279,10 @@ class BatchRun:
         # touching the caller's task, which holds the outer nursery.
         pending_send, pending_receive = trio.open_memory_channel[Item](self.limits.max_queued)
         self._pending = pending_receive
-        with self._cancel_scope:
-            async with self._send as send, trio.open_nursery() as nursery:
+        # Channels are closed with the sync `with` (no checkpoint): an `async with` close would
+        # checkpoint while an error unwinds, and a cancel arriving there would replace the error.
+        with self._cancel_scope, self._send as send:
+            async with trio.open_nursery() as nursery:
                 nursery.start_soon(self._reader, pending_send, send.clone())
                 progress_scope = trio.CancelScope()
                 nursery.start_soon(self._report_progress, progress_scope)
@@ -313,22 +315,21 @@ class BatchRun:
             journal.finished_ids(include_failed=not self._rerun_failed) if journal is not None else set[str]()
         )
         seen: set[str] = set()
-        async with pending, send:
-            with self._reader_scope, contextlib.suppress(trio.BrokenResourceError):
-                # BrokenResourceError: the dispatcher stopped (a budget, stop()) and closed its end.
-                async for item in _aiter(self._items):
-                    if not isinstance(item, Item):  # pyright: ignore[reportUnnecessaryIsInstance]
-                        raise UserError(f"run_batch() takes Item objects, not {type(item).__name__}")
-                    if item.id in seen:
-                        raise UserError(f"item id {item.id!r} appears twice in the job; ids must be unique")
-                    seen.add(item.id)
-                    if item.id in finished:
-                        assert journal is not None
-                        outcome = journal.get(item.id)
-                        if outcome is not None:
-                            await self._deliver(send, outcome, record=False)
-                            continue
-                    await pending.send(item)
+        with pending, send, self._reader_scope, contextlib.suppress(trio.BrokenResourceError):
+            # BrokenResourceError: the dispatcher stopped (a budget, stop()) and closed its end.
+            async for item in _aiter(self._items):
+                if not isinstance(item, Item):  # pyright: ignore[reportUnnecessaryIsInstance]
+                    raise UserError(f"run_batch() takes Item objects, not {type(item).__name__}")
+                if item.id in seen:
+                    raise UserError(f"item id {item.id!r} appears twice in the job; ids must be unique")
+                seen.add(item.id)
+                if item.id in finished:
+                    assert journal is not None
+                    outcome = journal.get(item.id)
+                    if outcome is not None:
+                        await self._deliver(send, outcome, record=False)
+                        continue
+                await pending.send(item)
 
     def _budget_reached(self) -> BudgetExceededError | None:
         tracker = self.tracker
@@ -341,21 +342,27 @@ class BatchRun:
             return BudgetExceededError("cost", float(self._cost_budget), float(tracker.cost))
         return None
 
+    def _should_stop(self) -> bool:
+        """Whether admission must stop: stop() was called, or a budget was reached (then stop)."""
+        if self._stopping:
+            return True
+        if (reached := self._budget_reached()) is not None:
+            assert self.tracker is not None
+            self.tracker.stopped = str(reached)
+            logger.warning("%s", reached)
+            self.stop()
+            return True
+        return False
+
     async def _dispatch(
         self,
         pending: trio.MemoryReceiveChannel[Item],
         send: trio.MemorySendChannel[Outcome],
         nursery: trio.Nursery,
     ) -> None:
-        async with pending:
+        with pending:
             async for item in pending:
-                if self._stopping:
-                    break
-                if (reached := self._budget_reached()) is not None:
-                    assert self.tracker is not None
-                    self.tracker.stopped = str(reached)
-                    logger.warning("%s", reached)
-                    self.stop()
+                if self._should_stop():
                     break
                 model_ref = item.model if item.model is not None else self._default_model
                 if model_ref is None:
@@ -377,6 +384,9 @@ class BatchRun:
                     else TokenEstimate(0, 0)
                 )
                 ticket = await controller.acquire(estimate)
+                if self._should_stop():  # decided while this item waited for admission
+                    controller.abandon(ticket)
+                    break
                 self.in_flight += 1
                 nursery.start_soon(
                     self._run_item, item, model, controller, params, estimate, ticket, key, send.clone()
@@ -461,28 +471,27 @@ class BatchRun:
             controller.release(current, usage=response.usage)
             return response
 
-        async with send:
-            with self._tracer.item(item, model) as span:
-                try:
-                    response = await self._retry.call(attempt)
-                except Exception as exc:
-                    if not isinstance(exc, TrioDirectError):
-                        logger.debug("item %r failed with a non-library error", item.id, exc_info=exc)
-                    outcome = self._outcome(
-                        item, model, None, exc, "live", attempts, trio.current_time() - started
-                    )
-                else:
-                    if cache_key is not None and self.cache is not None:
-                        self.cache.put(cache_key, response)
-                    outcome = self._outcome(
-                        item, model, response, None, "live", attempts, trio.current_time() - started
-                    )
-                finally:
-                    if ticket is not None:  # cancelled before the first attempt began
-                        controller.abandon(ticket)
-                        self.in_flight -= 1
-                span.finish(outcome)
-                await self._deliver(send, outcome)
+        with send, self._tracer.item(item, model) as span:
+            try:
+                response = await self._retry.call(attempt)
+            except Exception as exc:
+                if not isinstance(exc, TrioDirectError):
+                    logger.debug("item %r failed with a non-library error", item.id, exc_info=exc)
+                outcome = self._outcome(
+                    item, model, None, exc, "live", attempts, trio.current_time() - started
+                )
+            else:
+                if cache_key is not None and self.cache is not None:
+                    self.cache.put(cache_key, response)
+                outcome = self._outcome(
+                    item, model, response, None, "live", attempts, trio.current_time() - started
+                )
+            finally:
+                if ticket is not None:  # cancelled before the first attempt began
+                    controller.abandon(ticket)
+                    self.in_flight -= 1
+            span.finish(outcome)
+            await self._deliver(send, outcome)
 
 
 def _aiter(items: Iterable[Item] | AsyncIterable[Item]) -> AsyncIterable[Item]:
