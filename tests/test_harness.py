@@ -123,7 +123,10 @@ async def test_aimd_decreases_on_overload_once_per_cooldown_and_respects_the_flo
         ctl.release(await ctl.acquire(), error=rate_limited())
     assert ctl.limit == 5  # three overloads inside one cooldown: one decrease
     await trio.sleep(5.0)
-    ctl.release(await ctl.acquire(), error=ModelHTTPError.for_category(ModelOverloadedError, status_code=529, model_name="m"))
+    ctl.release(
+        await ctl.acquire(),
+        error=ModelHTTPError.for_category(ModelOverloadedError, status_code=529, model_name="m"),
+    )
     assert ctl.limit == 2  # 2.5 -> the floor is 2
     await trio.sleep(5.0)
     ctl.release(await ctl.acquire(), error=rate_limited())
@@ -359,7 +362,7 @@ async def test_every_item_gets_one_outcome_and_failures_stay_per_item(clock: tri
 
 
 async def test_retries_go_through_the_policy_and_admission(clock: trio.testing.MockClock) -> None:
-    model, state = answering(fail=lambda p, call: rate_limited(3) if call <= 2 else None)
+    model, _ = answering(fail=lambda p, call: rate_limited(3) if call <= 2 else None)
     got, run = await collect(run_batch(items(1), model=model, retry=FAST_RETRY, shared_admission=False))
     assert got[0].ok and got[0].attempts == 3
     assert got[0].latency == pytest.approx(1 + 3 + 1 + 3 + 1)  # three attempts, two Retry-After waits
@@ -398,7 +401,9 @@ async def test_adaptive_limit_converges_under_429s(clock: trio.testing.MockClock
 
     limits = Limits(initial_running=4, max_running=64, cooldown=1.0, latency_factor=None)
     got, run = await collect(
-        run_batch(items(400), model=FunctionModel(answer), limits=limits, retry=FAST_RETRY, shared_admission=False)
+        run_batch(
+            items(400), model=FunctionModel(answer), limits=limits, retry=FAST_RETRY, shared_admission=False
+        )
     )
     assert all(o.ok for o in got)
     assert 4 <= run.admission.limit <= 12
@@ -553,7 +558,9 @@ def test_journal_meta_and_bad_files(tmp_path: Path) -> None:
 
 def test_outcome_round_trips_through_python() -> None:
     response = ModelResponse([TextPart("x")], usage=RequestUsage(input_tokens=3, output_tokens=4))
-    outcome = Outcome(item_id="a", response=response, attempts=2, latency=1.5, usage=response.usage, cost=Decimal("0.01"))
+    outcome = Outcome(
+        item_id="a", response=response, attempts=2, latency=1.5, usage=response.usage, cost=Decimal("0.01")
+    )
     back = Outcome.from_python(outcome.to_python())
     assert back.response == response and back.cost == Decimal("0.01") and back.attempts == 2
     assert back.source == "journal"
@@ -669,7 +676,7 @@ async def test_progress_events_and_summary(clock: trio.testing.MockClock) -> Non
     snapshots: list[Progress] = []
     model, _ = answering(latency=1.0)
     limits = Limits(max_running=2, adaptive=False)
-    got, run = await collect(
+    _, run = await collect(
         run_batch(items(10), model=model, limits=limits, on_progress=snapshots.append, progress_interval=1.5)
     )
     assert snapshots[-1].finished and snapshots[-1].done == 10 and snapshots[-1].total == 10
@@ -692,9 +699,22 @@ def test_latency_histogram_percentiles_within_one_percent() -> None:
 
 def test_live_line_on_a_terminal_and_as_log_lines(caplog: pytest.LogCaptureFixture) -> None:
     base: dict[str, Any] = dict(
-        done=5, ok=4, failed=1, cached=0, resumed=0, in_flight=3, queued=0, total=10, limit=8,
-        elapsed=2.0, requests_per_s=2.5, tokens_per_s=100.0, input_tokens=1, output_tokens=1,
-        cost=Decimal("0.01"), eta=2.0,
+        done=5,
+        ok=4,
+        failed=1,
+        cached=0,
+        resumed=0,
+        in_flight=3,
+        queued=0,
+        total=10,
+        limit=8,
+        elapsed=2.0,
+        requests_per_s=2.5,
+        tokens_per_s=100.0,
+        input_tokens=1,
+        output_tokens=1,
+        cost=Decimal("0.01"),
+        eta=2.0,
     )
     out = io.StringIO()
     line = LiveLine(out, tty=True)
@@ -733,7 +753,9 @@ def test_run_batch_sync_leaving_early_cancels() -> None:
 # --- spans ----------------------------------------------------------------------------------------
 
 
-async def test_spans_per_item_and_attempt(clock: trio.testing.MockClock, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_spans_per_item_and_attempt(
+    clock: trio.testing.MockClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from opentelemetry import trace
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
