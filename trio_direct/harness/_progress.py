@@ -222,6 +222,12 @@ class ProgressTracker:
         # (time, finished requests, tokens) samples for the recent rates; a few seconds' worth.
         self._samples: collections.deque[tuple[float, int, int]] = collections.deque(maxlen=6)
         self._requests = 0
+        self.ended: float | None = None
+
+    def finish(self) -> None:
+        """Freeze the elapsed time (the run is over); the summary can then be read from anywhere."""
+        if self.ended is None:
+            self.ended = self._clock()
 
     def add(self, outcome: Outcome) -> None:
         """Count one finished item."""
@@ -237,7 +243,7 @@ class ProgressTracker:
         else:
             self.latency.add(outcome.latency)
             self._requests += 1
-        self.attempts += outcome.attempts
+            self.attempts += outcome.attempts
         self.input_tokens += outcome.usage.input_tokens
         self.output_tokens += outcome.usage.output_tokens
         if outcome.cost is not None:
@@ -298,7 +304,7 @@ class ProgressTracker:
             input_tokens=self.input_tokens,
             output_tokens=self.output_tokens,
             cost=self.cost,
-            elapsed=self._clock() - self.started,
+            elapsed=(self.ended if self.ended is not None else self._clock()) - self.started,
             stopped=self.stopped,
         )
 

@@ -193,6 +193,8 @@ class BatchRun:
         if stack is None:  # pragma: no cover - __aenter__ failed
             return None
         self._stack = None
+        if self.tracker is not None:
+            self.tracker.finish()
         # Leaving the block early (break, an error) cancels what is left; after a full iteration
         # nothing is left and this is a no-op.
         self._cancel_scope.cancel()
@@ -289,6 +291,8 @@ class BatchRun:
                 async with trio.open_nursery() as items_nursery:
                     await self._dispatch(pending_receive, send, items_nursery)
                 progress_scope.cancel()
+        if self.tracker is not None:
+            self.tracker.finish()
         if self._on_progress is not None and self.tracker is not None:
             self._on_progress(
                 self.tracker.snapshot(in_flight=0, queued=0, limit=self._limit_now(), finished=True)
