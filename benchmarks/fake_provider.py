@@ -1083,7 +1083,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--no-uvloop", action="store_true", help="use asyncio's loop even if uvloop is installed"
     )
-    parser.add_argument("--rpm", type=float, help="enforce requests per minute (real 429s, x-ratelimit-* headers)")
+    parser.add_argument(
+        "--rpm", type=float, help="enforce requests per minute (real 429s, x-ratelimit-* headers)"
+    )
     parser.add_argument("--tpm", type=float, help="enforce tokens per minute (prompt + completion tokens)")
     parser.add_argument(
         "--load-latency-ms", type=float, default=0.0, help="extra ttft per request already in progress"

@@ -125,7 +125,7 @@ class FakeRateLimiter:
                 self.refused_requests += 1
             else:
                 self.refused_tokens += 1
-            ms = max(int(math.ceil(wait * 1000)), 1)
+            ms = max(math.ceil(wait * 1000), 1)
             extra = b"retry-after: %d\r\nretry-after-ms: %d\r\n" % (max(math.ceil(wait), 1), ms)
             message = (
                 f"Rate limit reached for fake-model on {what} per min: please try again in {ms}ms."
@@ -155,9 +155,10 @@ class FakeRateLimiter:
                     % (what.encode(), limit, what.encode(), remaining, what.encode(), when.encode())
                 )
             else:
+                name = what.encode()
                 out.append(
-                    b"x-ratelimit-limit-%b: %d\r\nx-ratelimit-remaining-%b: %d\r\nx-ratelimit-reset-%b: %b\r\n"
-                    % (what.encode(), limit, what.encode(), remaining, what.encode(), _duration(reset).encode())
+                    b"x-ratelimit-limit-%b: %d\r\nx-ratelimit-remaining-%b: %d\r\n"
+                    b"x-ratelimit-reset-%b: %b\r\n" % (name, limit, name, remaining, name, _duration(reset).encode())
                 )
         return b"".join(out)
 
