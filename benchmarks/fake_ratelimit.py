@@ -158,7 +158,8 @@ class FakeRateLimiter:
                 name = what.encode()
                 out.append(
                     b"x-ratelimit-limit-%b: %d\r\nx-ratelimit-remaining-%b: %d\r\n"
-                    b"x-ratelimit-reset-%b: %b\r\n" % (name, limit, name, remaining, name, _duration(reset).encode())
+                    b"x-ratelimit-reset-%b: %b\r\n"
+                    % (name, limit, name, remaining, name, _duration(reset).encode())
                 )
         return b"".join(out)
 
