@@ -226,7 +226,8 @@ def render(records: list[dict[str, Any]]) -> str:
             met = share is not None and share >= 0.9 and refused is not None and refused <= 0.01
             what = f"{r['n']:,} items vs a {r['kind'].upper()} limit ({r['allowed_rps']:g} req/s)"
             figure = f"{_pct(share)} of allowed, {_pct(refused)} 429"
-            lines.append(f"| {what}: throughput, 429s | {figure} | ≥ 90 %, ≤ 1 % | {'yes' if met else 'no'} |")
+            verdict = "yes" if met else "no"
+            lines.append(f"| {what}: throughput, 429s | {figure} | ≥ 90 %, ≤ 1 % | {verdict} |")
     return "\n".join(lines) + "\n"
 
 
