@@ -779,3 +779,13 @@ async def test_spans_per_item_and_attempt(
     assert item.attributes is not None and item.attributes["trio_direct.harness.attempts"] == 2
     assert any(e.name == "gen_ai.retry" for e in item.events)
     provider.shutdown()
+
+
+def test_harness_all_is_sorted_complete_and_importable() -> None:
+    import trio_direct.harness as harness
+
+    exported = list(harness.__all__)
+    assert exported == sorted(exported) and len(set(exported)) == len(exported)
+    assert all(hasattr(harness, name) for name in exported)
+    public = {n for n in vars(harness) if not n.startswith("_") and n != "annotations"}
+    assert public <= set(exported) | {"annotations"}

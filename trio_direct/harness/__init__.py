@@ -37,12 +37,12 @@ from ._runner import run_batch as run_batch
 from ._runner import run_batch_sync as run_batch_sync
 
 __all__ = [
-    "DEFAULT_RETRY",
     "AdmissionController",
     "BatchRun",
     "BatchRunSync",
     "BudgetExceededError",
     "CostFunction",
+    "DEFAULT_RETRY",
     "Item",
     "Journal",
     "LatencyHistogram",
