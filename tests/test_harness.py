@@ -739,7 +739,7 @@ def test_run_batch_sync_through_the_portal(tmp_path: Path) -> None:
         got = list(run)
     assert sorted(o.item_id for o in got) == sorted(f"id{i}" for i in range(20))
     assert all(o.ok for o in got)
-    assert run.summary().items == 20
+    assert run.summary().items == 20 and run.summary().stopped is None
 
 
 def test_run_batch_sync_leaving_early_cancels() -> None:

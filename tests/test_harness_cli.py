@@ -492,3 +492,52 @@ def test_progress_off_a_terminal_is_log_lines(tmp_path: Path) -> None:
     proc = cli(str(tmp_path / "in.jsonl"), "-o", str(tmp_path / "out.jsonl"), "--model", "test")
     assert proc.returncode == 0
     assert "\r" not in proc.stderr and "progress: 5/5 | ok 5" in proc.stderr
+
+
+def test_cli_second_ctrl_c_cancels_in_flight_requests(tmp_path: Path) -> None:
+    ids = write_batch(tmp_path / "in.jsonl", 100)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OPENAI_API_KEY": "sk-test"}
+    with start_fake_provider(chunks=5, ttft_ms=3_000) as url:  # every request takes 3 s
+        env["OPENAI_BASE_URL"] = url + "/v1"
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "trio_direct",
+                "batch",
+                str(tmp_path / "in.jsonl"),
+                "-o",
+                str(tmp_path / "out.jsonl"),
+                "--concurrency",
+                "4",
+                "--no-adaptive",
+                "--progress",
+                "none",
+            ],
+            cwd=ROOT,
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while get_stats(url)["requests"] < 4 and time.monotonic() < deadline:  # four in flight
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 130, stderr
+        assert read_output(tmp_path / "out.jsonl") == []  # nothing had finished; nothing half-written
+        stats = get_stats(url)
+        assert stats["requests"] == 4
+    with start_fake_provider(chunks=5) as url:
+        again = cli(
+            str(tmp_path / "in.jsonl"),
+            "-o",
+            str(tmp_path / "out.jsonl"),
+            "--progress",
+            "none",
+            env={"OPENAI_BASE_URL": url + "/v1", "OPENAI_API_KEY": "sk-test"},
+        )
+    assert again.returncode == 0, again.stderr
+    assert [x["custom_id"] for x in read_output(tmp_path / "out.jsonl")] == ids

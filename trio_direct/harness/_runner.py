@@ -226,14 +226,14 @@ class BatchRun:
         """
         if not self._stopping:
             self._stopping = True
-            if self.tracker is not None and self.tracker.stopped is None:
+            if self.tracker is not None and self.tracker.stopped is None and self.tracker.ended is None:
                 self.tracker.stopped = "stopped by the caller"
             self._reader_scope.cancel()
 
     def cancel(self) -> None:
         """Cancel everything now, requests in flight included; iteration ends after what was delivered."""
         self.stop()
-        if self.tracker is not None:
+        if self.tracker is not None and self.tracker.ended is None:
             self.tracker.stopped = "cancelled by the caller"
         self._cancel_scope.cancel()
 
