@@ -425,6 +425,8 @@ async def test_items_with_their_own_models_and_a_missing_model(clock: trio.testi
     mixed = [Item.from_prompt("a", "x", model=model), Item.from_prompt("b", "y", model="test")]
     got, _ = await collect(run_batch(mixed))
     assert {o.item_id: o.model_id for o in got} == {"a": "function:fn", "b": "test:test"}
+    unknown, _ = await collect(run_batch([Item.from_prompt("u", "x", model="nosuchprovider:m")], model=model))
+    assert isinstance(unknown[0].error, UserError) and unknown[0].model_id == "nosuchprovider:m"
     with pytest.raises(UserError, match="names no model"):
         await collect(run_batch([Item.from_prompt("c", "z")]))
 

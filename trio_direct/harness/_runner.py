@@ -41,9 +41,9 @@ from ..retries import RetryAttempt, RetryPolicy
 from ..serialization import messages_to_json
 from ..tools import ModelRequestParameters
 from ._cache import ResponseCache, request_key
-from ._items import BudgetExceededError, CostFunction, Item, Outcome, default_cost
+from ._items import BudgetExceededError, CostFunction, Item, Outcome, OutcomeSource, default_cost
 from ._journal import Journal
-from ._limits import AdmissionController, LimiterEvent, Limits, TokenEstimate, admission_for
+from ._limits import AdmissionController, LimiterEvent, Limits, Ticket, TokenEstimate, admission_for
 from ._progress import Progress, ProgressTracker, Summary
 from ._tracing import Tracer
 
@@ -371,7 +371,14 @@ class BatchRun:
                 model_ref = item.model if item.model is not None else self._default_model
                 if model_ref is None:
                     raise UserError(f"item {item.id!r} names no model and run_batch() was given none")
-                model, controller = self._resolve(model_ref)
+                try:
+                    model, controller = self._resolve(model_ref)
+                except UserError as exc:  # an unknown model or a missing key fails this item alone
+                    await self._deliver(
+                        send,
+                        Outcome(item_id=item.id, error=exc, metadata=item.metadata, model_id=str(model_ref)),
+                    )
+                    continue
                 params = bridge_instructions(
                     item.messages, item.model_request_parameters or ModelRequestParameters()
                 )
@@ -402,7 +409,7 @@ class BatchRun:
         model: Model,
         response: ModelResponse | None,
         error: BaseException | None,
-        source: Any,
+        source: OutcomeSource,
         attempts: int,
         latency: float,
     ) -> Outcome:
@@ -443,7 +450,7 @@ class BatchRun:
         controller: AdmissionController,
         params: ModelRequestParameters,
         estimate: TokenEstimate,
-        first_ticket: Any,
+        first_ticket: Ticket | None,
         cache_key: str | None,
         send: trio.MemorySendChannel[Outcome],
     ) -> None:
