@@ -338,12 +338,10 @@ class BatchRun:
     def _budget_reached(self) -> BudgetExceededError | None:
         tracker = self.tracker
         assert tracker is not None
-        if self._token_budget is not None:
-            spent = tracker.input_tokens + tracker.output_tokens
-            if spent >= self._token_budget:
-                return BudgetExceededError("tokens", self._token_budget, spent)
-        if self._cost_budget is not None and tracker.cost is not None and tracker.cost >= self._cost_budget:
-            return BudgetExceededError("cost", float(self._cost_budget), float(tracker.cost))
+        if self._token_budget is not None and tracker.spent_tokens >= self._token_budget:
+            return BudgetExceededError("tokens", self._token_budget, tracker.spent_tokens)
+        if self._cost_budget is not None and tracker.spent_cost >= self._cost_budget:
+            return BudgetExceededError("cost", float(self._cost_budget), float(tracker.spent_cost))
         return None
 
     def _should_stop(self) -> bool:
@@ -569,8 +567,9 @@ def run_batch(
             than deliver their recorded errors.
         cache: a :class:`ResponseCache` or a path: identical requests are answered from it.
         cache_ttl: seconds a cache entry stays valid (with a path ``cache``).
-        token_budget: stop admitting items once this many tokens (input + output) were used.
-        cost_budget: stop admitting items once the cost reaches this.
+        token_budget: stop admitting items once this run's requests used this many tokens (input +
+            output; cache hits and resumed items do not count).
+        cost_budget: stop admitting items once this run's requests cost this much.
         cost: prices a response; default :func:`default_cost` (``response.cost()`` where available).
         on_progress: called with a :class:`Progress` every ``progress_interval`` seconds and at the
             end (pass a :class:`LiveLine` for a live line on a terminal).
