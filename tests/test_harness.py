@@ -568,9 +568,15 @@ def test_outcome_round_trips_through_python() -> None:
     back = Outcome.from_python(outcome.to_python())
     assert back.response == response and back.cost == Decimal("0.01") and back.attempts == 2
     assert back.source == "journal"
-    failed = Outcome(item_id="b", error=rate_limited(2))
-    data = failed.to_python()
+    error = ModelHTTPError.for_category(
+        ModelRateLimitError, status_code=429, model_name="m", body={"error": {"message": "later"}}
+    )
+    data = Outcome(item_id="b", error=error).to_python()
     assert data["error"]["type"] == "ModelRateLimitError" and data["error"]["status_code"] == 429
+    recorded = Outcome.from_python(data).error
+    assert isinstance(recorded, RecordedError) and recorded.body == {"error": {"message": "later"}}
+    again = Outcome(item_id="b", error=recorded).to_python()["error"]
+    assert again == {k: v for k, v in data["error"].items() if k != "code"}
 
 
 # --- cache ----------------------------------------------------------------------------------------
