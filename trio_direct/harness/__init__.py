@@ -8,6 +8,7 @@ headers), the retry policy, an optional response cache and resume journal, and d
 
 from __future__ import annotations
 
+from .._exports import show_public_module as _show_public_module
 from ._cache import ResponseCache as ResponseCache
 from ._cache import request_key as request_key
 from ._items import BudgetExceededError as BudgetExceededError
@@ -65,3 +66,5 @@ __all__ = [
     "run_batch",
     "run_batch_sync",
 ]
+
+_show_public_module(globals(), __all__, __name__)
