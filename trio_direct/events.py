@@ -17,7 +17,7 @@ from typing import Any, Literal, TypeAlias
 
 import attrs
 
-from .exceptions import UnexpectedModelBehavior
+from .exceptions import DeltaApplyError
 from .messages import (
     ModelResponsePart,
     NativeToolCallPart,
@@ -70,10 +70,10 @@ class TextPartDelta:
         """A new text part with this delta's content appended.
 
         Raises:
-            UnexpectedModelBehavior: ``part`` is not a :class:`TextPart`.
+            DeltaApplyError: ``part`` is not a :class:`TextPart`.
         """
         if not isinstance(part, TextPart):
-            raise UnexpectedModelBehavior(f"cannot apply a text delta to {part!r}")
+            raise DeltaApplyError(f"cannot apply a text delta to {part!r}")
         return TextPart(
             part.content + self.content_delta,
             id=part.id,
@@ -132,9 +132,12 @@ class ThinkingPartDelta:
         Applied to another :class:`ThinkingPartDelta` the two coalesce into one delta.
 
         Raises:
-            UnexpectedModelBehavior: ``part`` is neither a thinking part nor a thinking delta.
+            DeltaApplyError: ``part`` is neither a thinking part nor a thinking delta, or this delta
+                carries neither content nor a signature and is applied to a delta (as pydantic-ai 2.68).
         """
         if isinstance(part, ThinkingPartDelta):
+            if self.content_delta is None and self.signature_delta is None:
+                raise DeltaApplyError("Cannot apply ThinkingPartDelta with no content or signature")
             content = None if part.content_delta is None and self.content_delta is None else (
                 (part.content_delta or "") + (self.content_delta or "")
             )
@@ -147,7 +150,7 @@ class ThinkingPartDelta:
                 provider_details=self._chained_details(part.provider_details),
             )
         if not isinstance(part, ThinkingPart):
-            raise UnexpectedModelBehavior(f"cannot apply a thinking delta to {part!r}")
+            raise DeltaApplyError(f"cannot apply a thinking delta to {part!r}")
         return ThinkingPart(
             part.content + (self.content_delta or ""),
             id=part.id,
@@ -183,7 +186,7 @@ class ToolCallPartDelta:
             return args + delta
         if isinstance(args, dict) and isinstance(delta, dict):
             return {**args, **delta}
-        raise UnexpectedModelBehavior(
+        raise DeltaApplyError(
             f"cannot mix string and dict tool-call arguments: {args!r} then {delta!r}"
         )
 
@@ -196,7 +199,7 @@ class ToolCallPartDelta:
         soon as a name is known.
 
         Raises:
-            UnexpectedModelBehavior: ``part`` is not a tool call, or string and dict args are mixed.
+            DeltaApplyError: ``part`` is not a tool call, or string and dict args are mixed.
         """
         if isinstance(part, ToolCallPartDelta):
             merged = ToolCallPartDelta(
@@ -208,7 +211,7 @@ class ToolCallPartDelta:
             )
             return merged.as_part() or merged
         if not isinstance(part, ToolCallPart | NativeToolCallPart):
-            raise UnexpectedModelBehavior(f"cannot apply a tool-call delta to {part!r}")
+            raise DeltaApplyError(f"cannot apply a tool-call delta to {part!r}")
         return type(part)(
             part.tool_name + (self.tool_name_delta or ""),
             self._merge_args(part.args),

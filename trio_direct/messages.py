@@ -11,17 +11,23 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import mimetypes
+import os
+import pathlib
 import posixpath
+import re
 import uuid
-from collections.abc import Sequence
+from xml.etree import ElementTree
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeAlias
+from typing import Any, Generic, Literal, TypeAlias, TypeGuard, TypeVar, cast
 from urllib.parse import unquote_to_bytes
 
 import attrs
 import orjson
 
+from .exceptions import ToolArgsError
 from .usage import RequestUsage
 
 __all__ = [
@@ -64,7 +70,72 @@ RETURN_VALUE_KEY = "return_value"
 
 FinishReason: TypeAlias = Literal["stop", "length", "content_filter", "tool_call", "error"]
 ModelResponseState: TypeAlias = Literal["complete", "incomplete", "suspended", "interrupted"]
+ModelRequestState: TypeAlias = Literal["complete", "interrupted"]
 ToolReturnOutcome: TypeAlias = Literal["success", "failed", "denied", "interrupted", "retried"]
+ForceDownloadMode: TypeAlias = bool | Literal["allow-local"]
+
+# The media types and formats the providers know by name (pydantic-ai 2.68's literals; any other
+# string is accepted where a media type is taken).
+AudioMediaType: TypeAlias = Literal["audio/wav", "audio/mpeg", "audio/ogg", "audio/flac", "audio/aiff", "audio/aac"]
+ImageMediaType: TypeAlias = Literal["image/jpeg", "image/png", "image/gif", "image/webp"]
+DocumentMediaType: TypeAlias = Literal[
+    "application/pdf",
+    "text/plain",
+    "text/csv",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "text/html",
+    "text/markdown",
+    "application/msword",
+    "application/vnd.ms-excel",
+]
+VideoMediaType: TypeAlias = Literal[
+    "video/x-matroska",
+    "video/quicktime",
+    "video/mp4",
+    "video/webm",
+    "video/x-flv",
+    "video/mpeg",
+    "video/x-ms-wmv",
+    "video/3gpp",
+]
+AudioFormat: TypeAlias = Literal["wav", "mp3", "oga", "flac", "aiff", "aac"]
+ImageFormat: TypeAlias = Literal["jpeg", "png", "gif", "webp"]
+DocumentFormat: TypeAlias = Literal["csv", "doc", "docx", "html", "md", "pdf", "txt", "xls", "xlsx"]
+VideoFormat: TypeAlias = Literal["mkv", "mov", "mp4", "webm", "flv", "mpeg", "mpg", "wmv", "three_gp"]
+UploadedFileProviderName: TypeAlias = Literal[
+    "anthropic", "openai", "google", "google-cloud", "google-gla", "google-vertex", "bedrock", "xai"
+]
+StructuredContentFormat: TypeAlias = Literal["json", "xml"]
+SpeechTimestampGranularity: TypeAlias = Literal["word", "segment"]
+ToolPartKind: TypeAlias = str
+ToolRetryCause: TypeAlias = Literal["validation_error", "model_retry", "unknown_tool", "unavailable_tool"]
+RetryFeedbackCause: TypeAlias = Literal["validation_error", "no_output", "model_retry"]
+
+ERROR_OUTCOMES: tuple[Literal["failed", "retried"], ...] = ("failed", "retried")
+"""Tool-return outcomes that reach the model as an error (the provider's native error channel, or the
+``{"error": ...}`` wrapper where it has none)."""
+INTERRUPTED_TOOL_RETURN_CONTENT = "The tool call was interrupted before a result was produced."
+
+# The framework's own prompt frames (pydantic-ai reserves the `pyai:` prefix for them).
+TOOL_RESULT_TAG = "pyai:tool_result"
+CONTEXT_TAG = "pyai:context"
+CONTEXT_DIFF_TAG = "pyai:context_diff"
+VALIDATION_ERRORS_TAG = "pyai:validation_errors"
+RETRY_FEEDBACK_TAG = "pyai:retry_feedback"
+CONVERSATION_SUMMARY_TAG = "pyai:conversation_summary"
+_FRAMING_TAG_NAMES = frozenset(
+    {
+        "system",
+        "tool_result",
+        "assistant_thinking",
+        "context",
+        "context_diff",
+        "validation_errors",
+        "retry_feedback",
+        "conversation_summary",
+    }
+)
 
 
 def _now_utc() -> datetime:
@@ -92,6 +163,13 @@ def _no_defaults_repr(self: Any) -> str:
             continue
         shown.append(f"{a.alias or a.name}={value!r}")
     return f"{type(self).__name__}({', '.join(shown)})"
+
+
+def _otel_message_parts(self: Any, settings: Any) -> list[dict[str, Any]]:
+    """The part as OpenTelemetry GenAI message parts, as ``settings`` (an
+    :class:`~trio_direct.models.instrumented.InstrumentationSettings`) records them on a span."""
+    parts: list[dict[str, Any]] = settings.part_to_otel(self)
+    return parts
 
 
 # ---------------------------------------------------------------------------------------------
@@ -203,7 +281,10 @@ def _format_of(media_type: str, table: dict[str, str], what: str) -> str:
 
 
 @attrs.frozen(slots=True, repr=False)
-class _FileUrl:
+class FileUrl:
+    """A file by URL: the base of :class:`ImageUrl`, :class:`AudioUrl`, :class:`DocumentUrl` and
+    :class:`VideoUrl` (for ``isinstance`` checks; build one of those)."""
+
     url: str
     force_download: bool | Literal["allow-local"] = attrs.field(default=False, kw_only=True)
     vendor_metadata: dict[str, Any] | None = attrs.field(default=None, kw_only=True)
@@ -235,7 +316,7 @@ class _FileUrl:
 
 
 @attrs.frozen(slots=True, repr=False)
-class ImageUrl(_FileUrl):
+class ImageUrl(FileUrl):
     """An image by URL."""
 
     kind: Literal["image-url"] = attrs.field(default="image-url", init=False)
@@ -247,7 +328,7 @@ class ImageUrl(_FileUrl):
 
 
 @attrs.frozen(slots=True, repr=False)
-class AudioUrl(_FileUrl):
+class AudioUrl(FileUrl):
     """An audio file by URL."""
 
     kind: Literal["audio-url"] = attrs.field(default="audio-url", init=False)
@@ -259,7 +340,7 @@ class AudioUrl(_FileUrl):
 
 
 @attrs.frozen(slots=True, repr=False)
-class DocumentUrl(_FileUrl):
+class DocumentUrl(FileUrl):
     """A document by URL."""
 
     kind: Literal["document-url"] = attrs.field(default="document-url", init=False)
@@ -277,7 +358,7 @@ class DocumentUrl(_FileUrl):
 
 
 @attrs.frozen(slots=True, repr=False)
-class VideoUrl(_FileUrl):
+class VideoUrl(FileUrl):
     """A video by URL (YouTube links are recognised and typed ``video/mp4``)."""
 
     kind: Literal["video-url"] = attrs.field(default="video-url", init=False)
@@ -291,7 +372,7 @@ class VideoUrl(_FileUrl):
     def _infer_media_type(self) -> str:
         if self.is_youtube:
             return "video/mp4"
-        return _FileUrl._infer_media_type(self)
+        return FileUrl._infer_media_type(self)
 
     @property
     def format(self) -> str:
@@ -367,6 +448,21 @@ class BinaryContent:
         return found
 
     @classmethod
+    def from_path(cls, path: str | os.PathLike[str]) -> BinaryContent:
+        """Read a local file; the media type is guessed from its name (``application/octet-stream``
+        when unknown), and an image comes back as a :class:`BinaryImage`.
+
+        Raises:
+            FileNotFoundError: the file does not exist.
+            PermissionError: the file cannot be read.
+        """
+        file = pathlib.Path(path)
+        if not file.exists():
+            raise FileNotFoundError(f"File not found: {file}")
+        media_type = mimetypes.guess_type(file)[0] or "application/octet-stream"
+        return BinaryContent.narrow_type(BinaryContent(file.read_bytes(), media_type=media_type))
+
+    @classmethod
     def from_data_uri(cls, uri: str) -> BinaryContent:
         """Build from a ``data:<type>;base64,<data>`` URI (an image becomes a :class:`BinaryImage`).
 
@@ -393,7 +489,28 @@ class BinaryContent:
 
 @attrs.frozen(slots=True, repr=False)
 class BinaryImage(BinaryContent):
-    """Binary content known to be an image (what a :class:`FilePart` holds)."""
+    """Binary content known to be an image (what a :class:`FilePart` holds).
+
+    Raises:
+        ValueError: the media type is not ``image/...`` (as pydantic-ai 2.68 refuses it).
+    """
+
+    def __attrs_post_init__(self) -> None:
+        if not self.is_image:
+            raise ValueError('`BinaryImage` must have a media type that starts with "image/"')
+
+
+@attrs.frozen(slots=True, repr=False)
+class BinaryAudio(BinaryContent):
+    """Binary content known to be audio (a speech model's output, say).
+
+    Raises:
+        ValueError: the media type is not ``audio/...``.
+    """
+
+    def __attrs_post_init__(self) -> None:
+        if not self.is_audio:
+            raise ValueError('`BinaryAudio` must have a media type that starts with "audio/"')
 
 
 @attrs.frozen(slots=True, repr=False)
@@ -419,6 +536,27 @@ class UploadedFile:
     def identifier(self) -> str:
         return self._identifier or _identifier_of(self.file_id)
 
+    @property
+    def format(self) -> str:
+        """The file format derived from the media type (``png``, ``mp4``, ``mp3``, ``pdf``...).
+
+        Raises:
+            ValueError: the media type has no known format.
+        """
+        media_type = self.media_type
+        if media_type.startswith("image/"):
+            table = _IMAGE_FORMATS
+        elif media_type.startswith("video/"):
+            table = _VIDEO_FORMATS
+        elif media_type.startswith("audio/"):
+            table = _AUDIO_FORMATS
+        else:
+            table = _DOCUMENT_FORMATS
+        try:
+            return table[media_type]
+        except KeyError:
+            raise ValueError(f"Unknown media type: {media_type}") from None
+
 
 @attrs.frozen(slots=True, repr=False)
 class TextContent:
@@ -441,8 +579,142 @@ class CachePoint:
     __repr__ = _no_defaults_repr
 
 
+_MODEL_VISIBLE_NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
+_LEGACY_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+@attrs.frozen(slots=True, repr=False, init=False)
+class StructuredContent(TextContent):
+    """A value sent to the model as text rendered once, when the item is created, and kept with it.
+
+    ``content`` is the rendered text (compact JSON by default, wrapped in ``<tag>`` when given and
+    preceded by ``description``); ``value`` stays structured in the history. After a JSON round trip
+    ``value`` is the JSON form of the original value and ``content`` is the text rendered then.
+
+    Args:
+        value: the value.
+        content: the text, when already rendered (as on load); rendered from ``value`` when empty.
+        format: ``'json'`` (the default), ``'xml'``, or a function from the value to the text (then
+            ``tag`` and ``description`` are not added). Not stored.
+        tag: a lowercase snake_case tag to wrap the JSON in (not one of the framework's framing tags).
+        description: a line put before the rendered value.
+        metadata: application data, never sent to the model.
+
+    Raises:
+        ValueError: a bad ``tag``, or the value renders to empty text.
+    """
+
+    # Redeclared in full (with TextContent's order first) so the JSON keys come out in upstream's order.
+    content: str = attrs.field(default="", kw_only=True)
+    metadata: Any = attrs.field(default=None, kw_only=True)
+    kind: Literal["structured-content"] = attrs.field(default="structured-content", kw_only=True)  # type: ignore[assignment]
+    value: Any = attrs.field(default=None, kw_only=True)
+    tag: str | None = attrs.field(default=None, kw_only=True)
+    description: str | None = attrs.field(default=None, kw_only=True)
+
+    def __init__(
+        self,
+        value: Any,
+        *,
+        content: str = "",
+        format: StructuredContentFormat | Callable[[Any], str] | None = None,  # noqa: A002 (upstream's name)
+        tag: str | None = None,
+        description: str | None = None,
+        metadata: Any = None,
+    ) -> None:
+        self.__attrs_init__(  # type: ignore[attr-defined]
+            content=content, metadata=metadata, kind="structured-content", value=value, tag=tag, description=description
+        )
+        if content:
+            # Already rendered (as on load): the tag is only data then, so a stored history never fails
+            # to load because a later release reserved its tag.
+            return
+        if tag is not None:
+            if tag.lower().startswith("pyai:"):
+                raise ValueError(
+                    f"`StructuredContent.tag` cannot start with 'pyai:', which is reserved for Pydantic AI; got {tag!r}."
+                )
+            if not _MODEL_VISIBLE_NAME.fullmatch(tag) and not _LEGACY_NAME.fullmatch(tag):
+                raise ValueError(f"`StructuredContent.tag` must be lowercase snake_case, like `judge_feedback`; got {tag!r}.")
+            if tag in _FRAMING_TAG_NAMES:
+                raise ValueError(f"`StructuredContent.tag` cannot be {tag!r}, a built-in framing tag.")
+        if format is None:
+            text = self.render()
+        elif callable(format):
+            text = format(value)
+        else:
+            text = self._render_as(format)
+        if not text:
+            raise ValueError(
+                "`StructuredContent` rendered to empty text, which a model cannot be sent; give it a `tag` or a"
+                " `format` that renders the value as text."
+            )
+        object.__setattr__(self, "content", text)
+
+    def render(self) -> str:
+        """The text for the value when no ``content`` or ``format`` is given; override to render a kind of
+        value the same way everywhere (compact JSON by default)."""
+        return self._render_as("json")
+
+    def _render_as(self, format: StructuredContentFormat) -> str:  # noqa: A002
+        if format == "json":
+            text = _tool_return_json(self.value)
+            # Escaped so that a value can never close the tag it is wrapped in.
+            text = text.replace("<", r"\u003c").replace(">", r"\u003e").replace("&", r"\u0026")
+            if self.tag is not None:
+                text = f"<{self.tag}>{text}</{self.tag}>"
+        elif format == "xml":
+            text = _format_as_xml(orjson.loads(_tool_return_json(self.value)), self.tag)
+        else:
+            raise ValueError(f"unknown StructuredContent format {format!r}; use 'json', 'xml' or a function")
+        return text if self.description is None else f"{self.description}\n{text}"
+
+
+_XML_NAME = re.compile(r"[^\W\d][\w\-.\u00b7]*")
+
+
+def _format_as_xml(value: Any, root_tag: str | None, indent: str = "  ") -> str:
+    """JSON-like data as XML, as pydantic-ai's ``format_as_xml`` writes it: object keys as elements (a key
+    that is not an XML name as ``<item key="...">``), array items as ``<item>``, ``None`` as ``null``,
+    other scalars as their ``str``, indented two spaces."""
+
+    def build(tag: str, item: Any) -> ElementTree.Element:
+        element = ElementTree.Element(tag)
+        if isinstance(item, dict):
+            for key, sub in cast("dict[Any, Any]", item).items():
+                name = str(key)
+                is_name = _XML_NAME.fullmatch(name) is not None
+                child = build(name if is_name else "item", sub)
+                if not is_name:
+                    child.set("key", name)
+                element.append(child)
+        elif isinstance(item, list):
+            for sub in cast("list[Any]", item):
+                element.append(build("item", sub))
+        else:
+            element.text = "null" if item is None else str(item)
+        return element
+
+    root = build(root_tag or "item", value)
+    if root_tag is None and root.text is None:
+        pieces: list[str] = []
+        for child in root:
+            ElementTree.indent(child, space=indent)
+            pieces.append(ElementTree.tostring(child, encoding="unicode"))
+        return "\n".join(pieces)
+    ElementTree.indent(root, space=indent)
+    return ElementTree.tostring(root, encoding="unicode")
+
+
 MultiModalContent: TypeAlias = ImageUrl | AudioUrl | DocumentUrl | VideoUrl | BinaryContent | UploadedFile
-UserContent: TypeAlias = str | TextContent | MultiModalContent | CachePoint
+UserContent: TypeAlias = str | StructuredContent | TextContent | MultiModalContent | CachePoint
+MULTI_MODAL_CONTENT_TYPES: tuple[type, ...] = (ImageUrl, AudioUrl, DocumentUrl, VideoUrl, BinaryContent, UploadedFile)
+"""The multimodal content classes, for ``isinstance`` checks."""
+
+
+def is_multi_modal_content(obj: Any) -> TypeGuard[MultiModalContent]:
+    """Whether ``obj`` is a file item (a URL, inline bytes or an uploaded file)."""
+    return isinstance(obj, MULTI_MODAL_CONTENT_TYPES)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -463,6 +735,7 @@ class SystemPromptPart:
     part_kind: Literal["system-prompt"] = attrs.field(default="system-prompt", init=False)
 
     __repr__ = _no_defaults_repr
+    otel_message_parts = _otel_message_parts
 
 
 @attrs.frozen(slots=True, repr=False)
@@ -474,6 +747,7 @@ class UserPromptPart:
     part_kind: Literal["user-prompt"] = attrs.field(default="user-prompt", init=False)
 
     __repr__ = _no_defaults_repr
+    otel_message_parts = _otel_message_parts
 
 
 def _tool_return_json(value: Any) -> str:
@@ -493,11 +767,40 @@ def _tool_return_text(value: Any) -> str:
     return text
 
 
-_ERROR_OUTCOMES = ("failed", "retried")
-"""Outcomes that reach the model as an error (and get the ``{"error": ...}`` wrapper)."""
-
-
 _FILE_TYPES = (ImageUrl, AudioUrl, DocumentUrl, VideoUrl, BinaryContent, UploadedFile)
+
+
+_CauseT = TypeVar("_CauseT", bound=str)
+
+
+@attrs.frozen(slots=True, repr=False)
+class RetryInfo(Generic[_CauseT]):
+    """Why a retry happened (``cause``) and how far into its budget it is; never sent to the model.
+
+    Carried by a retried :class:`ToolReturnPart` and by every :class:`RetryFeedbackPart`.
+    """
+
+    cause: _CauseT
+    attempt: int | None = attrs.field(default=None, kw_only=True)
+    max_retries: int | None = attrs.field(default=None, kw_only=True)
+
+    __repr__ = _no_defaults_repr
+
+
+@attrs.frozen(slots=True, repr=False)
+class ToolReturn:
+    """A tool result (``return_value``) plus content sent to the model separately, as a user prompt.
+
+    The direct API never runs tools; this is here so code and histories that use it keep working.
+    """
+
+    return_value: Any
+    content: str | Sequence[UserContent] | None = attrs.field(default=None, kw_only=True)
+    metadata: Any = attrs.field(default=None, kw_only=True)
+    tools: list[str] | None = attrs.field(default=None, kw_only=True)
+    kind: Literal["tool-return"] = attrs.field(default="tool-return", init=False)
+
+    __repr__ = _no_defaults_repr
 
 
 @attrs.frozen(slots=True, repr=False)
@@ -511,6 +814,7 @@ class _BaseToolReturn:
     outcome: ToolReturnOutcome = attrs.field(default="success", kw_only=True)
 
     __repr__ = _no_defaults_repr
+    otel_message_parts = _otel_message_parts
 
     @property
     def files(self) -> list[MultiModalContent]:
@@ -556,7 +860,7 @@ class _BaseToolReturn:
             text = value
         else:
             text = _tool_return_text(value)
-        if wrap_if_error and self.outcome in _ERROR_OUTCOMES:
+        if wrap_if_error and self.outcome in ERROR_OUTCOMES:
             return _tool_return_json({"error": self._error_value(value, text)})
         return text
 
@@ -564,7 +868,7 @@ class _BaseToolReturn:
         """The content as a JSON object (what Gemini wants): objects as-is, other values under
         ``return_value``; files left out; errors wrapped as in :meth:`model_response_str`."""
         value = self._unwrap_data()
-        if wrap_if_error and self.outcome in _ERROR_OUTCOMES:
+        if wrap_if_error and self.outcome in ERROR_OUTCOMES:
             return {"error": self._error_value(value, self.model_response_str(wrap_if_error=False))}
         if value is None:
             return {}
@@ -576,13 +880,85 @@ class _BaseToolReturn:
     def has_content(self) -> bool:
         return self.content is not None
 
+    @property
+    def typed_content(self) -> Any:
+        """The content when the call succeeded, else ``None`` (then the content is an error).
+
+        trio_direct has no typed tool parts (pydantic-ai's ``ToolKind`` registry), so this is the
+        content as it is.
+        """
+        return self.content if self.outcome == "success" else None
+
+    def content_items(
+        self, *, mode: Literal["raw", "str", "jsonable"] = "raw", wrap_if_error: bool = True
+    ) -> list[Any]:
+        """The content as a flat list.
+
+        Args:
+            mode: ``'raw'`` gives the items as they are; ``'str'`` turns every non-file item into the
+                text a model reads (strings as-is, other values as compact JSON); ``'jsonable'`` into
+                JSON-mode Python. Files pass through unchanged in every mode.
+            wrap_if_error: for a ``failed``/``retried`` outcome (ignored in ``'raw'`` mode), collapse the
+                data into one ``{"error": ...}`` item ahead of the files.
+        """
+        items: list[Any]
+        if isinstance(self.content, list):
+            items, was_list = cast("list[Any]", self.content), True
+        else:
+            items, was_list = [self.content], False
+        if mode == "raw":
+            return items
+        if wrap_if_error and self.outcome in ERROR_OUTCOMES:
+            wrapped: Any = self.model_response_str() if mode == "str" else self.model_response_object()
+            return [wrapped, *self.files]
+        if self.outcome == "retried" and was_list and not self.files:
+            # A retry's validation errors are one JSON array shown whole, not one item per error.
+            return [
+                self.model_response_str(wrap_if_error=False)
+                if mode == "str"
+                else orjson.loads(_tool_return_json(items))
+            ]
+        result: list[Any] = []
+        for item in items:
+            if isinstance(item, _FILE_TYPES | str):
+                result.append(item)
+            elif mode == "str":
+                result.append(_tool_return_text(item))
+            else:
+                result.append(orjson.loads(_tool_return_json(item)))
+        return result
+
+    def structured_content(self) -> dict[str, Any] | list[Any] | None:
+        """The content as structured JSON data: a JSON string parsed, a dict or list as it is; ``None``
+        for plain text, other scalars and files."""
+        content = self.content
+        if isinstance(content, str):
+            try:
+                content = orjson.loads(content)
+            except orjson.JSONDecodeError:
+                return None
+        if isinstance(content, dict | list):
+            return cast("dict[str, Any] | list[Any]", content)
+        return None
+
+
 
 @attrs.frozen(slots=True, repr=False)
 class ToolReturnPart(_BaseToolReturn):
-    """The result of a function tool call, sent back to the model."""
+    """The result of a function tool call, sent back to the model.
 
-    retry: Any = attrs.field(default=None, kw_only=True)
+    ``outcome='retried'`` makes it a retry: the call must be made again, and ``content`` is the feedback
+    (``retry`` says why, for your code only).
+    """
+
+    retry: RetryInfo[ToolRetryCause] | None = attrs.field(default=None, kw_only=True)
     part_kind: Literal["tool-return"] = attrs.field(default="tool-return", init=False)
+
+    @staticmethod
+    def narrow_type(part: ToolReturnPart, *, tool_kind: ToolPartKind | None = None) -> ToolReturnPart:
+        """The part with ``tool_kind`` set (trio_direct has no typed subclasses to promote it to)."""
+        kind = tool_kind if tool_kind is not None else part.tool_kind
+        return part if kind == part.tool_kind else attrs.evolve(part, tool_kind=kind)
 
 
 @attrs.frozen(slots=True, repr=False)
@@ -596,6 +972,7 @@ class RetryPromptPart:
     part_kind: Literal["retry-prompt"] = attrs.field(default="retry-prompt", init=False)
 
     __repr__ = _no_defaults_repr
+    otel_message_parts = _otel_message_parts
 
     def model_response(self) -> str:
         """The text sent to the model: the feedback plus "Fix the errors and try again."."""
@@ -615,8 +992,236 @@ class RetryPromptPart:
             description = f"{len(self.content)} validation error{plural}:\n```json\n{rendered}\n```"
         return f"{description}\n\nFix the errors and try again."
 
+    @classmethod
+    def from_error(
+        cls, error: Exception, *, tool_name: str | None = None, tool_call_id: str | None = None
+    ) -> RetryPromptPart:
+        """A retry prompt from a validation error (its ``errors(include_url=False, include_context=False)``,
+        for pydantic's ``ValidationError``) or from any exception with a ``message`` (pydantic-ai's
+        ``ModelRetry``), else the exception's text."""
+        errors = getattr(error, "errors", None)
+        content: list[dict[str, Any]] | str
+        if callable(errors):
+            content = list(errors(include_url=False, include_context=False))
+        else:
+            message = getattr(error, "message", None)
+            content = message if isinstance(message, str) else str(error)
+        if tool_call_id:
+            return cls(content, tool_name=tool_name, tool_call_id=tool_call_id)
+        return cls(content, tool_name=tool_name)
 
-ModelRequestPart: TypeAlias = SystemPromptPart | UserPromptPart | ToolReturnPart | RetryPromptPart
+    def translated(self) -> ToolReturnPart | RetryFeedbackPart:
+        """The part this legacy retry means in pydantic-ai 2.68: a :class:`ToolReturnPart` with
+        ``outcome='retried'`` when it names a tool, else a :class:`RetryFeedbackPart`.
+
+        This is what 2.68 loads a stored ``retry-prompt`` as, and what it sends in its place.
+        """
+        if self.tool_name is not None:
+            return ToolReturnPart(
+                self.tool_name,
+                self.content if isinstance(self.content, str) else _error_details(self.content),
+                self.tool_call_id,
+                timestamp=self.timestamp,
+                outcome="retried",
+                # A message alone cannot say whether the tool, a hook or the tool manager asked.
+                retry=None if isinstance(self.content, str) else RetryInfo("validation_error"),
+            )
+        return RetryFeedbackPart(
+            self.content,
+            retry=RetryInfo("model_retry" if isinstance(self.content, str) else "validation_error"),
+            timestamp=self.timestamp,
+        )
+
+
+def _error_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    from .models._common import dump_error_details
+
+    return dump_error_details(errors)
+
+
+_NO_OUTPUT_TEXTS: frozenset[str] = frozenset(
+    "Please " + " or ".join(chosen) + "."
+    for chosen in (
+        tuple(x for x in (a, b, c) if x)
+        for a in ("", "return text")
+        for b in ("", "include your response in a tool call", "call a tool")
+        for c in ("", "return an image")
+    )
+)
+"""Every fixed text pydantic-ai's agent loop writes into ``no_output`` feedback: the only feedback that
+reaches the model in the system voice rather than fenced in the user voice."""
+
+
+@attrs.frozen(slots=True, repr=False)
+class RetryFeedbackPart:
+    """Feedback about a response that could not be used (bad structured output, a ``ModelRetry`` from
+    output validation, no output at all); answers no tool call.
+
+    Sent to the model fenced in ``<pyai:validation_errors>`` or ``<pyai:retry_feedback>`` behind a line
+    saying the application speaks, or, for the framework's fixed ``no_output`` texts, as a system prompt.
+    """
+
+    content: list[dict[str, Any]] | str
+    retry: RetryInfo[RetryFeedbackCause] = attrs.field(kw_only=True)
+    timestamp: datetime = attrs.field(factory=_now_utc, kw_only=True)
+    part_kind: Literal["retry-feedback"] = attrs.field(default="retry-feedback", init=False)
+
+    __repr__ = _no_defaults_repr
+    otel_message_parts = _otel_message_parts
+
+    @property
+    def speaks_for_the_harness(self) -> bool:
+        """Whether the feedback goes out as a system prompt (only ``no_output`` with a framework text)."""
+        return self.retry.cause == "no_output" and isinstance(self.content, str) and self.content in _NO_OUTPUT_TEXTS
+
+    def feedback_text(self) -> str:
+        """The content as text: a message as-is, validation errors as compact JSON."""
+        if isinstance(self.content, str):
+            return self.content
+        return _tool_return_json(_error_details(self.content))
+
+    def model_response(self) -> str:
+        """The text the model is shown, in the voice ``retry.cause`` calls for."""
+        from .models._common import RETRY_FEEDBACK_FRAMING
+
+        text = self.feedback_text()
+        if self.speaks_for_the_harness:
+            return text
+        tag = VALIDATION_ERRORS_TAG if self.retry.cause == "validation_error" else RETRY_FEEDBACK_TAG
+        return f"{RETRY_FEEDBACK_FRAMING}\n<{tag}>\n{text}\n</{tag}>"
+
+
+# ---------------------------------------------------------------------------------------------
+# Speech (realtime sessions) and citations
+# ---------------------------------------------------------------------------------------------
+
+
+@attrs.frozen(slots=True, repr=False)
+class SpeechTimestamp:
+    """When a piece of the model's speech is heard in its part's audio."""
+
+    text: str = attrs.field(kw_only=True)
+    start_ms: int = attrs.field(kw_only=True)
+    duration_ms: int = attrs.field(kw_only=True)
+    granularity: SpeechTimestampGranularity = attrs.field(default="word", kw_only=True)
+
+    __repr__ = _no_defaults_repr
+
+
+@attrs.frozen(slots=True, repr=False)
+class SpeechPart:
+    """Spoken audio from a realtime session with its transcript; ``speaker`` is ``'user'`` in a request
+    and ``'assistant'`` in a response. Non-realtime models are sent the transcript as text."""
+
+    speaker: Literal["user", "assistant"] = attrs.field(kw_only=True)
+    transcript: str | None = attrs.field(default=None, kw_only=True)
+    audio: BinaryContent | None = attrs.field(default=None, kw_only=True)
+    interrupted_at_ms: int | None = attrs.field(default=None, kw_only=True)
+    timestamps: list[SpeechTimestamp] | None = attrs.field(default=None, kw_only=True)
+    id: str | None = attrs.field(default=None, kw_only=True)
+    provider_name: str | None = attrs.field(default=None, kw_only=True)
+    provider_details: dict[str, Any] | None = attrs.field(default=None, kw_only=True)
+    part_kind: Literal["speech"] = attrs.field(default="speech", init=False)
+
+    __repr__ = _no_defaults_repr
+    otel_message_parts = _otel_message_parts
+
+    @property
+    def content(self) -> str:
+        """The transcript, or ``''`` (so generic code can treat speech like text)."""
+        return self.transcript or ""
+
+    def has_content(self) -> bool:
+        return bool(self.transcript) or self.audio is not None
+
+
+def _check_anchor(start: int, end: int) -> None:
+    if start < 0 or end <= start:
+        raise ValueError("Citation anchor must satisfy 0 <= start < end")
+
+
+@attrs.frozen(slots=True, repr=False)
+class WebCitationSource:
+    """A web page a citation points to."""
+
+    url: str
+    title: str | None = attrs.field(default=None, kw_only=True)
+    excerpts: list[str] = attrs.field(factory=list[str], kw_only=True)
+    kind: Literal["web"] = attrs.field(default="web", init=False)
+
+    __repr__ = _no_defaults_repr
+
+
+@attrs.frozen(slots=True, repr=False)
+class DocumentCitationSource:
+    """Any other source a citation points to (a document you sent, a file in the provider's store).
+
+    Raises:
+        ValueError: none of ``document_id``, ``title``, ``excerpts`` is given.
+    """
+
+    document_id: str | None = attrs.field(default=None, kw_only=True)
+    title: str | None = attrs.field(default=None, kw_only=True)
+    excerpts: list[str] = attrs.field(factory=list[str], kw_only=True)
+    kind: Literal["document"] = attrs.field(default="document", init=False)
+
+    __repr__ = _no_defaults_repr
+
+    def __attrs_post_init__(self) -> None:
+        if not any((self.document_id, self.title, self.excerpts)):
+            raise ValueError("A document citation source must have at least one source field")
+
+
+@attrs.frozen(slots=True, repr=False)
+class ContentCitationAnchor:
+    """The cited text, as ``content[start:end]`` of the part."""
+
+    start: int = attrs.field(kw_only=True)
+    end: int = attrs.field(kw_only=True)
+    kind: Literal["content"] = attrs.field(default="content", init=False)
+
+    __repr__ = _no_defaults_repr
+
+    def __attrs_post_init__(self) -> None:
+        _check_anchor(self.start, self.end)
+
+
+@attrs.frozen(slots=True, repr=False)
+class MarkerCitationAnchor:
+    """A marker the model wrote (``[1]``, a link), as ``content[start:end]`` of the part."""
+
+    start: int = attrs.field(kw_only=True)
+    end: int = attrs.field(kw_only=True)
+    kind: Literal["marker"] = attrs.field(default="marker", init=False)
+
+    __repr__ = _no_defaults_repr
+
+    def __attrs_post_init__(self) -> None:
+        _check_anchor(self.start, self.end)
+
+
+CitationSource: TypeAlias = WebCitationSource | DocumentCitationSource
+CitationAnchor: TypeAlias = ContentCitationAnchor | MarkerCitationAnchor
+
+
+@attrs.frozen(slots=True, repr=False)
+class Citation:
+    """Links part of a model's answer to the sources that back it.
+
+    Raises:
+        ValueError: ``sources`` is empty.
+    """
+
+    sources: list[CitationSource]
+    anchor: CitationAnchor | None = attrs.field(default=None, kw_only=True)
+
+    __repr__ = _no_defaults_repr
+
+    def __attrs_post_init__(self) -> None:
+        if not self.sources:
+            raise ValueError("A citation must have at least one source")
+
+
 
 
 # ---------------------------------------------------------------------------------------------
@@ -632,10 +1237,11 @@ class TextPart:
     id: str | None = attrs.field(default=None, kw_only=True)
     provider_name: str | None = attrs.field(default=None, kw_only=True)
     provider_details: dict[str, Any] | None = attrs.field(default=None, kw_only=True)
-    citations: list[Any] | None = attrs.field(default=None, kw_only=True)
+    citations: list[Citation] | None = attrs.field(default=None, kw_only=True)
     part_kind: Literal["text"] = attrs.field(default="text", init=False)
 
     __repr__ = _no_defaults_repr
+    otel_message_parts = _otel_message_parts
 
     def has_content(self) -> bool:
         return bool(self.content)
@@ -653,6 +1259,7 @@ class ThinkingPart:
     part_kind: Literal["thinking"] = attrs.field(default="thinking", init=False)
 
     __repr__ = _no_defaults_repr
+    otel_message_parts = _otel_message_parts
 
     def has_content(self) -> bool:
         return bool(self.content)
@@ -669,6 +1276,7 @@ class _BaseToolCall:
     provider_details: dict[str, Any] | None = attrs.field(default=None, kw_only=True)
 
     __repr__ = _no_defaults_repr
+    otel_message_parts = _otel_message_parts
 
     def args_as_dict(self, *, raise_if_invalid: bool = False) -> dict[str, Any]:
         """The arguments as a dict.
@@ -677,7 +1285,8 @@ class _BaseToolCall:
         object, gives ``{"INVALID_JSON": "<raw>"}``.
 
         Raises:
-            ValueError: the JSON is malformed or not an object and ``raise_if_invalid`` is true.
+            ToolArgsError: the JSON is malformed or not an object and ``raise_if_invalid`` is true (also
+                a ``ValueError`` and an ``AssertionError``, what pydantic-ai raises there).
         """
         if not self.args:
             return {}
@@ -685,15 +1294,27 @@ class _BaseToolCall:
             return self.args
         try:
             parsed = orjson.loads(self.args)
-        except orjson.JSONDecodeError:
+        except orjson.JSONDecodeError as exc:
             if raise_if_invalid:
-                raise ValueError(f"tool call args are not valid JSON: {self.args!r}") from None
+                raise ToolArgsError(f"tool call args are not valid JSON ({exc}): {self.args!r}") from None
             return {INVALID_JSON_KEY: self.args}
         if not isinstance(parsed, dict):
             if raise_if_invalid:
-                raise ValueError(f"tool call args are not a JSON object: {self.args!r}")
+                raise ToolArgsError(f"tool call args are not a JSON object: {self.args!r}")
             return {INVALID_JSON_KEY: self.args}
         return parsed  # pyright: ignore[reportUnknownVariableType]
+
+    @property
+    def typed_args(self) -> dict[str, Any] | None:
+        """The arguments as a dict, or ``None`` while they are not (yet) a valid JSON object.
+
+        trio_direct has no typed tool parts (pydantic-ai's ``ToolKind`` registry), so this is
+        :meth:`args_as_dict` without the ``INVALID_JSON`` fallback.
+        """
+        try:
+            return self.args_as_dict(raise_if_invalid=True)
+        except ToolArgsError:
+            return None
 
     def args_as_json_str(self) -> str:
         """The arguments as compact JSON text (``'{}'`` when empty), keys in their original order."""
@@ -708,6 +1329,12 @@ class ToolCallPart(_BaseToolCall):
     """The model asks for a function tool to be called."""
 
     part_kind: Literal["tool-call"] = attrs.field(default="tool-call", init=False)
+
+    @staticmethod
+    def narrow_type(part: ToolCallPart, *, tool_kind: ToolPartKind | None = None) -> ToolCallPart:
+        """The part with ``tool_kind`` set (trio_direct has no typed subclasses to promote it to)."""
+        kind = tool_kind if tool_kind is not None else part.tool_kind
+        return part if kind == part.tool_kind else attrs.evolve(part, tool_kind=kind)
 
 
 @attrs.frozen(slots=True, repr=False)
@@ -737,6 +1364,7 @@ class FilePart:
     part_kind: Literal["file"] = attrs.field(default="file", init=False)
 
     __repr__ = _no_defaults_repr
+    otel_message_parts = _otel_message_parts
 
     def has_content(self) -> bool:
         return bool(self.content.data)
@@ -754,6 +1382,7 @@ class CompactionPart:
     part_kind: Literal["compaction"] = attrs.field(default="compaction", init=False)
 
     __repr__ = _no_defaults_repr
+    otel_message_parts = _otel_message_parts
 
     def has_content(self) -> bool:
         return bool(self.content)
@@ -767,7 +1396,19 @@ ModelResponsePart: TypeAlias = (
     | NativeToolReturnPart
     | FilePart
     | CompactionPart
+    | SpeechPart
 )
+
+ModelRequestPart: TypeAlias = (
+    SystemPromptPart
+    | UserPromptPart
+    | SpeechPart
+    | ToolReturnPart
+    | RetryPromptPart
+    | RetryFeedbackPart
+    | CompactionPart
+)
+"""A request part; a :class:`CompactionPart` in a request is a summary the application wrote."""
 
 
 # ---------------------------------------------------------------------------------------------
