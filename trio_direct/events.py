@@ -21,6 +21,8 @@ from .exceptions import DeltaApplyError
 from .messages import (
     ModelResponsePart,
     NativeToolCallPart,
+    SpeechPart,
+    SpeechTimestamp,
     TextPart,
     ThinkingPart,
     ToolCallPart,
@@ -35,13 +37,14 @@ __all__ = [
     "PartDeltaEvent",
     "PartEndEvent",
     "PartStartEvent",
+    "SpeechPartDelta",
     "TextPartDelta",
     "ThinkingPartDelta",
     "ToolCallPartDelta",
 ]
 
 PartKind: TypeAlias = Literal[
-    "text", "thinking", "tool-call", "builtin-tool-call", "builtin-tool-return", "file", "compaction"
+    "text", "thinking", "tool-call", "builtin-tool-call", "builtin-tool-return", "file", "compaction", "speech"
 ]
 
 
@@ -235,7 +238,47 @@ class ToolCallPartDelta:
         )
 
 
-ModelResponsePartDelta: TypeAlias = TextPartDelta | ThinkingPartDelta | ToolCallPartDelta
+@attrs.define(slots=True, repr=False)
+class SpeechPartDelta:
+    """More transcript and/or audio for a :class:`~trio_direct.messages.SpeechPart` (realtime sessions).
+
+    ``transcript``, when set, is the turn's whole transcript so far and replaces the part's (how a
+    provider revises what it transcribed); otherwise ``transcript_delta`` is appended.
+    """
+
+    speaker: Literal["user", "assistant"] | None = attrs.field(default=None, kw_only=True)
+    transcript_delta: str | None = attrs.field(default=None, kw_only=True)
+    transcript: str | None = attrs.field(default=None, kw_only=True)
+    audio_chunk: bytes | None = attrs.field(default=None, kw_only=True)
+    timestamps: list[SpeechTimestamp] | None = attrs.field(default=None, kw_only=True)
+    part_delta_kind: Literal["speech"] = attrs.field(default="speech", init=False)
+
+    __repr__ = _no_defaults_repr
+
+    def apply(self, part: ModelResponsePart) -> SpeechPart:
+        """The part with the transcript replaced or extended, the audio chunk appended (only when the
+        part retains audio) and the timestamps added.
+
+        Raises:
+            DeltaApplyError: ``part`` is not a speech part.
+        """
+        if not isinstance(part, SpeechPart):
+            raise DeltaApplyError("Cannot apply SpeechPartDeltas to non-SpeechParts")
+        transcript = part.transcript
+        if self.transcript is not None:
+            transcript = self.transcript
+        elif self.transcript_delta:
+            transcript = (transcript or "") + self.transcript_delta
+        audio = part.audio
+        if self.audio_chunk and audio is not None:
+            audio = attrs.evolve(audio, data=audio.data + self.audio_chunk)
+        timestamps = part.timestamps
+        if self.timestamps:
+            timestamps = [*(timestamps or ()), *self.timestamps]
+        return attrs.evolve(part, transcript=transcript, audio=audio, timestamps=timestamps)
+
+
+ModelResponsePartDelta: TypeAlias = TextPartDelta | ThinkingPartDelta | ToolCallPartDelta | SpeechPartDelta
 
 
 @attrs.define(slots=True, repr=False)

@@ -21,7 +21,7 @@ import uuid
 from xml.etree import ElementTree
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, Generic, Literal, TypeAlias, TypeGuard, TypeVar, cast
+from typing import Any, Literal, TypeAlias, TypeGuard, cast
 from urllib.parse import unquote_to_bytes
 
 import attrs
@@ -770,17 +770,15 @@ def _tool_return_text(value: Any) -> str:
 _FILE_TYPES = (ImageUrl, AudioUrl, DocumentUrl, VideoUrl, BinaryContent, UploadedFile)
 
 
-_CauseT = TypeVar("_CauseT", bound=str)
-
-
 @attrs.frozen(slots=True, repr=False)
-class RetryInfo(Generic[_CauseT]):
+class RetryInfo:
     """Why a retry happened (``cause``) and how far into its budget it is; never sent to the model.
 
-    Carried by a retried :class:`ToolReturnPart` and by every :class:`RetryFeedbackPart`.
+    Carried by a retried :class:`ToolReturnPart` (a :data:`ToolRetryCause`) and by every
+    :class:`RetryFeedbackPart` (a :data:`RetryFeedbackCause`). Not generic here, unlike upstream.
     """
 
-    cause: _CauseT
+    cause: str
     attempt: int | None = attrs.field(default=None, kw_only=True)
     max_retries: int | None = attrs.field(default=None, kw_only=True)
 
@@ -951,7 +949,7 @@ class ToolReturnPart(_BaseToolReturn):
     (``retry`` says why, for your code only).
     """
 
-    retry: RetryInfo[ToolRetryCause] | None = attrs.field(default=None, kw_only=True)
+    retry: RetryInfo | None = attrs.field(default=None, kw_only=True)
     part_kind: Literal["tool-return"] = attrs.field(default="tool-return", init=False)
 
     @staticmethod
@@ -1062,7 +1060,7 @@ class RetryFeedbackPart:
     """
 
     content: list[dict[str, Any]] | str
-    retry: RetryInfo[RetryFeedbackCause] = attrs.field(kw_only=True)
+    retry: RetryInfo = attrs.field(kw_only=True)
     timestamp: datetime = attrs.field(factory=_now_utc, kw_only=True)
     part_kind: Literal["retry-feedback"] = attrs.field(default="retry-feedback", init=False)
 

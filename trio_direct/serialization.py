@@ -68,6 +68,7 @@ from .events import (
     PartDeltaEvent,
     PartEndEvent,
     PartStartEvent,
+    SpeechPartDelta,
     TextPartDelta,
     ThinkingPartDelta,
     ToolCallPartDelta,
@@ -75,19 +76,29 @@ from .events import (
 from .exceptions import MessageFormatError
 from .messages import (
     AudioUrl,
+    BinaryAudio,
     BinaryContent,
     BinaryImage,
     CachePoint,
+    Citation,
     CompactionPart,
+    ContentCitationAnchor,
+    DocumentCitationSource,
     DocumentUrl,
     FilePart,
     ImageUrl,
+    MarkerCitationAnchor,
     ModelMessage,
     ModelRequest,
     ModelResponse,
     NativeToolCallPart,
     NativeToolReturnPart,
+    RetryFeedbackPart,
+    RetryInfo,
     RetryPromptPart,
+    SpeechPart,
+    SpeechTimestamp,
+    StructuredContent,
     SystemPromptPart,
     TextContent,
     TextPart,
@@ -97,6 +108,7 @@ from .messages import (
     UploadedFile,
     UserPromptPart,
     VideoUrl,
+    WebCitationSource,
 )
 from .usage import RequestUsage
 
@@ -303,13 +315,41 @@ def _load_args(value: Any, _: Any = None) -> str | dict[str, Any] | None:
     raise TypeError(f"expected a string, an object or null, got {_describe(value)}")
 
 
+_ERROR_DETAIL_KEYS: Final = ("type", "loc", "msg", "input", "ctx", "url")
+"""pydantic-core's ``ErrorDetails`` keys in declaration order: the order 2.68 writes them in."""
+
+
+def _load_error_detail(value: Any) -> dict[str, Any]:
+    # Loaded as pydantic-ai loads an ``ErrorDetails``: required keys checked, unknown keys dropped,
+    # keys put in declaration order (which is how they are written back).
+    error = _load_dict(value)
+    for key in ("type", "loc", "msg", "input"):
+        if key not in error:
+            raise KeyError(key)
+    _load_str(error["type"])
+    _load_str(error["msg"])
+    for item in _load_list(error["loc"]):
+        if not isinstance(item, str) and not (isinstance(item, int) and not isinstance(item, bool)):
+            raise TypeError(f"loc: expected strings and integers, got {_describe(item)}")
+    if "ctx" in error:
+        _load_dict(error["ctx"])
+    if "url" in error:
+        _load_str(error["url"])
+    ordered = {key: error[key] for key in _ERROR_DETAIL_KEYS if key in error}
+    return error if list(error) == list(ordered) else ordered
+
+
+def _dump_retry_content(value: list[dict[str, Any]] | str) -> Any:
+    # Written as pydantic writes an ``ErrorDetails``: its keys only, in declaration order.
+    if isinstance(value, str):
+        return value
+    return [{key: error[key] for key in _ERROR_DETAIL_KEYS if key in error} for error in value]
+
+
 def _load_retry_content(value: Any, _: Any = None) -> list[dict[str, Any]] | str:
     if isinstance(value, str):
         return value
-    errors = _load_list(value)
-    for error in errors:
-        _load_dict(error)
-    return errors
+    return [_load_error_detail(error) for error in _load_list(value)]
 
 
 _SCALAR_LOADERS: Final[dict[Any, _Hook]] = {
@@ -553,11 +593,29 @@ _UPLOADED_FILE_PROVIDERS: Final = (
 )
 _register(UploadedFile, load={"provider_name": _literal_loader(_UPLOADED_FILE_PROVIDERS)})
 _with_computed_keys(UploadedFile, media_type=True)
-for _cls in (BinaryContent, BinaryImage):
+for _cls in (BinaryContent, BinaryImage, BinaryAudio):
     _register(_cls, dump={"data": _dump_bytes})
     _with_computed_keys(_cls, media_type=False)
 _register(TextContent)
 _register(CachePoint)
+_register(StructuredContent)
+
+
+def _load_structured_content(value: Any, _: Any = None) -> StructuredContent:
+    # Built through the constructor: an empty `content` is rendered from `value`, as upstream does.
+    value = _load_dict(value)
+    if value.get("kind", "structured-content") != "structured-content":
+        raise ValueError(f"expected kind 'structured-content', got {value.get('kind')!r}")
+    return StructuredContent(
+        value.get("value"),
+        content=_load_str(value.get("content", "")),
+        tag=_load_optional_str(value.get("tag")),
+        description=_load_optional_str(value.get("description")),
+        metadata=value.get("metadata"),
+    )
+
+
+_LOADERS[StructuredContent] = _load_structured_content
 
 
 def _load_binary(value: Any, _: Any = None) -> BinaryContent:
@@ -579,6 +637,7 @@ _USER_CONTENT_LOADERS: Final[dict[str, Callable[[Any], Any]]] = {
     "binary": _load_binary,
     "uploaded-file": _LOADERS[UploadedFile],
     "text-content": _LOADERS[TextContent],
+    "structured-content": _load_structured_content,
     "cache-point": _LOADERS[CachePoint],
 }
 _USER_CONTENT_CLASSES: Final[dict[str, type]] = {
@@ -589,6 +648,7 @@ _USER_CONTENT_CLASSES: Final[dict[str, type]] = {
     "binary": BinaryContent,
     "uploaded-file": UploadedFile,
     "text-content": TextContent,
+    "structured-content": StructuredContent,
     "cache-point": CachePoint,
 }
 _dump_user_item = _dispatch_dump(_DUMPERS, "user content")
@@ -702,7 +762,7 @@ def _load_tool_content(value: Any, record: frozenset[str] | None) -> Any:
         if (
             isinstance(kind, str)
             and kind in _USER_CONTENT_CLASSES
-            and kind not in ("text-content", "cache-point")
+            and kind not in ("text-content", "structured-content", "cache-point")
         ):
             try:
                 item = _rebuild_file(mapping, kind, record)
@@ -746,44 +806,13 @@ def _tool_return_wrappers(cls: type) -> None:
     _DUMPERS[cls] = dump
 
 
-# --- parts --------------------------------------------------------------------------------------------
-
-_register(SystemPromptPart)
-_register(UserPromptPart, load={"content": _load_user_content}, dump={"content": _dump_user_content})
-for _cls in (ToolReturnPart, NativeToolReturnPart):
-    _register(_cls)
-    _tool_return_wrappers(_cls)
-_register(RetryPromptPart, load={"content": _load_retry_content})
-_register(TextPart)
-_register(ThinkingPart)
-for _cls in (ToolCallPart, NativeToolCallPart):
-    _register(_cls, load={"args": _load_args})
-# A file part's content dumper dispatches on the class: the content may be a narrowed BinaryImage.
-_register(
-    FilePart, load={"content": _load_binary}, dump={"content": _dispatch_dump(_DUMPERS, "file content")}
-)
-_register(CompactionPart)
-
-_REQUEST_PARTS: Final[dict[str, type]] = {
-    "system-prompt": SystemPromptPart,
-    "user-prompt": UserPromptPart,
-    "tool-return": ToolReturnPart,
-    "retry-prompt": RetryPromptPart,
-}
-_RESPONSE_PARTS: Final[dict[str, type]] = {
-    "text": TextPart,
-    "thinking": ThinkingPart,
-    "tool-call": ToolCallPart,
-    "builtin-tool-call": NativeToolCallPart,
-    "builtin-tool-return": NativeToolReturnPart,
-    "file": FilePart,
-    "compaction": CompactionPart,
-}
-
-
-def _union_loader(tag_key: str, members: Mapping[str, type], what: str) -> Callable[[Any], Any]:
-    """Tagged-union disambiguation: read the discriminator, run that member's loader."""
+def _union_loader(
+    tag_key: str, members: Mapping[str, type], what: str, overrides: Mapping[str, _Hook] | None = None
+) -> Callable[[Any], Any]:
+    """Tagged-union disambiguation: read the discriminator, run that member's loader (or the override
+    given for that tag)."""
     loaders = {tag: _LOADERS[cls] for tag, cls in members.items()}
+    loaders.update(overrides or {})
 
     def load(value: Any, _: Any = None) -> Any:
         loader = loaders.get(value[tag_key])
@@ -816,7 +845,116 @@ def _list_dumper(table: Mapping[type, _Dumper], what: str) -> _Dumper:
     return dump
 
 
-_load_request_part = _union_loader("part_kind", _REQUEST_PARTS, "request part")
+# --- parts --------------------------------------------------------------------------------------------
+
+_register(RetryInfo, load={"cause": _load_str})
+_load_retry_info = _LOADERS[RetryInfo]
+_register(SystemPromptPart)
+_register(UserPromptPart, load={"content": _load_user_content}, dump={"content": _dump_user_content})
+_register(
+    ToolReturnPart,
+    load={"retry": _optional(_load_retry_info)},
+    dump={"retry": _optional(_DUMPERS[RetryInfo])},
+)
+_register(NativeToolReturnPart)
+for _cls in (ToolReturnPart, NativeToolReturnPart):
+    _tool_return_wrappers(_cls)
+_register(RetryPromptPart, load={"content": _load_retry_content}, dump={"content": _dump_retry_content})
+_register(
+    RetryFeedbackPart,
+    load={"content": _load_retry_content, "retry": _load_retry_info},
+    dump={"content": _dump_retry_content, "retry": _DUMPERS[RetryInfo]},
+)
+
+
+def _load_legacy_retry(value: Any, _: Any = None) -> ToolReturnPart | RetryFeedbackPart:
+    """A stored ``retry-prompt`` as the part pydantic-ai 2.68 loads it as (see
+    :meth:`RetryPromptPart.translated`): a retried tool return, or retry feedback."""
+    legacy: RetryPromptPart = _LOADERS[RetryPromptPart](value)
+    return legacy.translated()
+
+
+# --- speech and citations -------------------------------------------------------------------------
+
+
+def _load_str_list(value: Any, _: Any = None) -> list[str]:
+    return [_load_str(item) for item in _load_list(value)]
+
+
+def _optional_list_dumper(item: _Dumper) -> _Dumper:
+    def dump(values: Iterable[Any] | None) -> list[Any] | None:
+        return None if values is None else [item(v) for v in values]
+
+    return dump
+
+
+_register(SpeechTimestamp)
+_register(
+    SpeechPart,
+    load={
+        "audio": _optional(_load_binary),
+        "timestamps": _optional(_list_loader(_LOADERS[SpeechTimestamp])),
+    },
+    dump={
+        "audio": _optional(_dispatch_dump(_DUMPERS, "speech audio")),
+        "timestamps": _optional_list_dumper(_DUMPERS[SpeechTimestamp]),
+    },
+)
+for _cls in (WebCitationSource, DocumentCitationSource):
+    _register(_cls, load={"excerpts": _load_str_list})
+for _cls in (ContentCitationAnchor, MarkerCitationAnchor):
+    _register(_cls)
+_CITATION_SOURCES: Final[dict[str, type]] = {"web": WebCitationSource, "document": DocumentCitationSource}
+_CITATION_ANCHORS: Final[dict[str, type]] = {"content": ContentCitationAnchor, "marker": MarkerCitationAnchor}
+_register(
+    Citation,
+    load={
+        "sources": _list_loader(_union_loader("kind", _CITATION_SOURCES, "citation source")),
+        "anchor": _optional(_union_loader("kind", _CITATION_ANCHORS, "citation anchor")),
+    },
+    dump={
+        "sources": _list_dumper({c: _DUMPERS[c] for c in _CITATION_SOURCES.values()}, "a citation source"),
+        "anchor": _optional(_dispatch_dump({c: _DUMPERS[c] for c in _CITATION_ANCHORS.values()}, "an anchor")),
+    },
+)
+_register(
+    TextPart,
+    load={"citations": _optional(_list_loader(_LOADERS[Citation]))},
+    dump={"citations": _optional_list_dumper(_DUMPERS[Citation])},
+)
+_register(ThinkingPart)
+for _cls in (ToolCallPart, NativeToolCallPart):
+    _register(_cls, load={"args": _load_args})
+# A file part's content dumper dispatches on the class: the content may be a narrowed BinaryImage.
+_register(
+    FilePart, load={"content": _load_binary}, dump={"content": _dispatch_dump(_DUMPERS, "file content")}
+)
+_register(CompactionPart)
+
+_REQUEST_PARTS: Final[dict[str, type]] = {
+    "system-prompt": SystemPromptPart,
+    "user-prompt": UserPromptPart,
+    "speech": SpeechPart,
+    "tool-return": ToolReturnPart,
+    "retry-prompt": RetryPromptPart,
+    "retry-feedback": RetryFeedbackPart,
+    "compaction": CompactionPart,
+}
+_RESPONSE_PARTS: Final[dict[str, type]] = {
+    "text": TextPart,
+    "thinking": ThinkingPart,
+    "tool-call": ToolCallPart,
+    "builtin-tool-call": NativeToolCallPart,
+    "builtin-tool-return": NativeToolReturnPart,
+    "file": FilePart,
+    "compaction": CompactionPart,
+    "speech": SpeechPart,
+}
+
+
+_load_request_part = _union_loader(
+    "part_kind", _REQUEST_PARTS, "request part", overrides={"retry-prompt": _load_legacy_retry}
+)
 _load_response_part = _union_loader("part_kind", _RESPONSE_PARTS, "response part")
 _REQUEST_PART_DUMPERS: Final = {cls: _DUMPERS[cls] for cls in _REQUEST_PARTS.values()}
 _RESPONSE_PART_DUMPERS: Final = {cls: _DUMPERS[cls] for cls in _RESPONSE_PARTS.values()}
@@ -911,10 +1049,16 @@ _register(
     dump={"provider_details": _dump_thinking_details},
 )
 _register(ToolCallPartDelta, load={"args_delta": _load_args})
+_register(
+    SpeechPartDelta,
+    load={"audio_chunk": _optional(_load_bytes), "timestamps": _optional(_list_loader(_LOADERS[SpeechTimestamp]))},
+    dump={"audio_chunk": _optional(_dump_bytes), "timestamps": _optional_list_dumper(_DUMPERS[SpeechTimestamp])},
+)
 _DELTAS: Final[dict[str, type]] = {
     "text": TextPartDelta,
     "thinking": ThinkingPartDelta,
     "tool_call": ToolCallPartDelta,
+    "speech": SpeechPartDelta,
 }
 _load_delta = _union_loader("part_delta_kind", _DELTAS, "delta")
 _dump_delta = _dispatch_dump({cls: _DUMPERS[cls] for cls in _DELTAS.values()}, "a delta")
