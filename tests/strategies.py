@@ -28,11 +28,11 @@ from trio_direct.events import (
     PartDeltaEvent,
     PartEndEvent,
     PartStartEvent,
+    SpeechPartDelta,
     TextPartDelta,
     ThinkingPartDelta,
     ToolCallPartDelta,
 )
-from trio_direct.events import SpeechPartDelta
 from trio_direct.messages import (
     AudioUrl,
     BinaryAudio,
@@ -42,21 +42,20 @@ from trio_direct.messages import (
     CompactionPart,
     ContentCitationAnchor,
     DocumentCitationSource,
-    MarkerCitationAnchor,
-    RetryFeedbackPart,
-    RetryInfo,
-    SpeechPart,
-    SpeechTimestamp,
-    StructuredContent,
-    WebCitationSource,
     DocumentUrl,
     FilePart,
     ImageUrl,
+    MarkerCitationAnchor,
     ModelRequest,
     ModelResponse,
     NativeToolCallPart,
     NativeToolReturnPart,
+    RetryFeedbackPart,
+    RetryInfo,
     RetryPromptPart,
+    SpeechPart,
+    SpeechTimestamp,
+    StructuredContent,
     SystemPromptPart,
     TextContent,
     TextPart,
@@ -66,6 +65,7 @@ from trio_direct.messages import (
     UploadedFile,
     UserPromptPart,
     VideoUrl,
+    WebCitationSource,
 )
 from trio_direct.usage import RequestUsage
 
@@ -186,7 +186,8 @@ structured_contents = st.builds(
         value, tag=tag, description=description, metadata=metadata, content=content
     ),
     json_values(),
-    st.none() | st.from_regex(r"[a-z][a-z0-9]{0,5}(_[a-z0-9]{1,4})?", fullmatch=True).filter(
+    st.none()
+    | st.from_regex(r"[a-z][a-z0-9]{0,5}(_[a-z0-9]{1,4})?", fullmatch=True).filter(
         lambda t: t not in ("system", "context", "tool_result")
     ),
     maybe_texts,
@@ -216,6 +217,8 @@ tool_return_contents = st.recursive(
     ),
     max_leaves=8,
 )
+
+
 def _retry_info(causes: list[str]) -> st.SearchStrategy[RetryInfo]:
     return st.builds(
         lambda cause, attempt, max_retries: RetryInfo(cause, attempt=attempt, max_retries=max_retries),
@@ -225,7 +228,9 @@ def _retry_info(causes: list[str]) -> st.SearchStrategy[RetryInfo]:
     )
 
 
-_retry_infos = st.none() | _retry_info(["validation_error", "model_retry", "unknown_tool", "unavailable_tool"])
+_retry_infos = st.none() | _retry_info(
+    ["validation_error", "model_retry", "unknown_tool", "unavailable_tool"]
+)
 speech_timestamps = st.builds(
     lambda text, start, duration, granularity: SpeechTimestamp(
         text=text, start_ms=start, duration_ms=duration, granularity=granularity
@@ -256,6 +261,8 @@ def speech_parts(speaker: str) -> st.SearchStrategy[SpeechPart]:
             "provider_details": maybe_json_objects,
         }
     ).map(lambda kw: SpeechPart(**kw))
+
+
 _tool_kinds = st.none() | st.sampled_from(["custom", "my-kind"])  # not core's typed kinds (tool-search...)
 _error_details = st.lists(
     st.fixed_dictionaries(
@@ -321,7 +328,9 @@ def request_parts(*, retry_prompts: bool = True) -> st.SearchStrategy[Any]:
     parts.append(speech_parts("user"))
     # a request-side compaction part is a summary the application wrote: text and metadata only
     parts.append(
-        st.builds(lambda content, meta: CompactionPart(content, metadata=meta), maybe_texts, maybe_json_objects)
+        st.builds(
+            lambda content, meta: CompactionPart(content, metadata=meta), maybe_texts, maybe_json_objects
+        )
     )
     if retry_prompts:
         parts.append(
@@ -377,7 +386,11 @@ _anchors = st.none() | st.builds(
     st.integers(0, 100),
     st.integers(1, 100),
 )
-citations = st.builds(lambda sources, anchor: Citation(sources, anchor=anchor), st.lists(_citation_sources, min_size=1, max_size=2), _anchors)
+citations = st.builds(
+    lambda sources, anchor: Citation(sources, anchor=anchor),
+    st.lists(_citation_sources, min_size=1, max_size=2),
+    _anchors,
+)
 
 
 def response_parts() -> st.SearchStrategy[Any]:
@@ -497,7 +510,16 @@ def histories(*, retry_prompts: bool = True, max_size: int = 4) -> st.SearchStra
 # -- stream events ------------------------------------------------------------------------------------
 
 _part_kinds = st.none() | st.sampled_from(
-    ["text", "thinking", "tool-call", "builtin-tool-call", "builtin-tool-return", "file", "compaction", "speech"]
+    [
+        "text",
+        "thinking",
+        "tool-call",
+        "builtin-tool-call",
+        "builtin-tool-return",
+        "file",
+        "compaction",
+        "speech",
+    ]
 )
 
 
@@ -561,7 +583,10 @@ def narrowed(value: Any) -> Any:
     """
     if isinstance(value, BinaryAudio):
         return BinaryContent(
-            value.data, media_type=value.media_type, vendor_metadata=value.vendor_metadata, identifier=value._identifier
+            value.data,
+            media_type=value.media_type,
+            vendor_metadata=value.vendor_metadata,
+            identifier=value._identifier,
         )
     if isinstance(value, BinaryContent):
         return BinaryContent.narrow_type(value)

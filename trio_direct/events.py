@@ -44,7 +44,14 @@ __all__ = [
 ]
 
 PartKind: TypeAlias = Literal[
-    "text", "thinking", "tool-call", "builtin-tool-call", "builtin-tool-return", "file", "compaction", "speech"
+    "text",
+    "thinking",
+    "tool-call",
+    "builtin-tool-call",
+    "builtin-tool-return",
+    "file",
+    "compaction",
+    "speech",
 ]
 
 

@@ -48,8 +48,11 @@ import email.utils
 import json
 import math
 import time
-from collections.abc import Mapping
-from typing import Any, ClassVar, Literal, TypeAlias
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias
+
+if TYPE_CHECKING:
+    from .messages import ModelRequestAttempt
 
 __all__ = [
     "AgentRunError",
@@ -599,4 +602,10 @@ def http_error_category(
 
 
 class FallbackExceptionGroup(ExceptionGroup[Exception]):
-    """Every model of a ``FallbackModel`` failed; ``exceptions`` holds each model's error in order."""
+    """Every model of a ``FallbackModel`` failed; ``exceptions`` holds each model's error in order.
+
+    ``attempts`` lists every attempt (a :class:`~trio_direct.messages.ModelRequestAttempt`), including
+    the usage of responses a ``fallback_on`` response handler rejected.
+    """
+
+    attempts: Sequence[ModelRequestAttempt] = ()

@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import html
+import importlib
 import mimetypes
 import os
 import pathlib
 import posixpath
 import re
 import uuid
-from xml.etree import ElementTree
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
-from typing import Any, Literal, TypeAlias, TypeGuard, cast
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeGuard, cast
 from urllib.parse import unquote_to_bytes
+from xml.etree import ElementTree
 
 import attrs
 import orjson
@@ -30,39 +30,112 @@ import orjson
 from .exceptions import ToolArgsError
 from .usage import RequestUsage
 
+if TYPE_CHECKING:
+    from .events import FinalResultEvent as FinalResultEvent
+    from .events import ModelResponsePartDelta as ModelResponsePartDelta
+    from .events import ModelResponseStreamEvent as ModelResponseStreamEvent
+    from .events import PartDeltaEvent as PartDeltaEvent
+    from .events import PartEndEvent as PartEndEvent
+    from .events import PartStartEvent as PartStartEvent
+    from .events import SpeechPartDelta as SpeechPartDelta
+    from .events import TextPartDelta as TextPartDelta
+    from .events import ThinkingPartDelta as ThinkingPartDelta
+    from .events import ToolCallPartDelta as ToolCallPartDelta
+    from .serialization import ModelMessagesTypeAdapter as ModelMessagesTypeAdapter
+    from .tools import InstructionPart as InstructionPart
+
 __all__ = [
-    "INVALID_JSON_KEY",
-    "RETURN_VALUE_KEY",
+    "AudioFormat",
+    "AudioMediaType",
     "AudioUrl",
+    "BaseToolCallPart",
+    "BaseToolReturnPart",
+    "BinaryAudio",
     "BinaryContent",
     "BinaryImage",
+    "CONTEXT_DIFF_TAG",
+    "CONTEXT_TAG",
+    "CONVERSATION_SUMMARY_TAG",
     "CachePoint",
+    "Citation",
+    "CitationAnchor",
+    "CitationSource",
     "CompactionPart",
+    "ContentCitationAnchor",
+    "DocumentCitationSource",
+    "DocumentFormat",
+    "DocumentMediaType",
     "DocumentUrl",
+    "ERROR_OUTCOMES",
     "FilePart",
+    "FileUrl",
+    "FinalResultEvent",
     "FinishReason",
+    "ForceDownloadMode",
+    "INTERRUPTED_TOOL_RETURN_CONTENT",
+    "INVALID_JSON_KEY",
+    "ImageFormat",
+    "ImageMediaType",
     "ImageUrl",
+    "InstructionPart",
+    "MULTI_MODAL_CONTENT_TYPES",
+    "MarkerCitationAnchor",
     "ModelMessage",
+    "ModelMessagesTypeAdapter",
     "ModelRequest",
+    "ModelRequestAttempt",
     "ModelRequestPart",
+    "ModelRequestState",
     "ModelResponse",
     "ModelResponsePart",
+    "ModelResponsePartDelta",
     "ModelResponseState",
+    "ModelResponseStreamEvent",
     "MultiModalContent",
     "NativeToolCallPart",
     "NativeToolReturnPart",
+    "PartDeltaEvent",
+    "PartEndEvent",
+    "PartStartEvent",
+    "ProviderDetailsDelta",
+    "RETRY_FEEDBACK_TAG",
+    "RETURN_VALUE_KEY",
+    "RetryFeedbackCause",
+    "RetryFeedbackPart",
+    "RetryInfo",
     "RetryPromptPart",
+    "SpeechPart",
+    "SpeechPartDelta",
+    "SpeechTimestamp",
+    "SpeechTimestampGranularity",
+    "StructuredContent",
+    "StructuredContentFormat",
     "SystemPromptPart",
+    "TOOL_RESULT_TAG",
     "TextContent",
     "TextPart",
+    "TextPartDelta",
     "ThinkingPart",
+    "ThinkingPartDelta",
     "ToolCallPart",
+    "ToolCallPartDelta",
+    "ToolPartKind",
+    "ToolRetryCause",
+    "ToolReturn",
+    "ToolReturnOutcome",
     "ToolReturnPart",
     "UploadedFile",
+    "UploadedFileProviderName",
     "UserContent",
     "UserPromptPart",
+    "VALIDATION_ERRORS_TAG",
+    "VideoFormat",
+    "VideoMediaType",
     "VideoUrl",
+    "WebCitationSource",
     "generate_tool_call_id",
+    "is_multi_modal_content",
+    "post_compaction_window",
 ]
 
 INVALID_JSON_KEY = "INVALID_JSON"
@@ -76,7 +149,9 @@ ForceDownloadMode: TypeAlias = bool | Literal["allow-local"]
 
 # The media types and formats the providers know by name (pydantic-ai 2.68's literals; any other
 # string is accepted where a media type is taken).
-AudioMediaType: TypeAlias = Literal["audio/wav", "audio/mpeg", "audio/ogg", "audio/flac", "audio/aiff", "audio/aac"]
+AudioMediaType: TypeAlias = Literal[
+    "audio/wav", "audio/mpeg", "audio/ogg", "audio/flac", "audio/aiff", "audio/aac"
+]
 ImageMediaType: TypeAlias = Literal["image/jpeg", "image/png", "image/gif", "image/webp"]
 DocumentMediaType: TypeAlias = Literal[
     "application/pdf",
@@ -617,13 +692,18 @@ class StructuredContent(TextContent):
         value: Any,
         *,
         content: str = "",
-        format: StructuredContentFormat | Callable[[Any], str] | None = None,  # noqa: A002 (upstream's name)
+        format: StructuredContentFormat | Callable[[Any], str] | None = None,
         tag: str | None = None,
         description: str | None = None,
         metadata: Any = None,
     ) -> None:
         self.__attrs_init__(  # type: ignore[attr-defined]
-            content=content, metadata=metadata, kind="structured-content", value=value, tag=tag, description=description
+            content=content,
+            metadata=metadata,
+            kind="structured-content",
+            value=value,
+            tag=tag,
+            description=description,
         )
         if content:
             # Already rendered (as on load): the tag is only data then, so a stored history never fails
@@ -632,10 +712,14 @@ class StructuredContent(TextContent):
         if tag is not None:
             if tag.lower().startswith("pyai:"):
                 raise ValueError(
-                    f"`StructuredContent.tag` cannot start with 'pyai:', which is reserved for Pydantic AI; got {tag!r}."
+                    "`StructuredContent.tag` cannot start with 'pyai:', which is reserved for Pydantic AI;"
+                    f" got {tag!r}."
                 )
             if not _MODEL_VISIBLE_NAME.fullmatch(tag) and not _LEGACY_NAME.fullmatch(tag):
-                raise ValueError(f"`StructuredContent.tag` must be lowercase snake_case, like `judge_feedback`; got {tag!r}.")
+                raise ValueError(
+                    "`StructuredContent.tag` must be lowercase snake_case, like `judge_feedback`;"
+                    f" got {tag!r}."
+                )
             if tag in _FRAMING_TAG_NAMES:
                 raise ValueError(f"`StructuredContent.tag` cannot be {tag!r}, a built-in framing tag.")
         if format is None:
@@ -656,7 +740,7 @@ class StructuredContent(TextContent):
         value the same way everywhere (compact JSON by default)."""
         return self._render_as("json")
 
-    def _render_as(self, format: StructuredContentFormat) -> str:  # noqa: A002
+    def _render_as(self, format: StructuredContentFormat) -> str:
         if format == "json":
             text = _tool_return_json(self.value)
             # Escaped so that a value can never close the tag it is wrapped in.
@@ -708,7 +792,14 @@ def _format_as_xml(value: Any, root_tag: str | None, indent: str = "  ") -> str:
 
 MultiModalContent: TypeAlias = ImageUrl | AudioUrl | DocumentUrl | VideoUrl | BinaryContent | UploadedFile
 UserContent: TypeAlias = str | StructuredContent | TextContent | MultiModalContent | CachePoint
-MULTI_MODAL_CONTENT_TYPES: tuple[type, ...] = (ImageUrl, AudioUrl, DocumentUrl, VideoUrl, BinaryContent, UploadedFile)
+MULTI_MODAL_CONTENT_TYPES: tuple[type, ...] = (
+    ImageUrl,
+    AudioUrl,
+    DocumentUrl,
+    VideoUrl,
+    BinaryContent,
+    UploadedFile,
+)
 """The multimodal content classes, for ``isinstance`` checks."""
 
 
@@ -940,7 +1031,6 @@ class _BaseToolReturn:
         return None
 
 
-
 @attrs.frozen(slots=True, repr=False)
 class ToolReturnPart(_BaseToolReturn):
     """The result of a function tool call, sent back to the model.
@@ -1070,7 +1160,11 @@ class RetryFeedbackPart:
     @property
     def speaks_for_the_harness(self) -> bool:
         """Whether the feedback goes out as a system prompt (only ``no_output`` with a framework text)."""
-        return self.retry.cause == "no_output" and isinstance(self.content, str) and self.content in _NO_OUTPUT_TEXTS
+        return (
+            self.retry.cause == "no_output"
+            and isinstance(self.content, str)
+            and self.content in _NO_OUTPUT_TEXTS
+        )
 
     def feedback_text(self) -> str:
         """The content as text: a message as-is, validation errors as compact JSON."""
@@ -1218,8 +1312,6 @@ class Citation:
     def __attrs_post_init__(self) -> None:
         if not self.sources:
             raise ValueError("A citation must have at least one source")
-
-
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1435,6 +1527,28 @@ class ModelRequest:
         return cls([UserPromptPart(user_prompt)], instructions=instructions)
 
 
+@attrs.frozen(slots=True, repr=False, kw_only=True)
+class ModelRequestAttempt:
+    """An attempt at a request that did not produce the response it is recorded on.
+
+    A :class:`~trio_direct.models.fallback.FallbackModel` records one for each model it moved on from,
+    on the response of the model that answered (:attr:`ModelResponse.failed_attempts`), or on the
+    :class:`~trio_direct.exceptions.FallbackExceptionGroup` when every model failed.
+    ``outcome`` is ``'error'`` (``error`` is ``'ExceptionType: message'``) or ``'rejected'`` (a
+    ``fallback_on`` response handler rejected the response; ``usage`` is what it cost).
+    """
+
+    model_name: str
+    provider_name: str | None = None
+    outcome: Literal["error", "rejected"]
+    error: str | None = None
+    timestamp: datetime
+    duration: timedelta
+    usage: RequestUsage | None = None
+
+    __repr__ = _no_defaults_repr
+
+
 @attrs.frozen(slots=True, repr=False)
 class ModelResponse:
     """What the model answered: its parts, usage, and provider metadata."""
@@ -1456,7 +1570,7 @@ class ModelResponse:
     metadata: dict[str, Any] | None = attrs.field(default=None, kw_only=True)
     workspace_ref: Any = attrs.field(default=None, kw_only=True)
     history_digest: Any = attrs.field(default=None, kw_only=True)
-    failed_attempts: Any = attrs.field(default=None, kw_only=True)
+    failed_attempts: list[ModelRequestAttempt] | None = attrs.field(default=None, kw_only=True)
     state: ModelResponseState = attrs.field(default="complete", kw_only=True)
 
     __repr__ = _no_defaults_repr
@@ -1510,3 +1624,66 @@ class ModelResponse:
 
 
 ModelMessage: TypeAlias = ModelRequest | ModelResponse
+
+BaseToolCallPart = _BaseToolCall
+"""The base of :class:`ToolCallPart` and :class:`NativeToolCallPart` (for ``isinstance`` checks)."""
+BaseToolReturnPart = _BaseToolReturn
+"""The base of :class:`ToolReturnPart` and :class:`NativeToolReturnPart` (for ``isinstance`` checks)."""
+ProviderDetailsDelta: TypeAlias = dict[str, Any] | Callable[[dict[str, Any] | None], dict[str, Any]] | None
+"""A delta's ``provider_details``: a dict merged into the part's, a callable from the old details to the
+new, or None. A callable has no JSON form and is written as null."""
+
+
+def post_compaction_window(messages: Sequence[ModelMessage]) -> list[ModelMessage]:
+    """The messages from the latest :class:`CompactionPart` on: what the model effectively works from.
+
+    A compaction part in a response (the provider's) opens the window at that part, dropping the
+    response's earlier parts; one in a request (a summary the application wrote) opens it at the start
+    of that request's turn (the run of consecutive requests around it). Without a compaction part the
+    whole history is returned, as a new list.
+    """
+    for message_index in range(len(messages) - 1, -1, -1):
+        message = messages[message_index]
+        if isinstance(message, ModelResponse):
+            for part_index in range(len(message.parts) - 1, -1, -1):
+                if isinstance(message.parts[part_index], CompactionPart):
+                    return [
+                        attrs.evolve(message, parts=list(message.parts[part_index:])),
+                        *(messages[i] for i in range(message_index + 1, len(messages))),
+                    ]
+        elif any(isinstance(part, CompactionPart) for part in message.parts):
+            start = message_index
+            while start > 0 and isinstance(messages[start - 1], ModelRequest):
+                start -= 1
+            return [*(messages[i] for i in range(start, len(messages)))]
+    return list(messages)
+
+
+# Names that live in other modules (which import this one) but that pydantic-ai users import from
+# `messages`: resolved on first access, so the modules need no import cycle.
+_ELSEWHERE: dict[str, str] = {
+    "FinalResultEvent": "events",
+    "ModelResponsePartDelta": "events",
+    "ModelResponseStreamEvent": "events",
+    "PartDeltaEvent": "events",
+    "PartEndEvent": "events",
+    "PartStartEvent": "events",
+    "SpeechPartDelta": "events",
+    "TextPartDelta": "events",
+    "ThinkingPartDelta": "events",
+    "ToolCallPartDelta": "events",
+    "ModelMessagesTypeAdapter": "serialization",
+    "InstructionPart": "tools",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if (module := _ELSEWHERE.get(name)) is not None:
+        value = getattr(importlib.import_module(f"{__package__}.{module}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_ELSEWHERE})

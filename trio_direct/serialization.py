@@ -28,13 +28,20 @@ Unknown keys inside ``usage`` are the exception to "extra keys are ignored": pyd
 (``web_searches``, ``input_text_tokens``...) and writes them back after ``cost``; here they live in
 :attr:`RequestUsage.extra <trio_direct.usage.RequestUsage.extra>`.
 
-What is not reproduced: pydantic-ai 2.68 loads a ``retry-prompt`` part as a ``ToolReturnPart``
-(``outcome='retried'``) or a ``RetryFeedbackPart``; here it stays a
-:class:`~trio_direct.messages.RetryPromptPart` (the JSON we write for one is the JSON pydantic-ai writes
-for it). Part kinds trio_direct does not model (``speech``, ``retry-feedback``, request-side
-``compaction``, ...) raise :class:`~trio_direct.exceptions.MessageFormatError`. Integers beyond 64 bits
-inside free-form JSON (tool arguments, provider details) load as floats, because orjson reads them so;
-they dump exactly (through the stdlib encoder, which orjson falls back to).
+Retries load as 2.68 loads them: a stored ``retry-prompt`` part becomes the part it means
+(:meth:`RetryPromptPart.translated <trio_direct.messages.RetryPromptPart.translated>`: a retried
+``ToolReturnPart`` when it names a tool, a ``RetryFeedbackPart`` otherwise), so loading and dumping
+such a history gives the bytes pydantic-ai gives; an in-memory ``RetryPromptPart`` still dumps as
+``retry-prompt``, as in pydantic-ai. Validation error details are read and written as pydantic's
+``ErrorDetails`` (its keys only, in its order).
+
+What is not reproduced: the request parts only pydantic-ai's Agent writes (``instruction-delta``,
+``instruction-baseline``, ``tool-availability-delta``, ``capability-load-delta``,
+``model-settings-delta``) raise :class:`~trio_direct.exceptions.MessageFormatError`; typed tool parts
+(``tool_kind='tool-search'`` and the like) load as plain tool parts with that ``tool_kind``, which dump
+to the same JSON. Integers beyond 64 bits inside free-form JSON (tool arguments, provider details) load
+as floats, because orjson reads them so; they dump exactly (through the stdlib encoder, which orjson
+falls back to).
 
 Performance: the per-class functions are generated once at import by cattrs with an explicit hook per
 field (``detailed_validation=False``); the error path alone pays for naming the offending item, by
@@ -48,12 +55,13 @@ import binascii
 import hashlib
 import json
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import PurePath
 from types import NoneType, UnionType
-from typing import Any, Final, Literal, TypeAlias, Union, cast, get_args, get_origin
+from typing import Any, Final, Literal, TypeAlias, Union, cast, final, get_args, get_origin
 from urllib.parse import urlsplit
 
 import attrs
@@ -90,6 +98,7 @@ from .messages import (
     MarkerCitationAnchor,
     ModelMessage,
     ModelRequest,
+    ModelRequestAttempt,
     ModelResponse,
     NativeToolCallPart,
     NativeToolReturnPart,
@@ -113,6 +122,7 @@ from .messages import (
 from .usage import RequestUsage
 
 __all__ = [
+    "ModelMessagesTypeAdapter",
     "event_from_json",
     "event_from_python",
     "event_to_json",
@@ -914,7 +924,9 @@ _register(
     },
     dump={
         "sources": _list_dumper({c: _DUMPERS[c] for c in _CITATION_SOURCES.values()}, "a citation source"),
-        "anchor": _optional(_dispatch_dump({c: _DUMPERS[c] for c in _CITATION_ANCHORS.values()}, "an anchor")),
+        "anchor": _optional(
+            _dispatch_dump({c: _DUMPERS[c] for c in _CITATION_ANCHORS.values()}, "an anchor")
+        ),
     },
 )
 _register(
@@ -1021,10 +1033,76 @@ _register(
     load={"parts": _list_loader(_load_request_part)},
     dump={"parts": _list_dumper(_REQUEST_PART_DUMPERS, "a request part")},
 )
+_DURATION = re.compile(
+    r"([-+])?P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?"
+    r"(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?",
+    re.ASCII,
+)
+
+
+def _dump_timedelta(value: timedelta) -> str:
+    """A duration as pydantic writes it: ISO 8601 with years of 365 days, seconds with only the
+    fraction it needs (``PT1.5S``, ``P1DT1H``, ``-PT1S``, ``PT0S``)."""
+    sign = "-" if value < timedelta(0) else ""
+    value = abs(value)
+    years, days = divmod(value.days, 365)
+    hours, rest = divmod(value.seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    date_part = (f"{years}Y" if years else "") + (f"{days}D" if days else "")
+    second_text = (
+        f"{seconds}.{value.microseconds:06d}".rstrip("0").rstrip(".") if value.microseconds else str(seconds)
+    )
+    time_part = (
+        (f"{hours}H" if hours else "")
+        + (f"{minutes}M" if minutes else "")
+        + (f"{second_text}S" if seconds or value.microseconds else "")
+    )
+    if not date_part and not time_part:
+        return "PT0S"
+    return f"{sign}P{date_part}" + (f"T{time_part}" if time_part else "")
+
+
+def _load_timedelta(value: Any, _: Any = None) -> timedelta:
+    """An ISO 8601 duration (``PT1.5S``, ``P1DT2H``; a year is 365 days, a month 30) or seconds."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    if isinstance(value, str):
+        match = _DURATION.fullmatch(value)
+        if match is not None and value not in ("P", "-P", "+P") and not value.endswith("T"):
+            sign, years, months, weeks, days, hours, minutes, seconds = match.groups()
+            total = timedelta(
+                days=int(years or 0) * 365 + int(months or 0) * 30 + int(weeks or 0) * 7 + int(days or 0),
+                hours=int(hours or 0),
+                minutes=int(minutes or 0),
+                seconds=float(seconds or 0),
+            )
+            return -total if sign == "-" else total
+        try:
+            return timedelta(seconds=float(value))
+        except ValueError:
+            raise ValueError(f"not a duration: {value!r}") from None
+    raise TypeError(f"expected an ISO 8601 duration or seconds, got {_describe(value)}")
+
+
+_register(
+    ModelRequestAttempt,
+    load={"duration": _load_timedelta, "usage": _optional(_load_usage)},
+    dump={"duration": _dump_timedelta, "usage": _optional(_DUMPERS[RequestUsage])},
+)
 _register(
     ModelResponse,
-    load={"parts": _list_loader(_load_response_part), "usage": _load_usage},
-    dump={"parts": _list_dumper(_RESPONSE_PART_DUMPERS, "a response part"), "usage": _DUMPERS[RequestUsage]},
+    load={
+        "parts": _list_loader(_load_response_part),
+        "usage": _load_usage,
+        "failed_attempts": _optional(_list_loader(_LOADERS[ModelRequestAttempt])),
+    },
+    dump={
+        "parts": _list_dumper(_RESPONSE_PART_DUMPERS, "a response part"),
+        "usage": _DUMPERS[RequestUsage],
+        "failed_attempts": _optional_list_dumper(_DUMPERS[ModelRequestAttempt]),
+    },
 )
 _plain_load_response = _LOADERS[ModelResponse]
 
@@ -1051,8 +1129,14 @@ _register(
 _register(ToolCallPartDelta, load={"args_delta": _load_args})
 _register(
     SpeechPartDelta,
-    load={"audio_chunk": _optional(_load_bytes), "timestamps": _optional(_list_loader(_LOADERS[SpeechTimestamp]))},
-    dump={"audio_chunk": _optional(_dump_bytes), "timestamps": _optional_list_dumper(_DUMPERS[SpeechTimestamp])},
+    load={
+        "audio_chunk": _optional(_load_bytes),
+        "timestamps": _optional(_list_loader(_LOADERS[SpeechTimestamp])),
+    },
+    dump={
+        "audio_chunk": _optional(_dump_bytes),
+        "timestamps": _optional_list_dumper(_DUMPERS[SpeechTimestamp]),
+    },
 )
 _DELTAS: Final[dict[str, type]] = {
     "text": TextPartDelta,
@@ -1309,3 +1393,139 @@ def event_from_json(data: str | bytes | bytearray | memoryview) -> ModelResponse
         MessageFormatError: ``data`` is not valid JSON or not a valid stream event.
     """
     return event_from_python(_parse_json(data))
+
+
+# ---------------------------------------------------------------------------------------------------
+# pydantic-ai's ModelMessagesTypeAdapter, over the converter
+# ---------------------------------------------------------------------------------------------------
+
+_IGNORED_OPTIONS: Final = frozenset(
+    {
+        "by_alias",
+        "by_name",
+        "strict",
+        "context",
+        "round_trip",
+        "warnings",
+        "serialize_as_any",
+        "from_attributes",
+    }
+)
+"""pydantic TypeAdapter keywords that change nothing for this model (it has no aliases, loading is
+always as strict as described above, and dumping always round-trips); accepted so calls move over."""
+
+
+def _check_options(method: str, options: Mapping[str, Any]) -> None:
+    unknown = sorted(key for key, value in options.items() if key not in _IGNORED_OPTIONS and value)
+    if unknown:
+        from .exceptions import UserError
+
+        raise UserError(
+            f"ModelMessagesTypeAdapter.{method}() does not support {', '.join(unknown)}: trio_direct writes "
+            "every field, as pydantic-ai does by default; filter the JSON-mode output of "
+            "dump_python(mode='json') instead"
+        )
+
+
+def _history_items(data: Any) -> list[Any]:
+    return _load_list(data) if isinstance(data, list | tuple) else [data]
+
+
+@final
+class _MessagesTypeAdapter:
+    """``pydantic.TypeAdapter(list[ModelMessage])`` as pydantic-ai users call it, over the cattrs
+    converter: ``validate_json`` / ``validate_python`` load a history, ``dump_json`` / ``dump_python``
+    write one, with exactly the JSON pydantic-ai 2.68 writes.
+
+    ``indent`` (``dump_json``) and ``mode`` (``dump_python``) are honoured; ``by_alias``, ``strict``,
+    ``context``, ``round_trip`` and the like are accepted and change nothing; filtering options
+    (``include``, ``exclude``, ``exclude_none``...) raise :class:`~trio_direct.exceptions.UserError`.
+    """
+
+    def validate_json(self, data: str | bytes | bytearray, /, **options: Any) -> list[ModelMessage]:
+        """Load a history from JSON.
+
+        Raises:
+            MessageFormatError: not valid JSON, or not a valid history (the message names the item).
+            UserError: an unsupported option.
+        """
+        _check_options("validate_json", options)
+        return messages_from_json(data)
+
+    def validate_python(self, data: Any, /, **options: Any) -> list[ModelMessage]:
+        """Load a history from Python: JSON-mode dicts (as ``json.loads`` gives), Python-mode values
+        (datetimes, bytes), or messages already built (kept as they are).
+
+        Raises:
+            MessageFormatError: not a valid history.
+            UserError: an unsupported option.
+        """
+        _check_options("validate_python", options)
+        if isinstance(data, list | tuple) and all(
+            isinstance(item, ModelRequest | ModelResponse)
+            for item in cast("list[Any] | tuple[Any, ...]", data)
+        ):
+            return list(cast("list[ModelMessage]", data))
+        items = _history_items(data)
+        built = [
+            item if isinstance(item, ModelRequest | ModelResponse) else messages_from_python([item])[0]
+            for item in items
+        ]
+        return built
+
+    def dump_json(
+        self, messages: Sequence[ModelMessage], /, *, indent: int | None = None, **options: Any
+    ) -> bytes:
+        """The history as pydantic-ai 2.68's JSON; ``indent`` pretty-prints it as pydantic does.
+
+        Raises:
+            TypeError: an object in the history is not part of the message model.
+            UserError: an unsupported option.
+        """
+        _check_options("dump_json", options)
+        if indent is None:
+            return messages_to_json(messages)
+        if indent == 2:
+            return orjson.dumps(orjson.loads(messages_to_json(messages)), option=orjson.OPT_INDENT_2)
+        return json.dumps(messages_to_python(messages), indent=indent, ensure_ascii=False).encode()
+
+    def dump_python(
+        self,
+        messages: Sequence[ModelMessage],
+        /,
+        *,
+        mode: Literal["python", "json"] = "python",
+        **options: Any,
+    ) -> list[Any]:
+        """The history as Python: ``mode='json'`` gives exactly ``json.loads(dump_json(...))``;
+        ``mode='python'`` (the default, as in pydantic) keeps datetimes as ``datetime`` objects, but
+        writes bytes as base64 text and costs as decimal strings, as the JSON does.
+
+        Raises:
+            TypeError: an object in the history is not part of the message model.
+            UserError: an unsupported option.
+        """
+        _check_options("dump_python", options)
+        if mode == "json":
+            return messages_to_python(messages)
+        if mode != "python":
+            from .exceptions import UserError
+
+            raise UserError(f"mode must be 'python' or 'json', got {mode!r}")
+        return _python_mode(_dump_messages(messages))  # type: ignore[no-any-return]
+
+
+def _python_mode(value: Any) -> Any:
+    """Dumped values with their nested attrs objects and mappings turned into plain dicts and lists
+    (datetimes stay datetimes)."""
+    if isinstance(value, dict):
+        return {k: _python_mode(v) for k, v in cast("dict[Any, Any]", value).items()}
+    if isinstance(value, list | tuple):
+        return [_python_mode(v) for v in cast("list[Any]", value)]
+    if isinstance(value, bytes | Decimal) or _is_attrs_instance(value):
+        return _python_mode(_orjson_default(value))
+    return value
+
+
+ModelMessagesTypeAdapter: Final = _MessagesTypeAdapter()
+"""Reads and writes message histories as pydantic-ai's ``ModelMessagesTypeAdapter`` does."""

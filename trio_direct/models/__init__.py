@@ -11,6 +11,7 @@ import importlib
 from typing import Literal, TypeAlias
 
 from ..exceptions import UserError
+from ..tools import ModelRequestParameters, ToolDefinition
 from .base import (
     EventSource,
     HTTPModel,
@@ -30,6 +31,7 @@ __all__ = [
     "HTTPModel",
     "KnownModelName",
     "Model",
+    "ModelRequestParameters",
     "Provider",
     "SSEEventSource",
     "StreamClosedError",
@@ -37,6 +39,7 @@ __all__ = [
     "StreamMapper",
     "StreamMeta",
     "StreamedResponse",
+    "ToolDefinition",
     "infer_model",
     "known_model_names",
     "known_prefixes",
