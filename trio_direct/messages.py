@@ -697,7 +697,7 @@ class StructuredContent(TextContent):
         description: str | None = None,
         metadata: Any = None,
     ) -> None:
-        self.__attrs_init__(  # type: ignore[attr-defined]
+        self.__attrs_init__(
             content=content,
             metadata=metadata,
             kind="structured-content",
@@ -765,7 +765,8 @@ def _format_as_xml(value: Any, root_tag: str | None, indent: str = "  ") -> str:
     def build(tag: str, item: Any) -> ElementTree.Element:
         element = ElementTree.Element(tag)
         if isinstance(item, dict):
-            for key, sub in cast("dict[Any, Any]", item).items():
+            mapping: dict[Any, Any] = item
+            for key, sub in mapping.items():
                 name = str(key)
                 is_name = _XML_NAME.fullmatch(name) is not None
                 child = build(name if is_name else "item", sub)
@@ -773,7 +774,8 @@ def _format_as_xml(value: Any, root_tag: str | None, indent: str = "  ") -> str:
                     child.set("key", name)
                 element.append(child)
         elif isinstance(item, list):
-            for sub in cast("list[Any]", item):
+            sequence: list[Any] = item
+            for sub in sequence:
                 element.append(build("item", sub))
         else:
             element.text = "null" if item is None else str(item)
@@ -992,7 +994,8 @@ class _BaseToolReturn:
         """
         items: list[Any]
         if isinstance(self.content, list):
-            items, was_list = cast("list[Any]", self.content), True
+            whole: list[Any] = self.content
+            items, was_list = whole, True
         else:
             items, was_list = [self.content], False
         if mode == "raw":

@@ -123,6 +123,7 @@ from .usage import RequestUsage
 
 __all__ = [
     "ModelMessagesTypeAdapter",
+    "citation_from_python",
     "event_from_json",
     "event_from_python",
     "event_to_json",
@@ -345,7 +346,7 @@ def _load_error_detail(value: Any) -> dict[str, Any]:
         _load_dict(error["ctx"])
     if "url" in error:
         _load_str(error["url"])
-    ordered = {key: error[key] for key in _ERROR_DETAIL_KEYS if key in error}
+    ordered: dict[str, Any] = {key: error[key] for key in _ERROR_DETAIL_KEYS if key in error}
     return error if list(error) == list(ordered) else ordered
 
 
@@ -1463,7 +1464,7 @@ class _MessagesTypeAdapter:
         _check_options("validate_python", options)
         if isinstance(data, list | tuple) and all(
             isinstance(item, ModelRequest | ModelResponse)
-            for item in cast("list[Any] | tuple[Any, ...]", data)
+            for item in data  # pyright: ignore[reportUnknownVariableType]
         ):
             return list(cast("list[ModelMessage]", data))
         items = _history_items(data)
@@ -1519,7 +1520,8 @@ def _python_mode(value: Any) -> Any:
     """Dumped values with their nested attrs objects and mappings turned into plain dicts and lists
     (datetimes stay datetimes)."""
     if isinstance(value, dict):
-        return {k: _python_mode(v) for k, v in cast("dict[Any, Any]", value).items()}
+        mapping: dict[Any, Any] = value
+        return {k: _python_mode(v) for k, v in mapping.items()}
     if isinstance(value, list | tuple):
         return [_python_mode(v) for v in cast("list[Any]", value)]
     if isinstance(value, bytes | Decimal) or _is_attrs_instance(value):
@@ -1529,3 +1531,17 @@ def _python_mode(value: Any) -> Any:
 
 ModelMessagesTypeAdapter: Final = _MessagesTypeAdapter()
 """Reads and writes message histories as pydantic-ai's ``ModelMessagesTypeAdapter`` does."""
+
+
+def citation_from_python(data: Any) -> Citation:
+    """One :class:`~trio_direct.messages.Citation` from its JSON-mode form (what provider modules
+    build from a provider's grounding data).
+
+    Raises:
+        MessageFormatError: ``data`` is not a valid citation.
+    """
+    try:
+        citation: Citation = _LOADERS[Citation](_load_dict(data))
+    except Exception as exc:
+        raise MessageFormatError(f"invalid citation: {_reason(exc)}") from exc
+    return citation

@@ -20,6 +20,7 @@ from typing import Final
 
 import attrs
 
+from ..exceptions import UserError
 from ..messages import (
     CONVERSATION_SUMMARY_TAG,
     CompactionPart,
@@ -38,6 +39,7 @@ from ..messages import (
 
 __all__ = [
     "conversation_summary_text",
+    "unprepared_part_error",
     "convert_speech",
     "sendable_retries",
     "sendable_summaries",
@@ -56,6 +58,16 @@ def conversation_summary_text(content: str | None) -> str:
     after a line saying a separate model wrote it."""
     body = f"\n{_SUMMARY_PROVENANCE}\n\n{content or ''}\n"
     return f"<{CONVERSATION_SUMMARY_TAG}>{body}</{CONVERSATION_SUMMARY_TAG}>"
+
+
+def unprepared_part_error(part: object) -> UserError:
+    """The error for a request part that reached a provider module unprepared (``Model.request`` called
+    directly with retry feedback, speech or a request-side summary), worded as 2.68's."""
+    return UserError(
+        f"`{type(part).__name__}` cannot be rendered by this model. Call `model.prepare_messages(messages)` first "
+        "and pass the result — that translates the part into the shape every model understands. The direct API "
+        "(`model_request` and friends) does this for you; a direct `Model.request()` call has to do it itself."
+    )
 
 
 def _map_request_parts(

@@ -105,6 +105,7 @@ from ._common import json_default as _json_default
 from ._common import json_dict as _dict
 from ._common import json_list as _list
 from ._openai_common import instruction_parts
+from ._prepare import unprepared_part_error
 from ._tool_choice import resolve_tool_choice
 from .base import HTTPModel, Provider, StreamMeta
 
@@ -619,8 +620,10 @@ class _Mapped:
                 self._user(part, blocks)
             elif isinstance(part, ToolReturnPart):
                 blocks.append(_tool_result_block(part))
-            else:
+            elif isinstance(part, RetryPromptPart):
                 blocks.append(_retry_blocks(part))
+            else:
+                raise unprepared_part_error(part)
         if self.announce_inline and any(_is_feedback(p) for p in message.parts):
             inline_system.append(_NOTE_ANNOUNCEMENT)  # once, closing the first turn with a frame
             self.announce_inline = False

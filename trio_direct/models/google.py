@@ -104,6 +104,7 @@ from ..messages import (
 )
 from ..settings import ModelSettings
 from ..tools import InstructionPart, ModelRequestParameters, ToolDefinition
+from ..serialization import citation_from_python
 from ..usage import RequestUsage
 from ._common import DEFAULT_PROMPTED_OUTPUT_TEMPLATE as DEFAULT_PROMPTED_OUTPUT_TEMPLATE
 from ._common import JSON as JSON
@@ -121,6 +122,7 @@ from ._common import dump_error_details as _dump_error_details
 from ._common import json_default as _json_default
 from ._common import json_dict as _obj
 from ._common import json_list as _arr
+from ._prepare import unprepared_part_error
 from ._tool_choice import resolve_tool_choice
 from .base import HTTPModel, Provider, StreamMeta
 
@@ -637,6 +639,8 @@ class _Mapped:
                 response, media = _function_response(part, self.profile)
                 mapped.append(response)
                 tool_media.extend(media)
+            elif not isinstance(part, RetryPromptPart):
+                raise unprepared_part_error(part)
             elif part.tool_name is not None:
                 mapped.append(_retry_function_response(part))
             else:
@@ -1919,7 +1923,7 @@ def _parse(
         if isinstance(item, TextPart) and (cited := citations.get(index)) is not None:
             item = attrs.evolve(
                 item,
-                citations=cited[0],
+                citations=[citation_from_python(c) for c in cited[0]],
                 provider_name=PROVIDER_NAME,
                 provider_details={**(item.provider_details or {}), **cited[1]},
             )

@@ -28,6 +28,7 @@ from ..messages import (
     AudioUrl,
     BinaryContent,
     CachePoint,
+    CompactionPart,
     DocumentUrl,
     FilePart,
     ImageUrl,
@@ -35,9 +36,12 @@ from ..messages import (
     ModelRequest,
     ModelRequestPart,
     ModelResponse,
+    ModelResponsePart,
     NativeToolCallPart,
     NativeToolReturnPart,
+    RetryFeedbackPart,
     RetryPromptPart,
+    SpeechPart,
     SystemPromptPart,
     TextContent,
     TextPart,
@@ -233,6 +237,12 @@ class InstrumentationSettings:
             if self.include_content and part.content is not None:
                 response["result"] = self._jsonable(part.content)
             return [response]
+        if isinstance(part, RetryFeedbackPart):
+            return [self._text(part.model_response())]
+        if isinstance(part, SpeechPart):
+            return self._speech(part)
+        if isinstance(part, CompactionPart):
+            return [self._text(part.content)] if part.content else []
         # RetryPromptPart
         if part.tool_name is None:
             return [self._text(part.model_response())]
@@ -240,6 +250,27 @@ class InstrumentationSettings:
         if self.include_content:
             retry["result"] = part.model_response()
         return [retry]
+
+    def _speech(self, part: SpeechPart) -> list[dict[str, Any]]:
+        parts: list[dict[str, Any]] = []
+        if part.transcript is not None:
+            parts.append(self._text(part.transcript))
+        if part.audio is not None:
+            parts.append(self._blob(part.audio))
+        return parts
+
+    def part_to_otel(self, part: ModelRequestPart | ModelResponsePart) -> list[dict[str, Any]]:
+        """One message part as the GenAI message parts these settings record (what a part's
+        ``otel_message_parts(settings)`` returns)."""
+        if isinstance(part, SystemPromptPart | UserPromptPart | ToolReturnPart | RetryPromptPart | RetryFeedbackPart):
+            return self._request_part(part)
+        if isinstance(part, SpeechPart):
+            return self._speech(part)
+        if isinstance(part, CompactionPart):
+            return [self._text(part.content)] if part.content else []
+        message = self._response_message(ModelResponse([part]))
+        parts: list[dict[str, Any]] = message["parts"]
+        return parts
 
     def _response_message(self, message: ModelResponse) -> dict[str, Any]:
         parts: list[dict[str, Any]] = []
@@ -260,6 +291,8 @@ class InstrumentationSettings:
                 if self.include_content and part.args is not None:
                     call["arguments"] = part.args if isinstance(part.args, str) else self._jsonable(part.args)
                 parts.append(call)
+            elif isinstance(part, SpeechPart):
+                parts += self._speech(part)
             elif isinstance(part, NativeToolReturnPart):
                 returned = _call_response(part.tool_call_id, part.tool_name)
                 returned["builtin"] = True
