@@ -730,8 +730,8 @@ class StructuredContent(TextContent):
             text = self._render_as(format)
         if not text:
             raise ValueError(
-                "`StructuredContent` rendered to empty text, which a model cannot be sent; give it a `tag` or a"
-                " `format` that renders the value as text."
+                "`StructuredContent` rendered to empty text, which a model cannot be sent; give it a `tag`"
+                " or a `format` that renders the value as text."
             )
         object.__setattr__(self, "content", text)
 

@@ -64,9 +64,10 @@ def unprepared_part_error(part: object) -> UserError:
     """The error for a request part that reached a provider module unprepared (``Model.request`` called
     directly with retry feedback, speech or a request-side summary), worded as 2.68's."""
     return UserError(
-        f"`{type(part).__name__}` cannot be rendered by this model. Call `model.prepare_messages(messages)` first "
-        "and pass the result — that translates the part into the shape every model understands. The direct API "
-        "(`model_request` and friends) does this for you; a direct `Model.request()` call has to do it itself."
+        f"`{type(part).__name__}` cannot be rendered by this model. Call `model.prepare_messages(messages)` "
+        "first and pass the result — that translates the part into the shape every model understands. The "
+        "direct API (`model_request` and friends) does this for you; a direct `Model.request()` call has to do "
+        "it itself."
     )
 
 
@@ -105,7 +106,9 @@ def convert_speech(messages: Sequence[ModelMessage]) -> list[ModelMessage]:
     result = _map_request_parts(messages, lambda p: isinstance(p, SpeechPart), user)
     converted: list[ModelMessage] = []
     for message in result:
-        if not isinstance(message, ModelResponse) or not any(isinstance(p, SpeechPart) for p in message.parts):
+        if not isinstance(message, ModelResponse) or not any(
+            isinstance(p, SpeechPart) for p in message.parts
+        ):
             converted.append(message)
             continue
         parts: list[ModelResponsePart] = []

@@ -102,9 +102,9 @@ from ..messages import (
     VideoUrl,
     generate_tool_call_id,
 )
+from ..serialization import citation_from_python
 from ..settings import ModelSettings
 from ..tools import InstructionPart, ModelRequestParameters, ToolDefinition
-from ..serialization import citation_from_python
 from ..usage import RequestUsage
 from ._common import DEFAULT_PROMPTED_OUTPUT_TEMPLATE as DEFAULT_PROMPTED_OUTPUT_TEMPLATE
 from ._common import JSON as JSON

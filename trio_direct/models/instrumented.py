@@ -262,7 +262,9 @@ class InstrumentationSettings:
     def part_to_otel(self, part: ModelRequestPart | ModelResponsePart) -> list[dict[str, Any]]:
         """One message part as the GenAI message parts these settings record (what a part's
         ``otel_message_parts(settings)`` returns)."""
-        if isinstance(part, SystemPromptPart | UserPromptPart | ToolReturnPart | RetryPromptPart | RetryFeedbackPart):
+        if isinstance(
+            part, SystemPromptPart | UserPromptPart | ToolReturnPart | RetryPromptPart | RetryFeedbackPart
+        ):
             return self._request_part(part)
         if isinstance(part, SpeechPart):
             return self._speech(part)

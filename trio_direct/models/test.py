@@ -234,7 +234,9 @@ class TestModel(Model):
             # Retries naming a tool call it again (a retried tool return, as `prepare_messages` turns
             # a legacy retry into); one naming no tool is plain feedback, so the answer below is text
             # or the output tool.
-            retry_names = {p.tool_name for p in last.parts if isinstance(p, ToolReturnPart) and p.outcome == "retried"}
+            retry_names = {
+                p.tool_name for p in last.parts if isinstance(p, ToolReturnPart) and p.outcome == "retried"
+            }
             retry_names |= {
                 p.tool_name for p in last.parts if isinstance(p, RetryPromptPart) and p.tool_name is not None
             }
