@@ -66,8 +66,8 @@ def unprepared_part_error(part: object) -> UserError:
     return UserError(
         f"`{type(part).__name__}` cannot be rendered by this model. Call `model.prepare_messages(messages)` "
         "first and pass the result — that translates the part into the shape every model understands. The "
-        "direct API (`model_request` and friends) does this for you; a direct `Model.request()` call has to do "
-        "it itself."
+        "direct API (`model_request` and friends) does this for you; a direct `Model.request()` call has "
+        "to do it itself."
     )
 
 
