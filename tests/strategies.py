@@ -4,8 +4,9 @@ Every discriminated union has a strategy: messages (``kind``), request parts and
 (``part_kind``), user content (``kind``), stream events (``event_kind``) and deltas
 (``part_delta_kind``). Values are *valid pydantic-ai 2.68 histories*: free-form fields hold JSON,
 typed 2.68 fields that trio_direct keeps as plain JSON (``workspace_ref``...) stay ``None``. So anything
-drawn here serializes, loads back equal (modulo the narrowing and legacy-retry translation loading
-does, see :func:`narrowed`), and loads in pydantic-ai too.
+drawn here serializes, loads back equal (modulo the narrowing loading does, see :func:`narrowed`), and
+loads in pydantic-ai too (except ``RetryPromptPart``, which 2.68 migrates on load; pass
+``retry_prompts=False``).
 
 Usage::
 
@@ -578,8 +579,8 @@ def events() -> st.SearchStrategy[Any]:
 
 def narrowed(value: Any) -> Any:
     """``value`` as loading gives it back: every image :class:`BinaryContent` a :class:`BinaryImage`,
-    :class:`BinaryAudio` plain binary content, and every legacy :class:`RetryPromptPart` the part it
-    means (as pydantic-ai does both), so ``load(dump(x)) == narrowed(x)``.
+    and :class:`BinaryAudio` plain binary content (as pydantic-ai does both), so
+    ``load(dump(x)) == narrowed(x)``.
     """
     if isinstance(value, BinaryAudio):
         return BinaryContent(
@@ -590,8 +591,6 @@ def narrowed(value: Any) -> Any:
         )
     if isinstance(value, BinaryContent):
         return BinaryContent.narrow_type(value)
-    if isinstance(value, RetryPromptPart):
-        return value.translated()
     if isinstance(value, SpeechPart) and value.audio is not None:
         return attrs.evolve(value, audio=narrowed(value.audio))
     if isinstance(value, list):

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
-__all__ = ["PYDANTIC_AI_OMISSIONS"]
+__all__ = ["PYDANTIC_AI_FIELD_OMISSIONS", "PYDANTIC_AI_OMISSIONS"]
 
 _AGENT = "the Agent's machinery; the direct API never runs an agent loop"
 _AGENT_EVENT = (
@@ -179,3 +179,28 @@ PYDANTIC_AI_OMISSIONS: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType
     }
 )
 """module (relative to ``pydantic_ai``) -> 2.68 name -> why trio_direct does not provide it."""
+
+
+PYDANTIC_AI_FIELD_OMISSIONS: Final[Mapping[str, tuple[frozenset[str], str]]] = MappingProxyType(
+    {
+        "InstructionPart": (
+            frozenset({"id", "name", "on_change"}),
+            "the Agent's instruction state (ids, appended changes); the direct API sends instructions as given",
+        ),
+        "ModelRequestParameters": (
+            frozenset(
+                {
+                    "cache",
+                    "deferred_capability_ids",
+                    "instruction_visibility",
+                    "introduced_tool_names",
+                    "revealed_tool_names",
+                    "tool_visibility",
+                }
+            ),
+            "the Agent's deferred tools and capabilities, and prompt-cache settings a provider module reads from "
+            "ModelSettings here",
+        ),
+    }
+)
+"""class name -> (2.68 constructor keywords trio_direct's class of that name does not take, why)."""

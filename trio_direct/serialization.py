@@ -28,14 +28,15 @@ Unknown keys inside ``usage`` are the exception to "extra keys are ignored": pyd
 (``web_searches``, ``input_text_tokens``...) and writes them back after ``cost``; here they live in
 :attr:`RequestUsage.extra <trio_direct.usage.RequestUsage.extra>`.
 
-Retries load as 2.68 loads them: a stored ``retry-prompt`` part becomes the part it means
-(:meth:`RetryPromptPart.translated <trio_direct.messages.RetryPromptPart.translated>`: a retried
-``ToolReturnPart`` when it names a tool, a ``RetryFeedbackPart`` otherwise), so loading and dumping
-such a history gives the bytes pydantic-ai gives; an in-memory ``RetryPromptPart`` still dumps as
-``retry-prompt``, as in pydantic-ai. Validation error details are read and written as pydantic's
-``ErrorDetails`` (its keys only, in its order).
+Validation error details are read and written as pydantic's ``ErrorDetails`` (its keys only, in its
+order).
 
-What is not reproduced: the request parts only pydantic-ai's Agent writes (``instruction-delta``,
+What is not reproduced: pydantic-ai 2.68 loads a stored ``retry-prompt`` part as the part it means (a
+retried ``ToolReturnPart`` or a ``RetryFeedbackPart``); here it stays a
+:class:`~trio_direct.messages.RetryPromptPart`, so it dumps back byte for byte, and is translated the
+same way only when it is sent (:meth:`RetryPromptPart.translated
+<trio_direct.messages.RetryPromptPart.translated>`, run by ``Model.prepare_messages``). The request
+parts only pydantic-ai's Agent writes (``instruction-delta``,
 ``instruction-baseline``, ``tool-availability-delta``, ``capability-load-delta``,
 ``model-settings-delta``) raise :class:`~trio_direct.exceptions.MessageFormatError`; typed tool parts
 (``tool_kind='tool-search'`` and the like) load as plain tool parts with that ``tool_kind``, which dump
@@ -817,13 +818,9 @@ def _tool_return_wrappers(cls: type) -> None:
     _DUMPERS[cls] = dump
 
 
-def _union_loader(
-    tag_key: str, members: Mapping[str, type], what: str, overrides: Mapping[str, _Hook] | None = None
-) -> Callable[[Any], Any]:
-    """Tagged-union disambiguation: read the discriminator, run that member's loader (or the override
-    given for that tag)."""
+def _union_loader(tag_key: str, members: Mapping[str, type], what: str) -> Callable[[Any], Any]:
+    """Tagged-union disambiguation: read the discriminator, run that member's loader."""
     loaders = {tag: _LOADERS[cls] for tag, cls in members.items()}
-    loaders.update(overrides or {})
 
     def load(value: Any, _: Any = None) -> Any:
         loader = loaders.get(value[tag_key])
@@ -876,13 +873,6 @@ _register(
     load={"content": _load_retry_content, "retry": _load_retry_info},
     dump={"content": _dump_retry_content, "retry": _DUMPERS[RetryInfo]},
 )
-
-
-def _load_legacy_retry(value: Any, _: Any = None) -> ToolReturnPart | RetryFeedbackPart:
-    """A stored ``retry-prompt`` as the part pydantic-ai 2.68 loads it as (see
-    :meth:`RetryPromptPart.translated`): a retried tool return, or retry feedback."""
-    legacy: RetryPromptPart = _LOADERS[RetryPromptPart](value)
-    return legacy.translated()
 
 
 # --- speech and citations -------------------------------------------------------------------------
@@ -965,9 +955,7 @@ _RESPONSE_PARTS: Final[dict[str, type]] = {
 }
 
 
-_load_request_part = _union_loader(
-    "part_kind", _REQUEST_PARTS, "request part", overrides={"retry-prompt": _load_legacy_retry}
-)
+_load_request_part = _union_loader("part_kind", _REQUEST_PARTS, "request part")
 _load_response_part = _union_loader("part_kind", _RESPONSE_PARTS, "response part")
 _REQUEST_PART_DUMPERS: Final = {cls: _DUMPERS[cls] for cls in _REQUEST_PARTS.values()}
 _RESPONSE_PART_DUMPERS: Final = {cls: _DUMPERS[cls] for cls in _RESPONSE_PARTS.values()}
