@@ -12,7 +12,7 @@ import pytest
 
 from trio_direct.compat import PYDANTIC_AI_FIELD_OMISSIONS, PYDANTIC_AI_OMISSIONS
 
-pytest.importorskip("pydantic_ai", reason="the differential suite needs pydantic-ai-slim 2.68 (the dev extra)")
+pytest.importorskip("pydantic_ai", reason="the differential suite needs pydantic-ai-slim 2.68 (dev extra)")
 
 MODULES = [
     "direct",

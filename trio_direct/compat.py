@@ -185,7 +185,7 @@ PYDANTIC_AI_FIELD_OMISSIONS: Final[Mapping[str, tuple[frozenset[str], str]]] = M
     {
         "InstructionPart": (
             frozenset({"id", "name", "on_change"}),
-            "the Agent's instruction state (ids, appended changes); the direct API sends instructions as given",
+            "the Agent's instruction state (ids, appended changes); instructions go out as given",
         ),
         "ModelRequestParameters": (
             frozenset(
@@ -198,8 +198,7 @@ PYDANTIC_AI_FIELD_OMISSIONS: Final[Mapping[str, tuple[frozenset[str], str]]] = M
                     "tool_visibility",
                 }
             ),
-            "the Agent's deferred tools and capabilities, and prompt-cache settings a provider module reads from "
-            "ModelSettings here",
+            "the Agent's deferred tools and capabilities; prompt caching is a provider setting here",
         ),
     }
 )
