@@ -348,6 +348,9 @@ def _load_error_detail(value: Any) -> dict[str, Any]:
     if "url" in error:
         _load_str(error["url"])
     ordered: dict[str, Any] = {key: error[key] for key in _ERROR_DETAIL_KEYS if key in error}
+    if isinstance(ordered["loc"], tuple):  # Python-mode input: the JSON form is a list
+        ordered["loc"] = list(ordered["loc"])  # pyright: ignore[reportUnknownArgumentType]
+        return ordered
     return error if list(error) == list(ordered) else ordered
 
 
