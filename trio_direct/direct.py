@@ -61,10 +61,10 @@ def _prepare(
     model_request_parameters: ModelRequestParameters | None,
 ) -> tuple[Model, list[ModelMessage], ModelRequestParameters]:
     """Resolve the model, bridge ``ModelRequest.instructions`` into the parameters, and prepare the
-    history for the model (:meth:`Model.prepare_messages`), as pydantic-ai 2.68's direct API does."""
+    history for the model (:meth:`Model.direct_history`), as pydantic-ai 2.68's direct API does."""
     resolved = infer_model(model)
     params = bridge_instructions(messages, model_request_parameters or ModelRequestParameters())
-    return resolved, resolved.prepare_messages(messages, params), params
+    return resolved, resolved.direct_history(messages, params), params
 
 
 async def model_request(

@@ -38,6 +38,7 @@ from ..messages import (
 )
 
 __all__ = [
+    "carries_retry",
     "conversation_summary_text",
     "unprepared_part_error",
     "convert_speech",
@@ -58,6 +59,17 @@ def conversation_summary_text(content: str | None) -> str:
     after a line saying a separate model wrote it."""
     body = f"\n{_SUMMARY_PROVENANCE}\n\n{content or ''}\n"
     return f"<{CONVERSATION_SUMMARY_TAG}>{body}</{CONVERSATION_SUMMARY_TAG}>"
+
+
+def carries_retry(messages: Sequence[ModelMessage]) -> bool:
+    """Whether a request in ``messages`` holds a retry part (the only histories 2.68's direct API
+    prepares for an in-process model)."""
+    return any(
+        isinstance(part, RetryPromptPart | RetryFeedbackPart)
+        for message in messages
+        if isinstance(message, ModelRequest)
+        for part in message.parts
+    )
 
 
 def unprepared_part_error(part: object) -> UserError:

@@ -158,6 +158,17 @@ class Model(ABC):
         del model_request_parameters
         return sendable_summaries(sendable_retries(convert_speech(messages)))
 
+    def direct_history(
+        self, messages: Sequence[ModelMessage], model_request_parameters: ModelRequestParameters | None = None
+    ) -> list[ModelMessage]:
+        """What the direct API sends this model for ``messages``: :meth:`prepare_messages`'s result.
+
+        In-process models that are handed the parts (``FunctionModel``, ``TestModel``) get it only when
+        the history holds a retry part, as pydantic-ai 2.68's direct API does; otherwise the history as
+        it is.
+        """
+        return self.prepare_messages(messages, model_request_parameters)
+
     @abstractmethod
     async def request(
         self,

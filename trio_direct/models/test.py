@@ -121,6 +121,16 @@ class TestModel(Model):
     def provider(self) -> None:
         return None
 
+    def direct_history(
+        self, messages: Sequence[ModelMessage], model_request_parameters: ModelRequestParameters | None = None
+    ) -> list[ModelMessage]:
+        """The history prepared only when it holds a retry part, else as it is (as 2.68's direct API)."""
+        from ._prepare import carries_retry
+
+        if carries_retry(messages):
+            return self.prepare_messages(messages, model_request_parameters)
+        return list(messages)
+
     def prepare_messages(
         self, messages: Sequence[ModelMessage], model_request_parameters: ModelRequestParameters | None = None
     ) -> list[ModelMessage]:

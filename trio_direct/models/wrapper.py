@@ -63,6 +63,11 @@ class WrapperModel(Model):
     ) -> list[ModelMessage]:
         return self.wrapped.prepare_messages(messages, model_request_parameters)
 
+    def direct_history(
+        self, messages: Sequence[ModelMessage], model_request_parameters: ModelRequestParameters | None = None
+    ) -> list[ModelMessage]:
+        return self.wrapped.direct_history(messages, model_request_parameters)
+
     @property
     def settings(self) -> ModelSettings | None:
         return self.wrapped.settings
