@@ -67,18 +67,27 @@ def upstream_history() -> list[Any]:
             pm.UserPromptPart(user_content, timestamp=TS),
             pm.ToolReturnPart("t", {"rows": [1, 2]}, "c1", timestamp=TS, metadata={"x": 1}),
             pm.ToolReturnPart(
-                "t", errors, "c2", timestamp=TS, outcome="retried", retry=pm.RetryInfo(cause="validation_error")
+                "t",
+                errors,
+                "c2",
+                timestamp=TS,
+                outcome="retried",
+                retry=pm.RetryInfo(cause="validation_error"),
             ),
             pm.ToolReturnPart("t", [pm.ImageUrl("https://e.x/r.png"), "caption"], "c3", timestamp=TS),
             pm.RetryFeedbackPart(
-                "Please return text.", retry=pm.RetryInfo(cause="no_output", attempt=1, max_retries=3), timestamp=TS
+                "Please return text.",
+                retry=pm.RetryInfo(cause="no_output", attempt=1, max_retries=3),
+                timestamp=TS,
             ),
             pm.RetryFeedbackPart(errors, retry=pm.RetryInfo(cause="validation_error"), timestamp=TS),
             pm.SpeechPart(
                 speaker="user",
                 transcript="hello",
                 audio=pm.BinaryContent(b"pcm", media_type="audio/pcm"),
-                timestamps=[pm.SpeechTimestamp(text="hello", start_ms=0, duration_ms=400, granularity="segment")],
+                timestamps=[
+                    pm.SpeechTimestamp(text="hello", start_ms=0, duration_ms=400, granularity="segment")
+                ],
             ),
             pm.CompactionPart(content="the story so far", metadata={"by": "summarizer"}),
         ],
@@ -95,7 +104,9 @@ def upstream_history() -> list[Any]:
             ],
             anchor=pm.ContentCitationAnchor(start=0, end=5),
         ),
-        pm.Citation(sources=[pm.DocumentCitationSource(title="Doc")], anchor=pm.MarkerCitationAnchor(start=6, end=9)),
+        pm.Citation(
+            sources=[pm.DocumentCitationSource(title="Doc")], anchor=pm.MarkerCitationAnchor(start=6, end=9)
+        ),
         pm.Citation(sources=[pm.WebCitationSource("https://f.x")]),
     ]
     response = pm.ModelResponse(
@@ -199,7 +210,9 @@ def test_upstream_history_loads_and_dumps_back_byte_for_byte() -> None:
 def test_our_dump_of_the_history_is_what_pydantic_ai_writes_back() -> None:
     loaded = messages_from_json(pm.ModelMessagesTypeAdapter.dump_json(upstream_history()))
     ours = messages_to_json(loaded)
-    assert bytes(pm.ModelMessagesTypeAdapter.dump_json(pm.ModelMessagesTypeAdapter.validate_json(ours))) == ours
+    assert (
+        bytes(pm.ModelMessagesTypeAdapter.dump_json(pm.ModelMessagesTypeAdapter.validate_json(ours))) == ours
+    )
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -230,7 +243,9 @@ def test_generated_events_round_trip_through_both(event: Any) -> None:
 @pytest.mark.parametrize("indent", [None, 2, 4])
 def test_type_adapter_dump_json_matches(indent: int | None) -> None:
     history = messages_from_json(pm.ModelMessagesTypeAdapter.dump_json(upstream_history()))
-    theirs = pm.ModelMessagesTypeAdapter.validate_json(pm.ModelMessagesTypeAdapter.dump_json(upstream_history()))
+    theirs = pm.ModelMessagesTypeAdapter.validate_json(
+        pm.ModelMessagesTypeAdapter.dump_json(upstream_history())
+    )
     assert tm.ModelMessagesTypeAdapter.dump_json(history, indent=indent) == bytes(
         pm.ModelMessagesTypeAdapter.dump_json(theirs, indent=indent)
     )
@@ -247,7 +262,10 @@ def test_type_adapter_python_modes() -> None:
     python = tm.ModelMessagesTypeAdapter.dump_python(history)
     assert python[0]["timestamp"] == TS
     assert tm.ModelMessagesTypeAdapter.validate_python(python) == history
-    assert tm.ModelMessagesTypeAdapter.validate_python(pm.ModelMessagesTypeAdapter.dump_python(theirs)) == history
+    assert (
+        tm.ModelMessagesTypeAdapter.validate_python(pm.ModelMessagesTypeAdapter.dump_python(theirs))
+        == history
+    )
     # messages already built pass through; keywords that change nothing are accepted
     assert tm.ModelMessagesTypeAdapter.validate_python(history, strict=True) == history
     assert tm.ModelMessagesTypeAdapter.validate_json(data, by_alias=True, context=None) == history

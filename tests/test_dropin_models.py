@@ -50,7 +50,12 @@ def mask(value: Any) -> Any:
         for key, item in value.items():
             if key == "timestamp" and isinstance(item, str):
                 out[key] = "<now>" if not item.startswith("2025-01-02") else item
-            elif key == "tool_call_id" and isinstance(item, str) and item.startswith("pyd_ai_") and len(item) == 39:
+            elif (
+                key == "tool_call_id"
+                and isinstance(item, str)
+                and item.startswith("pyd_ai_")
+                and len(item) == 39
+            ):
                 out[key] = "<random id>"
             else:
                 out[key] = mask(item)
@@ -80,7 +85,10 @@ def params_pair(**kwargs: Any) -> tuple[ModelRequestParameters, Any]:
 
     def tools(lib: str, key: str) -> list[Any]:
         cls = ToolDefinition if lib == "ours" else ptools.ToolDefinition
-        return [cls(name=t["name"], parameters_json_schema=t["schema"], kind=t.get("kind", "function")) for t in kwargs.get(key, [])]
+        return [
+            cls(name=t["name"], parameters_json_schema=t["schema"], kind=t.get("kind", "function"))
+            for t in kwargs.get(key, [])
+        ]
 
     def output_object(lib: str) -> Any:
         if "output_object" not in kwargs:
@@ -91,9 +99,7 @@ def params_pair(**kwargs: Any) -> tuple[ModelRequestParameters, Any]:
 
         return Theirs(json_schema=kwargs["output_object"], name="answer")
 
-    common = {
-        k: v for k, v in kwargs.items() if k not in ("function_tools", "output_tools", "output_object")
-    }
+    common = {k: v for k, v in kwargs.items() if k not in ("function_tools", "output_tools", "output_object")}
     ours = ModelRequestParameters(
         function_tools=tools("ours", "function_tools"),
         output_tools=tools("ours", "output_tools"),
@@ -116,7 +122,14 @@ CALLED = [
 ]
 RETRIED = [
     *CALLED,
-    tm.ModelRequest([tm.RetryPromptPart("city must be a real city", tool_name="weather", tool_call_id="c1", timestamp=TS)], timestamp=TS),
+    tm.ModelRequest(
+        [
+            tm.RetryPromptPart(
+                "city must be a real city", tool_name="weather", tool_call_id="c1", timestamp=TS
+            )
+        ],
+        timestamp=TS,
+    ),
 ]
 RETRIED_NEW = [
     *CALLED,
@@ -133,7 +146,10 @@ FEEDBACK = [
     tm.ModelResponse([tm.TextPart("not json")], timestamp=TS),
     tm.ModelRequest(
         [
-            tm.RetryPromptPart([{"type": "json_invalid", "loc": [], "msg": "Invalid JSON", "input": "not json"}], timestamp=TS),
+            tm.RetryPromptPart(
+                [{"type": "json_invalid", "loc": [], "msg": "Invalid JSON", "input": "not json"}],
+                timestamp=TS,
+            ),
             tm.RetryFeedbackPart("Please return text.", retry=tm.RetryInfo("no_output"), timestamp=TS),
             tm.RetryFeedbackPart("be nicer", retry=tm.RetryInfo("model_retry"), timestamp=TS),
         ],
@@ -141,16 +157,27 @@ FEEDBACK = [
     ),
 ]
 REALTIME = [
-    tm.ModelRequest([tm.SystemPromptPart("standing", timestamp=TS), tm.SpeechPart(speaker="user", transcript="hi there")], timestamp=TS),
+    tm.ModelRequest(
+        [tm.SystemPromptPart("standing", timestamp=TS), tm.SpeechPart(speaker="user", transcript="hi there")],
+        timestamp=TS,
+    ),
     tm.ModelResponse([tm.SpeechPart(speaker="assistant", transcript="hello, how can I help")], timestamp=TS),
     tm.ModelRequest(
-        [tm.SystemPromptPart("mid-conversation", timestamp=TS), tm.CompactionPart("summary so far"), tm.UserPromptPart("go on", timestamp=TS)],
+        [
+            tm.SystemPromptPart("mid-conversation", timestamp=TS),
+            tm.CompactionPart("summary so far"),
+            tm.UserPromptPart("go on", timestamp=TS),
+        ],
         timestamp=TS,
     ),
 ]
 
 TOOLS = {"function_tools": [{"name": "weather", "schema": WEATHER}]}
-OUTPUT_TOOL = {"output_tools": [{"name": "final_result", "schema": ANSWER, "kind": "output"}], "output_mode": "tool", "allow_text_output": False}
+OUTPUT_TOOL = {
+    "output_tools": [{"name": "final_result", "schema": ANSWER, "kind": "output"}],
+    "output_mode": "tool",
+    "allow_text_output": False,
+}
 
 TEST_MODEL_CASES: dict[str, tuple[list[tm.ModelMessage], dict[str, Any], dict[str, Any]]] = {
     "text": (PROMPT, {}, {}),
@@ -173,16 +200,22 @@ async def test_test_model_answers_as_pydantic_ai(name: str) -> None:
     history, params, options = TEST_MODEL_CASES[name]
     ours_params, theirs_params = params_pair(**params)
     ours = await td.model_request(tt.TestModel(**options), history, model_request_parameters=ours_params)
-    theirs = await pdirect.model_request(ptest.TestModel(**options), upstream(history), model_request_parameters=theirs_params)
+    theirs = await pdirect.model_request(
+        ptest.TestModel(**options), upstream(history), model_request_parameters=theirs_params
+    )
     assert ours_json([ours]) == theirs_json([theirs])
 
 
-@pytest.mark.parametrize("name", ["text", "calls every tool first", "output tool", "answers with the tool results"])
+@pytest.mark.parametrize(
+    "name", ["text", "calls every tool first", "output tool", "answers with the tool results"]
+)
 async def test_test_model_streams_as_pydantic_ai(name: str) -> None:
     history, params, options = TEST_MODEL_CASES[name]
     ours_params, theirs_params = params_pair(**params)
     ours_events: list[ModelResponseStreamEvent] = []
-    async with td.model_request_stream(tt.TestModel(**options), history, model_request_parameters=ours_params) as stream:
+    async with td.model_request_stream(
+        tt.TestModel(**options), history, model_request_parameters=ours_params
+    ) as stream:
         async for event in stream:
             ours_events.append(event)
     ours = stream.get()
@@ -204,8 +237,10 @@ async def test_test_model_refuses_native_output_as_pydantic_ai() -> None:
     ours_params, theirs_params = params_pair(output_mode="native", output_object=ANSWER)
     with pytest.raises(UserError) as ours:
         await td.model_request(tt.TestModel(), PROMPT, model_request_parameters=ours_params)
-    with pytest.raises(Exception) as theirs:  # noqa: PT011 - pydantic-ai's own UserError
-        await pdirect.model_request(ptest.TestModel(), upstream(PROMPT), model_request_parameters=theirs_params)
+    with pytest.raises(Exception) as theirs:
+        await pdirect.model_request(
+            ptest.TestModel(), upstream(PROMPT), model_request_parameters=theirs_params
+        )
     assert type(theirs.value).__name__ == "UserError"
     assert str(ours.value) == str(theirs.value)
 
@@ -256,7 +291,9 @@ async def test_function_model_sees_and_answers_as_pydantic_ai(name: str) -> None
         return function
 
     ours = await td.model_request(tf.FunctionModel(record(seen_ours, reply_for(tm))), history)
-    theirs = await pdirect.model_request(pfunction.FunctionModel(record(seen_theirs, reply_for(pm))), upstream(history))
+    theirs = await pdirect.model_request(
+        pfunction.FunctionModel(record(seen_theirs, reply_for(pm))), upstream(history)
+    )
     assert ours_json(seen_ours[0]) == theirs_json(seen_theirs[0])
     assert ours_json([ours]) == theirs_json([theirs])
 

@@ -1317,6 +1317,18 @@ class Citation:
             raise ValueError("A citation must have at least one source")
 
 
+def _to_citations(value: Sequence[Citation | dict[str, Any]] | None) -> list[Citation] | None:
+    """Citations as :class:`Citation` objects; a citation given in its JSON form (as some provider
+    modules build them) is loaded."""
+    if value is None:
+        return None
+    if isinstance(value, list) and all(isinstance(item, Citation) for item in value):
+        return cast("list[Citation]", value)
+    from .serialization import citation_from_python
+
+    return [item if isinstance(item, Citation) else citation_from_python(item) for item in value]
+
+
 # ---------------------------------------------------------------------------------------------
 # Response parts
 # ---------------------------------------------------------------------------------------------
@@ -1330,7 +1342,7 @@ class TextPart:
     id: str | None = attrs.field(default=None, kw_only=True)
     provider_name: str | None = attrs.field(default=None, kw_only=True)
     provider_details: dict[str, Any] | None = attrs.field(default=None, kw_only=True)
-    citations: list[Citation] | None = attrs.field(default=None, kw_only=True)
+    citations: list[Citation] | None = attrs.field(default=None, kw_only=True, converter=_to_citations)
     part_kind: Literal["text"] = attrs.field(default="text", init=False)
 
     __repr__ = _no_defaults_repr

@@ -102,7 +102,6 @@ from ..messages import (
     VideoUrl,
     generate_tool_call_id,
 )
-from ..serialization import citation_from_python
 from ..settings import ModelSettings
 from ..tools import InstructionPart, ModelRequestParameters, ToolDefinition
 from ..usage import RequestUsage
@@ -1923,7 +1922,7 @@ def _parse(
         if isinstance(item, TextPart) and (cited := citations.get(index)) is not None:
             item = attrs.evolve(
                 item,
-                citations=[citation_from_python(c) for c in cited[0]],
+                citations=cited[0],
                 provider_name=PROVIDER_NAME,
                 provider_details={**(item.provider_details or {}), **cited[1]},
             )
