@@ -697,7 +697,7 @@ class StructuredContent(TextContent):
         description: str | None = None,
         metadata: Any = None,
     ) -> None:
-        self.__attrs_init__(
+        self.__attrs_init__(  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
             content=content,
             metadata=metadata,
             kind="structured-content",
@@ -765,7 +765,7 @@ def _format_as_xml(value: Any, root_tag: str | None, indent: str = "  ") -> str:
     def build(tag: str, item: Any) -> ElementTree.Element:
         element = ElementTree.Element(tag)
         if isinstance(item, dict):
-            mapping: dict[Any, Any] = item
+            mapping: dict[Any, Any] = item  # pyright: ignore[reportUnknownVariableType]
             for key, sub in mapping.items():
                 name = str(key)
                 is_name = _XML_NAME.fullmatch(name) is not None
@@ -774,7 +774,7 @@ def _format_as_xml(value: Any, root_tag: str | None, indent: str = "  ") -> str:
                     child.set("key", name)
                 element.append(child)
         elif isinstance(item, list):
-            sequence: list[Any] = item
+            sequence: list[Any] = item  # pyright: ignore[reportUnknownVariableType]
             for sub in sequence:
                 element.append(build("item", sub))
         else:
@@ -994,7 +994,7 @@ class _BaseToolReturn:
         """
         items: list[Any]
         if isinstance(self.content, list):
-            whole: list[Any] = self.content
+            whole: list[Any] = self.content  # pyright: ignore[reportUnknownVariableType, reportUnknownMemberType]
             items, was_list = whole, True
         else:
             items, was_list = [self.content], False
@@ -1090,10 +1090,11 @@ class RetryPromptPart:
         """A retry prompt from a validation error (its ``errors(include_url=False, include_context=False)``,
         for pydantic's ``ValidationError``) or from any exception with a ``message`` (pydantic-ai's
         ``ModelRetry``), else the exception's text."""
-        errors = getattr(error, "errors", None)
+        errors: Any = getattr(error, "errors", None)
         content: list[dict[str, Any]] | str
         if callable(errors):
-            content = list(errors(include_url=False, include_context=False))
+            details: Any = errors(include_url=False, include_context=False)
+            content = list(details)
         else:
             message = getattr(error, "message", None)
             content = message if isinstance(message, str) else str(error)

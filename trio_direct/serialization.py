@@ -1511,7 +1511,7 @@ def _python_mode(value: Any) -> Any:
     """Dumped values with their nested attrs objects and mappings turned into plain dicts and lists
     (datetimes stay datetimes)."""
     if isinstance(value, dict):
-        mapping: dict[Any, Any] = value
+        mapping: dict[Any, Any] = value  # pyright: ignore[reportUnknownVariableType]
         return {k: _python_mode(v) for k, v in mapping.items()}
     if isinstance(value, list | tuple):
         return [_python_mode(v) for v in cast("list[Any]", value)]
