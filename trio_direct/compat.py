@@ -200,6 +200,10 @@ PYDANTIC_AI_FIELD_OMISSIONS: Final[Mapping[str, tuple[frozenset[str], str]]] = M
             ),
             "the Agent's deferred tools and capabilities; prompt caching is a provider setting here",
         ),
+        "ToolDefinition": (
+            frozenset({"unless_native", "with_native", "unless_tool_kind", "toolset_id", "capability_id"}),
+            "the Agent's toolsets, capabilities and native-tool fallbacks",
+        ),
     }
 )
 """class name -> (2.68 constructor keywords trio_direct's class of that name does not take, why)."""

@@ -115,22 +115,30 @@ class RequestUsage:
         return f"RequestUsage({', '.join(sorted(shown))})"
 
     def opentelemetry_attributes(self) -> dict[str, int]:
-        """The ``gen_ai.usage.*`` span attributes (zero values left out)."""
-        attributes = {
-            "gen_ai.usage.input_tokens": self.input_tokens,
-            "gen_ai.usage.output_tokens": self.output_tokens,
-            "gen_ai.usage.cache_creation.input_tokens": self.cache_write_tokens,
-            "gen_ai.usage.cache_read.input_tokens": self.cache_read_tokens,
-        }
-        for key, value in self.details.items():
-            attributes[f"gen_ai.usage.details.{key}"] = value
-        for name in (
-            "cache_write_tokens",
-            "cache_read_tokens",
-            "input_audio_tokens",
-            "cache_audio_read_tokens",
-            "output_audio_tokens",
-        ):
+        """The ``gen_ai.usage.*`` span attributes, exactly as pydantic-ai 2.68 emits them.
+
+        Non-zero input/output/cache counts as the first-class attributes; then every ``details`` entry
+        (zero values included: zero is a measurement) followed by the non-zero cache and audio counters
+        as ``gen_ai.usage.details.<name>``. A detail named ``input_tokens``/``output_tokens`` is left
+        out, as it would double-count the first-class attribute.
+        """
+        result: dict[str, int] = {}
+        if self.input_tokens:
+            result["gen_ai.usage.input_tokens"] = self.input_tokens
+        if self.output_tokens:
+            result["gen_ai.usage.output_tokens"] = self.output_tokens
+        details: dict[str, int] = dict(self.details)
+        if self.cache_write_tokens:
+            result["gen_ai.usage.cache_creation.input_tokens"] = self.cache_write_tokens
+            details["cache_write_tokens"] = self.cache_write_tokens
+        if self.cache_read_tokens:
+            result["gen_ai.usage.cache_read.input_tokens"] = self.cache_read_tokens
+            details["cache_read_tokens"] = self.cache_read_tokens
+        for name in ("input_audio_tokens", "cache_audio_read_tokens", "output_audio_tokens"):
             if value := getattr(self, name):
-                attributes[f"gen_ai.usage.details.{name}"] = value
-        return {k: v for k, v in attributes.items() if v}
+                details[name] = value
+        for key, count in details.items():
+            if key in ("input_tokens", "output_tokens") or count is None:  # pyright: ignore[reportUnnecessaryComparison]
+                continue
+            result[f"gen_ai.usage.details.{key}"] = count
+        return result

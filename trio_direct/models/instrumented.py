@@ -54,6 +54,7 @@ from ..messages import (
 )
 from ..settings import ModelSettings
 from ..tools import ModelRequestParameters
+from ..usage import RequestUsage
 from .base import Model, StreamContext, StreamedResponse
 from .function import get_instructions
 from .wrapper import WrapperModel
@@ -116,6 +117,9 @@ class InstrumentationSettings:
             and output definitions as JSON).
         version: pydantic-ai's instrumentation format: 5 (the default) or 6 (tool results in
             messages with role ``tool``).
+        use_aggregated_usage_attribute_names: name usage on spans that sum many requests
+            ``gen_ai.aggregated_usage.*`` (see :meth:`aggregated_usage_attributes`); the direct API's
+            own ``chat`` spans always use ``gen_ai.usage.*``.
 
     Raises:
         UserError: ``opentelemetry-api`` is not installed.
@@ -131,6 +135,7 @@ class InstrumentationSettings:
         include_content: bool = True,
         include_model_request_parameters: bool = True,
         version: Literal[5, 6] = 5,
+        use_aggregated_usage_attribute_names: bool = True,
     ) -> None:
         _import_otel()
         from opentelemetry.metrics import get_meter_provider
@@ -144,6 +149,7 @@ class InstrumentationSettings:
         self.include_binary_content = include_binary_content
         self.include_content = include_content
         self.include_model_request_parameters = include_model_request_parameters
+        self.use_aggregated_usage_attribute_names = use_aggregated_usage_attribute_names
         self.tracer = (tracer_provider or get_tracer_provider()).get_tracer(SCOPE_NAME, __version__)
         self.meter = (meter_provider or get_meter_provider()).get_meter(SCOPE_NAME, __version__)
         self.tokens_histogram: Histogram = self.meter.create_histogram(
@@ -159,6 +165,19 @@ class InstrumentationSettings:
             unit="s",
             description="Time from issuing a streaming request to the first chunk surfacing to the consumer",
         )
+
+    def aggregated_usage_attributes(self, usage: RequestUsage) -> dict[str, int]:
+        """Usage attributes for a span that sums many requests (a run or session span you open): the
+        ``gen_ai.usage.*`` names become ``gen_ai.aggregated_usage.*`` when
+        ``use_aggregated_usage_attribute_names`` is set (the default, as in 2.68), so a backend that sums
+        span attributes does not count the requests' ``chat`` spans twice."""
+        attributes = usage.opentelemetry_attributes()
+        if not self.use_aggregated_usage_attribute_names:
+            return attributes
+        return {
+            key.replace("gen_ai.usage.", "gen_ai.aggregated_usage.", 1): value
+            for key, value in attributes.items()
+        }
 
     # -- messages as GenAI JSON --------------------------------------------------------------------
 
