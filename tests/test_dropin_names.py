@@ -107,6 +107,6 @@ def test_shared_classes_keep_upstream_field_names(module: str) -> None:
         if fields is None:
             continue
         upstream_fields = {f for f, spec in fields.items() if not f.startswith("_") and spec.init}
-        our_fields = {a.alias or a.name for a in attrs.fields(mine)}
+        our_fields = {a.alias or a.name for a in attrs.fields(mine)} | set(inspect.signature(mine).parameters)
         omitted = PYDANTIC_AI_FIELD_OMISSIONS.get(name, (frozenset[str](), ""))[0]
         assert upstream_fields - our_fields - {"kind", "part_kind"} == omitted, name
