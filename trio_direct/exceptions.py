@@ -10,6 +10,7 @@ matches a builtin, the class also derives from it, so ``except TimeoutError`` an
     ├── RequestTimeoutError (TimeoutError)       a sync call's ``timeout=`` ran out
     ├── MessageFormatError (ValueError)          stored message JSON that does not fit the message model
     ├── ToolArgsError (ValueError, AssertionError)  ``args_as_dict(raise_if_invalid=True)`` on bad args
+    ├── CostCalculationError (LookupError, ValueError)  ``ModelResponse.cost()`` cannot price the response
     └── AgentRunError (RuntimeError)             the names pydantic-ai users already catch
         ├── ConcurrencyLimitExceeded             too many requests queued for a concurrency limit
         ├── UnexpectedModelBehavior              the provider sent something we cannot read
@@ -341,6 +342,12 @@ class ModelRequestTimeout(ModelAPIError):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return self.__class__, (self.model_name, self.timeout), {"setting": self.setting}
+
+
+class CostCalculationError(TrioDirectError, LookupError, ValueError):
+    """A response's cost cannot be calculated: genai-prices does not know the model or provider (also a
+    ``LookupError``), or the usage cannot be priced, e.g. the provider omitted it (also a ``ValueError``)
+    — the two types pydantic-ai 2.68 lets through from ``ModelResponse.cost()``."""
 
 
 class ToolArgsError(TrioDirectError, ValueError, AssertionError):

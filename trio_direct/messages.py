@@ -1638,6 +1638,70 @@ class ModelResponse:
         """The image files among :attr:`files`."""
         return [f for f in self.files if isinstance(f, BinaryImage)]
 
+    def price_context(self) -> dict[str, str]:
+        """What selects a price variant in genai-prices: the response's string-valued
+        ``provider_details`` (``service_tier``...), as pydantic-ai 2.68 passes them, plus
+        ``processing='batch'`` when the provider says the request ran in its batch tier (Anthropic's
+        ``service_tier='batch'``) or ``metadata`` marks it (``{'processing': 'batch'}``), so batch
+        prices come out right where 2.68 charges the standard price."""
+        context = {k: v for k, v in (self.provider_details or {}).items() if isinstance(v, str)}
+        processing = (self.metadata or {}).get("processing")
+        if processing == "batch" or context.get("service_tier") == "batch":
+            context["processing"] = "batch"
+        return context
+
+    def cost(self) -> Any:
+        """The price of this response from `genai-prices <https://github.com/pydantic/genai-prices>`_
+        (a ``genai_prices.types.PriceCalculation``: ``total_price``, ``input_price``, ``output_price``).
+
+        Matches on ``provider_url`` first, then ``provider_name``, at the response's ``timestamp``, with
+        :meth:`price_context` selecting batch or service-tier prices.
+
+        Raises:
+            UserError: genai-prices is not installed (``pip install 'trio-direct[prices]'``), or the
+                response has no ``model_name``.
+            CostCalculationError: the model or provider is unknown to genai-prices, or the response
+                omitted its usage (``usage.unmeasured_requests``), so its cost would be incomplete.
+        """
+        from .exceptions import CostCalculationError, UserError
+
+        try:
+            from genai_prices import calc_price
+        except ImportError:
+            raise UserError(
+                "ModelResponse.cost() needs genai-prices: install the `prices` extra "
+                "(pip install 'trio-direct[prices]')"
+            ) from None
+        if not self.model_name:
+            raise UserError("a response without a model_name cannot be priced")
+        if self.usage.unmeasured_requests:
+            raise CostCalculationError(
+                "Cannot calculate the price of a response that omitted usage information "
+                "(`usage.unmeasured_requests` is non-zero)"
+            )
+        context = self.price_context() or None
+        try:
+            if self.provider_url and self.provider_name != "openai-decisions":
+                try:
+                    return calc_price(
+                        self.usage,
+                        self.model_name,
+                        provider_api_url=self.provider_url,
+                        genai_request_timestamp=self.timestamp,
+                        price_context=context,
+                    )
+                except LookupError:
+                    pass  # an unknown URL: the provider name may still resolve
+            return calc_price(
+                self.usage,
+                self.model_name,
+                provider_id=self.provider_name,
+                genai_request_timestamp=self.timestamp,
+                price_context=context,
+            )
+        except (LookupError, ValueError) as exc:
+            raise CostCalculationError(f"cannot price {self.model_name!r}: {exc}") from exc
+
 
 ModelMessage: TypeAlias = ModelRequest | ModelResponse
 
