@@ -4,6 +4,7 @@ context (batch processing, service tier) the response carries."""
 from __future__ import annotations
 
 import builtins
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from types import ModuleType
@@ -136,3 +137,73 @@ def test_cost_without_genai_prices_names_the_extra(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(builtins, "__import__", no_prices)
     with pytest.raises(UserError, match=r"trio-direct\[prices\]"):
         tm.ModelResponse([], model_name="gpt-4o").cost()
+
+
+# ---------------------------------------------------------------------------------------------------
+# RequestUsage(**extra) and RequestUsage.extract
+# ---------------------------------------------------------------------------------------------------
+
+pusage: ModuleType = pytest.importorskip("pydantic_ai.usage")
+
+
+def test_request_usage_takes_ad_hoc_counters_as_pydantic_ai() -> None:
+    ours = RequestUsage(input_tokens=3, web_searches=2, details={"x": 1})
+    theirs = pusage.RequestUsage(input_tokens=3, web_searches=2, details={"x": 1})
+    assert ours.web_searches == theirs.web_searches == 2
+    assert ours.extra == {"web_searches": 2}
+    response = tm.ModelResponse([], usage=ours, timestamp=TS)
+    [loaded] = pm.ModelMessagesTypeAdapter.validate_python(messages_to_python([response]))
+    assert loaded.usage == theirs
+
+
+BODIES = [
+    (
+        "openai",
+        "https://api.openai.com/v1",
+        "openai",
+        "chat",
+        {
+            "model": "gpt-4o",
+            "usage": {
+                "prompt_tokens": 12,
+                "completion_tokens": 5,
+                "prompt_tokens_details": {"cached_tokens": 4},
+            },
+        },
+    ),
+    (
+        "anthropic",
+        "https://api.anthropic.com",
+        "anthropic",
+        "default",
+        {
+            "model": "claude-sonnet-4-5",
+            "usage": {"input_tokens": 9, "output_tokens": 2, "cache_read_input_tokens": 1},
+        },
+    ),
+    (
+        "openai",
+        "https://gateway.example/v1",
+        "openai",
+        "chat",
+        {
+            "model": "gpt-4o",
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "logfire_ai_gateway": {"cost": "0.0038"}},
+        },
+    ),
+    ("nobody", "https://nowhere.example", "nobody", "default", {"usage": {}}),
+]
+
+
+@pytest.mark.parametrize(("provider", "url", "fallback", "flavor", "body"), BODIES)
+def test_extract_matches_pydantic_ai(provider: str, url: str, fallback: str, flavor: str, body: Any) -> None:
+    kwargs = {"provider": provider, "provider_url": url, "provider_fallback": fallback, "api_flavor": flavor}
+    ours = RequestUsage.extract(body, **kwargs, details={"d": 1})
+    theirs = pusage.RequestUsage.extract(body, **kwargs, details={"d": 1})
+    response = tm.ModelResponse([], usage=ours, timestamp=TS)
+    assert (
+        messages_to_python([response])[0]["usage"]
+        == json.loads(
+            pm.ModelMessagesTypeAdapter.dump_json([pm.ModelResponse(parts=[], usage=theirs, timestamp=TS)])
+        )[0]["usage"]
+    )
