@@ -341,7 +341,14 @@ class ModelRequestTimeout(ModelAPIError):
         super().__init__(model_name, message)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return self.__class__, (self.model_name, self.timeout), {"setting": self.setting}
+        return _model_request_timeout, (self.__class__, self.model_name, self.timeout, self.setting)
+
+
+def _model_request_timeout(
+    cls: type[ModelRequestTimeout], model_name: str, timeout: float, setting: RequestTimeoutSetting
+) -> ModelRequestTimeout:
+    """Unpickle a :class:`ModelRequestTimeout` (its ``setting`` is keyword-only)."""
+    return cls(model_name, timeout, setting=setting)
 
 
 class CostCalculationError(TrioDirectError, LookupError, ValueError):

@@ -1012,7 +1012,7 @@ class _BaseToolReturn:
             ]
         result: list[Any] = []
         for item in items:
-            if isinstance(item, _FILE_TYPES | str):
+            if isinstance(item, (*_FILE_TYPES, str)):
                 result.append(item)
             elif mode == "str":
                 result.append(_tool_return_text(item))
