@@ -1638,6 +1638,12 @@ class ModelResponse:
         """The image files among :attr:`files`."""
         return [f for f in self.files if isinstance(f, BinaryImage)]
 
+    def otel_message_parts(self, settings: Any) -> list[dict[str, Any]]:
+        """The response's parts as OpenTelemetry GenAI message parts, as ``settings`` (an
+        :class:`~trio_direct.models.instrumented.InstrumentationSettings`) records them."""
+        parts: list[dict[str, Any]] = settings.response_to_otel(self)
+        return parts
+
     def price_context(self) -> dict[str, str]:
         """What selects a price variant in genai-prices: the response's string-valued
         ``provider_details`` (``service_tier``...), as pydantic-ai 2.68 passes them, plus

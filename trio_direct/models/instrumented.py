@@ -278,6 +278,12 @@ class InstrumentationSettings:
             parts.append(self._blob(part.audio))
         return parts
 
+    def response_to_otel(self, response: ModelResponse) -> list[dict[str, Any]]:
+        """A response's parts as the GenAI message parts these settings record (what
+        ``response.otel_message_parts(settings)`` returns)."""
+        parts: list[dict[str, Any]] = self._response_message(response)["parts"]
+        return parts
+
     def part_to_otel(self, part: ModelRequestPart | ModelResponsePart) -> list[dict[str, Any]]:
         """One message part as the GenAI message parts these settings record (what a part's
         ``otel_message_parts(settings)`` returns)."""
