@@ -11,38 +11,26 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import importlib
+import json
 import mimetypes
 import os
 import pathlib
 import posixpath
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeGuard, cast
+from typing import Any, Final, Literal, TypeAlias, TypeGuard, cast, final
 from urllib.parse import unquote_to_bytes
 from xml.etree import ElementTree
 
 import attrs
 import orjson
 
-from .exceptions import ToolArgsError
+from ._json import to_json
+from .exceptions import CostCalculationError, DeltaApplyError, ToolArgsError, UserError
+from .tools import InstructionPart as InstructionPart
 from .usage import RequestUsage
-
-if TYPE_CHECKING:
-    from .events import FinalResultEvent as FinalResultEvent
-    from .events import ModelResponsePartDelta as ModelResponsePartDelta
-    from .events import ModelResponseStreamEvent as ModelResponseStreamEvent
-    from .events import PartDeltaEvent as PartDeltaEvent
-    from .events import PartEndEvent as PartEndEvent
-    from .events import PartStartEvent as PartStartEvent
-    from .events import SpeechPartDelta as SpeechPartDelta
-    from .events import TextPartDelta as TextPartDelta
-    from .events import ThinkingPartDelta as ThinkingPartDelta
-    from .events import ToolCallPartDelta as ToolCallPartDelta
-    from .serialization import ModelMessagesTypeAdapter as ModelMessagesTypeAdapter
-    from .tools import InstructionPart as InstructionPart
 
 __all__ = [
     "AudioFormat",
@@ -238,6 +226,24 @@ def _no_defaults_repr(self: Any) -> str:
             continue
         shown.append(f"{a.alias or a.name}={value!r}")
     return f"{type(self).__name__}({', '.join(shown)})"
+
+
+_CODEC: dict[str, Callable[..., Any]] = {}
+"""The wire-format functions :mod:`trio_direct.serialization` installs here when it is imported (the
+package imports it), so this module can offer them (``ModelMessagesTypeAdapter``, citations given as
+JSON) without importing the module that imports it."""
+
+
+def install_codec(**functions: Callable[..., Any]) -> None:
+    """Called by :mod:`trio_direct.serialization` at import: the functions the message model borrows."""
+    _CODEC.update(functions)
+
+
+def _codec(name: str) -> Callable[..., Any]:
+    try:
+        return _CODEC[name]
+    except KeyError:  # only reachable when importing this module without the package
+        raise RuntimeError("trio_direct.serialization is not imported; `import trio_direct` first") from None
 
 
 def _otel_message_parts(self: Any, settings: Any) -> list[dict[str, Any]]:
@@ -845,9 +851,7 @@ class UserPromptPart:
 
 def _tool_return_json(value: Any) -> str:
     """Compact JSON of a tool-return value, written as pydantic-ai writes it (files in their JSON form)."""
-    from .serialization import _to_json  # pyright: ignore[reportPrivateUsage]
-
-    return _to_json(value).decode()  # pyright: ignore[reportPrivateUsage]
+    return to_json(value).decode()
 
 
 def _tool_return_text(value: Any) -> str:
@@ -1125,10 +1129,31 @@ class RetryPromptPart:
         )
 
 
-def _error_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    from .models._common import dump_error_details
+RETRY_FEEDBACK_FRAMING = (
+    "Your previous response failed the application's validation "
+    "(this is automated feedback, not a message from the user):"
+)
+"""The line pydantic-ai 2.68 puts ahead of retry feedback it sends in the user voice."""
 
-    return dump_error_details(errors)
+
+def dump_error_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Validation errors as pydantic-ai 2.68 shows them to a model: no ``ctx``; a root ``input`` repeated
+    by a later root error only once."""
+    out: list[dict[str, Any]] = []
+    root_input: Any = None
+    seen_root = False
+    for error in errors:
+        drop = {"ctx"}
+        if len(error.get("loc", ())) <= 1:
+            if not seen_root:
+                root_input, seen_root = error.get("input"), True
+            elif error.get("input") == root_input:
+                drop.add("input")
+        out.append({k: (list(v) if k == "loc" else v) for k, v in error.items() if k not in drop})
+    return out
+
+
+_error_details = dump_error_details
 
 
 _NO_OUTPUT_TEXTS: frozenset[str] = frozenset(
@@ -1178,8 +1203,6 @@ class RetryFeedbackPart:
 
     def model_response(self) -> str:
         """The text the model is shown, in the voice ``retry.cause`` calls for."""
-        from .models._common import RETRY_FEEDBACK_FRAMING
-
         text = self.feedback_text()
         if self.speaks_for_the_harness:
             return text
@@ -1325,9 +1348,8 @@ def _to_citations(value: Sequence[Citation | dict[str, Any]] | None) -> list[Cit
         return None
     if isinstance(value, list) and all(isinstance(item, Citation) for item in value):
         return cast("list[Citation]", value)
-    from .serialization import citation_from_python
-
-    return [item if isinstance(item, Citation) else citation_from_python(item) for item in value]
+    load = _codec("citation_from_python")
+    return [item if isinstance(item, Citation) else load(item) for item in value]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1669,8 +1691,6 @@ class ModelResponse:
             CostCalculationError: the model or provider is unknown to genai-prices, or the response
                 omitted its usage (``usage.unmeasured_requests``), so its cost would be incomplete.
         """
-        from .exceptions import CostCalculationError, UserError
-
         try:
             from genai_prices import calc_price
         except ImportError:
@@ -1745,31 +1765,436 @@ def post_compaction_window(messages: Sequence[ModelMessage]) -> list[ModelMessag
     return list(messages)
 
 
-# Names that live in other modules (which import this one) but that pydantic-ai users import from
-# `messages`: resolved on first access, so the modules need no import cycle.
-_ELSEWHERE: dict[str, str] = {
-    "FinalResultEvent": "events",
-    "ModelResponsePartDelta": "events",
-    "ModelResponseStreamEvent": "events",
-    "PartDeltaEvent": "events",
-    "PartEndEvent": "events",
-    "PartStartEvent": "events",
-    "SpeechPartDelta": "events",
-    "TextPartDelta": "events",
-    "ThinkingPartDelta": "events",
-    "ToolCallPartDelta": "events",
-    "ModelMessagesTypeAdapter": "serialization",
-    "InstructionPart": "tools",
-}
+# ---------------------------------------------------------------------------------------------
+# Stream events and the deltas they carry (also importable from trio_direct.events)
+#
+# Stream events and the deltas they carry.
+#
+# A streamed response is a sequence of :data:`ModelResponseStreamEvent`: a part starts
+# (:class:`PartStartEvent`), grows by deltas (:class:`PartDeltaEvent`), ends (:class:`PartEndEvent`),
+# and once the answer is known to be final a :class:`FinalResultEvent` is emitted. Each delta knows
+# how to ``apply`` itself to the part it extends; that pure function is what both the producer-side
+# parts manager and the consumer-side accumulator use.
+#
+# Events and deltas are slotted but not frozen: a stream builds two of them per token, and frozen
+# attrs classes cost about twice as much to construct. Treat them as read-only all the same.
+# ---------------------------------------------------------------------------------------------
+
+PartKind: TypeAlias = Literal[
+    "text",
+    "thinking",
+    "tool-call",
+    "builtin-tool-call",
+    "builtin-tool-return",
+    "file",
+    "compaction",
+    "speech",
+]
 
 
-def __getattr__(name: str) -> Any:
-    if (module := _ELSEWHERE.get(name)) is not None:
-        value = getattr(importlib.import_module(f"{__package__}.{module}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+def _merge_details(old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not new:
+        return old
+    merged = {**(old or {}), **new}
+    return merged or None
 
 
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_ELSEWHERE})
+@attrs.define(slots=True, repr=False)
+class TextPartDelta:
+    """More text for a :class:`TextPart`."""
+
+    content_delta: str
+    provider_name: str | None = attrs.field(default=None, kw_only=True)
+    provider_details: dict[str, Any] | None = attrs.field(default=None, kw_only=True)
+    citations_delta: list[Any] | None = attrs.field(default=None, kw_only=True)
+    part_delta_kind: Literal["text"] = attrs.field(default="text", init=False)
+
+    __repr__ = _no_defaults_repr
+
+    def apply(self, part: ModelResponsePart) -> TextPart:
+        """A new text part with this delta's content appended.
+
+        Raises:
+            DeltaApplyError: ``part`` is not a :class:`TextPart`.
+        """
+        if not isinstance(part, TextPart):
+            raise DeltaApplyError(f"cannot apply a text delta to {part!r}")
+        return TextPart(
+            part.content + self.content_delta,
+            id=part.id,
+            provider_name=self.provider_name or part.provider_name,
+            provider_details=_merge_details(part.provider_details, self.provider_details),
+            citations=(
+                (part.citations or []) + self.citations_delta if self.citations_delta else part.citations
+            ),
+        )
+
+
+_DetailsUpdate: TypeAlias = dict[str, Any] | Callable[[dict[str, Any] | None], dict[str, Any]]
+
+
+@attrs.define(slots=True, repr=False)
+class ThinkingPartDelta:
+    """More thinking, and/or a new signature, for a :class:`ThinkingPart`.
+
+    ``provider_details`` may be a callable mapping the old details to the new (it serializes as null).
+    """
+
+    content_delta: str | None = attrs.field(default=None, kw_only=True)
+    signature_delta: str | None = attrs.field(default=None, kw_only=True)
+    provider_name: str | None = attrs.field(default=None, kw_only=True)
+    provider_details: _DetailsUpdate | None = attrs.field(default=None, kw_only=True)
+    part_delta_kind: Literal["thinking"] = attrs.field(default="thinking", init=False)
+
+    __repr__ = _no_defaults_repr
+
+    def _details_for(self, old: dict[str, Any] | None) -> dict[str, Any] | None:
+        # A callable computes an update from the old details; like a dict, the update is merged in.
+        update = self.provider_details(old) if callable(self.provider_details) else self.provider_details
+        return _merge_details(old, update)
+
+    def _chained_details(self, earlier: _DetailsUpdate | None) -> _DetailsUpdate | None:
+        """This delta's details update applied after ``earlier`` (as pydantic-ai chains them)."""
+        new = self.provider_details
+        if new is None:
+            return earlier
+        if callable(new):
+            if callable(earlier):
+                first = earlier
+                return lambda d: new(first(d))
+            if earlier:
+                merged = earlier
+                return lambda d: new({**(d or {}), **merged})
+            return new
+        if callable(earlier):
+            first = earlier
+            return lambda d: {**first(d), **new}
+        return {**(earlier or {}), **new}
+
+    def apply(self, part: ModelResponsePart | ThinkingPartDelta) -> ThinkingPart | ThinkingPartDelta:
+        """Content appended, signature replaced, provider name replaced, details merged.
+
+        Applied to another :class:`ThinkingPartDelta` the two coalesce into one delta.
+
+        Raises:
+            DeltaApplyError: ``part`` is neither a thinking part nor a thinking delta, or this delta
+                carries neither content nor a signature and is applied to a delta (as pydantic-ai 2.68).
+        """
+        if isinstance(part, ThinkingPartDelta):
+            if self.content_delta is None and self.signature_delta is None:
+                raise DeltaApplyError("Cannot apply ThinkingPartDelta with no content or signature")
+            content = (
+                None
+                if part.content_delta is None and self.content_delta is None
+                else ((part.content_delta or "") + (self.content_delta or ""))
+            )
+            return ThinkingPartDelta(
+                content_delta=content,
+                signature_delta=(
+                    self.signature_delta if self.signature_delta is not None else part.signature_delta
+                ),
+                provider_name=self.provider_name or part.provider_name,
+                provider_details=self._chained_details(part.provider_details),
+            )
+        if not isinstance(part, ThinkingPart):
+            raise DeltaApplyError(f"cannot apply a thinking delta to {part!r}")
+        return ThinkingPart(
+            part.content + (self.content_delta or ""),
+            id=part.id,
+            signature=self.signature_delta if self.signature_delta is not None else part.signature,
+            provider_name=self.provider_name or part.provider_name,
+            provider_details=self._details_for(part.provider_details),
+        )
+
+
+@attrs.define(slots=True, repr=False)
+class ToolCallPartDelta:
+    """A fragment of a tool call: more name, more arguments, or its id.
+
+    String arguments concatenate; dict arguments merge shallowly; mixing the two is an error.
+    """
+
+    tool_name_delta: str | None = attrs.field(default=None, kw_only=True)
+    args_delta: str | dict[str, Any] | None = attrs.field(default=None, kw_only=True)
+    tool_call_id: str | None = attrs.field(default=None, kw_only=True)
+    provider_name: str | None = attrs.field(default=None, kw_only=True)
+    provider_details: dict[str, Any] | None = attrs.field(default=None, kw_only=True)
+    part_delta_kind: Literal["tool_call"] = attrs.field(default="tool_call", init=False)
+
+    __repr__ = _no_defaults_repr
+
+    def _merge_args(self, args: str | dict[str, Any] | None) -> str | dict[str, Any] | None:
+        delta = self.args_delta
+        if delta is None:
+            return args
+        if args is None:
+            return delta
+        if isinstance(args, str) and isinstance(delta, str):
+            return args + delta
+        if isinstance(args, dict) and isinstance(delta, dict):
+            return {**args, **delta}
+        raise DeltaApplyError(f"cannot mix string and dict tool-call arguments: {args!r} then {delta!r}")
+
+    def apply(
+        self, part: ModelResponsePart | ToolCallPartDelta
+    ) -> ToolCallPart | NativeToolCallPart | ToolCallPartDelta:
+        """Name appended, arguments merged, id replaced, details merged.
+
+        Applied to another delta the two accumulate; the result becomes a :class:`ToolCallPart` as
+        soon as a name is known.
+
+        Raises:
+            DeltaApplyError: ``part`` is not a tool call, or string and dict args are mixed.
+        """
+        if isinstance(part, ToolCallPartDelta):
+            merged = ToolCallPartDelta(
+                tool_name_delta=(part.tool_name_delta or "") + (self.tool_name_delta or "") or None,
+                args_delta=self._merge_args(part.args_delta),
+                tool_call_id=self.tool_call_id or part.tool_call_id,
+                provider_name=self.provider_name or part.provider_name,
+                provider_details=_merge_details(part.provider_details, self.provider_details),
+            )
+            return merged.as_part() or merged
+        if not isinstance(part, ToolCallPart | NativeToolCallPart):
+            raise DeltaApplyError(f"cannot apply a tool-call delta to {part!r}")
+        return type(part)(
+            part.tool_name + (self.tool_name_delta or ""),
+            self._merge_args(part.args),
+            self.tool_call_id or part.tool_call_id,
+            tool_kind=part.tool_kind,
+            id=part.id,
+            provider_name=self.provider_name or part.provider_name,
+            provider_details=_merge_details(part.provider_details, self.provider_details),
+        )
+
+    def as_part(self) -> ToolCallPart | None:
+        """The :class:`ToolCallPart` this delta describes, or None while it has no name."""
+        if not self.tool_name_delta:
+            return None
+        return ToolCallPart(
+            self.tool_name_delta,
+            self.args_delta,
+            self.tool_call_id or generate_tool_call_id(),
+            provider_name=self.provider_name,
+            provider_details=self.provider_details,
+        )
+
+
+@attrs.define(slots=True, repr=False)
+class SpeechPartDelta:
+    """More transcript and/or audio for a :class:`~trio_direct.messages.SpeechPart` (realtime sessions).
+
+    ``transcript``, when set, is the turn's whole transcript so far and replaces the part's (how a
+    provider revises what it transcribed); otherwise ``transcript_delta`` is appended.
+    """
+
+    speaker: Literal["user", "assistant"] | None = attrs.field(default=None, kw_only=True)
+    transcript_delta: str | None = attrs.field(default=None, kw_only=True)
+    transcript: str | None = attrs.field(default=None, kw_only=True)
+    audio_chunk: bytes | None = attrs.field(default=None, kw_only=True)
+    timestamps: list[SpeechTimestamp] | None = attrs.field(default=None, kw_only=True)
+    part_delta_kind: Literal["speech"] = attrs.field(default="speech", init=False)
+
+    __repr__ = _no_defaults_repr
+
+    def apply(self, part: ModelResponsePart) -> SpeechPart:
+        """The part with the transcript replaced or extended, the audio chunk appended (only when the
+        part retains audio) and the timestamps added.
+
+        Raises:
+            DeltaApplyError: ``part`` is not a speech part.
+        """
+        if not isinstance(part, SpeechPart):
+            raise DeltaApplyError("Cannot apply SpeechPartDeltas to non-SpeechParts")
+        transcript = part.transcript
+        if self.transcript is not None:
+            transcript = self.transcript
+        elif self.transcript_delta:
+            transcript = (transcript or "") + self.transcript_delta
+        audio = part.audio
+        if self.audio_chunk and audio is not None:
+            audio = attrs.evolve(audio, data=audio.data + self.audio_chunk)
+        timestamps = part.timestamps
+        if self.timestamps:
+            timestamps = [*(timestamps or ()), *self.timestamps]
+        return attrs.evolve(part, transcript=transcript, audio=audio, timestamps=timestamps)
+
+
+ModelResponsePartDelta: TypeAlias = TextPartDelta | ThinkingPartDelta | ToolCallPartDelta | SpeechPartDelta
+
+
+@attrs.define(slots=True, repr=False)
+class PartStartEvent:
+    """A new part begins at ``index`` (a second start at the same index replaces that part)."""
+
+    index: int
+    part: ModelResponsePart
+    previous_part_kind: PartKind | None = None
+    canonical_system: str | None = None
+    event_kind: Literal["part_start"] = attrs.field(default="part_start", init=False)
+
+    __repr__ = _no_defaults_repr
+
+
+@attrs.define(slots=True, repr=False)
+class PartDeltaEvent:
+    """The part at ``index`` grows by ``delta``."""
+
+    index: int
+    delta: ModelResponsePartDelta
+    event_kind: Literal["part_delta"] = attrs.field(default="part_delta", init=False)
+
+    __repr__ = _no_defaults_repr
+
+
+@attrs.define(slots=True, repr=False)
+class PartEndEvent:
+    """The part at ``index`` is complete; ``part`` is its final value."""
+
+    index: int
+    part: ModelResponsePart
+    next_part_kind: PartKind | None = None
+    canonical_system: str | None = None
+    event_kind: Literal["part_end"] = attrs.field(default="part_end", init=False)
+
+    __repr__ = _no_defaults_repr
+
+
+@attrs.define(slots=True, repr=False)
+class FinalResultEvent:
+    """The response is known to be the final result: text, or a call to the named output tool."""
+
+    tool_name: str | None
+    tool_call_id: str | None
+    event_kind: Literal["final_result"] = attrs.field(default="final_result", init=False)
+
+    __repr__ = _no_defaults_repr
+
+
+ModelResponseStreamEvent: TypeAlias = PartStartEvent | PartDeltaEvent | PartEndEvent | FinalResultEvent
+
+
+# ---------------------------------------------------------------------------------------------------
+# pydantic-ai's ModelMessagesTypeAdapter, over trio_direct.serialization's converter
+# ---------------------------------------------------------------------------------------------------
+
+_IGNORED_OPTIONS: Final = frozenset(
+    {
+        "by_alias",
+        "by_name",
+        "strict",
+        "context",
+        "round_trip",
+        "warnings",
+        "serialize_as_any",
+        "from_attributes",
+    }
+)
+"""pydantic TypeAdapter keywords that change nothing for this model (it has no aliases, loading is
+always as strict as described above, and dumping always round-trips); accepted so calls move over."""
+
+
+def _check_options(method: str, options: Mapping[str, Any]) -> None:
+    unknown = sorted(key for key, value in options.items() if key not in _IGNORED_OPTIONS and value)
+    if unknown:
+        raise UserError(
+            f"ModelMessagesTypeAdapter.{method}() does not support {', '.join(unknown)}: trio_direct writes "
+            "every field, as pydantic-ai does by default; filter the JSON-mode output of "
+            "dump_python(mode='json') instead"
+        )
+
+
+def _history_items(data: Any) -> list[Any]:
+    if isinstance(data, list | tuple):
+        return list(data)  # pyright: ignore[reportUnknownArgumentType]
+    return [data]
+
+
+@final
+class _MessagesTypeAdapter:
+    """``pydantic.TypeAdapter(list[ModelMessage])`` as pydantic-ai users call it, over the cattrs
+    converter: ``validate_json`` / ``validate_python`` load a history, ``dump_json`` / ``dump_python``
+    write one, with exactly the JSON pydantic-ai 2.68 writes.
+
+    ``indent`` (``dump_json``) and ``mode`` (``dump_python``) are honoured; ``by_alias``, ``strict``,
+    ``context``, ``round_trip`` and the like are accepted and change nothing; filtering options
+    (``include``, ``exclude``, ``exclude_none``...) raise :class:`~trio_direct.exceptions.UserError`.
+    """
+
+    def validate_json(self, data: str | bytes | bytearray, /, **options: Any) -> list[ModelMessage]:
+        """Load a history from JSON.
+
+        Raises:
+            MessageFormatError: not valid JSON, or not a valid history (the message names the item).
+            UserError: an unsupported option.
+        """
+        _check_options("validate_json", options)
+        return _codec("messages_from_json")(data)  # type: ignore[no-any-return]
+
+    def validate_python(self, data: Any, /, **options: Any) -> list[ModelMessage]:
+        """Load a history from Python: JSON-mode dicts (as ``json.loads`` gives), Python-mode values
+        (datetimes, bytes), or messages already built (kept as they are).
+
+        Raises:
+            MessageFormatError: not a valid history.
+            UserError: an unsupported option.
+        """
+        _check_options("validate_python", options)
+        if isinstance(data, list | tuple) and all(
+            isinstance(item, ModelRequest | ModelResponse)
+            for item in data  # pyright: ignore[reportUnknownVariableType]
+        ):
+            return list(cast("list[ModelMessage]", data))
+        items = _history_items(data)
+        built = [
+            item
+            if isinstance(item, ModelRequest | ModelResponse)
+            else _codec("messages_from_python")([item])[0]
+            for item in items
+        ]
+        return built
+
+    def dump_json(
+        self, messages: Sequence[ModelMessage], /, *, indent: int | None = None, **options: Any
+    ) -> bytes:
+        """The history as pydantic-ai 2.68's JSON; ``indent`` pretty-prints it as pydantic does.
+
+        Raises:
+            TypeError: an object in the history is not part of the message model.
+            UserError: an unsupported option.
+        """
+        _check_options("dump_json", options)
+        if indent is None:
+            return _codec("messages_to_json")(messages)  # type: ignore[no-any-return]
+        if indent == 2:
+            return orjson.dumps(
+                orjson.loads(_codec("messages_to_json")(messages)), option=orjson.OPT_INDENT_2
+            )
+        return json.dumps(_codec("messages_to_python")(messages), indent=indent, ensure_ascii=False).encode()
+
+    def dump_python(
+        self,
+        messages: Sequence[ModelMessage],
+        /,
+        *,
+        mode: Literal["python", "json"] = "python",
+        **options: Any,
+    ) -> list[Any]:
+        """The history as Python: ``mode='json'`` gives exactly ``json.loads(dump_json(...))``;
+        ``mode='python'`` (the default, as in pydantic) keeps datetimes as ``datetime`` objects, but
+        writes bytes as base64 text and costs as decimal strings, as the JSON does.
+
+        Raises:
+            TypeError: an object in the history is not part of the message model.
+            UserError: an unsupported option.
+        """
+        _check_options("dump_python", options)
+        if mode == "json":
+            return _codec("messages_to_python")(messages)  # type: ignore[no-any-return]
+        if mode != "python":
+            raise UserError(f"mode must be 'python' or 'json', got {mode!r}")
+        return _codec("messages_to_python_mode")(messages)  # type: ignore[no-any-return]
+
+
+ModelMessagesTypeAdapter: Final = _MessagesTypeAdapter()
+"""Reads and writes message histories as pydantic-ai's ``ModelMessagesTypeAdapter`` does."""

@@ -55,14 +55,12 @@ import base64
 import binascii
 import hashlib
 import json
-import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from pathlib import PurePath
 from types import NoneType, UnionType
-from typing import Any, Final, Literal, TypeAlias, Union, cast, final, get_args, get_origin
+from typing import Any, Final, Literal, TypeAlias, Union, cast, get_args, get_origin
 from urllib.parse import urlsplit
 
 import attrs
@@ -71,6 +69,11 @@ from cattrs.fns import identity
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from cattrs.preconf.orjson import OrjsonConverter, make_converter
 
+from . import _json
+from . import messages as _messages_module
+from ._json import dump_bytes as _dump_bytes
+from ._json import to_json as _to_json
+from ._json import to_python as _to_python
 from .events import (
     FinalResultEvent,
     ModelResponseStreamEvent,
@@ -143,11 +146,6 @@ _Dumper: TypeAlias = Callable[[Any], Any]
 
 _converter: Final[OrjsonConverter] = make_converter(detailed_validation=False)
 """The converter. Its per-class functions are generated once below, with explicit hooks per field."""
-
-_JSON_OPTIONS: Final = orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
-# orjson writes datetimes exactly as pydantic does once UTC is spelled `Z`: microseconds only when
-# non-zero, other offsets as `+HH:MM` (seconds dropped), naive values without a suffix. So timestamps
-# are handed to orjson as they are and never formatted in Python on the hot path.
 
 
 class _Unknown(Exception):
@@ -402,10 +400,6 @@ def _loader_for(tp: Any) -> _Hook:
 # ---------------------------------------------------------------------------------------------------
 
 
-def _dump_bytes(value: bytes) -> str:
-    return base64.urlsafe_b64encode(value).decode("ascii")
-
-
 def _is_attrs_instance(value: object) -> bool:
     return attrs.has(type(value))
 
@@ -420,75 +414,6 @@ def _dump_float(value: float) -> float:
 
 def _dump_thinking_details(value: Any) -> Any:
     return None if callable(value) else value  # a callable details update has no JSON form: null
-
-
-def _orjson_default(value: object) -> Any:
-    """What orjson cannot write by itself, the way pydantic writes it inside free-form (``Any``) fields."""
-    if isinstance(value, bytes | bytearray):
-        return _dump_bytes(bytes(value))
-    if isinstance(value, memoryview):
-        return _dump_bytes(value.tobytes())
-    if isinstance(value, Decimal):
-        return str(value)
-    if _is_attrs_instance(value):
-        return _dump_attrs(value)
-    if isinstance(value, set | frozenset):
-        return list(cast("set[Any]", value))
-    if isinstance(value, PurePath):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-def _format_datetime(value: datetime) -> str:
-    """The text orjson (and pydantic) write for a datetime; only used by the big-integer fallback."""
-    text = value.replace(tzinfo=None).isoformat()
-    offset = value.utcoffset()
-    if offset is None:
-        return text
-    minutes = int(offset.total_seconds()) // 60 if offset.days >= 0 else -(int(-offset.total_seconds()) // 60)
-    if minutes == 0:
-        return f"{text}Z"
-    sign = "+" if minutes > 0 else "-"
-    hours, minutes = divmod(abs(minutes), 60)
-    return f"{text}{sign}{hours:02d}:{minutes:02d}"
-
-
-def _jsonable(value: Any) -> Any:
-    """JSON-mode Python built without orjson (for integers beyond 64 bits, which orjson refuses)."""
-    if value is None or isinstance(value, str | bool | int):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Mapping):
-        return {
-            k if isinstance(k, str) else str(_jsonable(k)): _jsonable(v)
-            for k, v in value.items()  # pyright: ignore[reportUnknownVariableType]
-        }
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]  # pyright: ignore[reportUnknownVariableType]
-    if isinstance(value, datetime):
-        return _format_datetime(value)
-    if isinstance(value, date | time):
-        return value.isoformat()
-    return _jsonable(_orjson_default(value))
-
-
-def _to_json(value: Any) -> bytes:
-    try:
-        return orjson.dumps(value, default=_orjson_default, option=_JSON_OPTIONS)
-    except orjson.JSONEncodeError as exc:
-        if "64-bit" not in str(exc):
-            raise
-    return json.dumps(_jsonable(value), ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def _to_python(value: Any) -> Any:
-    try:
-        return orjson.loads(orjson.dumps(value, default=_orjson_default, option=_JSON_OPTIONS))
-    except orjson.JSONEncodeError as exc:
-        if "64-bit" not in str(exc):
-            raise
-    return _jsonable(value)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -560,6 +485,11 @@ def _dispatch_dump(table: Mapping[type, _Dumper], what: str) -> _Dumper:
 def _dump_attrs(value: object) -> Any:
     dumper = _DUMPERS.get(type(value))
     return dumper(value) if dumper is not None else _converter.unstructure(value)
+
+
+# Free-form values (tool arguments and returns, details) may hold message classes and other attrs
+# instances; the JSON layer below writes them with this module's dumpers.
+_json.install_attrs_dumper(_dump_attrs)
 
 
 # --- multimodal content -----------------------------------------------------------------------------
@@ -1387,143 +1317,6 @@ def event_from_json(data: str | bytes | bytearray | memoryview) -> ModelResponse
     return event_from_python(_parse_json(data))
 
 
-# ---------------------------------------------------------------------------------------------------
-# pydantic-ai's ModelMessagesTypeAdapter, over the converter
-# ---------------------------------------------------------------------------------------------------
-
-_IGNORED_OPTIONS: Final = frozenset(
-    {
-        "by_alias",
-        "by_name",
-        "strict",
-        "context",
-        "round_trip",
-        "warnings",
-        "serialize_as_any",
-        "from_attributes",
-    }
-)
-"""pydantic TypeAdapter keywords that change nothing for this model (it has no aliases, loading is
-always as strict as described above, and dumping always round-trips); accepted so calls move over."""
-
-
-def _check_options(method: str, options: Mapping[str, Any]) -> None:
-    unknown = sorted(key for key, value in options.items() if key not in _IGNORED_OPTIONS and value)
-    if unknown:
-        from .exceptions import UserError
-
-        raise UserError(
-            f"ModelMessagesTypeAdapter.{method}() does not support {', '.join(unknown)}: trio_direct writes "
-            "every field, as pydantic-ai does by default; filter the JSON-mode output of "
-            "dump_python(mode='json') instead"
-        )
-
-
-def _history_items(data: Any) -> list[Any]:
-    return _load_list(data) if isinstance(data, list | tuple) else [data]
-
-
-@final
-class _MessagesTypeAdapter:
-    """``pydantic.TypeAdapter(list[ModelMessage])`` as pydantic-ai users call it, over the cattrs
-    converter: ``validate_json`` / ``validate_python`` load a history, ``dump_json`` / ``dump_python``
-    write one, with exactly the JSON pydantic-ai 2.68 writes.
-
-    ``indent`` (``dump_json``) and ``mode`` (``dump_python``) are honoured; ``by_alias``, ``strict``,
-    ``context``, ``round_trip`` and the like are accepted and change nothing; filtering options
-    (``include``, ``exclude``, ``exclude_none``...) raise :class:`~trio_direct.exceptions.UserError`.
-    """
-
-    def validate_json(self, data: str | bytes | bytearray, /, **options: Any) -> list[ModelMessage]:
-        """Load a history from JSON.
-
-        Raises:
-            MessageFormatError: not valid JSON, or not a valid history (the message names the item).
-            UserError: an unsupported option.
-        """
-        _check_options("validate_json", options)
-        return messages_from_json(data)
-
-    def validate_python(self, data: Any, /, **options: Any) -> list[ModelMessage]:
-        """Load a history from Python: JSON-mode dicts (as ``json.loads`` gives), Python-mode values
-        (datetimes, bytes), or messages already built (kept as they are).
-
-        Raises:
-            MessageFormatError: not a valid history.
-            UserError: an unsupported option.
-        """
-        _check_options("validate_python", options)
-        if isinstance(data, list | tuple) and all(
-            isinstance(item, ModelRequest | ModelResponse)
-            for item in data  # pyright: ignore[reportUnknownVariableType]
-        ):
-            return list(cast("list[ModelMessage]", data))
-        items = _history_items(data)
-        built = [
-            item if isinstance(item, ModelRequest | ModelResponse) else messages_from_python([item])[0]
-            for item in items
-        ]
-        return built
-
-    def dump_json(
-        self, messages: Sequence[ModelMessage], /, *, indent: int | None = None, **options: Any
-    ) -> bytes:
-        """The history as pydantic-ai 2.68's JSON; ``indent`` pretty-prints it as pydantic does.
-
-        Raises:
-            TypeError: an object in the history is not part of the message model.
-            UserError: an unsupported option.
-        """
-        _check_options("dump_json", options)
-        if indent is None:
-            return messages_to_json(messages)
-        if indent == 2:
-            return orjson.dumps(orjson.loads(messages_to_json(messages)), option=orjson.OPT_INDENT_2)
-        return json.dumps(messages_to_python(messages), indent=indent, ensure_ascii=False).encode()
-
-    def dump_python(
-        self,
-        messages: Sequence[ModelMessage],
-        /,
-        *,
-        mode: Literal["python", "json"] = "python",
-        **options: Any,
-    ) -> list[Any]:
-        """The history as Python: ``mode='json'`` gives exactly ``json.loads(dump_json(...))``;
-        ``mode='python'`` (the default, as in pydantic) keeps datetimes as ``datetime`` objects, but
-        writes bytes as base64 text and costs as decimal strings, as the JSON does.
-
-        Raises:
-            TypeError: an object in the history is not part of the message model.
-            UserError: an unsupported option.
-        """
-        _check_options("dump_python", options)
-        if mode == "json":
-            return messages_to_python(messages)
-        if mode != "python":
-            from .exceptions import UserError
-
-            raise UserError(f"mode must be 'python' or 'json', got {mode!r}")
-        return _python_mode(_dump_messages(messages))  # type: ignore[no-any-return]
-
-
-def _python_mode(value: Any) -> Any:
-    """Dumped values with their nested attrs objects and mappings turned into plain dicts and lists
-    (datetimes stay datetimes)."""
-    if isinstance(value, dict):
-        mapping: dict[Any, Any] = value  # pyright: ignore[reportUnknownVariableType]
-        return {k: _python_mode(v) for k, v in mapping.items()}
-    if isinstance(value, list | tuple):
-        return [_python_mode(v) for v in cast("list[Any]", value)]
-    if isinstance(value, bytes | Decimal) or _is_attrs_instance(value):
-        return _python_mode(_orjson_default(value))
-    return value
-
-
-ModelMessagesTypeAdapter: Final = _MessagesTypeAdapter()
-"""Reads and writes message histories as pydantic-ai's ``ModelMessagesTypeAdapter`` does."""
-
-
 def citation_from_python(data: Any) -> Citation:
     """One :class:`~trio_direct.messages.Citation` from its JSON-mode form (what provider modules
     build from a provider's grounding data).
@@ -1536,3 +1329,34 @@ def citation_from_python(data: Any) -> Citation:
     except Exception as exc:
         raise MessageFormatError(f"invalid citation: {_reason(exc)}") from exc
     return citation
+
+
+def _python_mode_messages(messages: Sequence[ModelMessage]) -> list[Any]:
+    """A history as Python-mode values (``ModelMessagesTypeAdapter.dump_python(mode='python')``)."""
+    return _python_mode(_dump_messages(messages))  # type: ignore[no-any-return]
+
+
+def _python_mode(value: Any) -> Any:
+    """Dumped values with their nested attrs objects and mappings turned into plain dicts and lists
+    (datetimes stay datetimes)."""
+    if isinstance(value, dict):
+        mapping: dict[Any, Any] = value  # pyright: ignore[reportUnknownVariableType]
+        return {k: _python_mode(v) for k, v in mapping.items()}
+    if isinstance(value, list | tuple):
+        return [_python_mode(v) for v in cast("list[Any]", value)]
+    if isinstance(value, bytes | Decimal) or _is_attrs_instance(value):
+        return _python_mode(_json.orjson_default(value))
+    return value
+
+
+# The message model borrows these (ModelMessagesTypeAdapter, citations given as JSON) without importing
+# this module: see trio_direct.messages.install_codec.
+_messages_module.install_codec(
+    messages_from_json=messages_from_json,
+    messages_from_python=messages_from_python,
+    messages_to_json=messages_to_json,
+    messages_to_python=messages_to_python,
+    messages_to_python_mode=_python_mode_messages,
+    citation_from_python=citation_from_python,
+)
+ModelMessagesTypeAdapter = _messages_module.ModelMessagesTypeAdapter
