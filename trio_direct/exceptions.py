@@ -47,12 +47,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias
+from typing import Any, ClassVar, Literal, TypeAlias
 
 from ._retry_after import retry_after_seconds
-
-if TYPE_CHECKING:
-    from .messages import ModelRequestAttempt
 
 __all__ = [
     "AgentRunError",
@@ -600,4 +597,6 @@ class FallbackExceptionGroup(ExceptionGroup[Exception]):
     the usage of responses a ``fallback_on`` response handler rejected.
     """
 
-    attempts: Sequence[ModelRequestAttempt] = ()
+    #: :class:`~trio_direct.messages.ModelRequestAttempt` records (typed loosely here: the message model
+    #: imports this module, not the other way round).
+    attempts: Sequence[Any] = ()

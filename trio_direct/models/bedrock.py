@@ -104,8 +104,8 @@ from ._common import (
     says_overloaded,
 )
 from ._instructions import request_instructions
-from ._prepare import unprepared_part_error
 from ._json import JSON, SHAPE_ERRORS, json_array, json_dict, json_list
+from ._prepare import unprepared_part_error
 from ._registry import suggest_model
 from ._tool_choice import resolve_tool_choice
 from .base import HTTPModel, Provider, StreamContext, StreamedResponse, StreamMeta, open_event_stream
