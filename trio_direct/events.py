@@ -8,6 +8,9 @@ parts manager and the consumer-side accumulator use.
 
 Events and deltas are slotted but not frozen: a stream builds two of them per token, and frozen
 attrs classes cost about twice as much to construct. Treat them as read-only all the same.
+
+The classes are defined in :mod:`trio_direct.messages` (where pydantic-ai defines them too, so
+``from trio_direct.messages import PartStartEvent`` works) and re-exported here.
 """
 
 from __future__ import annotations

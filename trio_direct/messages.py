@@ -5,6 +5,11 @@ discriminators (``kind``, ``part_kind``), so a history moves between the two lib
 (see :mod:`trio_direct.serialization`). Discriminators are real fields declared where upstream
 declares them, which is what fixes the key order of the JSON. Collections inside a frozen value
 (``parts``, ``details``) are ordinary lists and dicts: freeze the value, not your data.
+
+The stream events and deltas are defined here too (as in pydantic-ai; :mod:`trio_direct.events`
+re-exports them), and so is ``ModelMessagesTypeAdapter``, whose wire-format functions
+:mod:`trio_direct.serialization` installs at import (:func:`install_codec`), so this module imports
+neither of them.
 """
 
 from __future__ import annotations
