@@ -46,14 +46,15 @@ def _prepare(
     messages: Sequence[ModelMessage],
     model_request_parameters: ModelRequestParameters | None,
 ) -> tuple[Model, list[ModelMessage], ModelRequestParameters]:
-    """Resolve the model and put the instructions in force into the parameters.
+    """Resolve the model, put the instructions in force into the parameters, and prepare the history
+    for the model (:meth:`Model.direct_history`), as pydantic-ai 2.68's direct API does.
 
     Which instructions apply is :func:`~trio_direct.models._instructions.choose_instructions`' rule
     (pydantic-ai 2.68's), the same one every model applies to a bare ``Model.request`` call.
     """
     resolved = infer_model(model)
     params = with_instructions(messages, model_request_parameters or ModelRequestParameters())
-    return resolved, list(messages), params
+    return resolved, resolved.direct_history(messages, params), params
 
 
 async def model_request(

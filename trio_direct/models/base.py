@@ -31,7 +31,7 @@ from .._parts import EventDecorator, PartsManager, ResponseAccumulator
 from .._sse import ServerSentEvent, SSEDecoder
 from ..events import ModelResponseStreamEvent
 from ..exceptions import StreamClosedError, TrioDirectError, UnexpectedModelBehavior, UserError
-from ..messages import FinishReason, ModelMessage, ModelResponse, ModelResponseState
+from ..messages import FinishReason, ModelMessage, ModelRequestAttempt, ModelResponse, ModelResponseState
 from ..settings import ModelSettings, merge_model_settings
 from ..tools import ModelRequestParameters
 from ..usage import RequestUsage
@@ -142,6 +142,33 @@ class Model(ABC):
     def customize_request_parameters(self, params: ModelRequestParameters) -> ModelRequestParameters:
         """Hook for providers that rewrite tool schemas or output modes."""
         return params
+
+    def prepare_messages(
+        self, messages: Sequence[ModelMessage], model_request_parameters: ModelRequestParameters | None = None
+    ) -> list[ModelMessage]:
+        """The history as this model is sent it; the direct API calls this before every request, as
+        pydantic-ai 2.68's does.
+
+        The default (what the HTTP provider modules expect): realtime speech becomes text, retry
+        feedback takes the voice its cause calls for, and a summary the application wrote into a
+        request becomes the user text that frames it (see :mod:`trio_direct.models._prepare`).
+        ``model_request_parameters`` is accepted for 2.68's signature.
+        """
+        from ._prepare import convert_speech, sendable_retries, sendable_summaries
+
+        del model_request_parameters
+        return sendable_summaries(sendable_retries(convert_speech(messages)))
+
+    def direct_history(
+        self, messages: Sequence[ModelMessage], model_request_parameters: ModelRequestParameters | None = None
+    ) -> list[ModelMessage]:
+        """What the direct API sends this model for ``messages``: :meth:`prepare_messages`'s result.
+
+        In-process models that are handed the parts (``FunctionModel``, ``TestModel``) get it only when
+        the history holds a retry part, as pydantic-ai 2.68's direct API does; otherwise the history as
+        it is.
+        """
+        return self.prepare_messages(messages, model_request_parameters)
 
     @abstractmethod
     async def request(
@@ -466,6 +493,8 @@ class StreamedResponse:
         self._params = params
         self._meta = meta
         self._cancel_scope = cancel_scope
+        #: The attempts that failed before this stream was opened (a FallbackModel sets it).
+        self.failed_attempts: list[ModelRequestAttempt] | None = None
         self._acc = ResponseAccumulator()
         self._events: tuple[ModelResponseStreamEvent, ...] = ()
         self._pos = 0
@@ -639,6 +668,7 @@ class StreamedResponse:
             provider_response_id=meta.provider_response_id,
             finish_reason=meta.finish_reason,
             metadata=meta.metadata,
+            failed_attempts=self.failed_attempts,
             state=state,
         )
 
