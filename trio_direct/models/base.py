@@ -445,6 +445,18 @@ class StreamClosedError(TrioDirectError, RuntimeError):
     """The stream was used after its ``async with`` block ended."""
 
 
+class ForeignFeed(Protocol):
+    """How a :class:`StreamedResponse` living in the portal is consumed from another event loop."""
+
+    async def fetch(self) -> list[Batch]:
+        """The next batches, waiting for at least one; ``[]`` once the stream's channel has ended."""
+        ...
+
+    async def call(self, fn: Callable[[], None]) -> None:
+        """Run a cheap ``fn()`` in the stream's own (portal) thread and wait for it."""
+        ...
+
+
 @final
 class StreamedResponse:
     """A response being streamed: ``async for event in stream``; ``get()`` for the response so far.
@@ -477,6 +489,8 @@ class StreamedResponse:
         self._exhausted = False
         self._closed = False
         self._cancelled = False
+        # Set when the consumer is an asyncio task and this stream lives in the portal (trio_direct._aio).
+        self._foreign: ForeignFeed | None = None
 
     @property
     def model_request_parameters(self) -> ModelRequestParameters:
@@ -506,6 +520,8 @@ class StreamedResponse:
         if self._closed and not self._exhausted:
             # Even events already received but not yet consumed: after the block, the stream is over.
             raise StreamClosedError("the stream is closed; iterate it inside its `async with` block")
+        if self._foreign is not None:
+            return await self._anext_foreign(self._foreign)
         while self._pos >= len(self._events):
             if self._exhausted:
                 raise StopAsyncIteration
@@ -560,6 +576,29 @@ class StreamedResponse:
                     return
             self._take(self._backlog.popleft())
 
+    async def _anext_foreign(self, feed: ForeignFeed) -> ModelResponseStreamEvent:
+        """:meth:`__anext__` for a consumer on another event loop: batches come from ``feed``.
+
+        Same bookkeeping as :meth:`_iter_from`, awaiting instead of blocking.
+        """
+        while self._pos >= len(self._events):
+            if self._exhausted:
+                raise StopAsyncIteration
+            if not self._backlog:
+                self._backlog.extend(await feed.fetch())
+                if not self._backlog:
+                    self._exhausted = True
+                    if self._outcome.error is not None:
+                        raise self._outcome.error
+                    if not self._outcome.completed:
+                        # Ended without finishing and without an error: closed under the consumer.
+                        raise StreamClosedError("the stream was closed before it finished")
+                    raise StopAsyncIteration
+            self._take(self._backlog.popleft())
+        event = self._events[self._pos]
+        self._pos += 1
+        return event
+
     @property
     def _completed(self) -> bool:
         return self._outcome.completed
@@ -597,8 +636,13 @@ class StreamedResponse:
             state=state,
         )
 
+    @property
     def usage(self) -> RequestUsage:
-        """Token usage so far (final once the stream has ended)."""
+        """Token usage so far (final once the stream has ended).
+
+        A property, as in pydantic-ai 2.68; ``stream.usage()`` works too, because calling a
+        :class:`RequestUsage` returns it (the seed API spelled it as a method).
+        """
         return self._meta.usage
 
     @property
@@ -635,6 +679,9 @@ class StreamedResponse:
         """
         if not self._exhausted:
             self._cancelled = True
+        if self._foreign is not None:
+            await self._foreign.call(self._close)  # the channel and scope live in the portal thread
+            return
         self._close()
         await trio.lowlevel.checkpoint()
 
