@@ -35,6 +35,7 @@ import trio
 
 from ._portal import PortalFuture, get_portal
 from .exceptions import PortalClosedError, UserError
+from .models.base import StreamClosedError
 
 if TYPE_CHECKING:
     from .models.base import Batch, StreamContext, StreamedResponse
@@ -198,10 +199,14 @@ async def _next_batches(receive: trio.MemoryReceiveChannel[Batch]) -> list[Batch
 class _PortalFeed:
     """How a portal-side :class:`StreamedResponse` is consumed from an asyncio task."""
 
-    __slots__ = ("_receive",)
+    __slots__ = ("_future", "_hold", "_receive")
 
-    def __init__(self, receive: trio.MemoryReceiveChannel[Batch]) -> None:
+    def __init__(
+        self, receive: trio.MemoryReceiveChannel[Batch], hold: _StreamHold, future: PortalFuture[None]
+    ) -> None:
         self._receive = receive
+        self._hold = hold
+        self._future = future
 
     async def fetch(self) -> list[Batch]:
         """The next batches (``[]`` at the end), fetched through the portal in one round trip.
@@ -216,13 +221,25 @@ class _PortalFeed:
             _next_batches, self._receive, api_name=_STREAM, sync_alternative=_SYNC_STREAM
         )
 
-    async def call(self, fn: Callable[[], None]) -> None:
-        """Run ``fn()`` (a cheap, non-blocking operation on the stream) in the portal thread and wait."""
+    def closed_error(self) -> BaseException:
+        """PortalClosedError if the portal's shutdown closed the stream, else StreamClosedError."""
+        if self._future.done():
+            try:
+                self._future.result()
+            except PortalClosedError:
+                return PortalClosedError("the trio_direct portal shut down before the stream finished")
+            except BaseException:  # the block's own outcome; the consumer only needs to know it is closed
+                pass
+        return StreamClosedError("the stream is closed; iterate it inside its `async with` block")
 
-        async def in_portal() -> None:
-            fn()
+    async def close(self) -> None:
+        """Close the stream now, as leaving the block does, and wait until the portal has done it.
 
-        await run_on_portal(in_portal, api_name=_STREAM, sync_alternative=_SYNC_STREAM)
+        The portal task leaves the stream's ``async with``, which cancels the pump and closes the
+        connection; the asyncio block's own exit then has nothing left to do.
+        """
+        self._hold.request_exit(None)
+        await _until_settled(self._future.add_done_callback, self._future.cancel)
 
 
 class _StreamHold:
@@ -259,11 +276,15 @@ class _StreamHold:
                 exit_exc.__traceback__ = saved_tb
 
     def request_exit(self, exc: BaseException | None) -> None:
-        """Thread-safe: ask the task to leave the context, raising ``exc`` inside it if given."""
+        """Thread-safe: ask the task to leave the context, raising ``exc`` inside it if given.
+
+        Only the first request counts (a stream closed by ``cancel()`` is then left by its block).
+        """
 
         def in_portal() -> None:
-            self.exit_exc = exc
-            self.exit_requested.set()
+            if not self.exit_requested.is_set():
+                self.exit_exc = exc
+                self.exit_requested.set()
 
         if self.token is None:
             return  # the task never started; its future carries why
@@ -318,7 +339,7 @@ class AsyncioStreamContext:
             stream = hold.entered.result()
         except concurrent.futures.CancelledError:
             raise asyncio.CancelledError from None
-        stream._foreign = _PortalFeed(stream._receive)  # pyright: ignore[reportPrivateUsage]
+        stream._foreign = _PortalFeed(stream._receive, hold, future)  # pyright: ignore[reportPrivateUsage]
         return stream
 
     async def __aexit__(

@@ -452,8 +452,12 @@ class ForeignFeed(Protocol):
         """The next batches, waiting for at least one; ``[]`` once the stream's channel has ended."""
         ...
 
-    async def call(self, fn: Callable[[], None]) -> None:
-        """Run a cheap ``fn()`` in the stream's own (portal) thread and wait for it."""
+    async def close(self) -> None:
+        """Close the stream now (pump cancelled, connection closed), as leaving its block would."""
+        ...
+
+    def closed_error(self) -> BaseException:
+        """What to raise when the stream was closed before it finished (the block left, a shutdown)."""
         ...
 
 
@@ -517,11 +521,11 @@ class StreamedResponse:
         if pos < len(events) and not self._closed:
             self._pos = pos + 1
             return events[pos]
+        if self._foreign is not None:
+            return await self._anext_foreign(self._foreign)
         if self._closed and not self._exhausted:
             # Even events already received but not yet consumed: after the block, the stream is over.
             raise StreamClosedError("the stream is closed; iterate it inside its `async with` block")
-        if self._foreign is not None:
-            return await self._anext_foreign(self._foreign)
         while self._pos >= len(self._events):
             if self._exhausted:
                 raise StopAsyncIteration
@@ -581,6 +585,8 @@ class StreamedResponse:
 
         Same bookkeeping as :meth:`_iter_from`, awaiting instead of blocking.
         """
+        if self._closed and not self._exhausted:
+            raise feed.closed_error()
         while self._pos >= len(self._events):
             if self._exhausted:
                 raise StopAsyncIteration
@@ -592,7 +598,7 @@ class StreamedResponse:
                         raise self._outcome.error
                     if not self._outcome.completed:
                         # Ended without finishing and without an error: closed under the consumer.
-                        raise StreamClosedError("the stream was closed before it finished")
+                        raise feed.closed_error()
                     raise StopAsyncIteration
             self._take(self._backlog.popleft())
         event = self._events[self._pos]
@@ -680,7 +686,7 @@ class StreamedResponse:
         if not self._exhausted:
             self._cancelled = True
         if self._foreign is not None:
-            await self._foreign.call(self._close)  # the channel and scope live in the portal thread
+            await self._foreign.close()  # the channel and the pump live in the portal thread
             return
         self._close()
         await trio.lowlevel.checkpoint()
