@@ -26,6 +26,8 @@ from pathlib import Path
 
 import attrs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from benchmarks.fake_provider import start_fake_provider
 
@@ -196,6 +198,44 @@ def test_extractor_finds_blocks_headings_and_markers() -> None:
         Block(8, "print(2)\n", "Keys", "needs a real provider and API key"),
         Block(12, "print(3)\n", "Keys", "draws a window"),
     ]
+
+
+# A code line: no fence (a line starting with ```), no line breaks.
+_code_line = st.text(
+    st.characters(
+        blacklist_categories=("Cs",), blacklist_characters="\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+    ),
+    max_size=30,
+).filter(lambda line: not line.lstrip().startswith("```") and not line.startswith("#"))
+_marker = st.sampled_from([None, "needs-key", "skip"])
+
+
+@given(
+    st.lists(
+        st.tuples(st.lists(_code_line, min_size=1, max_size=5), _marker, st.booleans()),
+        max_size=6,
+    )
+)
+def test_extractor_round_trips_any_blocks(specs: list[tuple[list[str], str | None, bool]]) -> None:
+    lines: list[str] = []
+    expected: list[Block] = []
+    heading = ""
+    for n, (code, marker, new_heading) in enumerate(specs):
+        if new_heading:
+            heading = f"Section {n}"
+            lines.append(f"## {heading}")
+        lines.append("Some prose.")
+        if marker == "needs-key":
+            lines.append("<!-- readme-test: needs-key -->")
+        elif marker == "skip":
+            lines.append(f"<!-- readme-test: skip reason {n} -->")
+        lines.append("```python")
+        first = len(lines) + 1
+        lines.extend(code)
+        lines.append("```")
+        reason = {None: None, "needs-key": "needs a real provider and API key", "skip": f"reason {n}"}[marker]
+        expected.append(Block(first, "\n".join(code) + "\n", heading, reason))
+    assert python_blocks("\n".join(lines)) == expected
 
 
 @pytest.mark.parametrize(

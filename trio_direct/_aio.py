@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, TypeVarTuple, Un
 import sniffio
 import trio
 
-from ._portal import PortalFuture, get_portal
+from ._portal import PortalFuture, _wait_then_drain, get_portal  # pyright: ignore[reportPrivateUsage]
 from .exceptions import PortalClosedError, UserError
 from .models.base import StreamClosedError
 
@@ -182,17 +182,11 @@ _SYNC_STREAM: Final = "model_request_stream_sync(...)"
 async def _next_batches(receive: trio.MemoryReceiveChannel[Batch]) -> list[Batch]:
     """Runs in the portal: wait for the stream's next batch, then take every other one already buffered.
 
-    Returns ``[]`` once the channel has ended or was closed. A cancelled ``receive`` loses nothing.
+    Returns ``[]`` once the channel has ended or was closed. A cancelled wait loses nothing. The same
+    drain the sync consumer uses (``Portal.fetch_batches``), so both consumers batch alike.
     """
-    try:
-        batches = [await receive.receive()]
-    except (trio.EndOfChannel, trio.ClosedResourceError):
-        return []
-    try:
-        while True:
-            batches.append(receive.receive_nowait())
-    except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
-        return batches
+    batches, _ = await _wait_then_drain(receive)
+    return batches
 
 
 @final
