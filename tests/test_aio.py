@@ -13,6 +13,7 @@ import contextvars
 import gc
 import threading
 import time
+import traceback
 import warnings
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from datetime import UTC, datetime
@@ -616,9 +617,13 @@ def test_body_exception_propagates_and_closes_the_stream(loopback: LoopbackServe
             async for _ in stream:
                 raise Boom("in the body")
 
-    with pytest.raises(Boom, match="in the body"):
+    with pytest.raises(Boom, match="in the body") as caught:
         run(main)
     loopback.wait_for_client_close(timeout=QUICK)
+    # The traceback is the caller's: no portal or concurrent.futures frames from carrying it across.
+    files = [frame.filename for frame in traceback.extract_tb(caught.value.__traceback__)]
+    foreign = ("concurrent/futures/_base.py", "trio_direct/_portal.py", "trio_direct/_aio.py")
+    assert not [f for f in files if f.endswith(foreign)], files
 
 
 def test_use_after_the_block_raises_and_state_remains() -> None:

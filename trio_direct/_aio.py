@@ -266,7 +266,7 @@ class _StreamHold:
                     raise exit_exc
         finally:
             if exit_exc is not None:
-                # Raising it here added portal frames to the caller's exception; the caller's frames only.
+                # Raising it here appended portal frames to the caller's exception: restore its own.
                 exit_exc.__traceback__ = saved_tb
 
     def request_exit(self, exc: BaseException | None) -> None:
@@ -354,6 +354,7 @@ class AsyncioStreamContext:
             return
         if self._finalizer is not None:
             self._finalizer.detach()
+        saved_tb = exc.__traceback__ if exc is not None else None
         hold.request_exit(exc)
         await _until_settled(future.add_done_callback, future.cancel)
         try:
@@ -367,6 +368,8 @@ class AsyncioStreamContext:
         except BaseException as raised:
             if raised is not exc:
                 raise
+            # The stream let the body's exception through; re-raising it here appended frames to it.
+            raised.__traceback__ = saved_tb
 
 
 def _forward_failure(future: PortalFuture[None], target: concurrent.futures.Future[Any]) -> None:
