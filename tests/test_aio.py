@@ -292,6 +292,38 @@ def test_cancellation_unwinds_the_portal_task_before_returning(monkeypatch: pyte
     run(main)
 
 
+def test_anyio_cancel_scope_unwinds_the_portal_task_before_returning(monkeypatch: pytest.MonkeyPatch) -> None:
+    # anyio delivers a cancellation again at every await inside a cancelled scope; that must not cut
+    # the wait for the portal task's unwinding short.
+    monkeypatch.setattr(_aio, "_CANCEL_GRACE", HANG)
+    started = threading.Event()
+    unwound = threading.Event()
+
+    async def forever(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        started.set()
+        try:
+            await trio.sleep_forever()
+        finally:
+            unwound.set()
+        raise AssertionError("unreachable")
+
+    async def main() -> bool:
+        with anyio.move_on_after(HANG) as scope:
+            async with anyio.create_task_group() as tg:
+
+                async def cancel_when_started() -> None:
+                    while not started.is_set():
+                        await anyio.sleep(0.005)
+                    scope.cancel()
+
+                tg.start_soon(cancel_when_started)
+                await model_request(FunctionModel(forever), MESSAGES)
+        assert scope.cancelled_caught
+        return unwound.is_set()
+
+    assert anyio.run(main, backend="asyncio") is True
+
+
 def test_asyncio_timeout_closes_the_connection_at_once(loopback: LoopbackServer, openai_env: str) -> None:
     loopback.enqueue(Reply.of(stall()))
 

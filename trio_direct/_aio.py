@@ -122,8 +122,9 @@ async def _until_settled(subscribe: _Subscribe, cancel: Callable[[], object]) ->
 
     Cancellation:
         On ``CancelledError`` it calls ``cancel`` (which must ask the portal to cancel the work), waits
-        up to ``_CANCEL_GRACE`` seconds for the work to settle, and re-raises. A second cancellation
-        during that grace ends the wait early.
+        up to ``_CANCEL_GRACE`` seconds for the work to settle, and re-raises. Further cancellations
+        during that grace do not cut it short: anyio delivers a cancellation again at every await inside
+        a cancelled scope, which would otherwise leave the work unwinding behind the caller's back.
     """
     loop = asyncio.get_running_loop()
     settled = asyncio.Event()
@@ -132,8 +133,10 @@ async def _until_settled(subscribe: _Subscribe, cancel: Callable[[], object]) ->
         await settled.wait()
     except asyncio.CancelledError:
         cancel()
-        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-            await asyncio.wait_for(settled.wait(), _CANCEL_GRACE)
+        deadline = loop.time() + _CANCEL_GRACE
+        while not settled.is_set() and (remaining := deadline - loop.time()) > 0:
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(settled.wait(), remaining)
         raise
 
 
