@@ -8,9 +8,11 @@ HTTP tests point ``openai:`` at the loopback server.
 
 from __future__ import annotations
 
+import _thread
 import asyncio
 import contextvars
 import gc
+import signal
 import threading
 import time
 import traceback
@@ -290,6 +292,36 @@ def test_cancellation_unwinds_the_portal_task_before_returning(monkeypatch: pyte
         assert unwound.is_set()
 
     run(main)
+
+
+def test_ctrl_c_in_asyncio_run_cancels_the_portal_task(monkeypatch: pytest.MonkeyPatch) -> None:
+    # asyncio.run turns Ctrl-C into the cancellation of its main task, then raises KeyboardInterrupt.
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("Ctrl-C is delivered to the main thread only")
+    monkeypatch.setattr(_aio, "_CANCEL_GRACE", HANG)
+    started = threading.Event()
+    unwound = threading.Event()
+
+    async def forever(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        started.set()
+        try:
+            await trio.sleep_forever()
+        finally:
+            unwound.set()
+        raise AssertionError("unreachable")
+
+    def press_ctrl_c() -> None:
+        if started.wait(HANG):
+            _thread.interrupt_main(signal.SIGINT)
+
+    presser = threading.Thread(target=press_ctrl_c, name="test-ctrl-c")
+    presser.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            asyncio.run(model_request(FunctionModel(forever), MESSAGES))
+    finally:
+        presser.join(HANG)
+    assert unwound.is_set()
 
 
 def test_anyio_cancel_scope_unwinds_the_portal_task_before_returning(monkeypatch: pytest.MonkeyPatch) -> None:
