@@ -8,7 +8,6 @@ HTTP tests point ``openai:`` at the loopback server.
 
 from __future__ import annotations
 
-import _thread
 import asyncio
 import contextvars
 import gc
@@ -23,6 +22,7 @@ from typing import Any, TypeVar
 
 import anyio
 import attrs
+import httpx
 import orjson
 import pytest
 import sniffio
@@ -310,15 +310,20 @@ def test_ctrl_c_in_asyncio_run_cancels_the_portal_task(monkeypatch: pytest.Monke
             unwound.set()
         raise AssertionError("unreachable")
 
+    main_thread = threading.main_thread().ident
+    assert main_thread is not None
+
     def press_ctrl_c() -> None:
+        # A real SIGINT to the main thread, as a terminal's Ctrl-C: it interrupts the loop's select(),
+        # which a simulated one (_thread.interrupt_main) would not, leaving asyncio's handler unrun.
         if started.wait(HANG):
-            _thread.interrupt_main(signal.SIGINT)
+            signal.pthread_kill(main_thread, signal.SIGINT)
 
     presser = threading.Thread(target=press_ctrl_c, name="test-ctrl-c")
     presser.start()
     try:
         with pytest.raises(KeyboardInterrupt):
-            asyncio.run(model_request(FunctionModel(forever), MESSAGES))
+            run(lambda: model_request(FunctionModel(forever), MESSAGES))
     finally:
         presser.join(HANG)
     assert unwound.is_set()
@@ -438,6 +443,16 @@ def test_other_event_loops_get_a_clear_error() -> None:
                 model_request_stream("test", MESSAGES)
         finally:
             sniffio.current_async_library_cvar.reset(token)
+
+    run(main)
+
+
+def test_use_http_client_under_asyncio_is_a_clear_error() -> None:
+    async def main() -> None:
+        async with httpx.AsyncClient() as client:
+            with pytest.raises(UserError, match=r"inside trio\.run only"):
+                async with trio_direct.use_http_client(client):
+                    raise AssertionError("entered")
 
     run(main)
 
