@@ -33,9 +33,8 @@ from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, TypeVarTuple, Un
 import sniffio
 import trio
 
-from ._portal import PortalFuture, _wait_then_drain, get_portal  # pyright: ignore[reportPrivateUsage]
-from .exceptions import PortalClosedError, UserError
-from .models.base import StreamClosedError
+from ._portal import PortalFuture, get_portal
+from .exceptions import PortalClosedError, StreamClosedError, UserError
 
 if TYPE_CHECKING:
     from .models.base import Batch, StreamContext, StreamedResponse
@@ -182,26 +181,22 @@ _STREAM: Final = "StreamedResponse"
 _SYNC_STREAM: Final = "model_request_stream_sync(...)"
 
 
-async def _next_batches(receive: trio.MemoryReceiveChannel[Batch]) -> list[Batch]:
-    """Runs in the portal: wait for the stream's next batch, then take every other one already buffered.
+async def _next_batches(stream: StreamedResponse) -> list[Batch]:
+    """Runs in the portal: the stream's fetch side, waiting for the next batch and draining the rest.
 
-    Returns ``[]`` once the channel has ended or was closed. A cancelled wait loses nothing. The same
-    drain the sync consumer uses (``Portal.fetch_batches``), so both consumers batch alike.
+    Returns ``[]`` once the channel has ended or the stream was closed. A cancelled wait loses nothing.
     """
-    batches, _ = await _wait_then_drain(receive)
-    return batches
+    return await stream._receive_batches(drain=True)  # pyright: ignore[reportPrivateUsage]
 
 
 @final
 class _PortalFeed:
     """How a portal-side :class:`StreamedResponse` is consumed from an asyncio task."""
 
-    __slots__ = ("_future", "_hold", "_receive")
+    __slots__ = ("_future", "_hold", "_stream")
 
-    def __init__(
-        self, receive: trio.MemoryReceiveChannel[Batch], hold: _StreamHold, future: PortalFuture[None]
-    ) -> None:
-        self._receive = receive
+    def __init__(self, stream: StreamedResponse, hold: _StreamHold, future: PortalFuture[None]) -> None:
+        self._stream = stream
         self._hold = hold
         self._future = future
 
@@ -215,7 +210,7 @@ class _PortalFeed:
             Cancels the waiting portal task (no batch is lost) and re-raises ``CancelledError``.
         """
         return await run_on_portal(
-            _next_batches, self._receive, api_name=_STREAM, sync_alternative=_SYNC_STREAM
+            _next_batches, self._stream, api_name=_STREAM, sync_alternative=_SYNC_STREAM
         )
 
     def closed_error(self) -> BaseException:
@@ -336,7 +331,7 @@ class AsyncioStreamContext:
             stream = hold.entered.result()
         except concurrent.futures.CancelledError:
             raise asyncio.CancelledError from None
-        stream._foreign = _PortalFeed(stream._receive, hold, future)  # pyright: ignore[reportPrivateUsage]
+        stream._foreign = _PortalFeed(stream, hold, future)  # pyright: ignore[reportPrivateUsage]
         return stream
 
     async def __aexit__(
