@@ -223,9 +223,18 @@ async def use_http_client(client: httpx.AsyncClient) -> AsyncGenerator[httpx.Asy
     The client stays the caller's: it is not closed here. It must belong to this run (create it
     inside the same ``trio.run``). An ``httpx2.AsyncClient`` works too.
 
+    Raises:
+        UserError: used outside ``trio.run`` (under asyncio the async API runs on the portal, whose
+            run has its own client).
+
     Cancellation:
         Entering and leaving do no I/O; the previous client is restored even on cancellation.
     """
+    if not trio.lowlevel.in_trio_run():
+        raise UserError(
+            "use_http_client() works inside trio.run only: the client belongs to one Trio run. Under "
+            "asyncio the async API runs on the trio_direct portal, which keeps its own client"
+        )
     lib = _library_of(client)
     if lib is not httpx:
         _register_library(lib)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from decimal import Decimal, InvalidOperation
-from typing import Any, cast
+from typing import Any, Self, cast
 
 import attrs
 
@@ -164,6 +164,16 @@ class RequestUsage:
             except KeyError:
                 pass
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __call__(self) -> Self:
+        """This usage itself, so that ``stream.usage`` and ``stream.usage()`` are the same value.
+
+        pydantic-ai 2.68 made the streams' ``usage`` a property; earlier versions (and this library's
+        seed API) called it as a method. Both spellings work on :class:`StreamedResponse` and
+        :class:`StreamedResponseSync` because the property's value can be called. Equality, ``repr`` and
+        JSON are the ordinary ones of this class.
+        """
+        return self
 
     @property
     def requests(self) -> int:

@@ -472,6 +472,22 @@ def open_event_stream(source: EventSource, params: ModelRequestParameters) -> St
 _CLOSED_MESSAGE: Final = "the stream is closed; iterate it inside its `async with` block"
 
 
+class ForeignFeed(Protocol):
+    """How a :class:`StreamedResponse` living in the portal is consumed from another event loop."""
+
+    async def fetch(self) -> list[Batch]:
+        """The next batches, waiting for at least one; ``[]`` once the stream's channel has ended."""
+        ...
+
+    async def close(self) -> None:
+        """Close the stream now (pump cancelled, connection closed), as leaving its block would."""
+        ...
+
+    def closed_error(self) -> BaseException:
+        """What to raise when the stream was closed before it finished (the block left, a shutdown)."""
+        ...
+
+
 @final
 class StreamedResponse:
     """A response being streamed: ``async for event in stream``; ``get()`` for the response so far.
@@ -506,6 +522,8 @@ class StreamedResponse:
         self._exhausted = False
         self._closed = False
         self._cancelled = False
+        # Set when the consumer is an asyncio task and this stream lives in the portal (trio_direct._aio).
+        self._foreign: ForeignFeed | None = None
 
     @property
     def model_request_parameters(self) -> ModelRequestParameters:
@@ -532,6 +550,8 @@ class StreamedResponse:
         if pos < len(events) and not self._closed:
             self._pos = pos + 1
             return events[pos]
+        if self._foreign is not None:
+            return await self._anext_foreign(self._foreign)
         if self._closed and not self._exhausted:
             # Even events already received but not yet consumed: after the block, the stream is over.
             raise StreamClosedError(_CLOSED_MESSAGE)
@@ -547,13 +567,14 @@ class StreamedResponse:
 
     # -- the batch protocol ------------------------------------------------------------------
     #
-    # The one way events leave the pump's channel, for both consumers: ``__anext__`` above and the
+    # The one way events leave the pump's channel, for every consumer: ``__anext__`` above, the
     # sync wrapper (``trio_direct.direct.StreamedResponseSync``), which calls the two fetch methods
-    # in the portal thread and the rest in its own. Fetching returns whole batches; the consumer side
-    # queues them (``_accept``) and hands out one event at a time (``_next_event``), applying consumed
-    # events to the accumulator lazily, per batch; ``_exhausted`` says the end was accepted. Batches
-    # fetched but not consumed stay queued, so a consumer that stops part way (a ``break``) loses
-    # nothing and resumes later.
+    # in the portal thread and the rest in its own, and an asyncio task (``_anext_foreign``, whose
+    # feed in ``trio_direct._aio`` runs the fetch side in the portal). Fetching returns whole batches;
+    # the consumer side queues them (``_accept``) and hands out one event at a time (``_next_event``),
+    # applying consumed events to the accumulator lazily, per batch; ``_exhausted`` says the end was
+    # accepted. Batches fetched but not consumed stay queued, so a consumer that stops part way (a
+    # ``break``) loses nothing and resumes later.
 
     def _poll_batches(self) -> list[Batch] | None:
         """Fetch side, in the stream's own thread: every batch already buffered, without waiting.
@@ -638,6 +659,23 @@ class StreamedResponse:
             self._acc.apply_all(self._events[self._applied : self._pos])
             self._applied = self._pos
 
+    async def _anext_foreign(self, feed: ForeignFeed) -> ModelResponseStreamEvent:
+        """:meth:`__anext__` for a consumer on another event loop (asyncio): ``feed`` fetches the batches.
+
+        The same batch protocol as the other consumers: ``feed.fetch()`` runs the fetch side in the
+        portal (waiting, then draining what is buffered) and this side accepts and hands out events.
+        """
+        if self._closed and not self._exhausted:
+            raise feed.closed_error()
+        while (event := self._next_event()) is None:
+            if self._exhausted:
+                raise StopAsyncIteration
+            self._accept(await feed.fetch())  # at the end, raises the error the stream failed with
+            if self._exhausted_early:
+                # Ended without finishing and without an error: closed under the consumer.
+                raise feed.closed_error()
+        return event
+
     # -- state -------------------------------------------------------------------------------
 
     def get(self) -> ModelResponse:
@@ -672,8 +710,13 @@ class StreamedResponse:
             state=state,
         )
 
+    @property
     def usage(self) -> RequestUsage:
-        """Token usage so far (final once the stream has ended)."""
+        """Token usage so far (final once the stream has ended).
+
+        A property, as in pydantic-ai 2.68; ``stream.usage()`` works too, because calling a
+        :class:`RequestUsage` returns it (the seed API spelled it as a method).
+        """
         return self._meta.usage
 
     @property
@@ -710,6 +753,9 @@ class StreamedResponse:
         """
         if not self._exhausted:
             self._cancelled = True
+        if self._foreign is not None:
+            await self._foreign.close()  # the channel and the pump live in the portal thread
+            return
         self._close()
         await trio.lowlevel.checkpoint()
 
