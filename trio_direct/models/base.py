@@ -429,15 +429,16 @@ class _EventStream:
         # The view starts from the state before the first read: by the time start() returns, the
         # pump may already have read (and buffered) more, which the consumer has not seen yet.
         initial_meta = self._source.meta
+        pump_scope = trio.CancelScope()
         try:
-            await nursery.start(_pump, self._source, self._params, send, outcome)
+            await nursery.start(_scoped_pump, pump_scope, self._source, self._params, send, outcome)
         except BaseException as exc:
             receive.close()
             nursery.cancel_scope.cancel()
             # The nursery would wrap our error in a group; exit it clean and raise the error itself.
             await self._cm.__aexit__(None, None, None)
             raise _unwrap(exc) from None
-        self._stream = StreamedResponse(receive, outcome, self._params, initial_meta, nursery.cancel_scope)
+        self._stream = StreamedResponse(receive, outcome, self._params, initial_meta, pump_scope)
         return self._stream
 
     async def __aexit__(
@@ -448,9 +449,26 @@ class _EventStream:
             stream._close()  # pyright: ignore[reportPrivateUsage]
         # Exit the nursery without handing it the body's exception: that exception propagates from
         # here unchanged instead of inside an ExceptionGroup. The pump's Cancelled belongs to the
-        # nursery's own scope (cancelled just above), so the nursery absorbs it.
+        # pump's own scope (cancelled just above), which absorbs it.
         await self._cm.__aexit__(None, None, None)
         return None
+
+
+async def _scoped_pump(
+    scope: trio.CancelScope,
+    source: EventSource,
+    params: ModelRequestParameters,
+    send: trio.MemorySendChannel[Batch],
+    outcome: _Outcome,
+    *,
+    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    # The stream stops its pump through this scope, not the nursery's: the nursery is entered by
+    # ``__aenter__``, so its scope also surrounds the caller's ``async with`` body, and cancelling it
+    # would cancel the caller's own code after ``await stream.cancel()`` (and leak that Cancelled out
+    # of the block, since ``__aexit__`` does not hand the body's exception to the nursery).
+    with scope:
+        await _pump(source, params, send, outcome, task_status=task_status)
 
 
 def _unwrap(exc: BaseException) -> BaseException:
