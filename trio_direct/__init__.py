@@ -42,6 +42,7 @@ from .exceptions import ModelTimeoutError as ModelTimeoutError
 from .exceptions import ModelUnavailableError as ModelUnavailableError
 from .exceptions import PortalClosedError as PortalClosedError
 from .exceptions import RequestTimeoutError as RequestTimeoutError
+from .exceptions import ResponseTooLargeError as ResponseTooLargeError
 from .exceptions import TrioDirectError as TrioDirectError
 from .exceptions import UnexpectedModelBehavior as UnexpectedModelBehavior
 from .exceptions import UserError as UserError
@@ -132,6 +133,7 @@ __all__ = [
     "PortalClosedError",
     "RequestTimeoutError",
     "RequestUsage",
+    "ResponseTooLargeError",
     "RetryPolicy",
     "RetryPromptPart",
     "RetryingModel",

@@ -14,6 +14,7 @@ matches a builtin, the class also derives from it, so ``except TimeoutError`` an
         └── ModelAPIError                        the provider request failed
             ├── ModelConnectionError             could not connect / read (``phase`` says where)
             │   └── ModelTimeoutError (TimeoutError)   an inactivity limit ran out
+            ├── ResponseTooLargeError            the reply passed a size limit (``max_response_bytes``)
             ├── ModelRateLimitError              429 and friends
             ├── ModelQuotaExceededError          402, insufficient_quota, billing_error
             ├── ModelUnavailableError            503
@@ -60,6 +61,7 @@ __all__ = [
     "ModelUnavailableError",
     "PortalClosedError",
     "RequestTimeoutError",
+    "ResponseTooLargeError",
     "TrioDirectError",
     "UnexpectedModelBehavior",
     "UserError",
@@ -260,6 +262,58 @@ class ModelTimeoutError(ModelConnectionError, TimeoutError):
     These are per-operation limits (``ModelSettings['timeout']``, the stream inactivity timeout); a total
     deadline is the caller's ``trio.fail_after``.
     """
+
+
+class ResponseTooLargeError(ModelAPIError):
+    """The server sent more than a size limit allows; nothing past the limit was read.
+
+    Sizes are counted after decompression. The connection is closed at once.
+
+    Attributes:
+        limit_name: the ``ModelSettings`` key that sets the limit (``'max_response_bytes'``).
+        limit: the limit in bytes.
+        seen: bytes seen when the limit was passed (a declared ``Content-Length``, or decoded bytes).
+        what: what was too large (``'response body'``, ``'server-sent event'``).
+    """
+
+    limit_name: str
+    limit: int
+    seen: int
+    what: str
+
+    def __init__(
+        self,
+        model_name: str,
+        *,
+        limit_name: str,
+        limit: int,
+        seen: int,
+        what: str,
+        url: str,
+        in_stream: bool = False,
+    ) -> None:
+        self.limit_name = limit_name
+        self.limit = limit
+        self.seen = seen
+        self.what = what
+        super().__init__(
+            model_name,
+            f"the {what} from {url} is larger than {limit_name}={limit} bytes (at least {seen} bytes, "
+            "counted after decompression); nothing more was read and the connection was closed. If the "
+            f"reply is genuine, raise the limit: ModelSettings({limit_name}=...) on the model or the call",
+            in_stream=in_stream,
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _rebuild_plain, (self.__class__, self.message), dict(vars(self))
+
+
+def _rebuild_plain(cls: type[TrioDirectError], message: str) -> TrioDirectError:
+    # Exceptions whose constructor takes more than a message are rebuilt empty; their state follows.
+    exc = cls.__new__(cls)
+    Exception.__init__(exc, message)
+    exc.message = message
+    return exc
 
 
 def _parse_retry_after(headers: Mapping[str, str] | None) -> float | None:

@@ -488,6 +488,11 @@ class GroqStreamMapper:
         self._reasoning_index = 0
         self._executed_call_id: str | None = None
 
+    @property
+    def done(self) -> bool:
+        """The end marker (``data: [DONE]`` (or a ``tool_use_failed`` error)) arrived: the stream finishes here (see ``StreamMapper``)."""
+        return self._done or self._stopped
+
     def feed(self, event: ServerSentEvent, out: list[ModelResponseStreamEvent]) -> None:
         """Handle one SSE event.
 

@@ -1,0 +1,342 @@
+"""Size limits on what a server may make us hold, and bounded, decompression-aware body reading.
+
+A broken proxy or a hostile endpoint can answer with a body that never ends, a ``Content-Length`` of
+500 MB, an SSE line without a newline, or a gzip bomb (200 KB on the wire, 200 MB inflated). Nothing
+here trusts the server:
+
+* :class:`ResponseLimits` holds the limits of one request (defaults below, raised per model or per
+  call with the ``max_response_bytes`` / ``max_error_body_bytes`` keys of ``ModelSettings``).
+* :class:`BodyDecoder` undoes ``Content-Encoding`` itself (httpx inflates without any limit): raw
+  bytes go in, decoded pieces of at most :data:`DECODE_STEP` bytes come out, so inflating never
+  allocates more than one step past what the consumer has taken. Limits are counted on the decoded
+  bytes.
+* :func:`read_body` reads a whole (non-streamed) body or an error body up to a limit, and
+  :func:`consume_raw` drives a response's raw byte stream through a callback; both stop reading the
+  moment a limit is passed, and the caller's ``async with`` closes the connection (an unread body
+  makes httpcore close it instead of draining it).
+
+Sans-IO except for the two readers, which only iterate the response they are handed.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from typing import Any, Final, Protocol
+
+import attrs
+import trio
+
+from .exceptions import ModelAPIError, ResponseTooLargeError, UserError
+
+__all__ = [
+    "ACCEPT_ENCODING",
+    "DECODE_STEP",
+    "DEFAULT_MAX_ERROR_BODY_BYTES",
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "BodyDecoder",
+    "ResponseLimits",
+    "consume_raw",
+    "read_body",
+]
+
+#: The largest real replies are base64 images (a 4096×4096 PNG is ~35 MB, ~47 MB as base64; Gemini
+#: and the Responses API put every generated image of a reply into one body, or one SSE event such as
+#: ``response.completed``) and long reasoning traces (128k output tokens are ~0.5 MB of text, a few
+#: MB with encrypted reasoning content). 64 MiB covers all of these with room to spare while keeping
+#: one hostile reply from taking more than that (plus its parsed form) from a long-lived process. The
+#: same limit bounds a whole non-streamed body and each single line/event of a stream (an SSE event
+#: can hold the whole response); a stream as a whole is not limited, its consumer takes it as it comes.
+DEFAULT_MAX_RESPONSE_BYTES: Final = 64 * 1024 * 1024
+
+#: Error bodies (4xx/5xx) and non-SSE answers to a stream request are read only this far: a provider's
+#: error object is a few hundred bytes and a proxy's HTML page some kilobytes; the status already says
+#: what happened. What is past the limit is not read; the error is built from the first part.
+DEFAULT_MAX_ERROR_BODY_BYTES: Final = 1024 * 1024
+
+#: Decoded bytes produced per step when inflating: each step allocates at most this much, so a
+#: compression bomb is stopped one step after it passes a limit.
+DECODE_STEP: Final = 64 * 1024
+
+#: What we ask servers for: the encodings :class:`BodyDecoder` can inflate in bounded steps.
+ACCEPT_ENCODING: Final = "gzip, deflate"
+
+
+def _positive_int(name: str) -> Callable[[Any, Any, int], None]:
+    def check(_instance: Any, _attribute: Any, value: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:  # pyright: ignore[reportUnnecessaryIsInstance]
+            raise UserError(f"ModelSettings[{name!r}] must be a positive number of bytes, got {value!r}")
+
+    return check
+
+
+@attrs.frozen(slots=True)
+class ResponseLimits:
+    """How much of a server's reply one request may hold.
+
+    Attributes:
+        max_response_bytes: the decoded size of a non-streamed body, and of any single line or event
+            of a stream (``ModelSettings['max_response_bytes']``).
+        max_error_body_bytes: how much of an error body, or of a non-SSE answer to a stream request,
+            is read before the rest is dropped (``ModelSettings['max_error_body_bytes']``).
+    """
+
+    max_response_bytes: int = attrs.field(
+        default=DEFAULT_MAX_RESPONSE_BYTES, validator=_positive_int("max_response_bytes")
+    )
+    max_error_body_bytes: int = attrs.field(
+        default=DEFAULT_MAX_ERROR_BODY_BYTES, validator=_positive_int("max_error_body_bytes")
+    )
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any] | None) -> ResponseLimits:
+        """The limits a request's merged settings ask for (defaults for the keys not set).
+
+        Raises:
+            UserError: a limit that is not a positive integer.
+        """
+        if not settings:
+            return DEFAULT_RESPONSE_LIMITS
+        response = settings.get("max_response_bytes")
+        error = settings.get("max_error_body_bytes")
+        if response is None and error is None:
+            return DEFAULT_RESPONSE_LIMITS
+        return cls(
+            DEFAULT_MAX_RESPONSE_BYTES if response is None else response,
+            DEFAULT_MAX_ERROR_BODY_BYTES if error is None else error,
+        )
+
+
+#: The limits of a request whose settings set none.
+DEFAULT_RESPONSE_LIMITS: Final = ResponseLimits()
+
+
+class _Inflater:
+    """One gzip or deflate layer, inflating at most ``room`` bytes per call."""
+
+    __slots__ = ("_first", "_obj", "_wbits", "name")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        # gzip: header and trailer checked; deflate: zlib-wrapped, with a fallback to raw deflate on the
+        # first bytes (servers send both under that name, as httpx and browsers accept).
+        self._wbits = zlib.MAX_WBITS | 16 if name in ("gzip", "x-gzip") else zlib.MAX_WBITS
+        self._obj = zlib.decompressobj(self._wbits)
+        self._first = name == "deflate"
+
+    def step(self, data: bytes, room: int) -> bytes:
+        """Inflate from ``data`` (or the unconsumed tail when ``data`` is empty) up to ``room`` bytes."""
+        obj = self._obj
+        source = data or obj.unconsumed_tail
+        if self._first and source:
+            self._first = False
+            try:
+                return obj.decompress(source, room)
+            except zlib.error:
+                self._obj = obj = zlib.decompressobj(-zlib.MAX_WBITS)
+        return obj.decompress(source, room)
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._obj.unconsumed_tail)
+
+    def flush(self) -> bytes:
+        return self._obj.flush()
+
+
+class BodyDecoder:
+    """Undo a response's ``Content-Encoding`` in bounded steps (sans-IO).
+
+    ``identity`` (or no header) passes bytes through unchanged; ``gzip``, ``x-gzip`` and ``deflate``,
+    also stacked (``gzip, deflate``), are inflated :data:`DECODE_STEP` bytes at a time. Anything else
+    (``br``, ``zstd``: never asked for, see :data:`ACCEPT_ENCODING`) is refused.
+
+    Raises (from the constructor, :meth:`decode` and :meth:`flush`):
+        UnexpectedContentError: an encoding we did not ask for, or compressed data that is corrupt.
+    """
+
+    __slots__ = ("_layers", "_model_name", "_url", "identity")
+
+    def __init__(self, content_encoding: str | None, *, model_name: str, url: str) -> None:
+        self._model_name = model_name
+        self._url = url.split("?", 1)[0]
+        names = [n.strip().lower() for n in (content_encoding or "").split(",") if n.strip()]
+        names = [n for n in names if n != "identity"]
+        for name in names:
+            if name not in ("gzip", "x-gzip", "deflate"):
+                raise ModelAPIError(
+                    model_name,
+                    f"{self._url} answered with Content-Encoding: {content_encoding}, which trio_direct "
+                    f"did not ask for and does not decode (it asks for {ACCEPT_ENCODING}); check the "
+                    "server or proxy in between",
+                )
+        # Applied in reverse order of the header: the last encoding listed was applied last.
+        self._layers = [_Inflater(n) for n in reversed(names)]
+        self.identity = not self._layers
+
+    def decode(self, data: bytes) -> Iterator[bytes]:
+        """The decoded pieces of ``data``, each at most :data:`DECODE_STEP` bytes, lazily.
+
+        Take each piece before asking for the next: the next one is inflated only then.
+        """
+        if self.identity:
+            if data:
+                yield data
+            return
+        try:
+            yield from self._through(0, data)
+        except zlib.error as exc:
+            raise self._corrupt(exc) from None
+
+    def flush(self) -> Iterator[bytes]:
+        """What the encoded stream still holds once its raw bytes have ended."""
+        if self.identity:
+            return
+        try:
+            for index, layer in enumerate(self._layers):
+                # Input was drained step by step, so what zlib still holds is at most its window.
+                if piece := layer.flush():
+                    yield from self._through(index + 1, piece)
+        except zlib.error as exc:
+            raise self._corrupt(exc) from None
+
+    def _through(self, index: int, data: bytes) -> Iterator[bytes]:
+        if index == len(self._layers):
+            if data:
+                yield data
+            return
+        layer = self._layers[index]
+        piece = layer.step(data, DECODE_STEP)
+        while True:
+            if piece:
+                yield from self._through(index + 1, piece)
+            if not layer.pending:
+                return
+            piece = layer.step(b"", DECODE_STEP)
+
+    def _corrupt(self, exc: zlib.error) -> ModelAPIError:
+        encoding = " + ".join(layer.name for layer in reversed(self._layers))
+        return ModelAPIError(
+            self._model_name,
+            f"the {encoding} body from {self._url} is corrupt and cannot be decoded ({exc}); the server "
+            "or a proxy in between sent broken compressed data",
+        )
+
+
+def too_large(
+    model_name: str, *, limit: int, seen: int, what: str, url: str, in_stream: bool = False
+) -> ResponseTooLargeError:
+    """The error for a reply that passed ``limit`` (see :class:`ResponseTooLargeError`)."""
+    return ResponseTooLargeError(
+        model_name,
+        limit_name="max_response_bytes",
+        limit=limit,
+        seen=seen,
+        what=what,
+        url=url.split("?", 1)[0],
+        in_stream=in_stream,
+    )
+
+
+class _RawResponse(Protocol):
+    """What the readers need of an ``httpx.Response`` (or an httpx2 one)."""
+
+    @property
+    def headers(self) -> Any: ...
+
+    def aiter_raw(self) -> Any: ...
+
+
+async def consume_raw(response: _RawResponse, handle: Callable[[bytes], Awaitable[None]]) -> None:
+    """Feed each raw (still encoded) chunk of ``response``'s body to ``handle``, until the body ends.
+
+    An exception from ``handle`` stops the reading: the read in progress is cancelled so that httpx's
+    chain of async generators unwinds from the inside (leaving the loop from here would suspend them
+    for the garbage collector, a ResourceWarning under Trio), then the exception is raised unchanged.
+
+    Raises:
+        Whatever ``handle`` raises; httpx's transport errors from the reads (map them in the caller).
+
+    Cancellation:
+        Safe; the body is left unread and the caller's closing of the response closes the connection.
+    """
+    failure: BaseException | None = None
+    with trio.CancelScope() as unwind:
+        async for raw in response.aiter_raw():
+            if failure is not None:
+                continue  # skip what httpx had buffered until the cancelled read unwinds
+            try:
+                await handle(raw)
+            except BaseException as exc:
+                failure = exc
+                unwind.cancel()
+    if failure is not None:
+        raise failure
+
+
+async def read_body(
+    response: _RawResponse,
+    limit: int,
+    *,
+    model_name: str,
+    url: str,
+    truncate: bool = False,
+) -> bytes:
+    """``response``'s decoded body, read to its end or to ``limit`` bytes, whichever comes first.
+
+    A ``Content-Length`` (of an unencoded body) already past the limit fails before any byte is read.
+
+    Args:
+        limit: the most decoded bytes to hold.
+        truncate: past the limit, return the first ``limit`` bytes (error bodies) instead of raising.
+
+    Raises:
+        ResponseTooLargeError: the body is larger than ``limit`` (unless ``truncate``).
+        ModelAPIError: an encoding we did not ask for, or corrupt compressed data.
+        httpx.TransportError: from the reads; the caller maps it.
+
+    Cancellation:
+        Safe; the rest of the body is never read.
+    """
+    decoder = BodyDecoder(response.headers.get("content-encoding"), model_name=model_name, url=url)
+    declared = _content_length(response.headers)
+    if decoder.identity and declared is not None and declared > limit and not truncate:
+        raise too_large(model_name, limit=limit, seen=declared, what="response body", url=url)
+    pieces: list[bytes] = []
+    size = 0
+
+    class _Full(Exception):
+        pass
+
+    def take(piece: bytes) -> None:
+        nonlocal size
+        size += len(piece)
+        if size > limit:
+            if truncate:
+                pieces.append(piece[: len(piece) - (size - limit)])
+                raise _Full
+            raise too_large(model_name, limit=limit, seen=size, what="response body", url=url)
+        pieces.append(piece)
+
+    async def handle(raw: bytes) -> None:
+        for piece in decoder.decode(raw):
+            take(piece)
+
+    try:
+        await consume_raw(response, handle)
+        for piece in decoder.flush():
+            take(piece)
+    except _Full:
+        pass
+    return b"".join(pieces)
+
+
+def _content_length(headers: Any) -> int | None:
+    value = headers.get("content-length")
+    if value is None:
+        return None
+    try:
+        length = int(value)
+    except ValueError:
+        return None
+    return length if length >= 0 else None
