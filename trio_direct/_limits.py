@@ -40,7 +40,7 @@ __all__ = [
     "read_body",
 ]
 
-#: The largest real replies are base64 images (a 4096×4096 PNG is ~35 MB, ~47 MB as base64; Gemini
+#: The largest real replies are base64 images (a 4096x4096 PNG is ~35 MB, ~47 MB as base64; Gemini
 #: and the Responses API put every generated image of a reply into one body, or one SSE event such as
 #: ``response.completed``) and long reasoning traces (128k output tokens are ~0.5 MB of text, a few
 #: MB with encrypted reasoning content). 64 MiB covers all of these with room to spare while keeping

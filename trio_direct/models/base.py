@@ -26,8 +26,7 @@ import attrs
 import httpx
 import trio
 
-from .. import _http  # pyright: ignore[reportPrivateUsage]
-from .. import _limits  # pyright: ignore[reportPrivateUsage]
+from .. import _http, _limits  # pyright: ignore[reportPrivateUsage]
 from .._parts import EventDecorator, PartsManager, ResponseAccumulator
 from .._sse import EventTooLarge, ServerSentEvent, SSEDecoder
 from ..events import ModelResponseStreamEvent
@@ -290,6 +289,7 @@ class SSEEventSource(EventSource):
             def handle(raw: bytes) -> Awaitable[None]:
                 return feed((raw,) if identity else body.decode(raw))
 
+            out: list[ModelResponseStreamEvent] = []
             try:
                 try:
                     await _limits.consume_raw(response, handle)
@@ -304,12 +304,10 @@ class SSEEventSource(EventSource):
                         in_stream=True,
                     ) from None
             except _EndMarker:
-                # The stream is complete; what follows the marker is never read, the block closes it.
-                out = []
+                pass  # the stream is complete; what follows the marker is never read, the block closes it
             except _http.TRANSPORT_ERRORS as exc:
                 raise _http.transport_error(exc, request.url, self._model_name, in_stream=True) from exc
             else:
-                out = []
                 for sse in decoder.close():
                     mapper.feed(sse, out)
             mapper.finish(out)

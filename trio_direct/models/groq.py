@@ -490,7 +490,7 @@ class GroqStreamMapper:
 
     @property
     def done(self) -> bool:
-        """The end marker (``data: [DONE]`` (or a ``tool_use_failed`` error)) arrived: the stream finishes here (see ``StreamMapper``)."""
+        """``data: [DONE]`` or a ``tool_use_failed`` error arrived: the stream finishes here."""
         return self._done or self._stopped
 
     def feed(self, event: ServerSentEvent, out: list[ModelResponseStreamEvent]) -> None:

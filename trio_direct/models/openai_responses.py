@@ -1506,7 +1506,7 @@ class ResponsesStreamMapper:
 
     @property
     def done(self) -> bool:
-        """The end marker (``response.completed`` / ``response.incomplete``) arrived: the stream finishes here (see ``StreamMapper``)."""
+        """``response.completed`` or ``response.incomplete`` arrived: the stream finishes here."""
         return self._ended
 
     def feed(self, event: ServerSentEvent, out: list[ModelResponseStreamEvent]) -> None:
