@@ -114,34 +114,40 @@ DEFAULT_RESPONSE_LIMITS: Final = ResponseLimits()
 class _Inflater:
     """One gzip or deflate layer, inflating at most ``room`` bytes per call."""
 
-    __slots__ = ("_first", "_obj", "_wbits", "name")
+    __slots__ = ("_head", "_obj", "name")
 
     def __init__(self, name: str) -> None:
         self.name = name
-        # gzip: header and trailer checked; deflate: zlib-wrapped, with a fallback to raw deflate on the
-        # first bytes (servers send both under that name, as httpx and browsers accept).
-        self._wbits = zlib.MAX_WBITS | 16 if name in ("gzip", "x-gzip") else zlib.MAX_WBITS
-        self._obj = zlib.decompressobj(self._wbits)
-        self._first = name == "deflate"
+        # gzip: header and trailer checked. deflate: zlib-wrapped or raw deflate (servers send both
+        # under that name, and httpx and browsers accept both), told apart by the first two bytes.
+        self._obj = zlib.decompressobj(zlib.MAX_WBITS | 16) if name != "deflate" else None
+        self._head = b""
 
     def step(self, data: bytes, room: int) -> bytes:
         """Inflate from ``data`` (or the unconsumed tail when ``data`` is empty) up to ``room`` bytes."""
         obj = self._obj
-        source = data or obj.unconsumed_tail
-        if self._first and source:
-            self._first = False
-            try:
-                return obj.decompress(source, room)
-            except zlib.error:
-                self._obj = obj = zlib.decompressobj(-zlib.MAX_WBITS)
-        return obj.decompress(source, room)
+        if obj is None:
+            self._head += data
+            if len(self._head) < 2:
+                return b""
+            data, self._head = self._head, b""
+            zlib_wrapped = data[0] & 0x0F == 8 and (data[0] << 8 | data[1]) % 31 == 0
+            obj = self._obj = zlib.decompressobj(zlib.MAX_WBITS if zlib_wrapped else -zlib.MAX_WBITS)
+        return obj.decompress(data or obj.unconsumed_tail, room)
 
     @property
     def pending(self) -> bool:
-        return bool(self._obj.unconsumed_tail)
+        return self._obj is not None and bool(self._obj.unconsumed_tail)
 
     def flush(self) -> bytes:
-        return self._obj.flush()
+        if self._obj is None:  # fewer than two bytes in all: not a deflate stream
+            if self._head:
+                raise zlib.error("incomplete deflate stream")
+            return b""
+        tail = self._obj.flush()
+        if not self._obj.eof:
+            raise zlib.error("the compressed data ends before its end marker")
+        return tail
 
 
 class BodyDecoder:

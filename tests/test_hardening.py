@@ -1,0 +1,434 @@
+"""Hostile servers (issue 11): bounded memory, only our own errors, streams that end at their marker.
+
+Every test runs against the scripted loopback server, through the real provider modules. Memory is
+measured with tracemalloc: whatever the server sends, what the client holds grows by at most the limit
+plus a small constant. "Nothing else read" shows as the client closing the connection while the server
+is still sending.
+"""
+
+from __future__ import annotations
+
+import gzip
+import pickle
+import tracemalloc
+import zlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import orjson
+import pytest
+import trio
+
+from tests.loopback import LoopbackServer, Reply, chunk, encode_sse_event, head, heartbeat, stall
+from tests.reliability import PROMPT, chunk as chat_chunk, completion, openai_model, sse_text
+from trio_direct import (
+    ModelAPIError,
+    ModelServerError,
+    ModelSettings,
+    ResponseTooLargeError,
+    UnexpectedModelBehavior,
+    UserError,
+    model_request,
+    model_request_stream,
+    model_request_stream_sync,
+    model_request_sync,
+)
+from trio_direct._limits import (
+    DECODE_STEP,
+    DEFAULT_MAX_ERROR_BODY_BYTES,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    BodyDecoder,
+    ResponseLimits,
+)
+from trio_direct.models import Model, infer_model
+
+MiB = 1024 * 1024
+SMALL = ModelSettings(max_response_bytes=MiB, max_error_body_bytes=64 * 1024)
+#: What a request may allocate besides the limit: decoder steps, httpx/httpcore buffers, the error.
+SLACK_BYTES = 3 * MiB
+
+# ---------------------------------------------------------------------------------------------
+# Models of every HTTP provider, pointed at the loopback server
+# ---------------------------------------------------------------------------------------------
+
+#: prefix -> (environment: base URL relative to the server root, model name)
+PROVIDERS: dict[str, tuple[dict[str, str], str]] = {
+    "openai": ({"OPENAI_BASE_URL": "/v1", "OPENAI_API_KEY": "sk-test-123456"}, "gpt-4o"),
+    "openai-responses": ({"OPENAI_BASE_URL": "/v1", "OPENAI_API_KEY": "sk-test-123456"}, "gpt-4o"),
+    "anthropic": ({"ANTHROPIC_BASE_URL": "", "ANTHROPIC_API_KEY": "sk-ant-123456"}, "claude-sonnet-4-5"),
+    "google-gla": ({"GEMINI_BASE_URL": "", "GOOGLE_API_KEY": "AIza-test-123456"}, "gemini-2.5-flash"),
+    "mistral": ({"MISTRAL_BASE_URL": "", "MISTRAL_API_KEY": "mistral-123456"}, "mistral-large-latest"),
+    "groq": ({"GROQ_BASE_URL": "", "GROQ_API_KEY": "gsk-test-123456"}, "llama-3.3-70b-versatile"),
+}
+
+
+@pytest.fixture
+def provider_model(
+    loopback: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[str], Model]:
+    def make(prefix: str) -> Model:
+        env, name = PROVIDERS[prefix]
+        for var, value in env.items():
+            monkeypatch.setenv(var, loopback.url + value if var.endswith("_BASE_URL") else value)
+        return infer_model(f"{prefix}:{name}")
+
+    return make
+
+
+@pytest.fixture
+def memory() -> Iterator[Callable[[], int]]:
+    """tracemalloc running for the test; calling the fixture gives the peak growth so far, in bytes."""
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    tracemalloc.reset_peak()
+    try:
+        yield lambda: tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+
+
+async def stream_all(model: Model | str, settings: ModelSettings | None = None) -> list[Any]:
+    async with model_request_stream(model, PROMPT, model_settings=settings) as stream:
+        return [event async for event in stream]
+
+
+def chunked_json_head(status: int = 200, content_type: str = "application/json", **extra: str) -> Any:
+    return head(status, {"content-type": content_type, "transfer-encoding": "chunked", **extra})
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. Bounded memory whatever the server sends
+# ---------------------------------------------------------------------------------------------
+
+
+async def test_defaults_and_settings_validation() -> None:
+    limits = ResponseLimits.from_settings(None)
+    assert (limits.max_response_bytes, limits.max_error_body_bytes) == (
+        DEFAULT_MAX_RESPONSE_BYTES,
+        DEFAULT_MAX_ERROR_BODY_BYTES,
+    )
+    assert ResponseLimits.from_settings({"max_response_bytes": 10}).max_response_bytes == 10
+    for bad in (0, -1, 1.5, "big", True):
+        with pytest.raises(UserError, match="max_response_bytes"):
+            ResponseLimits.from_settings({"max_response_bytes": bad})
+
+
+@pytest.mark.parametrize("prefix", sorted(PROVIDERS))
+async def test_huge_content_length_fails_before_reading(
+    prefix: str, provider_model: Callable[[str], Model], loopback: LoopbackServer
+) -> None:
+    loopback.enqueue(Reply.of(head(200, {"content-type": "application/json", "content-length": str(500 * MiB)}), stall()))
+    with pytest.raises(ResponseTooLargeError) as info:
+        await model_request(provider_model(prefix), PROMPT)
+    exc = info.value
+    assert (exc.limit, exc.seen, exc.limit_name) == (DEFAULT_MAX_RESPONSE_BYTES, 500 * MiB, "max_response_bytes")
+    assert "ModelSettings(max_response_bytes=...)" in str(exc)
+    assert isinstance(exc, ModelAPIError)
+    await loopback.wait_for_client_close_async()
+
+
+@pytest.mark.parametrize("prefix", sorted(PROVIDERS))
+async def test_endless_body_is_cut_at_the_limit(
+    prefix: str, provider_model: Callable[[str], Model], loopback: LoopbackServer, memory: Callable[[], int]
+) -> None:
+    loopback.enqueue(Reply.of(chunked_json_head(), heartbeat(b" " * 65536, 0)))
+    with pytest.raises(ResponseTooLargeError) as info:
+        await model_request(provider_model(prefix), PROMPT, model_settings=SMALL)
+    assert info.value.limit == MiB and MiB < info.value.seen <= MiB + DECODE_STEP
+    await loopback.wait_for_client_close_async()
+    assert memory() < MiB + SLACK_BYTES
+
+
+async def test_gzip_bomb_json_body(loopback: LoopbackServer, memory: Callable[[], int]) -> None:
+    bomb = make_bomb(b'{"x": "', 200 * MiB, gzip=True)  # ~200 KB on the wire
+    assert len(bomb) < MiB
+    loopback.enqueue(Reply.body(bomb, headers={"content-encoding": "gzip"}, content_type="application/json"))
+    with pytest.raises(ResponseTooLargeError, match="counted after decompression"):
+        await model_request(openai_model(loopback), PROMPT)
+    assert memory() < DEFAULT_MAX_RESPONSE_BYTES + len(bomb) + SLACK_BYTES
+    del bomb
+
+
+async def test_gzip_bomb_under_a_small_limit_allocates_little(
+    loopback: LoopbackServer, memory: Callable[[], int]
+) -> None:
+    bomb = make_bomb(b"", 50 * MiB, gzip=False)
+    loopback.enqueue(Reply.body(bomb, headers={"content-encoding": "deflate"}, content_type="application/json"))
+    with pytest.raises(ResponseTooLargeError):
+        await model_request(openai_model(loopback), PROMPT, model_settings=SMALL)
+    assert memory() < MiB + len(bomb) + SLACK_BYTES
+
+
+async def test_gzip_bomb_sse_stream(loopback: LoopbackServer, memory: Callable[[], int]) -> None:
+    bomb = make_bomb(b"data: ", 50 * MiB, gzip=True)
+    loopback.enqueue(
+        Reply.sse(
+            [bomb[i : i + 16384] for i in range(0, len(bomb), 16384)],
+            headers={"content-encoding": "gzip"},
+            then=stall(),
+        )
+    )
+    with pytest.raises(ResponseTooLargeError) as info:
+        await stream_all(openai_model(loopback), SMALL)
+    assert info.value.what == "server-sent event"
+    await loopback.wait_for_client_close_async()
+    assert memory() < MiB + len(bomb) + SLACK_BYTES
+
+
+async def test_compressed_replies_still_work(loopback: LoopbackServer) -> None:
+    body = gzip.compress(orjson_dumps(completion("zipped")))
+    loopback.enqueue(Reply.body(body, headers={"content-encoding": "gzip"}, content_type="application/json"))
+    assert (await model_request(openai_model(loopback), PROMPT)).text == "zipped"
+    raw_deflate = zlib.compressobj(wbits=-15)
+    body = raw_deflate.compress(orjson_dumps(completion("raw deflate"))) + raw_deflate.flush()
+    loopback.enqueue(Reply.body(body, headers={"content-encoding": "deflate"}, content_type="application/json"))
+    assert (await model_request(openai_model(loopback), PROMPT)).text == "raw deflate"
+    stream = b"".join(encode(e) for e in sse_text("a", "b", "c"))
+    packed = gzip.compress(stream)
+    loopback.enqueue(
+        Reply.sse([packed[i : i + 7] for i in range(0, len(packed), 7)], headers={"content-encoding": "gzip"})
+    )
+    async with model_request_stream(openai_model(loopback), PROMPT) as response:
+        async for _ in response:
+            pass
+    assert response.get().text == "abc" and response.get().state == "complete"
+
+
+@pytest.mark.parametrize("prefix", sorted(PROVIDERS))
+async def test_sse_line_that_never_ends(
+    prefix: str, provider_model: Callable[[str], Model], loopback: LoopbackServer, memory: Callable[[], int]
+) -> None:
+    loopback.enqueue(Reply.sse([b"data: "], then=heartbeat(b"x" * 65536, 0)))
+    with pytest.raises(ResponseTooLargeError) as info:
+        await stream_all(provider_model(prefix), SMALL)
+    assert info.value.in_stream and info.value.what == "server-sent event"
+    await loopback.wait_for_client_close_async()
+    assert memory() < MiB + SLACK_BYTES
+
+
+async def test_sse_event_that_never_ends(loopback: LoopbackServer, memory: Callable[[], int]) -> None:
+    # data lines, but never the blank line that dispatches the event
+    loopback.enqueue(Reply.sse([b"data: {\n"], then=heartbeat(b"data: " + b"1" * 4000 + b"\n", 0)))
+    with pytest.raises(ResponseTooLargeError):
+        await stream_all(openai_model(loopback), SMALL)
+    await loopback.wait_for_client_close_async()
+    assert memory() < MiB + SLACK_BYTES
+
+
+async def test_sse_limit_after_events_raises_from_the_loop(loopback: LoopbackServer) -> None:
+    loopback.enqueue(Reply.sse([chat_chunk("hello")], then=heartbeat(b"x" * 65536, 0)))
+    async with model_request_stream(openai_model(loopback), PROMPT, model_settings=SMALL) as stream:
+        with pytest.raises(ResponseTooLargeError):
+            async for _ in stream:
+                pass
+        assert stream.get().text == "hello"
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_endless_error_body_is_read_only_so_far(
+    stream: bool, loopback: LoopbackServer, memory: Callable[[], int]
+) -> None:
+    loopback.enqueue(Reply.of(chunked_json_head(500, "text/html"), chunk(b"<html>"), heartbeat(b"x" * 65536, 0)))
+    with pytest.raises(ModelServerError) as info:
+        if stream:
+            await stream_all(openai_model(loopback), SMALL)
+        else:
+            await model_request(openai_model(loopback), PROMPT, model_settings=SMALL)
+    assert info.value.status_code == 500
+    await loopback.wait_for_client_close_async()
+    assert memory() < 64 * 1024 + SLACK_BYTES
+
+
+async def test_stream_answered_with_endless_json(loopback: LoopbackServer, memory: Callable[[], int]) -> None:
+    loopback.enqueue(Reply.of(chunked_json_head(), chunk(b'{"error": "'), heartbeat(b"x" * 65536, 0)))
+    with pytest.raises(UnexpectedModelBehavior, match="expected a stream of server-sent events"):
+        await stream_all(openai_model(loopback), SMALL)
+    await loopback.wait_for_client_close_async()
+    assert memory() < 64 * 1024 + SLACK_BYTES
+
+
+async def test_limits_per_model_and_per_call(loopback: LoopbackServer) -> None:
+    big = completion("y" * (2 * MiB))
+    loopback.enqueue(Reply.json(big), Reply.json(big), Reply.json(big))
+    model = openai_model(loopback, settings=SMALL)
+    with pytest.raises(ResponseTooLargeError):
+        await model_request(model, PROMPT)  # the model's limit
+    raised = await model_request(model, PROMPT, model_settings=ModelSettings(max_response_bytes=4 * MiB))
+    assert len(raised.text) == 2 * MiB  # the call's limit wins
+    assert len((await model_request(openai_model(loopback), PROMPT)).text) == 2 * MiB  # the default
+
+
+def test_sync_limits(loopback: LoopbackServer) -> None:
+    loopback.enqueue(
+        Reply.of(chunked_json_head(), heartbeat(b" " * 65536, 0)),
+        Reply.sse([b"data: "], then=heartbeat(b"x" * 65536, 0)),
+    )
+    with pytest.raises(ResponseTooLargeError):
+        model_request_sync(openai_model(loopback), PROMPT, model_settings=SMALL, timeout=30)
+    with pytest.raises(ResponseTooLargeError):
+        with model_request_stream_sync(openai_model(loopback), PROMPT, model_settings=SMALL, timeout=30) as s:
+            list(s)
+
+
+def test_response_too_large_pickles() -> None:
+    exc = ResponseTooLargeError(
+        "gpt-4o", limit_name="max_response_bytes", limit=10, seen=11, what="response body", url="http://x"
+    )
+    copy = pickle.loads(pickle.dumps(exc))
+    assert type(copy) is ResponseTooLargeError
+    assert (copy.limit, copy.seen, copy.what, str(copy)) == (10, 11, "response body", str(exc))
+
+
+def test_body_decoder_steps_are_bounded() -> None:
+    decoder = BodyDecoder("gzip", model_name="m", url="http://x")
+    data = gzip.compress(b"z" * (10 * DECODE_STEP))
+    pieces = list(decoder.decode(data)) + list(decoder.flush())
+    assert all(len(p) <= DECODE_STEP for p in pieces)
+    assert b"".join(pieces) == b"z" * (10 * DECODE_STEP)
+    stacked = BodyDecoder("deflate, gzip", model_name="m", url="http://x")
+    assert b"".join(stacked.decode(gzip.compress(zlib.compress(b"twice")))) == b"twice"
+    assert BodyDecoder("identity", model_name="m", url="http://x").identity
+    truncated = BodyDecoder("gzip", model_name="m", url="http://x")
+    with pytest.raises(ModelAPIError, match="corrupt"):
+        list(truncated.decode(data[: len(data) // 2])) + list(truncated.flush())
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. Only the library's own errors come out: compression
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+async def test_corrupt_compression_plain_and_streamed(encoding: str, loopback: LoopbackServer) -> None:
+    good = gzip.compress(b'{"a": 1}' * 100) if encoding == "gzip" else zlib.compress(b'{"a": 1}' * 100)
+    corrupt = good[:12] + b"\xff" * 20 + good[32:]
+    loopback.enqueue(Reply.body(corrupt, headers={"content-encoding": encoding}, content_type="application/json"))
+    with pytest.raises(ModelAPIError, match="corrupt"):
+        await model_request(openai_model(loopback), PROMPT)
+    loopback.enqueue(Reply.sse([corrupt], headers={"content-encoding": encoding}))
+    with pytest.raises(ModelAPIError, match="corrupt"):
+        await stream_all(openai_model(loopback))
+
+
+async def test_encoding_we_did_not_ask_for(loopback: LoopbackServer) -> None:
+    loopback.enqueue(Reply.body(b"\x1b\x00", headers={"content-encoding": "br"}, content_type="application/json"))
+    with pytest.raises(ModelAPIError, match="Content-Encoding: br"):
+        await model_request(openai_model(loopback), PROMPT)
+    assert loopback.requests[0].headers["accept-encoding"] == "gzip, deflate"
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. Streams finish at their end marker
+# ---------------------------------------------------------------------------------------------
+
+
+def _anthropic_stream() -> list[object]:
+    return [
+        "event: message_start\ndata: "
+        '{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","content":[],'
+        '"model":"claude-sonnet-4-5","stop_reason":null,"usage":{"input_tokens":3,"output_tokens":1}}}',
+        'event: content_block_start\ndata: {"type":"content_block_start","index":0,'
+        '"content_block":{"type":"text","text":""}}',
+        'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,'
+        '"delta":{"type":"text_delta","text":"done"}}',
+        'event: content_block_stop\ndata: {"type":"content_block_stop","index":0}',
+        'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn"},'
+        '"usage":{"output_tokens":2}}',
+        'event: message_stop\ndata: {"type":"message_stop"}',
+    ]
+
+
+def _responses_stream() -> list[object]:
+    response = {
+        "id": "resp_1",
+        "object": "response",
+        "created_at": 1700000000,
+        "model": "gpt-4o",
+        "status": "completed",
+        "output": [
+            {
+                "id": "msg_1",
+                "type": "message",
+                "role": "assistant",
+                "status": "completed",
+                "content": [{"type": "output_text", "text": "done", "annotations": []}],
+            }
+        ],
+        "usage": {"input_tokens": 3, "output_tokens": 1, "total_tokens": 4},
+    }
+    return [
+        {"type": "response.created", "response": {**response, "status": "in_progress", "output": []}},
+        {
+            "type": "response.output_item.added",
+            "output_index": 0,
+            "item": {"id": "msg_1", "type": "message", "role": "assistant", "status": "in_progress", "content": []},
+        },
+        {"type": "response.output_text.delta", "item_id": "msg_1", "output_index": 0, "content_index": 0, "delta": "done"},
+        {"type": "response.completed", "response": response},
+    ]
+
+
+#: prefix -> a complete stream whose text is "done", ending with its end marker
+END_MARKED: dict[str, list[object]] = {
+    "openai": sse_text("done"),
+    "groq": sse_text("done"),
+    "mistral": sse_text("done"),
+    "anthropic": _anthropic_stream(),
+    "openai-responses": _responses_stream(),
+}
+
+
+@pytest.mark.parametrize("keep", ["stall", "heartbeats"])
+@pytest.mark.parametrize("prefix", sorted(END_MARKED))
+async def test_stream_finishes_at_its_end_marker(
+    prefix: str, keep: str, provider_model: Callable[[str], Model], loopback: LoopbackServer
+) -> None:
+    then = stall() if keep == "stall" else heartbeat(b": ping\n\n", 0.01)
+    loopback.enqueue(Reply.sse(END_MARKED[prefix], then=then))
+    settings = ModelSettings(stream_inactivity_timeout=30)
+    with trio.fail_after(10):  # far below the inactivity limit: the marker ends it, nothing else
+        async with model_request_stream(provider_model(prefix), PROMPT, model_settings=settings) as stream:
+            async for _ in stream:
+                pass
+            response = stream.get()
+    assert response.text == "done" and response.state == "complete"
+    await loopback.wait_for_client_close_async()
+
+
+def test_sync_stream_finishes_at_done(loopback: LoopbackServer) -> None:
+    loopback.enqueue(Reply.sse(sse_text("a", "b"), then=stall()))
+    with model_request_stream_sync(openai_model(loopback), PROMPT, timeout=10) as stream:
+        list(stream)
+        assert stream.get().text == "ab"
+    loopback.wait_for_client_close()
+
+
+async def test_nothing_after_the_marker_is_read(loopback: LoopbackServer) -> None:
+    # garbage after [DONE] in the same write and after it: neither is parsed
+    loopback.enqueue(Reply.sse([*sse_text("ok")[:-1], b"data: [DONE]\n\ndata: {not json\n\n"], then=stall()))
+    with trio.fail_after(10):
+        events = await stream_all(openai_model(loopback))
+    assert events
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def make_bomb(prefix: bytes, size: int, *, gzip: bool) -> bytes:
+    """``prefix`` and ``size`` zero digits, compressed a MiB at a time (never held whole)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16 if gzip else zlib.MAX_WBITS)
+    block = b"0" * MiB
+    out = [packer.compress(prefix)]
+    out += [packer.compress(block) for _ in range(size // MiB)]
+    out.append(packer.flush())
+    return b"".join(out)
+
+
+def orjson_dumps(obj: Any) -> bytes:
+    return orjson.dumps(obj)
+
+
+def encode(event: object) -> bytes:
+    return encode_sse_event(event)
