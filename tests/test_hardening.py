@@ -20,7 +20,8 @@ import pytest
 import trio
 
 from tests.loopback import LoopbackServer, Reply, chunk, encode_sse_event, head, heartbeat, stall
-from tests.reliability import PROMPT, chunk as chat_chunk, completion, openai_model, sse_text
+from tests.reliability import PROMPT, completion, openai_model, sse_text
+from tests.reliability import chunk as chat_chunk
 from trio_direct import (
     ModelAPIError,
     ModelServerError,
@@ -63,9 +64,7 @@ PROVIDERS: dict[str, tuple[dict[str, str], str]] = {
 
 
 @pytest.fixture
-def provider_model(
-    loopback: LoopbackServer, monkeypatch: pytest.MonkeyPatch
-) -> Callable[[str], Model]:
+def provider_model(loopback: LoopbackServer, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], Model]:
     def make(prefix: str) -> Model:
         env, name = PROVIDERS[prefix]
         for var, value in env.items():
@@ -117,11 +116,17 @@ async def test_defaults_and_settings_validation() -> None:
 async def test_huge_content_length_fails_before_reading(
     prefix: str, provider_model: Callable[[str], Model], loopback: LoopbackServer
 ) -> None:
-    loopback.enqueue(Reply.of(head(200, {"content-type": "application/json", "content-length": str(500 * MiB)}), stall()))
+    loopback.enqueue(
+        Reply.of(head(200, {"content-type": "application/json", "content-length": str(500 * MiB)}), stall())
+    )
     with pytest.raises(ResponseTooLargeError) as info:
         await model_request(provider_model(prefix), PROMPT)
     exc = info.value
-    assert (exc.limit, exc.seen, exc.limit_name) == (DEFAULT_MAX_RESPONSE_BYTES, 500 * MiB, "max_response_bytes")
+    assert (exc.limit, exc.seen, exc.limit_name) == (
+        DEFAULT_MAX_RESPONSE_BYTES,
+        500 * MiB,
+        "max_response_bytes",
+    )
     assert "ModelSettings(max_response_bytes=...)" in str(exc)
     assert isinstance(exc, ModelAPIError)
     await loopback.wait_for_client_close_async()
@@ -153,7 +158,9 @@ async def test_gzip_bomb_under_a_small_limit_allocates_little(
     loopback: LoopbackServer, memory: Callable[[], int]
 ) -> None:
     bomb = make_bomb(b"", 50 * MiB, gzip=False)
-    loopback.enqueue(Reply.body(bomb, headers={"content-encoding": "deflate"}, content_type="application/json"))
+    loopback.enqueue(
+        Reply.body(bomb, headers={"content-encoding": "deflate"}, content_type="application/json")
+    )
     with pytest.raises(ResponseTooLargeError):
         await model_request(openai_model(loopback), PROMPT, model_settings=SMALL)
     assert memory() < MiB + len(bomb) + SLACK_BYTES
@@ -181,7 +188,9 @@ async def test_compressed_replies_still_work(loopback: LoopbackServer) -> None:
     assert (await model_request(openai_model(loopback), PROMPT)).text == "zipped"
     raw_deflate = zlib.compressobj(wbits=-15)
     body = raw_deflate.compress(orjson_dumps(completion("raw deflate"))) + raw_deflate.flush()
-    loopback.enqueue(Reply.body(body, headers={"content-encoding": "deflate"}, content_type="application/json"))
+    loopback.enqueue(
+        Reply.body(body, headers={"content-encoding": "deflate"}, content_type="application/json")
+    )
     assert (await model_request(openai_model(loopback), PROMPT)).text == "raw deflate"
     stream = b"".join(encode(e) for e in sse_text("a", "b", "c"))
     packed = gzip.compress(stream)
@@ -228,7 +237,9 @@ async def test_sse_limit_after_events_raises_from_the_loop(loopback: LoopbackSer
 async def test_endless_error_body_is_read_only_so_far(
     stream: bool, loopback: LoopbackServer, memory: Callable[[], int]
 ) -> None:
-    loopback.enqueue(Reply.of(chunked_json_head(500, "text/html"), chunk(b"<html>"), heartbeat(b"x" * 65536, 0)))
+    loopback.enqueue(
+        Reply.of(chunked_json_head(500, "text/html"), chunk(b"<html>"), heartbeat(b"x" * 65536, 0))
+    )
     with pytest.raises(ModelServerError) as info:
         if stream:
             await stream_all(openai_model(loopback), SMALL)
@@ -265,9 +276,12 @@ def test_sync_limits(loopback: LoopbackServer) -> None:
     )
     with pytest.raises(ResponseTooLargeError):
         model_request_sync(openai_model(loopback), PROMPT, model_settings=SMALL, timeout=30)
-    with pytest.raises(ResponseTooLargeError):
-        with model_request_stream_sync(openai_model(loopback), PROMPT, model_settings=SMALL, timeout=30) as s:
-            list(s)
+    model = openai_model(loopback)
+    with (
+        pytest.raises(ResponseTooLargeError),
+        model_request_stream_sync(model, PROMPT, model_settings=SMALL, timeout=30) as stream,
+    ):
+        list(stream)
 
 
 def test_response_too_large_pickles() -> None:
@@ -302,7 +316,9 @@ def test_body_decoder_steps_are_bounded() -> None:
 async def test_corrupt_compression_plain_and_streamed(encoding: str, loopback: LoopbackServer) -> None:
     good = gzip.compress(b'{"a": 1}' * 100) if encoding == "gzip" else zlib.compress(b'{"a": 1}' * 100)
     corrupt = good[:12] + b"\xff" * 20 + good[32:]
-    loopback.enqueue(Reply.body(corrupt, headers={"content-encoding": encoding}, content_type="application/json"))
+    loopback.enqueue(
+        Reply.body(corrupt, headers={"content-encoding": encoding}, content_type="application/json")
+    )
     with pytest.raises(ModelAPIError, match="corrupt"):
         await model_request(openai_model(loopback), PROMPT)
     loopback.enqueue(Reply.sse([corrupt], headers={"content-encoding": encoding}))
@@ -311,7 +327,9 @@ async def test_corrupt_compression_plain_and_streamed(encoding: str, loopback: L
 
 
 async def test_encoding_we_did_not_ask_for(loopback: LoopbackServer) -> None:
-    loopback.enqueue(Reply.body(b"\x1b\x00", headers={"content-encoding": "br"}, content_type="application/json"))
+    loopback.enqueue(
+        Reply.body(b"\x1b\x00", headers={"content-encoding": "br"}, content_type="application/json")
+    )
     with pytest.raises(ModelAPIError, match="Content-Encoding: br"):
         await model_request(openai_model(loopback), PROMPT)
     assert loopback.requests[0].headers["accept-encoding"] == "gzip, deflate"
@@ -361,9 +379,21 @@ def _responses_stream() -> list[object]:
         {
             "type": "response.output_item.added",
             "output_index": 0,
-            "item": {"id": "msg_1", "type": "message", "role": "assistant", "status": "in_progress", "content": []},
+            "item": {
+                "id": "msg_1",
+                "type": "message",
+                "role": "assistant",
+                "status": "in_progress",
+                "content": [],
+            },
         },
-        {"type": "response.output_text.delta", "item_id": "msg_1", "output_index": 0, "content_index": 0, "delta": "done"},
+        {
+            "type": "response.output_text.delta",
+            "item_id": "msg_1",
+            "output_index": 0,
+            "content_index": 0,
+            "delta": "done",
+        },
         {"type": "response.completed", "response": response},
     ]
 

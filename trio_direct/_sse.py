@@ -48,6 +48,7 @@ class EventTooLarge(ValueError):
         self.seen = seen
         super().__init__(f"a server-sent event line or event grew to {seen} bytes, past the limit of {limit}")
 
+
 _BOM: Final = b"\xef\xbb\xbf"
 
 
