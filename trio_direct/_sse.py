@@ -51,6 +51,10 @@ class EventTooLarge(ValueError):
 
 _BOM: Final = b"\xef\xbb\xbf"
 
+#: What one buffered data line costs besides its characters (a str object and a list slot): counted
+#: into an event's size so that a flood of short ``data:`` lines is bounded by memory, not by text.
+_LINE_COST: Final = 64
+
 
 @attrs.frozen(slots=True)
 class ServerSentEvent:
@@ -113,9 +117,10 @@ class SSEDecoder:
     blank line. A decoder serves exactly one stream.
 
     Args:
-        max_event_size: The most an unfinished line (bytes) or one event's data (characters) may
-            hold; past it :meth:`feed` raises :class:`EventTooLarge`. Memory stays bounded by about
-            this plus one chunk, whatever the server sends.
+        max_event_size: The most an unfinished line (bytes) or one pending event may hold (its data
+            characters plus 64 per data line, what buffering a line costs); past it :meth:`feed`
+            raises :class:`EventTooLarge`. Memory stays bounded by about this plus one chunk,
+            whatever the server sends.
 
     Attributes:
         comments_seen: How many comment lines (``:`` first) the stream has carried so far. Servers
@@ -158,7 +163,7 @@ class SSEDecoder:
         # Per-event buffers of the spec.
         self._event: str | None = None
         self._data: list[str] = []
-        self._data_size = 0  # characters in _data: a pending event is bounded like a line
+        self._data_size = 0  # what _data holds (see _LINE_COST): a pending event is bounded like a line
         self._event_retry: int | None = None
         # Stream-wide state: it survives dispatch.
         self._last_event_id: str | None = None
@@ -261,7 +266,7 @@ class SSEDecoder:
             elif line.startswith("data:"):
                 # The common line gets the cheapest test; the general rules follow below.
                 data.append(value := line[6:] if line.startswith(" ", 5) else line[5:])
-                data_size += len(value) + 1
+                data_size += len(value) + _LINE_COST
             elif line.startswith("event:"):  # Anthropic names every event
                 event = (line[7:] if line.startswith(" ", 6) else line[6:]) or None
             elif line[0] == ":":
@@ -274,7 +279,7 @@ class SSEDecoder:
                     event = value or None
                 elif name == "data":  # "data" with no colon: an empty data line
                     data.append(value)
-                    data_size += len(value) + 1
+                    data_size += len(value) + _LINE_COST
                 elif name == "id":
                     if "\x00" not in value:
                         self._last_event_id = value
