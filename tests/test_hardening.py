@@ -14,16 +14,20 @@ import tracemalloc
 import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import unquote
 
 import orjson
 import pytest
 import trio
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.loopback import LoopbackServer, Reply, chunk, encode_sse_event, head, heartbeat, stall
 from tests.reliability import PROMPT, completion, openai_model, sse_text
 from tests.reliability import chunk as chat_chunk
 from trio_direct import (
     ModelAPIError,
+    ModelRequest,
     ModelServerError,
     ModelSettings,
     ResponseTooLargeError,
@@ -41,7 +45,8 @@ from trio_direct._limits import (
     BodyDecoder,
     ResponseLimits,
 )
-from trio_direct.models import Model, infer_model
+from trio_direct._validate import path_segment
+from trio_direct.models import Model, Provider, infer_model
 
 MiB = 1024 * 1024
 SMALL = ModelSettings(max_response_bytes=MiB, max_error_body_bytes=64 * 1024)
@@ -462,3 +467,170 @@ def orjson_dumps(obj: Any) -> bytes:
 
 def encode(event: object) -> bytes:
     return encode_sse_event(event)
+
+
+# ---------------------------------------------------------------------------------------------
+# 7. Bad input from users gets a clear error
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("messages", "says"),
+    [
+        ("Hi", "not a string: pass a list of messages, e.g. [ModelRequest.user_text_prompt('Hi')]"),
+        (
+            ["Hi"],
+            "`messages[0]` is a string, not a message: pass a list of messages, e.g. "
+            "[ModelRequest.user_text_prompt('Hi')]",
+        ),
+        (ModelRequest.user_text_prompt("Hi"), "not a single ModelRequest: wrap it in a list"),
+        ({"kind": "request"}, "not dict"),
+        ([{"kind": "request"}], "messages_from_json"),
+        (None, "not NoneType"),
+        (b"Hi", "not bytes"),
+    ],
+)
+def test_every_entry_point_checks_messages(messages: Any, says: str) -> None:
+    calls: list[Callable[[], object]] = [
+        lambda: model_request_sync("test", messages),
+        lambda: model_request_stream_sync("test", messages),
+        lambda: model_request_stream("test", messages),
+        lambda: trio.run(model_request, "test", messages),
+    ]
+    for call in calls:
+        with pytest.raises(UserError) as info:
+            call()
+        assert says in str(info.value)
+
+
+def test_a_long_prompt_is_shortened_in_the_hint() -> None:
+    with pytest.raises(UserError, match=r"user_text_prompt\('x{37}\.\.\.'\)"):
+        model_request_sync("test", "x" * 100)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "127.0.0.1:8765/v1",
+        "localhost:8000",
+        "ftp://example.com/v1",
+        "http://",
+        "/v1",
+        "http://a b/v1",
+        "http://host:port/v1",
+        "https://example.com/v1#frag",
+        "http://ex\u00e4mple.com",
+    ],
+)
+def test_base_url_must_be_absolute_http(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", url)
+    with pytest.raises(UserError, match="base URL"):
+        infer_model("openai:gpt-4o")
+    with pytest.raises(UserError, match="base URL"):
+        Provider("openai", url, "sk-123456789")
+
+
+def test_good_base_urls_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    for url in ("http://127.0.0.1:8765/v1", "https://api.example.com", "HTTP://[::1]:80/x/"):
+        monkeypatch.setenv("OPENAI_BASE_URL", url)
+        assert infer_model("openai:gpt-4o").base_url is not None
+
+
+def test_base_url_error_never_echoes_a_query(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "ftp://example.com/v1?key=sk-SECRET-123456")
+    with pytest.raises(UserError) as info:
+        infer_model("openai:gpt-4o")
+    assert "SECRET" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("typed", "suggestion"),
+    [
+        ("nope", None),
+        ("nope:foo", None),
+        ("opnai:", None),
+        ("gpt-4o", "openai:gpt-4o"),
+        ("gpt4o", "openai:gpt-4o"),
+        ("opnai:gpt-4o", "openai:gpt-4o"),
+        ("anthropc:my-own-model", "anthropic:my-own-model"),
+        ("claude-sonnet-4-5", "anthropic:claude-sonnet-4-5"),
+        ("gemini-2.5-flsh", "google-gla:gemini-2.5-flash"),
+    ],
+)
+def test_did_you_mean_names_a_valid_close_model_or_nothing(
+    typed: str, suggestion: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(UserError) as info:
+        infer_model(typed)
+    if suggestion is None:
+        assert "Did you mean" not in str(info.value)
+        return
+    assert f"Did you mean {suggestion!r}?" in str(info.value)
+    for var in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GOOGLE_API_KEY"):
+        monkeypatch.setenv(var, "k-123456789")
+    assert infer_model(suggestion)  # what is suggested resolves
+
+
+def test_cli_suggests_nothing_for_nonsense(capsys: pytest.CaptureFixture[str]) -> None:
+    from trio_direct.__main__ import main
+
+    for typed in ("nope", "nope:foo"):
+        code = main(["--model", typed, "hi"])
+        err = capsys.readouterr().err
+        assert code != 0 and "Did you mean" not in err and "Unknown model" in err
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. Names never rewrite URLs
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "path"),
+    [
+        ("../../evil", "/v1beta/models/..%2F..%2Fevil:generateContent"),
+        ("gemini#x", "/v1beta/models/gemini%23x:generateContent"),
+        ("gemini?alt=json&key=x", "/v1beta/models/gemini%3Falt=json&key=x:generateContent"),
+        ("models/gemini-2.5-flash", "/v1beta/models/gemini-2.5-flash:generateContent"),
+        ("tunedModels/my-model", "/v1beta/tunedModels/my-model:generateContent"),
+        ("models/../evil", "/v1beta/models/..%2Fevil:generateContent"),
+        ("gemini 2", "/v1beta/models/gemini%202:generateContent"),
+    ],
+)
+async def test_gemini_model_names_stay_one_path_segment(
+    name: str, path: str, loopback: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GEMINI_BASE_URL", loopback.url)
+    monkeypatch.setenv("GOOGLE_API_KEY", "AIza-test-123456")
+    loopback.enqueue(Reply.json({"error": {"code": 404, "message": "no", "status": "NOT_FOUND"}}, status=404))
+    with pytest.raises(ModelAPIError):
+        await model_request(f"google-gla:{name}", PROMPT)
+    assert loopback.requests[0].target == path
+
+
+@pytest.mark.parametrize("name", ["", ".", "..", "models/", "gemini\n2", "gemini\x00", "a\u2028b"])
+def test_names_that_cannot_be_names_are_refused_before_io(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GOOGLE_API_KEY", "AIza-test-123456")
+    with pytest.raises(UserError):
+        infer_model(f"google-gla:{name}")
+
+
+def test_path_segment_helper() -> None:
+    assert path_segment("a/b?c#d%e:f", what="x") == "a%2Fb%3Fc%23d%25e%3Af"
+    assert path_segment("gpt-4o_mini.v2~x", what="x") == "gpt-4o_mini.v2~x"
+    assert path_segment("caf\u00e9", what="x") == "caf%C3%A9"
+    for bad in ("", ".", "..", "a\rb", "\x7f"):
+        with pytest.raises(UserError):
+            path_segment(bad, what="model name")
+
+
+@given(st.text(max_size=30))
+def test_property_path_segment_never_leaves_its_segment(name: str) -> None:
+    try:
+        segment = path_segment(name, what="name")
+    except UserError:
+        assert name in ("", ".", "..") or not name.isprintable()
+        return
+    assert not set(segment) & set("/?#\\: ") and segment.isascii()
+    assert segment not in (".", "..")
+    assert unquote(segment) == name

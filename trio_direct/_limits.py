@@ -34,10 +34,13 @@ __all__ = [
     "DECODE_STEP",
     "DEFAULT_MAX_ERROR_BODY_BYTES",
     "DEFAULT_MAX_RESPONSE_BYTES",
+    "DEFAULT_RESPONSE_LIMITS",
     "BodyDecoder",
     "ResponseLimits",
+    "body_decoder",
     "consume_raw",
     "read_body",
+    "too_large",
 ]
 
 #: The largest real replies are base64 images (a 4096x4096 PNG is ~35 MB, ~47 MB as base64; Gemini
@@ -250,11 +253,32 @@ class _RawResponse(Protocol):
     @property
     def headers(self) -> Any: ...
 
+    @property
+    def is_stream_consumed(self) -> bool: ...
+
+    @property
+    def content(self) -> bytes: ...
+
     def aiter_raw(self) -> Any: ...
+
+
+def body_decoder(response: _RawResponse, *, model_name: str, url: str) -> BodyDecoder:
+    """The :class:`BodyDecoder` for ``response``'s raw body (see :func:`consume_raw`).
+
+    Raises:
+        ModelAPIError: an encoding we did not ask for.
+    """
+    if response.is_stream_consumed:
+        # A response built in memory (a mock transport's) was read and decoded by httpx already.
+        return BodyDecoder(None, model_name=model_name, url=url)
+    return BodyDecoder(response.headers.get("content-encoding"), model_name=model_name, url=url)
 
 
 async def consume_raw(response: _RawResponse, handle: Callable[[bytes], Awaitable[None]]) -> None:
     """Feed each raw (still encoded) chunk of ``response``'s body to ``handle``, until the body ends.
+
+    Decode the chunks with :func:`body_decoder`'s decoder (a response a mock transport built in memory
+    comes already read; its decoded content is handed over in one piece and the decoder passes it on).
 
     An exception from ``handle`` stops the reading: the read in progress is cancelled so that httpx's
     chain of async generators unwinds from the inside (leaving the loop from here would suspend them
@@ -266,6 +290,11 @@ async def consume_raw(response: _RawResponse, handle: Callable[[bytes], Awaitabl
     Cancellation:
         Safe; the body is left unread and the caller's closing of the response closes the connection.
     """
+    if response.is_stream_consumed:
+        # Built in memory and already read (a mock transport's response): its decoded content, once.
+        if content := response.content:
+            await handle(content)
+        return
     failure: BaseException | None = None
     with trio.CancelScope() as unwind:
         async for raw in response.aiter_raw():
@@ -304,7 +333,7 @@ async def read_body(
     Cancellation:
         Safe; the rest of the body is never read.
     """
-    decoder = BodyDecoder(response.headers.get("content-encoding"), model_name=model_name, url=url)
+    decoder = body_decoder(response, model_name=model_name, url=url)
     declared = _content_length(response.headers)
     if decoder.identity and declared is not None and declared > limit and not truncate:
         raise too_large(model_name, limit=limit, seen=declared, what="response body", url=url)

@@ -20,6 +20,7 @@ import attrs
 import trio
 
 from ._portal import AsyncContextHandle, Portal, get_portal
+from ._validate import check_messages
 from .events import ModelResponseStreamEvent
 from .exceptions import PortalClosedError, RequestTimeoutError
 from .messages import ModelMessage, ModelRequest, ModelResponse
@@ -60,7 +61,12 @@ def _prepare(
     messages: Sequence[ModelMessage],
     model_request_parameters: ModelRequestParameters | None,
 ) -> tuple[Model, list[ModelMessage], ModelRequestParameters]:
-    """Resolve the model and bridge ``ModelRequest.instructions`` into the parameters."""
+    """Resolve the model and bridge ``ModelRequest.instructions`` into the parameters.
+
+    Raises:
+        UserError: ``messages`` is not a list of messages, or the model cannot be resolved.
+    """
+    check_messages(messages)  # hardening: a string or a single request is the commonest first mistake
     resolved = infer_model(model)
     params = bridge_instructions(messages, model_request_parameters or ModelRequestParameters())
     return resolved, list(messages), params

@@ -26,7 +26,7 @@ import attrs
 import httpx
 import trio
 
-from .. import _http, _limits  # pyright: ignore[reportPrivateUsage]
+from .. import _http, _limits, _validate  # pyright: ignore[reportPrivateUsage]
 from .._parts import EventDecorator, PartsManager, ResponseAccumulator
 from .._sse import EventTooLarge, ServerSentEvent, SSEDecoder
 from ..events import ModelResponseStreamEvent
@@ -65,6 +65,10 @@ class Provider:
     base_url: str
     api_key: str | None = attrs.field(default=None)
     headers: dict[str, str] = attrs.field(factory=dict[str, str])
+
+    def __attrs_post_init__(self) -> None:
+        # hardening: what goes into URLs and headers is checked when the model is resolved, before I/O
+        _validate.check_provider(self.name, self.base_url, self.api_key, self.headers)
 
     def __repr__(self) -> str:
         key = "None" if self.api_key is None else "'***'"
@@ -265,9 +269,7 @@ class SSEEventSource(EventSource):
             limit = request.limits.max_response_bytes
             decoder = SSEDecoder(limit)
             # Content-Encoding is undone here in bounded steps (httpx would inflate a bomb whole).
-            body = _limits.BodyDecoder(
-                response.headers.get("content-encoding"), model_name=self._model_name, url=request.url
-            )
+            body = _limits.body_decoder(response, model_name=self._model_name, url=request.url)
             ends = hasattr(type(mapper), "done") or hasattr(mapper, "done")
 
             async def feed(pieces: Iterable[bytes]) -> None:

@@ -59,6 +59,7 @@ import orjson
 from .. import _http  # pyright: ignore[reportPrivateUsage]
 from .._parts import PartsManager  # pyright: ignore[reportPrivateUsage]
 from .._sse import ServerSentEvent  # pyright: ignore[reportPrivateUsage]
+from .._validate import path_segment  # pyright: ignore[reportPrivateUsage]
 from ..events import ModelResponseStreamEvent
 from ..exceptions import (
     ModelAPIError,
@@ -2534,9 +2535,11 @@ def stream_error(model_name: str, chunk: JSON, error: object) -> ModelAPIError:
 
 
 def _model_path(model_name: str) -> str:
-    if model_name.startswith(("models/", "tunedModels/")):
-        return model_name
-    return f"models/{model_name}"
+    # hardening: the name is one path segment whatever it holds (`../`, `?`, `#` cannot rewrite the URL)
+    collection, _, name = model_name.partition("/")
+    if collection not in ("models", "tunedModels") or not _:
+        collection, name = "models", model_name
+    return f"{collection}/{path_segment(name, what='Gemini model name')}"
 
 
 class GoogleModel(HTTPModel):
