@@ -43,6 +43,7 @@ from ._limits import (  # hardening: bounded, decompression-aware body reading
     ResponseLimits,
     read_body,
 )
+from ._validate import proxy_environment_error
 from .exceptions import (
     ModelAPIError,
     ModelConnectionError,
@@ -177,12 +178,16 @@ def current_client() -> httpx.AsyncClient:
 
     Raises:
         RuntimeError: not called from inside ``trio.run``.
+        UserError: the proxy environment (``HTTP_PROXY``, ``ALL_PROXY``...) cannot be used.
     """
     try:
         return _CLIENT.get()
     except LookupError:
         pass
-    client = _new_client()
+    try:
+        client = _new_client()
+    except (ImportError, ValueError) as exc:  # hardening: a misconfigured proxy environment
+        raise proxy_environment_error(exc) from None
     _CLIENT.set(client)
     trio.lowlevel.spawn_system_task(_close_at_run_end, client, name="trio_direct: close HTTP client")
     return client

@@ -15,6 +15,7 @@ header value: a malformed key is still a key.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from typing import Final
 from urllib.parse import quote, urlsplit
@@ -29,6 +30,7 @@ __all__ = [
     "check_messages",
     "check_provider",
     "path_segment",
+    "proxy_environment_error",
 ]
 
 
@@ -41,7 +43,9 @@ def check_messages(messages: object) -> None:
     """
     fix = "pass a list of messages, e.g. [ModelRequest.user_text_prompt({text})]"
     if isinstance(messages, str):
-        raise UserError(f"`messages` must be a list of messages, not a string: {fix.format(text=_shown(messages))}")
+        raise UserError(
+            f"`messages` must be a list of messages, not a string: {fix.format(text=_shown(messages))}"
+        )
     if isinstance(messages, ModelRequest | ModelResponse):
         raise UserError(
             f"`messages` must be a list of messages, not a single {type(messages).__name__}: "
@@ -60,14 +64,9 @@ def check_messages(messages: object) -> None:
             raise UserError(
                 f"`messages[{index}]` is a string, not a message: {fix.format(text=_shown(item))}"
             )
-        hint = (
-            "; load saved JSON with trio_direct.serialization.messages_from_json"
-            if isinstance(item, dict)
-            else ""
-        )
-        raise UserError(
-            f"`messages[{index}]` is a {type(item).__name__}, not a ModelRequest or ModelResponse{hint}"
-        )
+        kind = type(item).__name__
+        hint = "; load saved JSON with trio_direct.serialization.messages_from_json" if kind == "dict" else ""
+        raise UserError(f"`messages[{index}]` is a {kind}, not a ModelRequest or ModelResponse{hint}")
 
 
 def _shown(text: str) -> str:
@@ -144,7 +143,9 @@ def check_base_url(url: str, *, provider: str) -> None:
         host = parts.hostname
         parts.port  # noqa: B018 - parsing the port raises ValueError when it is not a number
     except ValueError as exc:
-        raise UserError(f"the base URL {_no_query(url)!r} for {provider!r} is not a valid URL: {exc}") from None
+        raise UserError(
+            f"the base URL {_no_query(url)!r} for {provider!r} is not a valid URL: {exc}"
+        ) from None
     if parts.scheme.lower() not in ("http", "https") or not host:
         raise UserError(
             f"the base URL {_no_query(url)!r} for {provider!r} is not an absolute http(s) URL; "
@@ -165,6 +166,25 @@ def check_provider(name: str, base_url: str, api_key: str | None, headers: Mappi
     check_api_key(api_key, provider=name)
     for header, value in headers.items():
         check_header_value(header, value, provider=name)
+
+
+_PROXY_VARIABLES: Final = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+
+
+def proxy_environment_error(exc: ImportError | ValueError) -> UserError:
+    """The error for an HTTP client that could not be built from the proxy environment.
+
+    httpx reads ``HTTP_PROXY``/``HTTPS_PROXY``/``ALL_PROXY`` when it builds a client: a SOCKS proxy
+    without the ``socksio`` package raises ImportError, a scheme it does not know ValueError. Neither
+    message is quoted: a proxy URL may carry a password.
+    """
+    names = [name for name in _PROXY_VARIABLES if os.environ.get(name)]
+    where = ", ".join(names) if names else "the proxy environment variables"
+    if isinstance(exc, ImportError):
+        why = "names a SOCKS proxy, which needs the socksio package: pip install 'httpx[socks]'"
+    else:
+        why = "names a proxy httpx cannot use (use an http://, https://, socks5:// or socks5h:// URL)"
+    return UserError(f"the HTTP client could not be built: {where} {why}; fix or unset it")
 
 
 def _no_query(url: str) -> str:

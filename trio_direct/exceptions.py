@@ -144,7 +144,7 @@ class UnexpectedModelBehavior(AgentRunError):
         if body is not None:
             try:
                 shown = json.dumps(json.loads(body), indent=2)
-            except ValueError:
+            except (ValueError, RecursionError):  # hardening: a pathologically nested body is shown as text
                 shown = body
             self.message = f"{message}, body:\n{shown}"
 
@@ -339,11 +339,19 @@ def _parse_retry_after(headers: Mapping[str, str] | None) -> float | None:
         return max(seconds, 0.0) if math.isfinite(seconds) else None
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):  # hardening: year 99999999999 overflows
         return None
     return max(when.timestamp() - time.time(), 0.0)
 
 
+
+
+def _shown_body(body: object) -> str:
+    # A body nested too deeply for repr (a hostile server's) must not turn the error into a RecursionError.
+    try:
+        return str(body)
+    except RecursionError:
+        return f"<a {type(body).__name__} nested too deeply to show>"
 
 
 class ModelHTTPError(ModelAPIError):
@@ -378,7 +386,7 @@ class ModelHTTPError(ModelAPIError):
         self.headers = {k.lower(): v for k, v in headers.items()} if headers is not None else None
         self.suggested_model_id = suggested_model_id
         self.hint = hint
-        message = f"status_code: {status_code}, model_name: {model_name}, body: {body}"
+        message = f"status_code: {status_code}, model_name: {model_name}, body: {_shown_body(body)}"
         if suggested_model_id is not None:
             message += f". Did you mean {suggested_model_id!r}?"
         if hint is not None:

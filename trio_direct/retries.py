@@ -31,7 +31,6 @@ scope bounds everything.
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import math
 import random
@@ -45,6 +44,7 @@ from typing import Literal, TypeAlias, TypeVar, TypeVarTuple, Unpack, final
 import attrs
 import trio
 
+from ._untrusted import http_date
 from .exceptions import (
     ModelAPIError,
     ModelConnectionError,
@@ -148,14 +148,12 @@ def _parse_reset(value: str, now: float) -> float | None:
         return max(number, 0.0)
     if text and _DURATION_PART.sub("", text) == "":
         return sum(float(n) * _DURATION_UNITS[unit] for n, unit in _DURATION_PART.findall(text))
+    when: datetime | None
     try:
         when = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
-    if when.tzinfo is None:
+        when = http_date(text)  # hardening: never OverflowError for an absurd year
+    if when is None or when.tzinfo is None:
         return None
     return max(when.timestamp() - now, 0.0)
 

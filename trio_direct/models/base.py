@@ -26,7 +26,7 @@ import attrs
 import httpx
 import trio
 
-from .. import _http, _limits, _validate  # pyright: ignore[reportPrivateUsage]
+from .. import _http, _limits, _untrusted, _validate  # pyright: ignore[reportPrivateUsage]
 from .._parts import EventDecorator, PartsManager, ResponseAccumulator
 from .._sse import EventTooLarge, ServerSentEvent, SSEDecoder
 from ..events import ModelResponseStreamEvent
@@ -277,7 +277,11 @@ class SSEEventSource(EventSource):
                 # inflated one): a compressed read cannot put more than that in front of the consumer.
                 for piece in pieces:
                     out: list[ModelResponseStreamEvent] = []
+                    # Few brackets in a read cannot nest deeply; only then is each event measured.
+                    deep = piece.count(b"{") + piece.count(b"[") > _untrusted.MAX_NESTING
                     for sse in decoder.feed(piece):
+                        if deep:
+                            _untrusted.check_nesting(sse.data, "a server-sent event")
                         mapper.feed(sse, out)
                         if ends and mapper.done:  # type: ignore[attr-defined]
                             self.meta = mapper.meta
@@ -311,8 +315,11 @@ class SSEEventSource(EventSource):
                 raise _http.transport_error(exc, request.url, self._model_name, in_stream=True) from exc
             else:
                 for sse in decoder.close():
+                    _untrusted.check_nesting(sse.data, "a server-sent event")
                     mapper.feed(sse, out)
             mapper.finish(out)
+            # What was built from strings (tool arguments parsed at the end) must serialize too.
+            _untrusted.check_parts_serialize(self.parts.get_parts())
             self.meta = mapper.meta
             await emit(out)
 
@@ -797,7 +804,10 @@ class HTTPModel(Model):
             _, headers, body = await _http.send(
                 request, model_name=self._model_name, error_builder=self.http_error
             )
-            return self.parse_response_with_settings(body, headers, params, settings)
+            _untrusted.check_nesting(body, "the response body")  # hardening: whatever is accepted serializes
+            response = self.parse_response_with_settings(body, headers, params, settings)
+            _untrusted.check_parts_serialize(response.parts)
+            return response
         except TrioDirectError as exc:
             # A server may echo the API key in an error body; the caller never sees it.
             _http.redact_error(exc, _http.credentials_of(request))
