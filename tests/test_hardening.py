@@ -27,10 +27,12 @@ from tests.reliability import PROMPT, completion, openai_model, sse_text
 from tests.reliability import chunk as chat_chunk
 from trio_direct import (
     ModelAPIError,
+    ModelRateLimitError,
     ModelRequest,
     ModelServerError,
     ModelSettings,
     ResponseTooLargeError,
+    TrioDirectError,
     UnexpectedModelBehavior,
     UserError,
     model_request,
@@ -47,6 +49,8 @@ from trio_direct._limits import (
 )
 from trio_direct._validate import path_segment
 from trio_direct.models import Model, Provider, infer_model
+from trio_direct.retries import RetryingModel, RetryPolicy, provider_wait
+from trio_direct.serialization import messages_from_json, messages_to_json
 
 MiB = 1024 * 1024
 SMALL = ModelSettings(max_response_bytes=MiB, max_error_body_bytes=64 * 1024)
@@ -634,3 +638,147 @@ def test_property_path_segment_never_leaves_its_segment(name: str) -> None:
     assert not set(segment) & set("/?#\\: ") and segment.isascii()
     assert segment not in (".", "..")
     assert unquote(segment) == name
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. Only the library's own errors come out: nesting, dates, proxies
+# ---------------------------------------------------------------------------------------------
+
+
+def nested(depth: int, leaf: object = 1) -> Any:
+    value = leaf
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+#: prefix -> a 200 body holding a tool call whose input is ``args`` (a dict)
+def tool_call_body(prefix: str, args: Any) -> Any:
+    if prefix == "anthropic":
+        return {
+            "id": "msg_1",
+            "type": "message",
+            "role": "assistant",
+            "model": "claude-sonnet-4-5",
+            "content": [{"type": "tool_use", "id": "tu_1", "name": "f", "input": args}],
+            "stop_reason": "tool_use",
+            "usage": {"input_tokens": 1, "output_tokens": 1},
+        }
+    if prefix == "google-gla":
+        return {
+            "candidates": [
+                {"content": {"role": "model", "parts": [{"functionCall": {"name": "f", "args": args}}]}}
+            ],
+            "modelVersion": "gemini-2.5-flash",
+        }
+    raise AssertionError(prefix)
+
+
+@pytest.mark.parametrize("depth", [210, 600, 1100, 100_000])
+@pytest.mark.parametrize("prefix", sorted(PROVIDERS))
+@pytest.mark.parametrize("stream", [False, True])
+async def test_pathologically_nested_json_anywhere(
+    prefix: str, depth: int, stream: bool, provider_model: Callable[[str], Model], loopback: LoopbackServer
+) -> None:
+    deep = b'{"a":' * depth + b"1" + b"}" * depth
+    for reply in (
+        Reply.body(deep, content_type="application/json"),
+        Reply.body(deep, status=400, content_type="application/json"),
+        Reply.body(deep, status=500, content_type="application/json"),
+        Reply.sse([b"data: " + deep + b"\n\n"]),
+        Reply.sse([b"event: error\ndata: " + deep + b"\n\n"]),
+    ):
+        loopback.enqueue(reply)
+        try:
+            if stream:
+                await stream_all(provider_model(prefix))
+            else:
+                await model_request(provider_model(prefix), PROMPT)
+        except TrioDirectError:
+            pass
+
+
+@pytest.mark.parametrize("prefix", ["anthropic", "google-gla"])
+async def test_deeply_nested_tool_input_is_refused_not_unserializable(
+    prefix: str, provider_model: Callable[[str], Model], loopback: LoopbackServer
+) -> None:
+    loopback.enqueue(Reply.json(tool_call_body(prefix, nested(240))))
+    with pytest.raises(UnexpectedModelBehavior, match="nested deeper than 200 levels"):
+        await model_request(provider_model(prefix), PROMPT)
+    loopback.enqueue(Reply.json(tool_call_body(prefix, nested(150))))
+    response = await model_request(provider_model(prefix), PROMPT)
+    assert messages_from_json(messages_to_json([response])) == [response]  # accepted: it serializes
+
+
+async def test_deeply_nested_tool_input_in_a_stream(loopback: LoopbackServer, monkeypatch: Any) -> None:
+    monkeypatch.setenv("GEMINI_BASE_URL", loopback.url)
+    monkeypatch.setenv("GOOGLE_API_KEY", "AIza-test-123456")
+    body = tool_call_body("google-gla", nested(240))
+    body["candidates"][0]["finishReason"] = "STOP"
+    loopback.enqueue(Reply.sse([body]))
+    with pytest.raises(UnexpectedModelBehavior, match="nested deeper"):
+        await stream_all("google-gla:gemini-2.5-flash")
+
+
+def test_anthropic_args_parsed_at_the_end_must_serialize() -> None:
+    from trio_direct import NativeToolCallPart, ToolCallPart
+    from trio_direct._untrusted import check_parts_serialize
+
+    check_parts_serialize([ToolCallPart("f", nested(150), "id")])
+    check_parts_serialize([ToolCallPart("f", "[" * 500, "id")])  # a string is always fine
+    with pytest.raises(UnexpectedModelBehavior, match="ToolCallPart whose args"):
+        check_parts_serialize([ToolCallPart("f", nested(201), "id")])
+    with pytest.raises(UnexpectedModelBehavior, match="NativeToolCallPart whose provider_details"):
+        check_parts_serialize([NativeToolCallPart("web", {}, "id", provider_details=nested(260))])
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"retry-after": "Fri, 31 Dec 99999999999 23:59:59 GMT"},
+        {"retry-after": "9" * 5000},
+        {"retry-after-ms": "1e400"},
+        {"x-ratelimit-reset-requests": "Fri, 31 Dec 99999999999 23:59:59 GMT"},
+        {"anthropic-ratelimit-requests-reset": "Fri, 31 Dec 99999999999 23:59:59 GMT"},
+        {"x-ratelimit-reset-tokens": "9" * 400 + "h"},
+    ],
+)
+async def test_absurd_retry_after_and_reset_headers(header: dict[str, str], loopback: LoopbackServer) -> None:
+    loopback.enqueue(Reply.rate_limited(None, headers=header))
+    with pytest.raises(ModelRateLimitError) as info:
+        await model_request(openai_model(loopback), PROMPT)
+    wait = provider_wait(info.value)
+    assert wait is None or wait[0] >= 0
+    # and inside RetryingModel: retried (backoff) or given up with a reason, never OverflowError
+    loopback.enqueue(Reply.rate_limited(None, headers=header), Reply.json(completion("after")))
+    model = RetryingModel(openai_model(loopback), RetryPolicy(max_attempts=2, initial_delay=0, max_delay=1))
+    try:
+        assert (await model_request(model, PROMPT)).text == "after"
+    except ModelRateLimitError as exc:
+        assert "not retried" in " ".join(getattr(exc, "__notes__", []))
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("ALL_PROXY", "socks5://user:pw-SECRET@127.0.0.1:1080", "socksio"),
+        ("HTTP_PROXY", "ftp://user:pw-SECRET@127.0.0.1:21", "httpx cannot use"),
+    ],
+)
+async def test_misconfigured_proxy_environment(
+    variable: str, value: str, says: str, loopback: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("httpx")
+    try:
+        import socksio  # noqa: F401
+
+        if variable == "ALL_PROXY":
+            pytest.skip("socksio is installed")
+    except ImportError:
+        pass
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(UserError, match=says) as info:
+        await model_request(openai_model(loopback), PROMPT)
+    assert variable in str(info.value) and "SECRET" not in str(info.value)
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+    assert not loopback.requests
