@@ -9,6 +9,8 @@ is still sending.
 from __future__ import annotations
 
 import gzip
+import json
+import logging
 import pickle
 import tracemalloc
 import zlib
@@ -782,3 +784,125 @@ async def test_misconfigured_proxy_environment(
     assert variable in str(info.value) and "SECRET" not in str(info.value)
     assert info.value.__cause__ is None and info.value.__suppress_context__
     assert not loopback.requests
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. Secrets, also when malformed
+# ---------------------------------------------------------------------------------------------
+
+CANARY = "sk-CANARY-0123456789abcdefSECRET"
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "\ufeff" + CANARY,
+        CANARY + "\u00e9",
+        CANARY + "\u2028",
+        CANARY + "\x00",
+        CANARY + "\r\nX-Injected: 1",
+        CANARY + "\n",
+        " " + CANARY,
+        CANARY + "\t",
+    ],
+)
+def test_malformed_keys_are_refused_without_being_quoted(key: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from trio_direct.models.anthropic import AnthropicModel
+
+    makers: list[Callable[[], object]] = [
+        lambda: Provider("openai", "https://api.openai.com/v1", key),
+        lambda: AnthropicModel("claude-sonnet-4-5", api_key=key),
+    ]
+    if "\x00" not in key:  # the environment cannot hold a NUL
+        monkeypatch.setenv("OPENAI_API_KEY", key)
+        monkeypatch.setenv("ANTHROPIC_API_KEY", key)
+        makers += [
+            lambda: infer_model("openai:gpt-4o"),
+            lambda: infer_model("anthropic:claude-sonnet-4-5"),
+            lambda: model_request_sync("openai:gpt-4o", [ModelRequest.user_text_prompt("hi")]),
+        ]
+    errors: list[UserError] = []
+    for make in makers:
+        with pytest.raises(UserError) as info:
+            make()
+        errors.append(info.value)
+    for error in errors:
+        shown = str(error) + repr(error) + repr(error.args) + repr(error.__cause__) + repr(error.__context__)
+        assert "CANARY" not in shown, shown
+        assert "API key" in str(error)
+
+
+def test_redaction_covers_escaped_and_byte_forms() -> None:
+    from trio_direct._http import redact_error
+
+    key = "sk-\u00e9CANARY\r\n0123456789"
+    exc = ModelAPIError(
+        "m",
+        f"Illegal header value {('Bearer ' + key).encode()!r}; as JSON {json.dumps(key)}; as repr {key!r}",
+        body={"raw": key.encode(), "text": key},
+    )
+    redact_error(exc, [key])
+    shown = str(exc) + repr(exc.args) + repr(exc.body)
+    assert "CANARY" not in shown, shown
+    assert "***" in str(exc)
+
+
+async def test_extra_header_that_is_not_ascii_is_a_user_error(loopback: LoopbackServer) -> None:
+    settings = ModelSettings(extra_headers={"x-custom": "caf\u00e9-" + CANARY})
+    with pytest.raises(UserError, match="not ASCII") as info:
+        await model_request(openai_model(loopback), PROMPT, model_settings=settings)
+    assert "CANARY" not in str(info.value) and info.value.__cause__ is None
+
+
+@pytest.fixture
+def debug_logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    for name in ("", "httpx", "httpcore", "h11", "hpack", "trio_direct"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    yield caplog
+
+
+def assert_no_key_in_logs(caplog: pytest.LogCaptureFixture) -> None:
+    assert any(r.name.startswith("httpcore") for r in caplog.records), "httpcore logged nothing"
+    for record in caplog.records:
+        text = logging.Formatter("%(name)s %(message)s").format(record) + repr(record.args)
+        assert "CANARY" not in text, f"the key leaked into the log record {record.name}: {text[:300]!r}"
+    assert "CANARY" not in caplog.text
+
+
+async def test_a_server_echoing_the_key_in_headers_never_puts_it_in_debug_logs(
+    loopback: LoopbackServer, debug_logs: pytest.LogCaptureFixture
+) -> None:
+    echo = {"x-echo-auth": f"Bearer {CANARY}", "location": f"https://evil.example/?key={CANARY}"}
+    loopback.enqueue(
+        Reply.json(completion(), headers=echo),
+        Reply.json({"error": {"message": f"bad key {CANARY}"}}, status=302, headers=echo),
+        Reply.sse(sse_text("streamed"), headers=echo),
+        Reply.json({"error": {"message": f"bad key {CANARY}"}}, status=401, headers=echo),
+    )
+    model = openai_model(loopback, api_key=CANARY)
+    await model_request(model, PROMPT)
+    with pytest.raises(TrioDirectError):
+        await model_request(model, PROMPT)
+    await stream_all(model)
+    with pytest.raises(TrioDirectError) as info:
+        await stream_all(model)
+    assert "CANARY" not in str(info.value)
+    assert_no_key_in_logs(debug_logs)
+
+
+def test_sync_debug_logs_stay_clean(loopback: LoopbackServer, debug_logs: pytest.LogCaptureFixture) -> None:
+    loopback.enqueue(Reply.json(completion(), headers={"location": f"/?k={CANARY}", "x-k": CANARY}))
+    model_request_sync(openai_model(loopback, api_key=CANARY), PROMPT, timeout=30)
+    assert_no_key_in_logs(debug_logs)
+
+
+def test_the_log_filter_only_scrubs_while_its_request_is_in_flight() -> None:
+    from trio_direct._redact import RedactingFilter, request_secrets
+
+    record = logging.LogRecord(
+        "httpcore.http11", logging.DEBUG, __file__, 1, "headers %r", ((CANARY,),), None
+    )
+    assert RedactingFilter().filter(record) and CANARY in record.getMessage()
+    with request_secrets([CANARY]):
+        assert RedactingFilter().filter(record)
+    assert "CANARY" not in record.getMessage() and "***" in record.getMessage()

@@ -43,6 +43,7 @@ from ._limits import (  # hardening: bounded, decompression-aware body reading
     ResponseLimits,
     read_body,
 )
+from ._redact import REDACTED, install_log_filter, request_secrets, secret_forms
 from ._validate import proxy_environment_error
 from .exceptions import (
     ModelAPIError,
@@ -75,6 +76,7 @@ __all__ = [
 ]
 
 logger = logging.getLogger("trio_direct.http")
+install_log_filter()  # hardening: no credential of a request in any log record, at any level
 
 #: Connect fails fast; reads may legitimately wait minutes for a long generation (pydantic-ai and the
 #: official SDKs use the same 600 s). These are inactivity limits, not deadlines.
@@ -259,9 +261,6 @@ class HTTPRequest:
 _SHRINK_BELOW: Final = 64 * 1024
 
 
-#: What a credential is replaced with in errors.
-REDACTED: Final = "***"
-
 #: Request headers whose values are credentials (an ``Authorization`` scheme such as ``Bearer`` is kept).
 _CREDENTIAL_HEADERS: Final = frozenset(
     {"authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key"}
@@ -319,6 +318,7 @@ def redact_error(exc: BaseException, secrets: Sequence[str]) -> None:
     """
     if not secrets:
         return
+    secrets = secret_forms(secrets)  # hardening: escaped and byte forms too (httpx quotes bytes)
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
@@ -481,18 +481,26 @@ async def open_response(request: HTTPRequest, *, model_name: str) -> AsyncGenera
         makes httpcore close the connection rather than drain it.
     """
     client = current_client()
-    try:
-        http_request = _build(client, request)
-        response = await client.send(http_request, stream=True)
-    except TRANSPORT_ERRORS as exc:
-        raise transport_error(exc, request.url, model_name) from exc
-    except _INVALID_URL_ERRORS as exc:
-        raise UserError(f"invalid provider URL {_where(request.url)!r}: {exc}") from exc
-    try:
-        yield response
-    finally:
-        with trio.CancelScope(shield=True):
-            await response.aclose()
+    # hardening: while this request is in flight, log records about it are scrubbed of its credentials
+    with request_secrets(credentials_of(request)):
+        try:
+            http_request = _build(client, request)
+            response = await client.send(http_request, stream=True)
+        except TRANSPORT_ERRORS as exc:
+            raise transport_error(exc, request.url, model_name) from exc
+        except _INVALID_URL_ERRORS as exc:
+            raise UserError(f"invalid provider URL {_where(request.url)!r}: {exc}") from exc
+        except UnicodeEncodeError:
+            # A header value httpx cannot encode (from extra_headers): the error would quote it whole.
+            raise UserError(
+                "a request header value (ModelSettings['extra_headers'] or the provider's headers) is "
+                "not ASCII; header values must be printable ASCII"
+            ) from None
+        try:
+            yield response
+        finally:
+            with trio.CancelScope(shield=True):
+                await response.aclose()
 
 
 @asynccontextmanager
