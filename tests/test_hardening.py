@@ -906,3 +906,115 @@ def test_the_log_filter_only_scrubs_while_its_request_is_in_flight() -> None:
     with request_secrets([CANARY]):
         assert RedactingFilter().filter(record)
     assert "CANARY" not in record.getMessage() and "***" in record.getMessage()
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. Linear work: accumulating text, thinking and arguments, whatever order fragments come in
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def copied(monkeypatch: pytest.MonkeyPatch) -> Callable[[], int]:
+    """Counts the characters of every string a delta builds by concatenation (what re-copying costs)."""
+    from trio_direct import events as ev
+
+    total = 0
+
+    def counting(cls: type, name: str, measure: Callable[[Any], int]) -> None:
+        original = getattr(cls, name)
+
+        def wrapper(self: Any, *args: Any) -> Any:
+            nonlocal total
+            result = original(self, *args)
+            total += measure(result)
+            return result
+
+        monkeypatch.setattr(cls, name, wrapper)
+
+    def text_of(result: Any) -> int:
+        value = getattr(result, "content", None)
+        if value is None:
+            value = getattr(result, "args", None) or getattr(result, "args_delta", None)
+            value = value if isinstance(value, str) else ""
+        return len(value or "")
+
+    counting(ev.TextPartDelta, "apply", text_of)
+    counting(ev.ThinkingPartDelta, "apply", text_of)
+    counting(ev.ToolCallPartDelta, "apply", text_of)
+    return lambda: total
+
+
+N_FRAGMENTS = 2000
+
+
+def _consume(manager_events: list[Any]) -> list[Any]:
+    from trio_direct._parts import ResponseAccumulator
+
+    accumulator = ResponseAccumulator()
+    accumulator.apply_all(manager_events)
+    return accumulator.get_parts()
+
+
+def test_nameless_tool_call_fragments_are_not_recopied(copied: Callable[[], int]) -> None:
+    from trio_direct._parts import PartsManager
+
+    manager = PartsManager()
+    events: list[Any] = []
+    for i in range(N_FRAGMENTS):
+        events += manager.handle_tool_call_delta(vendor_part_id="call", args=f"{i % 10}")
+    events += manager.handle_tool_call_delta(vendor_part_id="call", tool_name="f", tool_call_id="id1")
+    args = manager.get_parts()[0].args  # type: ignore[union-attr]
+    assert args == "".join(str(i % 10) for i in range(N_FRAGMENTS))
+    assert _consume(events)[0].args == args
+    assert copied() <= 2 * N_FRAGMENTS, f"{copied()} characters copied for {N_FRAGMENTS} of text"
+
+
+@pytest.mark.parametrize("kind", ["text", "thinking", "tool"])
+def test_deltas_with_details_on_every_fragment_stay_linear(kind: str, copied: Callable[[], int]) -> None:
+    from trio_direct._parts import PartsManager
+
+    manager = PartsManager()
+    events: list[Any] = []
+    for i in range(N_FRAGMENTS):
+        details = {"n": i}
+        if kind == "text":
+            events += manager.handle_text_delta(vendor_part_id=0, content="x", provider_details=details)
+        elif kind == "thinking":
+            events += manager.handle_thinking_delta(
+                vendor_part_id=0, content="x", provider_name="p", provider_details=details
+            )
+        else:
+            name = "f" if i == 0 else None
+            events += manager.handle_tool_call_delta(
+                vendor_part_id=0, tool_name=name, args="x", tool_call_id=f"id{i}", provider_details=details
+            )
+    (part,) = manager.get_parts()
+    value = part.args if kind == "tool" else part.content  # type: ignore[union-attr]
+    assert value == "x" * N_FRAGMENTS
+    assert part.provider_details == {"n": N_FRAGMENTS - 1}
+    (seen,) = _consume(events)
+    assert seen == part
+    assert copied() <= 4 * N_FRAGMENTS, f"{copied()} characters copied for {N_FRAGMENTS} of text"
+
+
+def test_the_pending_call_keeps_a_list_of_chunks() -> None:
+    from trio_direct._parts import PartsManager
+
+    manager = PartsManager()
+    for _ in range(100):
+        manager.handle_tool_call_delta(vendor_part_id=7, args="ab")
+    pending = manager._pending[7]  # pyright: ignore[reportPrivateUsage]
+    assert len(pending.chunks) == 100 and pending.delta is not None and pending.delta.args_delta is None
+
+
+def test_mixing_string_and_dict_arguments_before_the_name_is_still_refused() -> None:
+    from trio_direct._parts import PartsManager
+
+    manager = PartsManager()
+    manager.handle_tool_call_delta(vendor_part_id=1, args="{")
+    with pytest.raises(UnexpectedModelBehavior, match="cannot mix"):
+        manager.handle_tool_call_delta(vendor_part_id=1, args={"a": 1})
+    manager = PartsManager()
+    manager.handle_tool_call_delta(vendor_part_id=1, args={"a": 1})
+    with pytest.raises(UnexpectedModelBehavior, match="cannot mix"):
+        manager.handle_tool_call_delta(vendor_part_id=1, args="{", tool_name="f")
