@@ -176,9 +176,10 @@ def _split_string(
         return delta.content_delta, attrs.evolve(delta, content_delta="")
     if type(delta) is ThinkingPartDelta:
         return delta.content_delta, attrs.evolve(delta, content_delta=None)
-    if type(delta) is ToolCallPartDelta and isinstance(delta.args_delta, str) and not isinstance(
-        getattr(part, "args", None), dict
+    if type(delta) is ToolCallPartDelta and isinstance(delta.args_delta, str) and isinstance(
+        getattr(part, "args", None), str
     ):
+        # (arguments still None become the delta's string, even "": materialised once, below)
         return delta.args_delta, attrs.evolve(delta, args_delta=None)
     return None, None
 
@@ -196,7 +197,7 @@ class _PendingCall:
         self.delta: ToolCallPartDelta | None = None  # everything but the string argument fragments
         self.chunks: list[str] = []
 
-    def merge(self, delta: ToolCallPartDelta) -> ToolCallPart | None:
+    def merge(self, delta: ToolCallPartDelta) -> ToolCallPart | NativeToolCallPart | None:
         """Take ``delta`` in; the complete part once a name is known, else None (kept here).
 
         Raises:
