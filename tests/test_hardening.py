@@ -1018,3 +1018,28 @@ def test_mixing_string_and_dict_arguments_before_the_name_is_still_refused() -> 
     manager.handle_tool_call_delta(vendor_part_id=1, args={"a": 1})
     with pytest.raises(UnexpectedModelBehavior, match="cannot mix"):
         manager.handle_tool_call_delta(vendor_part_id=1, args="{", tool_name="f")
+
+
+async def test_a_stream_of_valid_events_inflating_hugely_is_held_only_as_far_as_not_consumed(
+    loopback: LoopbackServer, memory: Callable[[], int]
+) -> None:
+    # ~20 MB of small, valid events in ~100 KB of gzip: the consumer takes a few and then dawdles.
+    event = encode(chat_chunk("x"))
+    packer = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    block = event * (MiB // len(event))
+    packed = b"".join([packer.compress(block) for _ in range(20)] + [packer.flush()])
+    loopback.enqueue(
+        Reply.sse(
+            [packed[i : i + 8192] for i in range(0, len(packed), 8192)], headers={"content-encoding": "gzip"}
+        )
+    )
+    async with model_request_stream(openai_model(loopback), PROMPT) as stream:
+        seen = 0
+        async for _ in stream:
+            seen += 1
+            if seen == 10:
+                await trio.sleep(0.5)  # the pump fills the buffer and stops reading
+                grown = memory()
+                break
+    # a few batches of at most one 64 KiB step each, as events; not the 20 MB behind them
+    assert grown < 8 * MiB, grown
