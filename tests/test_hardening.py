@@ -1043,3 +1043,20 @@ async def test_a_stream_of_valid_events_inflating_hugely_is_held_only_as_far_as_
                 break
     # a few batches of at most one 64 KiB step each, as events; not the 20 MB behind them
     assert grown < 8 * MiB, grown
+
+
+async def test_groq_tool_use_failed_with_deep_arguments(
+    provider_model: Callable[[str], Model], loopback: LoopbackServer
+) -> None:
+    generation = json.dumps({"name": "f", "arguments": nested(240)})
+    error = {
+        "error": {
+            "message": "Failed to call a function.",
+            "type": "invalid_request_error",
+            "code": "tool_use_failed",
+            "failed_generation": generation,
+        }
+    }
+    loopback.enqueue(Reply.json(error, status=400))
+    with pytest.raises(UnexpectedModelBehavior, match="nested deeper"):
+        await model_request(provider_model("groq"), PROMPT)

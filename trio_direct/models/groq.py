@@ -23,7 +23,7 @@ import attrs
 import httpx
 import orjson
 
-from .. import _http  # pyright: ignore[reportPrivateUsage]
+from .. import _http, _untrusted  # pyright: ignore[reportPrivateUsage]
 from .._parts import PartsManager  # pyright: ignore[reportPrivateUsage]
 from .._sse import ServerSentEvent  # pyright: ignore[reportPrivateUsage]
 from ..events import ModelResponseStreamEvent
@@ -723,6 +723,7 @@ class GroqModel(oa.OpenAIChatModel):
                 part = ToolCallPart(generation["name"], generation["arguments"], generate_tool_call_id())
             else:
                 part = TextPart(generation) if generation else None
+            _untrusted.check_parts_serialize([part] if part is not None else [])  # hardening: must serialize
             return ModelResponse(
                 [part] if part is not None else [],
                 model_name=exc.model_name,
