@@ -66,6 +66,7 @@ __all__ = [
     "credentials_of",
     "current_client",
     "default_http_error",
+    "open_response",
     "open_stream",
     "parse_error_body",
     "redact_error",

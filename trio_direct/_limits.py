@@ -340,9 +340,6 @@ async def read_body(
     pieces: list[bytes] = []
     size = 0
 
-    class _Full(Exception):
-        pass
-
     def take(piece: bytes) -> None:
         nonlocal size
         size += len(piece)
@@ -364,6 +361,10 @@ async def read_body(
     except _Full:
         pass
     return b"".join(pieces)
+
+
+class _Full(Exception):
+    """A truncating read has its ``limit`` bytes: stop reading."""
 
 
 def _content_length(headers: Any) -> int | None:
