@@ -85,14 +85,26 @@ def provider_model(loopback: LoopbackServer, monkeypatch: pytest.MonkeyPatch) ->
     return make
 
 
+class Memory:
+    """Peak memory growth, in bytes, since the start of the test or the last :meth:`reset`."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self._base = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+
+    def __call__(self) -> int:
+        return tracemalloc.get_traced_memory()[1] - self._base
+
+
 @pytest.fixture
-def memory() -> Iterator[Callable[[], int]]:
-    """tracemalloc running for the test; calling the fixture gives the peak growth so far, in bytes."""
+def memory() -> Iterator[Memory]:
+    """tracemalloc running for the test (see :class:`Memory`)."""
     tracemalloc.start()
-    base = tracemalloc.get_traced_memory()[0]
-    tracemalloc.reset_peak()
     try:
-        yield lambda: tracemalloc.get_traced_memory()[1] - base
+        yield Memory()
     finally:
         tracemalloc.stop()
 
@@ -145,17 +157,19 @@ async def test_huge_content_length_fails_before_reading(
 
 @pytest.mark.parametrize("prefix", sorted(PROVIDERS))
 async def test_endless_body_is_cut_at_the_limit(
-    prefix: str, provider_model: Callable[[str], Model], loopback: LoopbackServer, memory: Callable[[], int]
+    prefix: str, provider_model: Callable[[str], Model], loopback: LoopbackServer, memory: Memory
 ) -> None:
     loopback.enqueue(Reply.of(chunked_json_head(), heartbeat(b" " * 65536, 0)))
+    model = provider_model(prefix)
+    memory.reset()
     with pytest.raises(ResponseTooLargeError) as info:
-        await model_request(provider_model(prefix), PROMPT, model_settings=SMALL)
+        await model_request(model, PROMPT, model_settings=SMALL)
     assert info.value.limit == MiB and MiB < info.value.seen <= MiB + DECODE_STEP
     await loopback.wait_for_client_close_async()
     assert memory() < MiB + SLACK_BYTES
 
 
-async def test_gzip_bomb_json_body(loopback: LoopbackServer, memory: Callable[[], int]) -> None:
+async def test_gzip_bomb_json_body(loopback: LoopbackServer, memory: Memory) -> None:
     bomb = make_bomb(b'{"x": "', 200 * MiB, gzip=True)  # ~200 KB on the wire
     assert len(bomb) < MiB
     loopback.enqueue(Reply.body(bomb, headers={"content-encoding": "gzip"}, content_type="application/json"))
@@ -166,7 +180,7 @@ async def test_gzip_bomb_json_body(loopback: LoopbackServer, memory: Callable[[]
 
 
 async def test_gzip_bomb_under_a_small_limit_allocates_little(
-    loopback: LoopbackServer, memory: Callable[[], int]
+    loopback: LoopbackServer, memory: Memory
 ) -> None:
     bomb = make_bomb(b"", 50 * MiB, gzip=False)
     loopback.enqueue(
@@ -177,7 +191,7 @@ async def test_gzip_bomb_under_a_small_limit_allocates_little(
     assert memory() < MiB + len(bomb) + SLACK_BYTES
 
 
-async def test_gzip_bomb_sse_stream(loopback: LoopbackServer, memory: Callable[[], int]) -> None:
+async def test_gzip_bomb_sse_stream(loopback: LoopbackServer, memory: Memory) -> None:
     bomb = make_bomb(b"data: ", 50 * MiB, gzip=True)
     loopback.enqueue(
         Reply.sse(
@@ -216,17 +230,19 @@ async def test_compressed_replies_still_work(loopback: LoopbackServer) -> None:
 
 @pytest.mark.parametrize("prefix", sorted(PROVIDERS))
 async def test_sse_line_that_never_ends(
-    prefix: str, provider_model: Callable[[str], Model], loopback: LoopbackServer, memory: Callable[[], int]
+    prefix: str, provider_model: Callable[[str], Model], loopback: LoopbackServer, memory: Memory
 ) -> None:
     loopback.enqueue(Reply.sse([b"data: "], then=heartbeat(b"x" * 65536, 0)))
+    model = provider_model(prefix)
+    memory.reset()
     with pytest.raises(ResponseTooLargeError) as info:
-        await stream_all(provider_model(prefix), SMALL)
+        await stream_all(model, SMALL)
     assert info.value.in_stream and info.value.what == "server-sent event"
     await loopback.wait_for_client_close_async()
     assert memory() < MiB + SLACK_BYTES
 
 
-async def test_sse_event_that_never_ends(loopback: LoopbackServer, memory: Callable[[], int]) -> None:
+async def test_sse_event_that_never_ends(loopback: LoopbackServer, memory: Memory) -> None:
     # data lines, but never the blank line that dispatches the event
     loopback.enqueue(Reply.sse([b"data: {\n"], then=heartbeat(b"data: " + b"1" * 4000 + b"\n", 0)))
     with pytest.raises(ResponseTooLargeError):
@@ -244,27 +260,39 @@ async def test_sse_limit_after_events_raises_from_the_loop(loopback: LoopbackSer
         assert stream.get().text == "hello"
 
 
+@pytest.mark.parametrize("prefix", sorted(PROVIDERS))
 @pytest.mark.parametrize("stream", [False, True])
 async def test_endless_error_body_is_read_only_so_far(
-    stream: bool, loopback: LoopbackServer, memory: Callable[[], int]
+    prefix: str,
+    stream: bool,
+    provider_model: Callable[[str], Model],
+    loopback: LoopbackServer,
+    memory: Memory,
 ) -> None:
     loopback.enqueue(
         Reply.of(chunked_json_head(500, "text/html"), chunk(b"<html>"), heartbeat(b"x" * 65536, 0))
     )
+    model = provider_model(prefix)  # importing the provider module is not what is measured
+    memory.reset()
     with pytest.raises(ModelServerError) as info:
         if stream:
-            await stream_all(openai_model(loopback), SMALL)
+            await stream_all(model, SMALL)
         else:
-            await model_request(openai_model(loopback), PROMPT, model_settings=SMALL)
+            await model_request(model, PROMPT, model_settings=SMALL)
     assert info.value.status_code == 500
     await loopback.wait_for_client_close_async()
     assert memory() < 64 * 1024 + SLACK_BYTES
 
 
-async def test_stream_answered_with_endless_json(loopback: LoopbackServer, memory: Callable[[], int]) -> None:
+@pytest.mark.parametrize("prefix", sorted(PROVIDERS))
+async def test_stream_answered_with_endless_json(
+    prefix: str, provider_model: Callable[[str], Model], loopback: LoopbackServer, memory: Memory
+) -> None:
     loopback.enqueue(Reply.of(chunked_json_head(), chunk(b'{"error": "'), heartbeat(b"x" * 65536, 0)))
+    model = provider_model(prefix)
+    memory.reset()
     with pytest.raises(UnexpectedModelBehavior, match="expected a stream of server-sent events"):
-        await stream_all(openai_model(loopback), SMALL)
+        await stream_all(model, SMALL)
     await loopback.wait_for_client_close_async()
     assert memory() < 64 * 1024 + SLACK_BYTES
 
@@ -426,8 +454,11 @@ async def test_stream_finishes_at_its_end_marker(
 ) -> None:
     then = stall() if keep == "stall" else heartbeat(b": ping\n\n", 0.01)
     loopback.enqueue(Reply.sse(END_MARKED[prefix], then=then))
-    settings = ModelSettings(stream_inactivity_timeout=30)
-    with trio.fail_after(10):  # far below the inactivity limit: the marker ends it, nothing else
+    # Without the marker ending it, a stalled stream ends only in ModelTimeoutError after the default
+    # 600 s, and a heartbeating one never: completing cleanly proves the marker ended it. The deadline
+    # only turns a regression into a failure instead of a hung run.
+    settings = ModelSettings(stream_inactivity_timeout=600)
+    with trio.fail_after(120):
         async with model_request_stream(provider_model(prefix), PROMPT, model_settings=settings) as stream:
             async for _ in stream:
                 pass
@@ -447,7 +478,7 @@ def test_sync_stream_finishes_at_done(loopback: LoopbackServer) -> None:
 async def test_nothing_after_the_marker_is_read(loopback: LoopbackServer) -> None:
     # garbage after [DONE] in the same write and after it: neither is parsed
     loopback.enqueue(Reply.sse([*sse_text("ok")[:-1], b"data: [DONE]\n\ndata: {not json\n\n"], then=stall()))
-    with trio.fail_after(10):
+    with trio.fail_after(120):  # a guard against a hung run (see above)
         events = await stream_all(openai_model(loopback))
     assert events
 
@@ -1021,7 +1052,7 @@ def test_mixing_string_and_dict_arguments_before_the_name_is_still_refused() -> 
 
 
 async def test_a_stream_of_valid_events_inflating_hugely_is_held_only_as_far_as_not_consumed(
-    loopback: LoopbackServer, memory: Callable[[], int]
+    loopback: LoopbackServer, memory: Memory
 ) -> None:
     # ~20 MB of small, valid events in ~100 KB of gzip: the consumer takes a few and then dawdles.
     event = encode(chat_chunk("x"))
