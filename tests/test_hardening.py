@@ -469,7 +469,7 @@ async def test_stream_finishes_at_its_end_marker(
 
 def test_sync_stream_finishes_at_done(loopback: LoopbackServer) -> None:
     loopback.enqueue(Reply.sse(sse_text("a", "b"), then=stall()))
-    with model_request_stream_sync(openai_model(loopback), PROMPT, timeout=10) as stream:
+    with model_request_stream_sync(openai_model(loopback), PROMPT, timeout=120) as stream:  # a hang guard
         list(stream)
         assert stream.get().text == "ab"
     loopback.wait_for_client_close()
