@@ -707,7 +707,7 @@ def tool_call_body(prefix: str, args: Any) -> Any:
     raise AssertionError(prefix)
 
 
-@pytest.mark.parametrize("depth", [210, 600, 1100, 100_000])
+@pytest.mark.parametrize("depth", [210, 600, 900, 1000, 1020, 1100, 100_000])
 @pytest.mark.parametrize("prefix", sorted(PROVIDERS))
 @pytest.mark.parametrize("stream", [False, True])
 async def test_pathologically_nested_json_anywhere(
@@ -1091,3 +1091,10 @@ async def test_groq_tool_use_failed_with_deep_arguments(
     loopback.enqueue(Reply.json(error, status=400))
     with pytest.raises(UnexpectedModelBehavior, match="nested deeper"):
         await model_request(provider_model("groq"), PROMPT)
+
+
+def test_base_url_error_never_echoes_a_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "ftp://user:pw-SECRET@example.com/v1")
+    with pytest.raises(UserError) as info:
+        infer_model("openai:gpt-4o")
+    assert "SECRET" not in str(info.value) and "example.com/v1" in str(info.value)

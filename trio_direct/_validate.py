@@ -188,8 +188,14 @@ def proxy_environment_error(exc: ImportError | ValueError) -> UserError:
 
 
 def _no_query(url: str) -> str:
-    # A query string may hold a key (some gateways take ?key=...): never echo it.
-    return url.split("?", 1)[0]
+    # A query string may hold a key (some gateways take ?key=...), and user:password@ a password:
+    # never echo either.
+    url = url.split("?", 1)[0]
+    scheme, sep, rest = url.partition("://")
+    authority, slash, path = rest.partition("/")
+    if sep and "@" in authority:
+        url = f"{scheme}://***@{authority.rsplit('@', 1)[1]}{slash}{path}"
+    return url
 
 
 #: Characters kept as they are in a path segment: RFC 3986 unreserved, plus what model names use.
