@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .scenarios import (
-    CLIENTS,
+    ALL_CLIENTS,
     FLOOR,
     FLOOR_HTTPX2,
     GROUPS,
@@ -51,19 +51,40 @@ def _fmt_ratio(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}×"
 
 
-def _verdict(target: Target, summary: dict[str, dict[str, Any]]) -> tuple[str, str, str]:
-    """(vs pydantic-ai cell, vs floor cell, met cell)."""
+def _target_ratio(
+    summary: dict[str, dict[str, Any]], target: Target, den_client: str, den_metric: str | None
+) -> float | None:
+    if den_metric is None or den_metric == target.metric:
+        return ratio(summary, target.metric, TRIO_DIRECT.key, den_client)
+    num = summary.get(target.metric, {}).get(TRIO_DIRECT.key)
+    den = summary.get(den_metric, {}).get(den_client)
+    if not isinstance(num, int | float) or not isinstance(den, int | float) or not den:
+        return None
+    return float(num) / float(den)
+
+
+def _verdict(target: Target, summary: dict[str, dict[str, Any]], graded: bool) -> tuple[str, str, str]:
+    """(vs pydantic-ai cell, vs floor cell, met cell); ``graded`` False: figures shown, no verdict."""
     checks: list[bool] = []
     cells = []
-    for attr, den in (("vs_pydantic_ai", PYDANTIC_AI.key), ("vs_floor", FLOOR.key)):
+    floor_note = ""
+    if target.floor != FLOOR.key or target.floor_metric is not None:
+        label = next((c.label for c in ALL_CLIENTS if c.key == target.floor), target.floor)
+        floor_note = f" vs {label}" + (f" {target.floor_metric.split('.')[0]}" if target.floor_metric else "")
+    for attr, den, den_metric in (
+        ("vs_pydantic_ai", PYDANTIC_AI.key, None),
+        ("vs_floor", target.floor, target.floor_metric),
+    ):
         limit = getattr(target, attr)
-        r = ratio(summary, target.metric, TRIO_DIRECT.key, den)
+        r = _target_ratio(summary, target, den, den_metric)
         cell = _fmt_ratio(r)
         if limit is not None:
-            cell += f" (≤ {limit:g}×)"
+            cell += f" (≤ {limit:g}×{floor_note if attr == 'vs_floor' else ''})"
             if r is not None:
                 checks.append(r <= limit)
         cells.append(cell)
+    if not graded:
+        return cells[0], cells[1], "not graded (quick sizes)"
     if target.absolute is not None:
         value = summary.get(target.metric, {}).get(TRIO_DIRECT.key)
         if isinstance(value, int | float):
@@ -80,10 +101,14 @@ def _verdict(target: Target, summary: dict[str, dict[str, Any]]) -> tuple[str, s
     return cells[0], cells[1], met
 
 
-def render_markdown(records: list[Record], info: dict[str, Any], command: str) -> str:
+def render_markdown(
+    records: list[Record], info: dict[str, Any], command: str, *, quick: bool = False, smoke: bool = False
+) -> str:
+    """The results table; row labels carry the sizes really run, and ``sized`` targets are graded only
+    at the full sizes."""
     summary = summarize(records)
     targets = {t.metric: t for t in TARGETS}
-    present = [c for c in CLIENTS if any(r.client == c.key for r in records)]
+    present = [c for c in ALL_CLIENTS if any(r.client == c.key for r in records)]
     lines = [
         f"Measured {info['date']} on {info['nproc']} × {info['cpu']}, "
         f"{info['implementation']} {info['python']} ({info['platform']}); commit {info['commit']}"
@@ -103,19 +128,22 @@ def render_markdown(records: list[Record], info: dict[str, Any], command: str) -
         "|---|" + "---:|" * len(present) + "---:|---:|---|",
     ]
     for scenario in SCENARIOS:
+        params = scenario.params(quick, smoke=smoke)
         for metric in scenario.metrics:
             row = summary.get(metric.key)
             if row is None:
                 continue
             cells = [_fmt(row.get(c.key), metric.decimals, metric.unit) for c in present]
             target = targets.get(metric.key)
+            label = metric.label.format(**params)
             if target is not None:
-                vs_pai, vs_floor, met = _verdict(target, summary)
+                graded = not (target.sized and (quick or smoke))
+                vs_pai, vs_floor, met = _verdict(target, summary, graded)
             else:
                 vs_pai = _fmt_ratio(ratio(summary, metric.key, TRIO_DIRECT.key, PYDANTIC_AI.key))
                 vs_floor = _fmt_ratio(ratio(summary, metric.key, TRIO_DIRECT.key, FLOOR.key))
                 met = ""
-            lines.append(f"| {metric.label} | " + " | ".join(cells) + f" | {vs_pai} | {vs_floor} | {met} |")
+            lines.append(f"| {label} | " + " | ".join(cells) + f" | {vs_pai} | {vs_floor} | {met} |")
 
     # httpx2: the same client code on Pydantic's continuation of httpx
     if any(r.client in (FLOOR_HTTPX2.key, TRIO_DIRECT_HTTPX2.key) for r in records):
@@ -134,7 +162,8 @@ def render_markdown(records: list[Record], info: dict[str, Any], command: str) -
                 c = ratio(summary, metric.key, TRIO_DIRECT_HTTPX2.key, TRIO_DIRECT.key)
                 if a is None and b is None and c is None:
                     continue
-                lines.append(f"| {metric.label} | {_fmt_ratio(a)} | {_fmt_ratio(b)} | {_fmt_ratio(c)} |")
+                label = metric.label.format(**scenario.params(quick, smoke=smoke))
+                lines.append(f"| {label} | {_fmt_ratio(a)} | {_fmt_ratio(b)} | {_fmt_ratio(c)} |")
 
     notes = []
     for rec in records:
@@ -176,7 +205,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         choices=[*GROUPS, *(s.key for s in SCENARIOS)],
         help="run only these scenarios (repeatable)",
     )
-    parser.add_argument("--clients", help="comma-separated subset of: " + ", ".join(c.key for c in CLIENTS))
+    parser.add_argument(
+        "--clients", help="comma-separated subset of: " + ", ".join(c.key for c in ALL_CLIENTS)
+    )
     parser.add_argument(
         "--repeat",
         type=int,
@@ -192,13 +223,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     repeat = args.repeat or (1 if args.quick or args.smoke else 3)
     selected = [s for s in SCENARIOS if not args.only or s.group in args.only or s.key in args.only]
-    clients = CLIENTS
+    clients = ALL_CLIENTS
     if args.clients:
         wanted = {c.strip() for c in args.clients.split(",")}
-        unknown = wanted - {c.key for c in CLIENTS}
+        unknown = wanted - {c.key for c in ALL_CLIENTS}
         if unknown:
             parser.error(f"unknown clients: {', '.join(sorted(unknown))}")
-        clients = tuple(c for c in CLIENTS if c.key in wanted)
+        clients = tuple(c for c in ALL_CLIENTS if c.key in wanted)
 
     RESULTS_DIR.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
@@ -230,7 +261,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             out.write(json.dumps(record.to_json()) + "\n")
             out.flush()
     info["load_end"] = _load()
-    table = render_markdown(records, info, command.strip())
+    table = render_markdown(records, info, command.strip(), quick=args.quick, smoke=args.smoke)
     log(f"\n(ran in {time.perf_counter() - t0:.0f} s; JSON lines in {json_out})\n")
     print(table)
     md_out = args.markdown_out or RESULTS_DIR / f"latest{kind}.md"

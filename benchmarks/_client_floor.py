@@ -18,7 +18,7 @@ from ._measure import NotAvailable, Sampler, peak_rss_mib, raise_fd_limit
 
 
 def _httpx(variant: str | None) -> Any:
-    name = variant or "httpx"
+    name = "httpx" if variant in (None, "portal") else variant
     try:
         return importlib.import_module(name)
     except ImportError as exc:
@@ -49,8 +49,10 @@ class Floor:
         response.raise_for_status()
         return wire.reply_text(response.content)
 
-    async def stream(self, client: Any, *, stop_after: int | None = None) -> wire.StreamReader:
-        reader = wire.StreamReader()
+    async def stream(
+        self, client: Any, *, stop_after: int | None = None, seen: list[int] | None = None
+    ) -> wire.StreamReader:
+        reader = wire.StreamReader(seen)
         async with client.stream("POST", self.url, content=wire.body(stream=True), headers=wire.HEADERS) as r:
             r.raise_for_status()
             lines = 0
@@ -100,11 +102,55 @@ def _in_thread(fn: Any) -> Any:
     return box["result"]
 
 
+def _portal_sync_request(floor: Floor, sampler: Sampler, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """``model_request_sync``'s floor: a plain thread hands each request to one long-lived Trio thread
+    (one ``trio.from_thread.run`` hop each way), which sends it with a shared ``httpx.AsyncClient``."""
+    ready = threading.Event()
+    box: dict[str, Any] = {}
+
+    async def portal_main() -> None:
+        async with floor.async_client() as client:
+            box["client"] = client
+            box["token"] = trio.lowlevel.current_trio_token()
+            box["stop"] = stop = trio.Event()
+            ready.set()
+            await stop.wait()
+
+    portal = threading.Thread(target=trio.run, args=(portal_main,), name="bench-portal")
+    portal.start()
+    ready.wait()
+    token, client = box["token"], box["client"]
+
+    def call() -> str:
+        text: str = trio.from_thread.run(floor.request, client, trio_token=token)
+        return text
+
+    def sync_request() -> None:
+        for _ in range(params["warmup"]):
+            call()
+        for _ in range(params["rounds"]):
+            with sampler.round(params["n"], unit_name="call"):
+                for _ in range(params["n"]):
+                    call()
+
+    try:
+        _in_thread(sync_request)
+    finally:
+        trio.from_thread.run_sync(box["stop"].set, trio_token=token)
+        portal.join()
+    return sampler.samples
+
+
 def run(scenario: str, base_url: str, params: dict[str, Any], variant: str | None) -> dict[str, Any]:
     from . import _scenario_common as common
 
     floor = Floor(base_url, variant)
     sampler = Sampler()
+
+    if variant == "portal":
+        if scenario != "sync_request":
+            raise NotAvailable("the portal floor runs the sync request scenario only")
+        return {"samples": _portal_sync_request(floor, sampler, params)}
 
     if scenario == "first_reply":
 
@@ -129,7 +175,7 @@ def run(scenario: str, base_url: str, params: dict[str, Any], variant: str | Non
         trio.run(nonstream)
         return {"samples": sampler.samples}
 
-    if scenario == "stream":
+    if scenario in ("stream", "stream_burst", "stream_paced"):
 
         async def stream() -> None:
             async with floor.async_client() as client:
@@ -144,7 +190,23 @@ def run(scenario: str, base_url: str, params: dict[str, Any], variant: str | Non
         trio.run(stream)
         return {"samples": sampler.samples}
 
-    if scenario == "concurrent":
+    if scenario == "paced":
+
+        async def paced() -> list[dict[str, Any]]:
+            out = []
+            async with floor.async_client() as client:
+                for _ in range(params["warmup"]):
+                    await floor.stream(client)
+                for _ in range(params["rounds"]):
+                    seen: list[int] = []
+                    call = time.monotonic_ns()
+                    await floor.stream(client, seen=seen)
+                    out.append(common.paced_sample(call, seen, base_url, params))
+            return out
+
+        return {"samples": trio.run(paced)}
+
+    if scenario in ("concurrent", "open_streams"):
         raise_fd_limit()
 
         async def concurrent() -> dict[str, Any]:

@@ -102,7 +102,7 @@ def run(scenario: str, base_url: str, params: dict[str, Any], variant: str | Non
         trio.run(nonstream)
         return {"samples": sampler.samples}
 
-    if scenario == "stream":
+    if scenario in ("stream", "stream_burst", "stream_paced"):
 
         async def stream() -> None:
             for _ in range(params["warmup"]):
@@ -116,7 +116,25 @@ def run(scenario: str, base_url: str, params: dict[str, Any], variant: str | Non
         trio.run(stream)
         return {"samples": sampler.samples}
 
-    if scenario == "concurrent":
+    if scenario == "paced":
+
+        async def paced() -> list[dict[str, Any]]:
+            out = []
+            for _ in range(params["warmup"]):
+                await stream_text(model)
+            for _ in range(params["rounds"]):
+                seen: list[int] = []
+                call = time.monotonic_ns()
+                async with model_request_stream(model, MESSAGES) as stream:
+                    async for event in stream:
+                        if common.event_text(event):
+                            seen.append(time.monotonic_ns())
+                out.append(common.paced_sample(call, seen, base_url, params))
+            return out
+
+        return {"samples": trio.run(paced)}
+
+    if scenario in ("concurrent", "open_streams"):
         raise_fd_limit()
 
         async def concurrent() -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 MODEL = "gpt-4o"
@@ -31,12 +32,13 @@ def reply_text(content: bytes) -> str:
 class StreamReader:
     """``json.loads`` per SSE ``data:`` line; collects the content deltas (what a bare-hands client does)."""
 
-    __slots__ = ("deltas", "done", "pieces")
+    __slots__ = ("deltas", "done", "pieces", "seen")
 
-    def __init__(self) -> None:
+    def __init__(self, seen: list[int] | None = None) -> None:
         self.pieces: list[str] = []
         self.deltas = 0
         self.done = False
+        self.seen = seen  # if given: time.monotonic_ns() of each content delta, as it is decoded
 
     def line(self, line: str) -> None:
         if not line.startswith("data:"):
@@ -52,6 +54,8 @@ class StreamReader:
             if content:
                 self.pieces.append(content)
                 self.deltas += 1
+                if self.seen is not None:
+                    self.seen.append(time.monotonic_ns())
 
     @property
     def text(self) -> str:

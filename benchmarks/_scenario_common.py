@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import statistics
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -74,4 +75,43 @@ def concurrent_result(
                 "first_errors": errors[:3],
             }
         ]
+    }
+
+
+def last_stream_writes(base_url: str) -> list[int]:
+    """When the fake provider wrote each content delta of its last paced stream (monotonic ns)."""
+    url = urlsplit(base_url)
+    conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port or 80, timeout=5)
+    try:
+        conn.request("GET", "/_stats/last_stream")
+        writes: list[int] = json.loads(conn.getresponse().read())["write_ns"]
+        return writes
+    finally:
+        conn.close()
+
+
+def event_text(event: Any) -> str:
+    """The text an event of pydantic-ai's shape (trio_direct's too) carries: a text part start or delta."""
+    kind = getattr(event, "event_kind", None)
+    if kind == "part_start":
+        part = event.part
+        return part.content if getattr(part, "part_kind", None) == "text" else ""
+    if kind == "part_delta":
+        return getattr(event.delta, "content_delta", None) or ""
+    return ""
+
+
+def paced_sample(call_ns: int, seen_ns: list[int], base_url: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Figures of one paced stream: call → first delta, and per delta server write → caller sees it."""
+    writes = last_stream_writes(base_url)
+    if len(seen_ns) != params["chunks"] or len(writes) != params["chunks"]:
+        raise BenchmarkCheckError(
+            f"expected {params['chunks']} deltas, the caller saw {len(seen_ns)} "
+            f"and the server wrote {len(writes)}"
+        )
+    lat = sorted((s - w) / 1e3 for s, w in zip(seen_ns, writes, strict=True))
+    return {
+        "first_delta_ms": (seen_ns[0] - call_ns) / 1e6,
+        "latency_p50_us": statistics.median(lat),
+        "latency_p99_us": lat[min(len(lat) - 1, round(0.99 * (len(lat) - 1)))],
     }

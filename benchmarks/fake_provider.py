@@ -40,6 +40,9 @@ Endpoints
     are ``time.monotonic_ns()``; CLOCK_MONOTONIC is system-wide on Linux, so a client process on the same
     machine can compare them with its own clock (e.g. the delay between leaving a stream and the server
     noticing).
+``GET /_stats/last_stream``
+    ``{"write_ns": [...]}``: when each content delta of the last completed paced stream (delay > 0) was
+    written, ``time.monotonic_ns()``; a client on this machine compares it with when it saw each delta.
 ``POST /_stats/reset``
     Zero the counters (the connection/stream gauges are kept); answers with the stats before the reset.
 
@@ -52,8 +55,13 @@ Control headers (per request; the CLI options / :func:`start_fake_provider` argu
 -------------------------------------------------------------------------------------------------------
 ``x-fake-chunks: N``        number of content deltas in the reply (default 50; 0 allowed).
 ``x-fake-delay-ms: MS``     milliseconds between consecutive content deltas of a stream (default 0). At 0
-                            the whole stream is written as fast as the socket takes it, in ~64 KiB
-                            writes, with write flow control.
+                            the whole stream is written as fast as the socket takes it, with write flow
+                            control.
+``x-fake-burst: 0|1``       how a stream is cut into HTTP chunks (default 0). 0: every SSE event is its own
+                            HTTP chunk in its own socket write, as real providers flush each token (the
+                            client's HTTP stack then hands over one event per chunk even when a read
+                            carries many). 1: at delay 0, ~64 KiB of events per chunk and write -- the
+                            batched shape no provider sends, kept to show what it hides.
 ``x-fake-chunk-chars: C``   characters per delta (default 4); the reply text is N*C characters long.
 ``x-fake-ttft-ms: MS``      delay before the first content delta of a stream (response headers and the
                             opening events go out at once), or before a non-streamed reply (default 0).
@@ -114,6 +122,7 @@ _MAX_BODY: Final = 256 * 1024 * 1024
 _MAX_CHUNKS: Final = 10_000_000
 _MAX_CHUNK_CHARS: Final = 1_000_000
 _BURST_BYTES: Final = 64 * 1024
+_MAX_RECORDED_WRITES: Final = 100_000
 _TICK_S: Final = 0.001  # timer wheel granularity (the selector's epoll timeout is in ms anyway)
 
 _TEXT: Final = (
@@ -128,7 +137,7 @@ _TEXT_LEN: Final = len(_TEXT)
 class FakeProviderSettings:
     """Server-wide defaults for the control headers."""
 
-    __slots__ = ("chunk_chars", "chunks", "delay_ms", "ttft_ms")
+    __slots__ = ("burst", "chunk_chars", "chunks", "delay_ms", "ttft_ms")
 
     def __init__(
         self,
@@ -136,11 +145,13 @@ class FakeProviderSettings:
         delay_ms: float = DEFAULT_DELAY_MS,
         chunk_chars: int = DEFAULT_CHUNK_CHARS,
         ttft_ms: float = DEFAULT_TTFT_MS,
+        burst: bool = False,
     ) -> None:
         self.chunks = chunks
         self.delay_ms = delay_ms
         self.chunk_chars = chunk_chars
         self.ttft_ms = ttft_ms
+        self.burst = burst
 
 
 # --------------------------------------------------------------------------------------------------
@@ -472,10 +483,11 @@ class _Stream:
         "sent",
         "t_first",
         "waiting_resume",
+        "writes",
     )
 
     def __init__(
-        self, conn: _Connection, reply: _Reply, n: int, cc: int, delay_s: float, t_first: float
+        self, conn: _Connection, reply: _Reply, n: int, cc: int, delay_s: float, t_first: float, burst: bool
     ) -> None:
         self.conn = conn
         self.reply = reply
@@ -490,8 +502,10 @@ class _Stream:
         self.active = True
         self.waiting_resume = False
         self.last_write_ns = 0
-        # delay 0: deltas per write, ~64 KiB of events each
-        self.batch = max(1, _BURST_BYTES // (self.fixed_len + len(self.pieces.get(0))))
+        # paced streams remember when each delta went out (GET /_stats/last_stream), for latency figures
+        self.writes: list[int] | None = [] if delay_s > 0.0 and n <= _MAX_RECORDED_WRITES else None
+        # delay 0: one event per chunk and write (as providers flush), or with ``burst`` ~64 KiB of events
+        self.batch = max(1, _BURST_BYTES // (self.fixed_len + len(self.pieces.get(0)))) if burst else 1
 
     def step(self, head: bytes = b"") -> None:
         """Write the next delta (timed) or batches of deltas (delay 0), with ``head`` written first."""
@@ -501,10 +515,13 @@ class _Stream:
             # Hot path: one delta per wheel tick.
             piece = self.pieces.get(k)
             self.sent = k + 1
+            writes = self.writes
             if k + 1 < n:
                 self._write(
                     b"%b%x\r\n%b%b%b\r\n" % (head, self.fixed_len + len(piece), self.pre, piece, self.post), 1
                 )
+                if writes is not None:
+                    writes.append(self.last_write_ns)
                 self.conn.server.wheel.add(self, self.t_first + (k + 1) * self.delay_s)
                 return
             closing = self.reply.closing
@@ -513,9 +530,12 @@ class _Stream:
                 % (head, self.fixed_len + len(piece) + len(closing), self.pre, piece, self.post, closing),
                 1,
             )
+            if writes is not None:
+                writes.append(self.last_write_ns)
             self._finish()
             return
-        # Burst (delay 0, or nothing left but the closing events): as much as the transport takes.
+        # Delay 0 (or nothing left but the closing events): as much as the transport takes, ``batch``
+        # events per HTTP chunk and socket write.
         conn = self.conn
         pre, post, get = self.pre, self.post, self.pieces.get
         while True:
@@ -528,7 +548,17 @@ class _Stream:
                 parts.append(self.reply.closing)
             body = b"".join(parts)
             self.sent = end
-            self._write(b"%b%x\r\n%b\r\n%b" % (head, len(body), body, b"0\r\n\r\n" if last else b""), end - k)
+            if last and self.batch == 1 and end > k:
+                # one event per chunk: the closing events are chunks of their own too
+                closing = self.reply.closing
+                body = body[: len(body) - len(closing)]
+                self._write(b"%b%x\r\n%b\r\n" % (head, len(body), body), end - k)
+                head = b""
+                self._write(b"%x\r\n%b\r\n0\r\n\r\n" % (len(closing), closing), 0)
+            else:
+                self._write(
+                    b"%b%x\r\n%b\r\n%b" % (head, len(body), body, b"0\r\n\r\n" if last else b""), end - k
+                )
             head = b""
             k = end
             if last:
@@ -800,6 +830,9 @@ class _Connection(asyncio.Protocol):
             )
         elif path == b"/_stats" and method == b"GET":
             self._send(200, b"application/json", json.dumps(stats.snapshot()).encode())
+        elif path == b"/_stats/last_stream" and method == b"GET":
+            payload = {"write_ns": self.server.last_stream_writes}
+            self._send(200, b"application/json", json.dumps(payload).encode())
         elif path == b"/_stats/reset" and method == b"POST":
             before = stats.snapshot()
             stats.reset()
@@ -828,6 +861,7 @@ class _Connection(asyncio.Protocol):
             chunks = _int_header(headers, b"x-fake-chunks", defaults.chunks, 0, _MAX_CHUNKS)
             cc = _int_header(headers, b"x-fake-chunk-chars", defaults.chunk_chars, 1, _MAX_CHUNK_CHARS)
             delay_ms = _number_header(headers, b"x-fake-delay-ms", defaults.delay_ms, 3_600_000)
+            burst = _int_header(headers, b"x-fake-burst", int(defaults.burst), 0, 1) == 1
             ttft_ms = _number_header(headers, b"x-fake-ttft-ms", defaults.ttft_ms, 3_600_000)
             try:
                 payload = json.loads(body) if body else {}
@@ -847,7 +881,7 @@ class _Connection(asyncio.Protocol):
                 reply = _openai_stream(rid, int(time.time()), model_json, p_tok, chunks, usage)
             else:
                 reply = _anthropic_stream(rid, model_json, p_tok, chunks)
-            self._start_stream(reply, rid_header, chunks, cc, delay_ms / 1000, ttft_ms / 1000)
+            self._start_stream(reply, rid_header, chunks, cc, delay_ms / 1000, ttft_ms / 1000, burst)
             return
         text_json = _full_text_json(chunks, cc)
         if provider == _OPENAI:
@@ -862,7 +896,7 @@ class _Connection(asyncio.Protocol):
             self._send(200, b"application/json", data, rid_header)
 
     def _start_stream(
-        self, reply: _Reply, rid_header: bytes, n: int, cc: int, delay_s: float, ttft_s: float
+        self, reply: _Reply, rid_header: bytes, n: int, cc: int, delay_s: float, ttft_s: float, burst: bool
     ) -> None:
         server = self.server
         stats = server.stats
@@ -870,7 +904,7 @@ class _Connection(asyncio.Protocol):
         stats.streams_active += 1
         self.busy = True
         t0 = server.loop.time()
-        stream = self.stream = _Stream(self, reply, n, cc, delay_s, t0 + ttft_s)
+        stream = self.stream = _Stream(self, reply, n, cc, delay_s, t0 + ttft_s, burst)
         head = b"%b%bconnection: %b\r\n\r\n%x\r\n%b\r\n" % (
             _SSE_HEAD,
             rid_header,
@@ -886,6 +920,8 @@ class _Connection(asyncio.Protocol):
             stream.step(head)
 
     def stream_done(self, stream: _Stream) -> None:
+        if stream.writes is not None:
+            self.server.last_stream_writes = stream.writes
         stats = self.server.stats
         stats.streams_completed += 1
         stats.streams_active -= 1
@@ -945,6 +981,7 @@ class _Server:
         self.connections: set[_Connection] = set()
         self.counter = 0
         self._models: dict[object, bytes] = {}
+        self.last_stream_writes: list[int] = []
 
     def next_id(self, provider: int) -> str:
         self.counter += 1
@@ -1041,6 +1078,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--chunk-chars", type=int, default=DEFAULT_CHUNK_CHARS, help="default x-fake-chunk-chars"
     )
     parser.add_argument("--ttft-ms", type=float, default=DEFAULT_TTFT_MS, help="default x-fake-ttft-ms")
+    parser.add_argument(
+        "--burst",
+        action="store_true",
+        help="default x-fake-burst: 1 (~64 KiB of events per chunk at delay 0)",
+    )
     parser.add_argument("--parent-pid", type=int, help="exit when this process is no longer our parent")
     parser.add_argument("--quiet", action="store_true", help="do not print the URL")
     parser.add_argument(
@@ -1049,7 +1091,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.chunks < 0 or args.chunk_chars < 1 or args.delay_ms < 0 or args.ttft_ms < 0:
         parser.error("--chunks, --delay-ms and --ttft-ms must be >= 0, --chunk-chars >= 1")
-    settings = FakeProviderSettings(args.chunks, args.delay_ms, args.chunk_chars, args.ttft_ms)
+    settings = FakeProviderSettings(args.chunks, args.delay_ms, args.chunk_chars, args.ttft_ms, args.burst)
     _raise_fd_limit()
     loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None
     if not args.no_uvloop:
@@ -1083,6 +1125,7 @@ def start_fake_provider(
     delay_ms: float | None = None,
     chunk_chars: int | None = None,
     ttft_ms: float | None = None,
+    burst: bool = False,
     host: str = "127.0.0.1",
     startup_timeout: float = 10.0,
     python: str | None = None,
@@ -1103,6 +1146,8 @@ def start_fake_provider(
     ):
         if value is not None:
             options += [flag, str(value)]
+    if burst:
+        options.append("--burst")
     with tempfile.TemporaryDirectory(prefix="fake_provider_") as tmp:
         ready = Path(tmp) / "port"
         cmd = [

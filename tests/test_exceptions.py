@@ -28,10 +28,12 @@ from trio_direct import (
     ModelUnavailableError,
     PortalClosedError,
     RequestTimeoutError,
+    StreamClosedError,
     TrioDirectError,
     UnexpectedModelBehavior,
     UserError,
     _http,
+    models,
 )
 from trio_direct.exceptions import http_error_category
 from trio_direct.models import Provider
@@ -56,6 +58,7 @@ CATEGORIES = [
         (TrioDirectError, [Exception]),
         (UserError, [TrioDirectError, RuntimeError]),
         (PortalClosedError, [TrioDirectError, RuntimeError]),
+        (StreamClosedError, [TrioDirectError, RuntimeError]),
         (RequestTimeoutError, [TrioDirectError, TimeoutError]),
         (AgentRunError, [TrioDirectError, RuntimeError]),
         (UnexpectedModelBehavior, [AgentRunError]),
@@ -128,11 +131,18 @@ def test_categories_from_status_and_body(status: int, kwargs: dict[str, str], ca
     assert http_error_category(status, **kwargs) is category  # type: ignore[arg-type]
 
 
+def test_stream_closed_error_is_one_class_wherever_it_is_imported_from() -> None:
+    from trio_direct.models import base
+
+    assert models.StreamClosedError is base.StreamClosedError is StreamClosedError
+
+
 @pytest.mark.parametrize(
     "error",
     [
         UserError("bad name"),
         PortalClosedError(),
+        StreamClosedError("the stream is closed"),
         RequestTimeoutError(2.5, "stream"),
         UnexpectedModelBehavior("bad JSON", body='{"a": 1}'),
         UnexpectedModelBehavior("no body"),

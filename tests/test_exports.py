@@ -176,3 +176,61 @@ def test_discriminators() -> None:
     assert trio_direct.FinalResultEvent(None, None).event_kind == "final_result"
     assert trio_direct.ToolCallPartDelta().part_delta_kind == "tool_call"
     assert trio_direct.TextPartDelta("x").part_delta_kind == "text"
+
+
+def test_version_matches_pyproject() -> None:
+    import tomllib
+    from pathlib import Path
+
+    pyproject = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())
+    assert trio_direct.__version__ == pyproject["project"]["version"]
+
+
+def test_the_message_model_writes_files_in_tool_returns_without_importing_serialization_itself() -> None:
+    # messages.py writes tool-return JSON through _json, which serialization (imported by the package)
+    # teaches how to write attrs values; a fresh interpreter importing only the messages module proves
+    # the package import is enough.
+    import subprocess
+    import sys
+
+    code = (
+        "from trio_direct.messages import BinaryContent, ToolReturnPart\n"
+        "part = ToolReturnPart('t', {'file': BinaryContent(b'x', media_type='image/png')})\n"
+        "print(part.model_response_str())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    from trio_direct.messages import BinaryContent, ToolReturnPart
+
+    expected = ToolReturnPart("t", {"file": BinaryContent(b"x", media_type="image/png")}).model_response_str()
+    assert out.strip() == expected
+    assert '"media_type":"image/png"' in expected
+
+
+def _public_modules() -> list[ModuleType]:
+    import pkgutil
+
+    names = ["trio_direct"] + [
+        info.name
+        for info in pkgutil.walk_packages(trio_direct.__path__, "trio_direct.")
+        if not any(part.startswith("_") for part in info.name.split("."))
+    ]
+    return [importlib.import_module(name) for name in names]
+
+
+def test_public_names_show_a_public_module_they_can_be_imported_from() -> None:
+    checked = 0
+    for module in _public_modules():
+        for name in getattr(module, "__all__", []):
+            value = getattr(module, name)
+            if not (inspect.isclass(value) or inspect.isfunction(value)):
+                continue
+            home = value.__module__
+            if not home.startswith("trio_direct"):
+                continue  # re-exported from elsewhere (none today)
+            assert not any(part.startswith("_") for part in home.split(".")), (module.__name__, name, home)
+            assert getattr(importlib.import_module(home), value.__qualname__) is value, (name, home)
+            checked += 1
+    assert checked > 100
+    assert trio_direct.Portal.__module__ == "trio_direct"
+    assert repr(trio_direct.Portal) == "<class 'trio_direct.Portal'>"
+    assert trio_direct.shutdown.__module__ == trio_direct.use_http_client.__module__ == "trio_direct"

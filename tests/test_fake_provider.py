@@ -268,3 +268,54 @@ def test_context_manager_stops_the_process() -> None:
         assert httpx.get(f"{url}/health").status_code == 200
     with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
         pass
+
+
+def _raw_chunks(base_url: str, headers: dict[str, str], body: dict[str, Any]) -> list[bytes]:
+    """POST over a raw socket and return the HTTP chunks of the reply as the server framed them."""
+    host, port = base_url.removeprefix("http://").split(":")
+    payload = json.dumps(body).encode()
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    request = (
+        f"POST /v1/chat/completions HTTP/1.1\r\nhost: {host}\r\ncontent-type: application/json\r\n"
+        f"content-length: {len(payload)}\r\nconnection: close\r\n{head}\r\n"
+    ).encode() + payload
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    rest = data.split(b"\r\n\r\n", 1)[1]
+    chunks = []
+    while True:
+        size_line, rest = rest.split(b"\r\n", 1)
+        size = int(size_line, 16)
+        if size == 0:
+            return chunks
+        chunks.append(rest[:size])
+        rest = rest[size + 2 :]
+
+
+def test_one_sse_event_per_http_chunk_by_default(base_url: str) -> None:
+    """Real providers flush every event: by default each content delta is an HTTP chunk of its own."""
+    body = {**BODY, "stream": True}
+    chunks = _raw_chunks(base_url, {"x-fake-chunks": "40"}, body)
+    deltas = [c for c in chunks if b'"content":"' in c and b'"role"' not in c]
+    assert len(deltas) == 40
+    assert all(c.count(b"data: ") == 1 for c in deltas)
+
+
+def test_burst_packs_many_events_per_chunk(base_url: str) -> None:
+    body = {**BODY, "stream": True}
+    chunks = _raw_chunks(base_url, {"x-fake-chunks": "400", "x-fake-burst": "1"}, body)
+    assert max(c.count(b"data: ") for c in chunks) > 100
+    assert sum(c.count(b'"delta":{"content":') for c in chunks) == 400
+
+
+def test_last_stream_reports_paced_write_times(client: httpx.Client) -> None:
+    body = {**BODY, "stream": True}
+    r = client.post("/v1/chat/completions", json=body, headers={"x-fake-chunks": "6", "x-fake-delay-ms": "2"})
+    assert r.status_code == 200
+    writes = client.get("/_stats/last_stream").json()["write_ns"]
+    assert len(writes) == 6
+    assert writes == sorted(writes)
+    assert writes[-1] - writes[0] >= 5 * 2_000_000 * 0.9  # paced ~2 ms apart (the server's own clock)

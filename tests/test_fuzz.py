@@ -47,6 +47,7 @@ _NAMES = {
     "gemini": "gemini-2.5-flash",
     "groq": "llama-3.3-70b-versatile",
     "mistral": "mistral-large-latest",
+    "cohere": "command-a-reasoning-08-2025",
     "openai-responses": "gpt-5",
 }
 
@@ -56,6 +57,7 @@ def http_models() -> tuple[HTTPModel, ...]:
     """One model per HTTPModel class the registry knows, built with throwaway keys and no I/O."""
     env = {f"{p.upper().replace('-', '_')}_API_KEY": "fuzz-key-123456" for p in known_prefixes()}
     env |= {"GEMINI_API_KEY": "fuzz-key-123456", "GOOGLE_API_KEY": "fuzz-key-123456", "XAI_API_KEY": "fuzz"}
+    env |= {"CO_API_KEY": "fuzz-key-123456"}
     env |= {"OPENAI_COMPATIBLE_BASE_URL": "http://127.0.0.1:9/v1"}
     found: dict[type[HTTPModel], HTTPModel] = {}
     with mock.patch.dict(os.environ, env):
@@ -68,7 +70,7 @@ def http_models() -> tuple[HTTPModel, ...]:
 
 def test_the_fuzzed_providers() -> None:
     names = {type(m).__name__ for m in http_models()}
-    assert {"OpenAIChatModel", "AnthropicModel", "GroqModel"} <= names, names
+    assert {"OpenAIChatModel", "AnthropicModel", "GroqModel", "CohereModel"} <= names, names
 
 
 # ---------------------------------------------------------------------------------------------
@@ -89,6 +91,9 @@ _KEYS = [
     "candidates", "parts", "functionCall", "functionResponse", "args", "thought", "thoughtSignature",
     "finishReason", "usageMetadata", "promptTokenCount", "candidatesTokenCount", "modelVersion",
     "responseId", "promptFeedback", "inlineData", "mimeType", "executableCode", "codeExecutionResult",
+    # Cohere v2 chat
+    "finish_reason", "tool_plan", "billed_units", "tokens", "cached_tokens", "search_units",
+    "citations", "prompt",
     # OpenAI Responses
     "output", "output_text", "item", "item_id", "output_index", "content_index", "response",
     "status", "summary", "call_id", "sequence_number", "incomplete_details", "encrypted_content",
@@ -102,6 +107,8 @@ _WORDS = [
     "response.output_item.added", "response.output_text.delta", "response.completed",
     "response.failed", "function_call", "reasoning", "output_text", "error", "overloaded_error",
     "rate_limit_error", "[DONE]", "", "0", "{", "null",
+    "message-start", "content-start", "content-delta", "content-end", "tool-plan-delta", "tool-call-start",
+    "tool-call-delta", "tool-call-end", "citation-start", "message-end", "COMPLETE", "TOOL_CALL",
 ]  # fmt: skip
 
 _scalars = (
@@ -187,6 +194,21 @@ _SEEDS: list[Any] = [
             {"type": "function_call", "id": "fc", "call_id": "c", "name": "f", "arguments": "{}"},
         ],
         "usage": {"input_tokens": 1, "output_tokens": 1, "total_tokens": 2},
+    },
+    {
+        "id": "co",
+        "finish_reason": "TOOL_CALL",
+        "message": {
+            "role": "assistant",
+            "content": [{"type": "thinking", "thinking": "hm"}, {"type": "text", "text": "hi"}],
+            "tool_plan": "p",
+            "tool_calls": [{"id": "t", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
+        },
+        "usage": {
+            "billed_units": {"input_tokens": 1, "output_tokens": 1},
+            "tokens": {"input_tokens": 2.0, "output_tokens": 2},
+            "cached_tokens": 1,
+        },
     },
 ]
 
@@ -298,6 +320,40 @@ _RESPONSES_EVENTS: list[tuple[str, Any]] = [
         },
     ),
 ]
+_COHERE_EVENTS: list[tuple[str, Any]] = [
+    ("message-start", {"type": "message-start", "id": "r", "delta": {"message": {"role": "assistant"}}}),
+    (
+        "content-delta",
+        {"type": "content-delta", "index": 0, "delta": {"message": {"content": {"text": "a"}}}},
+    ),
+    (
+        "content-delta",
+        {"type": "content-delta", "index": 1, "delta": {"message": {"content": {"thinking": "t"}}}},
+    ),
+    (
+        "tool-call-start",
+        {
+            "type": "tool-call-start",
+            "index": 0,
+            "delta": {"message": {"tool_calls": {"id": "t", "function": {"name": "f", "arguments": ""}}}},
+        },
+    ),
+    (
+        "tool-call-delta",
+        {
+            "type": "tool-call-delta",
+            "index": 0,
+            "delta": {"message": {"tool_calls": {"function": {"arguments": '{"a'}}}},
+        },
+    ),
+    (
+        "message-end",
+        {
+            "type": "message-end",
+            "delta": {"finish_reason": "COMPLETE", "usage": {"tokens": {"input_tokens": 1}}},
+        },
+    ),
+]
 _GEMINI_CHUNK = {
     "candidates": [{"content": {"role": "model", "parts": [{"text": "a"}]}}],
     "modelVersion": "m",
@@ -311,12 +367,12 @@ def _sse(name: str | None, data: Any) -> bytes:
 
 
 _event_names = st.none() | st.sampled_from(
-    [name for name, _ in _ANTHROPIC_EVENTS + _RESPONSES_EVENTS] + ["error"]
+    [name for name, _ in _ANTHROPIC_EVENTS + _RESPONSES_EVENTS + _COHERE_EVENTS] + ["error"]
 )
 sse_event: st.SearchStrategy[bytes] = st.one_of(
     st.builds(_sse, st.none(), mutated(_OPENAI_CHUNK)),
     st.builds(_sse, st.none(), mutated(_GEMINI_CHUNK)),
-    st.sampled_from(_ANTHROPIC_EVENTS + _RESPONSES_EVENTS).flatmap(
+    st.sampled_from(_ANTHROPIC_EVENTS + _RESPONSES_EVENTS + _COHERE_EVENTS).flatmap(
         lambda pair: st.builds(_sse, st.just(pair[0]), mutated(pair[1]))
     ),
     st.builds(_sse, _event_names, json_like),
@@ -372,7 +428,7 @@ _JSON_HEADERS = httpx.Headers({"content-type": "application/json"})
 @example(body=None)
 def test_parse_response_json(model: HTTPModel, body: Any) -> None:
     params = ModelRequestParameters()
-    response = only_our_errors(lambda: model.parse_response(orjson.dumps(body), _JSON_HEADERS, params))
+    response = only_our_errors(lambda: model.parse_response(orjson.dumps(body), _JSON_HEADERS, params, {}))
     if response is not None:
         check_response(response)
 
@@ -386,7 +442,7 @@ def test_parse_response_json(model: HTTPModel, body: Any) -> None:
 @example(body=b"<html>502</html>")
 def test_parse_response_bytes(model: HTTPModel, body: bytes) -> None:
     params = ModelRequestParameters()
-    response = only_our_errors(lambda: model.parse_response(body, _JSON_HEADERS, params))
+    response = only_our_errors(lambda: model.parse_response(body, _JSON_HEADERS, params, {}))
     if response is not None:
         check_response(response)
 
@@ -397,7 +453,7 @@ def run_stream_pipeline(
     """What the pump does with a body: decode, map, decorate, accumulate — then read the response."""
     params = ModelRequestParameters()
     parts = PartsManager()
-    mapper = model.stream_mapper(params, parts)
+    mapper = model.stream_mapper(params, parts, {})
     decorator = EventDecorator(parts, params)
     accumulator = ResponseAccumulator()
     decoder = SSEDecoder()

@@ -23,6 +23,14 @@ def _shards(client: httpx.AsyncClient) -> list[object]:
     return shards
 
 
+async def test_the_default_client_is_a_plain_async_client_with_the_sharded_transport() -> None:
+    client = _http.current_client()
+    assert type(client) is httpx.AsyncClient  # no subclass: the transport is httpx's public seam
+    transport = client._transport  # pyright: ignore[reportPrivateUsage]
+    assert isinstance(transport, httpx.AsyncBaseTransport)
+    assert type(transport).__name__ == "_ShardedTransport"
+
+
 async def test_sequential_requests_share_one_pool_and_connection(loopback: LoopbackServer) -> None:
     for i in range(3):
         loopback.enqueue(Reply.json({"text": str(i)}))
@@ -107,7 +115,8 @@ def test_trio_direct_http_env_selects_httpx2(loopback: LoopbackServer) -> None:
         async def main():
             response = await model_request(echo({loopback.url!r}), PROMPT)
             client = _http.current_client()
-            base = type(client).__mro__[1].__module__
+            transport = type(client._transport)  # the sharded transport, on httpx2's transport base
+            base = transport.__mro__[1].__module__
             print(_http.HTTP_LIBRARY, type(client).__module__.split(".")[0], base, response.text)
 
         trio.run(main)
@@ -122,6 +131,6 @@ def test_trio_direct_http_env_selects_httpx2(loopback: LoopbackServer) -> None:
         timeout=60,
         check=True,
     ).stdout.split()
-    assert out[0] == "httpx2"
+    assert out[0] == out[1] == "httpx2"
     assert out[2].startswith("httpx2")
     assert " ".join(out[3:]) == "env httpx2"

@@ -603,47 +603,6 @@ def test_shutdown_while_a_context_is_held() -> None:
     handle.cancel()  # never raises, even after the run ended
 
 
-# -- iter_batches ------------------------------------------------------------------------------------
-
-
-def test_iter_batches_end_to_end(portal: Portal) -> None:
-    n_batches, size = 200, 20
-    send, receive = portal.run_sync(lambda: trio.open_memory_channel[tuple[int, ...]](4))
-
-    async def produce() -> None:
-        with send:
-            for b in range(n_batches):
-                await send.send(tuple(range(b * size, (b + 1) * size)))
-                if b % 50 == 0:
-                    await trio.sleep(0.01)  # let the consumer hit the slow (waiting) path too
-
-    producer = portal.submit(produce)
-    items = [item for batch in portal.iter_batches(receive) for item in batch]
-    assert items == list(range(n_batches * size))
-    assert producer.result(timeout=HANG) is None
-    portal.run_sync(receive.close)
-
-
-def test_iter_batches_ends_on_closed_receive_channel_and_early_break(portal: Portal) -> None:
-    send, receive = portal.run_sync(lambda: trio.open_memory_channel[tuple[int, ...]](1))
-    producer = portal.submit(_produce_forever, send)
-    for batch in portal.iter_batches(receive):
-        assert batch == (1, 2)
-        break  # early exit leaves producer and channel alone
-    assert not producer.done()
-    producer.cancel()
-    with pytest.raises(concurrent.futures.CancelledError):
-        producer.result(timeout=HANG)
-    portal.run_sync(receive.close)
-    assert list(portal.iter_batches(receive)) == []
-
-
-async def _produce_forever(send: trio.MemorySendChannel[tuple[int, ...]]) -> None:
-    with send:
-        while True:
-            await send.send((1, 2))
-
-
 # -- processes -----------------------------------------------------------------------------------------
 
 

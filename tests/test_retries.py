@@ -45,13 +45,13 @@ from trio_direct import (
     model_request_stream,
     model_request_sync,
 )
+from trio_direct._retry_after import parse_reset
 from trio_direct.exceptions import ModelQuotaExceededError
 from trio_direct.models.fallback import FallbackModel
 from trio_direct.retries import (
     RetryAttempt,
     RetryingModel,
     RetryPolicy,
-    _parse_reset,  # pyright: ignore[reportPrivateUsage]
     is_retryable,
     provider_wait,
 )
@@ -138,7 +138,7 @@ NOW = 1_700_000_000.0
     ],
 )
 def test_parse_reset(value: str, expected: float | None) -> None:
-    got = _parse_reset(value, NOW)
+    got = parse_reset(value, NOW)
     if expected is None:
         assert got is None
     else:

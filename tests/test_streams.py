@@ -28,6 +28,7 @@ from trio_direct import (
     PartEndEvent,
     PartStartEvent,
     RequestUsage,
+    StreamedResponseSync,
     TextPart,
     UserError,
     model_request_stream,
@@ -152,6 +153,41 @@ async def test_consumer_may_be_another_task() -> None:
     assert stream.get().state == "complete"
 
 
+async def test_batch_protocol_is_what_anext_uses_so_the_two_consumers_interleave() -> None:
+    # The internal protocol the sync wrapper drives through the portal: fetched batches queue on the
+    # stream, events leave one at a time, and `async for` continues exactly where it stopped.
+    gate = trio.Event()
+    cm, _ = open_script([("a", 1), ("b", 2), gate.wait, ("c", 3)])
+    with trio.fail_after(HANG_GUARD):
+        async with cm as stream:
+            await trio.testing.wait_all_tasks_blocked()
+            batches = stream._poll_batches()
+            assert batches is not None and len(batches) == 2  # everything buffered, in one call
+            assert stream._poll_batches() is None  # nothing more yet: the caller must wait
+            stream._accept(batches)
+            first = stream._next_event()
+            assert first == PartStartEvent(index=0, part=TextPart("a"))
+            assert stream.get().parts == [TextPart("a")]  # applied lazily, but never behind
+            rest = []
+            async for event in stream:  # continues in the queued batch, then fetches the next read
+                rest.append(type(event).__name__)
+                if len(rest) == 2:
+                    gate.set()  # let the pump send the third read
+                if len(rest) == 3:
+                    break
+            assert rest == ["FinalResultEvent", "PartDeltaEvent", "PartDeltaEvent"]
+            end = await stream._receive_batches(drain=True)
+            assert [events for events, _ in end] == [(PartEndEvent(0, TextPart("abc")),)]
+            stream._accept(end)
+            assert await stream._receive_batches(drain=True) == []  # the channel has ended
+            stream._accept([])
+            assert stream.get().state == "incomplete"  # the end event is queued, not handed out yet
+            assert stream._next_event() == PartEndEvent(0, TextPart("abc"))
+            assert stream._next_event() is None and stream._exhausted
+            assert [e async for e in stream] == []
+    assert stream.get().state == "complete"
+
+
 def test_iteration_is_not_an_async_generator() -> None:
     """`async for` runs StreamedResponse.__anext__, a plain coroutine: no generator frame holds a scope."""
     assert not inspect.isasyncgenfunction(StreamedResponse.__anext__)
@@ -195,6 +231,35 @@ async def test_mid_stream_errors_raise_from_iteration_unchanged() -> None:
             assert stream.get().parts == [TextPart("ab")]
             assert stream.get().state == "incomplete"
             assert [e async for e in stream] == []  # the error is raised once
+
+
+def _with_cause() -> ModelHTTPError:
+    error = rate_limited()
+    error.__cause__ = ConnectionResetError("the transport error behind it")
+    return error
+
+
+async def test_a_mid_stream_error_keeps_its_cause_async() -> None:
+    error = _with_cause()
+    cm, _ = open_script([("a", 1), error])
+    with trio.fail_after(HANG_GUARD):
+        async with cm as stream:
+            with pytest.raises(ModelRateLimitError) as info:
+                async for _ in stream:
+                    pass
+    assert info.value is error
+    assert isinstance(info.value.__cause__, ConnectionResetError)
+
+
+def test_a_mid_stream_error_keeps_its_cause_sync() -> None:
+    # The same protocol raises it for the sync wrapper: the cause survives there too.
+    error = _with_cause()
+    cm, _ = open_script([("a", 1), error])
+    with StreamedResponseSync(cm) as stream, pytest.raises(ModelRateLimitError) as info:
+        for _ in stream:
+            pass
+    assert info.value is error
+    assert isinstance(info.value.__cause__, ConnectionResetError)
 
 
 async def test_body_exceptions_propagate_unchanged_and_stop_the_pump() -> None:

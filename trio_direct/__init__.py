@@ -7,9 +7,13 @@ dedicated Trio portal thread for sync callers, and streams that cancel for real.
 
 from __future__ import annotations
 
+# Imported for its side effect too: it installs how attrs values in free-form fields are written (see _json).
+from . import serialization as serialization
+from ._exports import show_public_module as _show_public_module
 from ._http import use_http_client as use_http_client
 from ._portal import Portal as Portal
 from ._portal import shutdown as shutdown
+from ._version import __version__ as __version__
 from .direct import StreamedResponseSync as StreamedResponseSync
 from .direct import model_request as model_request
 from .direct import model_request_stream as model_request_stream
@@ -43,6 +47,7 @@ from .exceptions import ModelUnavailableError as ModelUnavailableError
 from .exceptions import PortalClosedError as PortalClosedError
 from .exceptions import RequestTimeoutError as RequestTimeoutError
 from .exceptions import ResponseTooLargeError as ResponseTooLargeError
+from .exceptions import StreamClosedError as StreamClosedError
 from .exceptions import TrioDirectError as TrioDirectError
 from .exceptions import UnexpectedModelBehavior as UnexpectedModelBehavior
 from .exceptions import UserError as UserError
@@ -83,8 +88,6 @@ from .tools import ModelRequestParameters as ModelRequestParameters
 from .tools import OutputObjectDefinition as OutputObjectDefinition
 from .tools import ToolDefinition as ToolDefinition
 from .usage import RequestUsage as RequestUsage
-
-__version__ = "0.1.0"
 
 __all__ = [
     "AgentRunError",
@@ -137,6 +140,7 @@ __all__ = [
     "RetryPolicy",
     "RetryPromptPart",
     "RetryingModel",
+    "StreamClosedError",
     "StreamedResponse",
     "StreamedResponseSync",
     "SystemPromptPart",
@@ -164,3 +168,6 @@ __all__ = [
     "shutdown",
     "use_http_client",
 ]
+
+
+_show_public_module(globals(), __all__, __name__)

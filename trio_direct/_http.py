@@ -9,7 +9,7 @@
   ``httpx2`` extra); the default stays httpx.
 * The default client spreads requests over connection pools of :data:`POOL_SHARD_SIZE` requests each:
   httpcore's pool does work proportional to its connections on every request start and end, which at
-  1,000 concurrent streams cost more CPU than everything else together (see :class:`_ShardedTransport`).
+  1,000 concurrent streams cost more CPU than everything else together (see :func:`_sharded_transport`).
 * :func:`send` and :func:`open_stream` turn transport failures into :class:`ModelConnectionError` /
   :class:`ModelTimeoutError` with the phase they happened in, and 4xx/5xx into the error the provider
   module builds from the parsed body.
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import logging
 import os
-import ssl
 import sys
 import time
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
@@ -128,13 +127,16 @@ def _new_client() -> httpx.AsyncClient:
             ) from exc
         lib = httpx2
         _register_library(lib)
-    client: httpx.AsyncClient = _sharded_client_class(lib)(
+    limits = lib.Limits(
+        max_connections=DEFAULT_LIMITS.max_connections,
+        max_keepalive_connections=DEFAULT_LIMITS.max_keepalive_connections,
+        keepalive_expiry=DEFAULT_LIMITS.keepalive_expiry,
+    )
+    client: httpx.AsyncClient = lib.AsyncClient(
         timeout=_convert_timeout(DEFAULT_TIMEOUT, lib),
-        limits=lib.Limits(
-            max_connections=DEFAULT_LIMITS.max_connections,
-            max_keepalive_connections=DEFAULT_LIMITS.max_keepalive_connections,
-            keepalive_expiry=DEFAULT_LIMITS.keepalive_expiry,
-        ),
+        # `limits` still applies to the proxy transports the client mounts from the environment.
+        limits=limits,
+        transport=_sharded_transport(lib, limits),
         follow_redirects=False,
     )
     return client
@@ -631,16 +633,34 @@ class _Shard:
             self.idle_since = time.monotonic()
 
 
-_SHARDED_CLIENTS: dict[str, Any] = {}
+_SHARDED_TRANSPORTS: dict[str, Any] = {}
 
 
-def _sharded_client_class(lib: Any) -> Any:
-    """``lib.AsyncClient`` (httpx or httpx2) whose default transport is a :class:`_ShardedTransport`.
+def _sharded_transport(lib: Any, limits: Any) -> Any:
+    """A :class:`_ShardedTransport` of ``lib`` (httpx or httpx2) for the default client's direct connections.
 
-    Only the transport for direct connections changes: proxies from the environment, mounts and
-    everything else are the library's own.
+    Handed to a plain ``lib.AsyncClient`` as its ``transport=``, the seam httpx offers for this: proxies
+    from the environment and mounts stay the client's own. Each pool is the library's own
+    ``AsyncHTTPTransport`` with the settings a default client would give its transport.
     """
-    cls = _SHARDED_CLIENTS.get(lib.__name__)
+    # One TLS context for all pools: building one loads the CA bundle (~40 ms).
+    context = lib.create_ssl_context(trust_env=True)
+    shard_limits = lib.Limits(
+        max_connections=None,
+        max_keepalive_connections=POOL_SHARD_SIZE,
+        keepalive_expiry=limits.keepalive_expiry,
+    )
+
+    def make_pool() -> Any:
+        return lib.AsyncHTTPTransport(verify=context, trust_env=True, limits=shard_limits)
+
+    expiry = limits.keepalive_expiry
+    return _sharded_transport_class(lib)(make_pool, expiry if expiry is not None else 5.0)
+
+
+def _sharded_transport_class(lib: Any) -> Any:
+    """The :class:`_ShardedTransport` class for ``lib``: its transport and stream bases are the library's."""
+    cls = _SHARDED_TRANSPORTS.get(lib.__name__)
     if cls is not None:
         return cls
 
@@ -708,35 +728,6 @@ def _sharded_client_class(lib: Any) -> Any:
             for shard in shards:
                 await shard.transport.aclose()
 
-    class _Client(lib.AsyncClient):  # type: ignore[misc]
-        def _init_transport(  # pyright: ignore[reportIncompatibleMethodOverride]
-            self,
-            verify: ssl.SSLContext | str | bool = True,
-            cert: Any = None,
-            trust_env: bool = True,
-            http1: bool = True,
-            http2: bool = False,
-            limits: Any = None,
-            transport: Any = None,
-        ) -> Any:
-            if transport is not None:
-                return transport
-            # One TLS context for all pools: building one loads the CA bundle (~40 ms).
-            context = lib.create_ssl_context(verify=verify, cert=cert, trust_env=trust_env)
-            shard_limits = lib.Limits(
-                max_connections=None,
-                max_keepalive_connections=POOL_SHARD_SIZE,
-                keepalive_expiry=limits.keepalive_expiry if limits is not None else None,
-            )
-
-            def make_pool() -> Any:
-                return lib.AsyncHTTPTransport(
-                    verify=context, trust_env=trust_env, http1=http1, http2=http2, limits=shard_limits
-                )
-
-            expiry = limits.keepalive_expiry if limits is not None else None
-            return _ShardedTransport(make_pool, expiry if expiry is not None else 5.0)
-
-    _Client.__name__ = _Client.__qualname__ = "AsyncClient"
-    _SHARDED_CLIENTS[lib.__name__] = _Client
-    return _Client
+    _ShardedTransport.__qualname__ = "_ShardedTransport"
+    _SHARDED_TRANSPORTS[lib.__name__] = _ShardedTransport
+    return _ShardedTransport

@@ -33,7 +33,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import Generic, TypeVar, TypeVarTuple, Unpack, cast, final
@@ -844,72 +844,6 @@ class Portal:
             # failed __aenter__ the task is over and this is a no-op.
             hold.cancel()
             raise
-
-    def fetch_batches(
-        self, receive_channel: trio.MemoryReceiveChannel[T], *, api_name: str = "Portal.fetch_batches()"
-    ) -> list[T]:
-        """From sync code, take the next items a portal task sends into a memory channel.
-
-        One cheap round trip (``run_sync`` of a nowait drain) takes every item already buffered; only
-        when the buffer is empty does it run a task that awaits the first item and then drains the
-        rest. Nothing is held back, so a caller that keeps what it has not consumed yet loses nothing
-        when it stops part way. The channel is not closed here: its owner closes it.
-
-        Args:
-            receive_channel: the receive end, created in and owned by the portal.
-            api_name: how the public sync API names itself in misuse errors.
-
-        Returns:
-            The items, in order; an empty list once the channel has ended or been closed.
-
-        Raises:
-            PortalClosedError: the portal is closed, or was shut down while waiting.
-            RuntimeError: called from the portal thread or from inside ``trio.run``.
-
-        Cancellation:
-            If the caller is interrupted while waiting, the waiting task is cancelled (a cancelled
-            ``receive`` loses nothing) and the interrupt propagates.
-        """
-        items, ended = self.run_sync(_drain_nowait, receive_channel)
-        if not items and not ended:
-            items, _ = self.run(_wait_then_drain, receive_channel, api_name=api_name)
-        return items
-
-    def iter_batches(self, receive_channel: trio.MemoryReceiveChannel[T]) -> Iterator[T]:
-        """Iterate, from sync code, what a portal task sends into a memory channel, until it ends.
-
-        Built on :meth:`fetch_batches`. Breaking out of the loop drops the items of the last fetch
-        that were not yielded yet; keep your own backlog with :meth:`fetch_batches` if you resume.
-
-        Raises:
-            PortalClosedError: the portal is closed, or was shut down while waiting.
-            RuntimeError: iterated from the portal thread or from inside ``trio.run``.
-        """
-        _check_caller(self._core.run, "Portal.iter_batches()", None)
-        while items := self.fetch_batches(receive_channel, api_name="Portal.iter_batches()"):
-            yield from items
-
-
-def _drain_nowait(channel: trio.MemoryReceiveChannel[T]) -> tuple[list[T], bool]:
-    """Everything buffered in ``channel``, and whether it has ended. Runs in the portal thread."""
-    items: list[T] = []
-    try:
-        while True:
-            items.append(channel.receive_nowait())
-    except trio.WouldBlock:
-        return items, False
-    except (trio.EndOfChannel, trio.ClosedResourceError):
-        return items, True
-
-
-async def _wait_then_drain(channel: trio.MemoryReceiveChannel[T]) -> tuple[list[T], bool]:
-    try:
-        first = await channel.receive()
-    except (trio.EndOfChannel, trio.ClosedResourceError):
-        return [], True
-    items, ended = _drain_nowait(channel)
-    items.insert(0, first)
-    return items, ended
 
 
 def _forward_failure(spawned: concurrent.futures.Future[None], target: concurrent.futures.Future[T]) -> None:

@@ -5,18 +5,13 @@
   refused as :class:`UnexpectedModelBehavior` (:func:`check_nesting`), and a response's parts are
   checked to serialize before the response is handed out (:func:`check_parts_serialize`): whatever the
   library accepts, ``messages_to_json`` can write.
-* Dates: :func:`http_date` parses an HTTP date (``Retry-After``, reset headers) and returns None
-  for anything it cannot represent, where ``email.utils`` raises ``OverflowError`` for a year such as
-  99999999999.
 
 Pure; no I/O.
 """
 
 from __future__ import annotations
 
-import email.utils
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any, Final, cast
 
 import orjson
@@ -24,7 +19,7 @@ import orjson
 from .exceptions import UnexpectedModelBehavior
 from .messages import ModelResponsePart
 
-__all__ = ["MAX_NESTING", "check_nesting", "check_parts_serialize", "http_date", "nesting_ok"]
+__all__ = ["MAX_NESTING", "check_nesting", "check_parts_serialize", "nesting_ok"]
 
 #: The deepest JSON nesting accepted from a server. orjson writes at most 254 levels, and a stored
 #: message wraps a reply's values in a few levels of its own; real replies nest a dozen levels or so.
@@ -106,11 +101,3 @@ def check_parts_serialize(parts: Iterable[ModelResponsePart]) -> None:
                     f"the provider sent a {type(part).__name__} whose {name} is nested deeper than "
                     f"{MAX_NESTING} levels; refused (it could not be stored or sent back)"
                 )
-
-
-def http_date(text: str) -> datetime | None:
-    """The moment an HTTP date names, or None when it is not one (or not a representable one)."""
-    try:
-        return email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None

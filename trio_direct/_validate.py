@@ -198,29 +198,30 @@ def _no_query(url: str) -> str:
     return url
 
 
-#: Characters kept as they are in a path segment: RFC 3986 unreserved, plus what model names use.
-#: Everything else — "/", "?", "#", "%", ":", spaces, non-ASCII — is percent-encoded.
-_SEGMENT_SAFE: Final = "-._~@+=,!$&'()*;"
+#: Characters kept as they are in a path segment: RFC 3986's unreserved ones and "@". Everything else
+#: ("/", "?", "#", "%", ":", "&", "=", spaces, non-ASCII) is percent-encoded.
+_SEGMENT_SAFE: Final = "-._~@"
 
 
 def path_segment(value: str, *, what: str) -> str:
     """``value`` as one URL path segment: percent-encoded so it can never leave its segment.
 
-    ``/``, ``?``, ``#``, ``%``, ``:`` and anything outside printable ASCII are encoded, so a name
-    cannot add a path segment, start a query or cut the URL short. Names that cannot be meant as
-    names are refused.
+    Everything but letters, digits and ``-._~@`` is encoded (``/``, ``?``, ``#``, ``%``, ``:``, non-ASCII),
+    so a name cannot add a path segment, start a query or cut the URL short, and it decodes back to
+    itself. Names that cannot be meant as names are refused. The one home of this rule: every
+    provider and URL builder (Gemini's model names, Vertex AI's project, location and model) uses it.
 
     Args:
         value: the name (model, deployment, project, region, batch id...).
         what: what it is, for the message (``'Gemini model name'``).
 
     Raises:
-        UserError: empty, ``.`` or ``..``, or holding control characters (a line break, NUL).
+        UserError: empty, ``.`` or ``..``, or holding a control character (a line break, NUL, DEL).
     """
     if not isinstance(value, str) or not value:  # pyright: ignore[reportUnnecessaryIsInstance]
-        raise UserError(f"the {what} is empty")
+        raise UserError(f"invalid {what} {value!r} for a URL: it is empty")
     if value in (".", ".."):
-        raise UserError(f"the {what} {value!r} is not a name (it would change the URL's path)")
-    if not value.isprintable():
-        raise UserError(f"the {what} {value!r} contains control characters or line breaks")
+        raise UserError(f"invalid {what} {value!r} for a URL: not a name (it would change the URL's path)")
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        raise UserError(f"invalid {what} {value!r} for a URL: it holds control characters or line breaks")
     return quote(value, safe=_SEGMENT_SAFE)

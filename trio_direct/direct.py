@@ -8,6 +8,7 @@ so every sync caller shares one event loop, one HTTP client and one connection p
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import threading
 import weakref
@@ -16,17 +17,17 @@ from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, final
 
-import attrs
 import trio
 
 from ._portal import AsyncContextHandle, Portal, get_portal
 from ._validate import check_messages
 from .events import ModelResponseStreamEvent
-from .exceptions import PortalClosedError, RequestTimeoutError
-from .messages import ModelMessage, ModelRequest, ModelResponse
-from .models import KnownModelName, Model, StreamClosedError, StreamContext, StreamedResponse, infer_model
+from .exceptions import PortalClosedError, RequestTimeoutError, StreamClosedError
+from .messages import ModelMessage, ModelResponse
+from .models import KnownModelName, Model, StreamContext, StreamedResponse, infer_model
+from .models._instructions import with_instructions
 from .settings import ModelSettings
-from .tools import InstructionPart, ModelRequestParameters
+from .tools import ModelRequestParameters
 from .usage import RequestUsage
 
 if TYPE_CHECKING:
@@ -41,34 +42,22 @@ __all__ = [
 ]
 
 
-def bridge_instructions(
-    messages: Sequence[ModelMessage], params: ModelRequestParameters
-) -> ModelRequestParameters:
-    """``params`` with the latest request's ``instructions`` as its instruction parts.
-
-    Only the latest request's instructions reach the model (they are not cumulative), and explicit
-    ``instruction_parts`` (even ``[]``) win, as upstream.
-    """
-    if params.instruction_parts is None:
-        for message in reversed(messages):
-            if isinstance(message, ModelRequest) and message.instructions is not None:
-                return attrs.evolve(params, instruction_parts=[InstructionPart(message.instructions)])
-    return params
-
-
 def _prepare(
     model: Model | KnownModelName | str,
     messages: Sequence[ModelMessage],
     model_request_parameters: ModelRequestParameters | None,
 ) -> tuple[Model, list[ModelMessage], ModelRequestParameters]:
-    """Resolve the model and bridge ``ModelRequest.instructions`` into the parameters.
+    """Resolve the model and put the instructions in force into the parameters.
+
+    Which instructions apply is :func:`~trio_direct.models._instructions.choose_instructions`' rule
+    (pydantic-ai 2.68's), the same one every model applies to a bare ``Model.request`` call.
 
     Raises:
         UserError: ``messages`` is not a list of messages, or the model cannot be resolved.
     """
     check_messages(messages)  # hardening: a string or a single request is the commonest first mistake
     resolved = infer_model(model)
-    params = bridge_instructions(messages, model_request_parameters or ModelRequestParameters())
+    params = with_instructions(messages, model_request_parameters or ModelRequestParameters())
     return resolved, list(messages), params
 
 
@@ -355,24 +344,43 @@ class StreamedResponseSync:
             raise RuntimeError("this sync stream is already being iterated in another thread")
         try:
             assert self._portal is not None
-            portal, receive = self._portal, stream._receive  # pyright: ignore[reportPrivateUsage]
-
-            def fetch() -> list[Any]:
-                return portal.fetch_batches(receive, api_name="StreamedResponseSync")
-
-            ended_before = stream._exhausted  # pyright: ignore[reportPrivateUsage]
-            yield from stream._iter_from(fetch)  # pyright: ignore[reportPrivateUsage]
-            if not ended_before and not stream._completed:  # pyright: ignore[reportPrivateUsage]
-                # The channel ended without the pump finishing and without an error: the stream
-                # was closed under us. Say why, once, instead of passing a truncated stream off as
-                # a complete one.
-                if isinstance(self._cm, _Deadline) and self._cm.expired:
-                    raise RequestTimeoutError(self._cm.timeout, "the stream")
-                if portal.closed:
-                    raise PortalClosedError("the trio_direct portal shut down before the stream finished")
-                raise StreamClosedError("the stream was closed before it finished")
+            portal = self._portal
+            while True:
+                event = stream._next_event()  # pyright: ignore[reportPrivateUsage]
+                if event is not None:
+                    yield event
+                    continue
+                if stream._exhausted:  # pyright: ignore[reportPrivateUsage]
+                    return
+                batches = self._fetch(portal, stream)
+                stream._accept(batches)  # pyright: ignore[reportPrivateUsage]
+                if not batches and stream._exhausted_early:  # pyright: ignore[reportPrivateUsage]
+                    # The channel ended without the pump finishing and without an error: the stream
+                    # was closed under us. Say why, once, instead of passing a truncated stream off
+                    # as a complete one.
+                    if isinstance(self._cm, _Deadline) and self._cm.expired:
+                        raise RequestTimeoutError(self._cm.timeout, "the stream")
+                    if portal.closed:
+                        raise PortalClosedError("the trio_direct portal shut down before the stream finished")
+                    raise StreamClosedError("the stream was closed before it finished")
         finally:
             self._busy.release()
+
+    @staticmethod
+    def _fetch(portal: Portal, stream: StreamedResponse) -> list[Any]:
+        """The stream's next batches, fetched in the portal thread; ``[]`` once it has ended.
+
+        The fast path is one cheap round trip (a synchronous poll of what is already buffered); only
+        when nothing is buffered yet does it run a task that waits for the next batch and takes the
+        rest buffered behind it, so each fetch pays for at most one task.
+        """
+        batches = portal.run_sync(stream._poll_batches)  # pyright: ignore[reportPrivateUsage]
+        if batches is None:
+            batches = portal.run(
+                functools.partial(stream._receive_batches, drain=True),  # pyright: ignore[reportPrivateUsage]
+                api_name="StreamedResponseSync",
+            )
+        return batches
 
     def get(self) -> ModelResponse:
         """The response as far as this object has iterated (also after the block)."""

@@ -35,12 +35,11 @@ API keys never appear in these messages: bodies are the provider's, and request 
 
 from __future__ import annotations
 
-import email.utils
 import json
-import math
-import time
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal, TypeAlias
+
+from ._retry_after import retry_after_seconds
 
 __all__ = [
     "AgentRunError",
@@ -62,6 +61,7 @@ __all__ = [
     "PortalClosedError",
     "RequestTimeoutError",
     "ResponseTooLargeError",
+    "StreamClosedError",
     "TrioDirectError",
     "UnexpectedModelBehavior",
     "UserError",
@@ -95,6 +95,14 @@ class PortalClosedError(TrioDirectError, RuntimeError):
 
     def __init__(self, message: str = "the trio_direct portal is closed") -> None:
         super().__init__(message)
+
+
+class StreamClosedError(TrioDirectError, RuntimeError):
+    """A stream was used after its ``with``/``async with`` block ended, or was closed before it finished.
+
+    Iterate a stream inside its block; ``get()`` still works afterwards. Like :class:`PortalClosedError`,
+    a ``RuntimeError`` (something used after it was closed), not a server error.
+    """
 
 
 class RequestTimeoutError(TrioDirectError, TimeoutError):
@@ -316,36 +324,6 @@ def _rebuild_plain(cls: type[TrioDirectError], message: str) -> TrioDirectError:
     return exc
 
 
-def _parse_retry_after(headers: Mapping[str, str] | None) -> float | None:
-    """Seconds to wait from ``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date)."""
-    if not headers:
-        return None
-    if (ms := headers.get("retry-after-ms")) is not None:
-        try:
-            millis = float(ms)
-        except ValueError:
-            pass
-        else:
-            if math.isfinite(millis):  # "nan"/"inf" parse as floats but are no wait at all
-                return max(millis / 1000.0, 0.0)
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        pass
-    else:
-        return max(seconds, 0.0) if math.isfinite(seconds) else None
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):  # hardening: year 99999999999 overflows
-        return None
-    return max(when.timestamp() - time.time(), 0.0)
-
-
-
-
 def _shown_body(body: object) -> str:
     # A body nested too deeply for repr (a hostile server's) must not turn the error into a RecursionError.
     try:
@@ -397,7 +375,7 @@ class ModelHTTPError(ModelAPIError):
             body=body,
             provider_error_code=provider_error_code,
             provider_error_type=provider_error_type,
-            retry_after=retry_after if retry_after is not None else _parse_retry_after(self.headers),
+            retry_after=retry_after if retry_after is not None else retry_after_seconds(self.headers),
             in_stream=in_stream,
         )
 

@@ -22,6 +22,7 @@ from urllib.parse import unquote_to_bytes
 import attrs
 import orjson
 
+from ._json import to_json
 from .usage import RequestUsage
 
 __all__ = [
@@ -478,9 +479,7 @@ class UserPromptPart:
 
 def _tool_return_json(value: Any) -> str:
     """Compact JSON of a tool-return value, written as pydantic-ai writes it (files in their JSON form)."""
-    from .serialization import _to_json  # pyright: ignore[reportPrivateUsage]
-
-    return _to_json(value).decode()  # pyright: ignore[reportPrivateUsage]
+    return to_json(value).decode()
 
 
 def _tool_return_text(value: Any) -> str:

@@ -34,17 +34,15 @@ from __future__ import annotations
 import logging
 import math
 import random
-import re
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Literal, TypeAlias, TypeVar, TypeVarTuple, Unpack, final
 
 import attrs
 import trio
 
-from ._untrusted import http_date
+from ._retry_after import reset_wait
 from .exceptions import (
     ModelAPIError,
     ModelConnectionError,
@@ -112,89 +110,12 @@ def is_retryable(exc: Exception) -> bool:
 # What the provider asks for
 # ---------------------------------------------------------------------------------------------
 
-# (reset header, remaining header, is a token budget), for OpenAI/Groq and Anthropic.
-_RESET_HEADERS: tuple[tuple[str, str, bool], ...] = (
-    ("x-ratelimit-reset-requests", "x-ratelimit-remaining-requests", False),
-    ("x-ratelimit-reset-tokens", "x-ratelimit-remaining-tokens", True),
-    ("anthropic-ratelimit-requests-reset", "anthropic-ratelimit-requests-remaining", False),
-    ("anthropic-ratelimit-tokens-reset", "anthropic-ratelimit-tokens-remaining", True),
-    ("anthropic-ratelimit-input-tokens-reset", "anthropic-ratelimit-input-tokens-remaining", True),
-    ("anthropic-ratelimit-output-tokens-reset", "anthropic-ratelimit-output-tokens-remaining", True),
-)
-
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
-_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
-def _parse_reset(value: str, now: float) -> float | None:
-    """Seconds until a reset header's moment, or None if it cannot be read.
-
-    Accepts a Go-style duration (``'1s'``, ``'6m0s'``, ``'250ms'``: OpenAI, Groq), plain seconds, an
-    epoch timestamp (a number past 10⁹, seconds or milliseconds), an RFC 3339 timestamp (Anthropic)
-    or an HTTP date.
-    """
-    text = value.strip()
-    try:
-        number = float(text)
-    except ValueError:
-        pass
-    else:
-        if not math.isfinite(number):
-            return None
-        if number > 1e12:  # epoch milliseconds
-            number = number / 1000.0 - now
-        elif number > 1e9:  # epoch seconds
-            number -= now
-        return max(number, 0.0)
-    if text and _DURATION_PART.sub("", text) == "":
-        return sum(float(n) * _DURATION_UNITS[unit] for n, unit in _DURATION_PART.findall(text))
-    when: datetime | None
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        when = http_date(text)  # hardening: never OverflowError for an absurd year
-    if when is None or when.tzinfo is None:
-        return None
-    return max(when.timestamp() - now, 0.0)
-
-
-def _remaining(headers: Mapping[str, str], name: str) -> float | None:
-    value = headers.get(name)
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        return None
-
-
-def _reset_wait(headers: Mapping[str, str], now: float) -> float | None:
-    """The wait the rate-limit reset headers suggest.
-
-    The limits that are exhausted (remaining 0) decide; if none says so, the token budgets (a request
-    bigger than what is left); else any. The latest reset among those wins, so that one retry fits
-    them all.
-    """
-    found: list[tuple[float, float | None, bool]] = []
-    for reset_name, remaining_name, is_tokens in _RESET_HEADERS:
-        value = headers.get(reset_name)
-        if value is None:
-            continue
-        seconds = _parse_reset(value, now)
-        if seconds is not None:
-            found.append((seconds, _remaining(headers, remaining_name), is_tokens))
-    if not found:
-        return None
-    exhausted = [s for s, remaining, _ in found if remaining is not None and remaining <= 0]
-    tokens = [s for s, _, is_tokens in found if is_tokens]
-    return max(exhausted or tokens or [s for s, _, _ in found])
-
 
 def provider_wait(exc: Exception, *, now: float | None = None) -> tuple[float, WaitSource] | None:
     """How long the provider asked us to wait before retrying ``exc``, and how it said so.
 
     ``exc.retry_after`` (``retry-after-ms`` or ``Retry-After``, seconds or an HTTP date) on any
-    :class:`ModelAPIError`; for a rate limit without it, the reset headers (see :func:`_reset_wait`).
+    :class:`ModelAPIError`; for a rate limit without it, the reset headers (see ``_retry_after.reset_wait``).
     None when the provider did not say.
 
     Args:
@@ -205,7 +126,7 @@ def provider_wait(exc: Exception, *, now: float | None = None) -> tuple[float, W
     if exc.retry_after is not None:
         return exc.retry_after, "retry-after"
     if isinstance(exc, ModelHTTPError) and exc.headers and isinstance(exc, ModelRateLimitError):
-        wait = _reset_wait(exc.headers, time.time() if now is None else now)
+        wait = reset_wait(exc.headers, time.time() if now is None else now)
         if wait is not None:
             return wait, "rate-limit-reset"
     return None

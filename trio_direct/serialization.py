@@ -47,11 +47,9 @@ import base64
 import binascii
 import hashlib
 import json
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from pathlib import PurePath
 from types import NoneType, UnionType
 from typing import Any, Final, Literal, TypeAlias, Union, cast, get_args, get_origin
 from urllib.parse import urlsplit
@@ -62,6 +60,10 @@ from cattrs.fns import identity
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from cattrs.preconf.orjson import OrjsonConverter, make_converter
 
+from . import _json
+from ._json import dump_bytes as _dump_bytes
+from ._json import to_json as _to_json
+from ._json import to_python as _to_python
 from .events import (
     FinalResultEvent,
     ModelResponseStreamEvent,
@@ -119,11 +121,6 @@ _Dumper: TypeAlias = Callable[[Any], Any]
 
 _converter: Final[OrjsonConverter] = make_converter(detailed_validation=False)
 """The converter. Its per-class functions are generated once below, with explicit hooks per field."""
-
-_JSON_OPTIONS: Final = orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
-# orjson writes datetimes exactly as pydantic does once UTC is spelled `Z`: microseconds only when
-# non-zero, other offsets as `+HH:MM` (seconds dropped), naive values without a suffix. So timestamps
-# are handed to orjson as they are and never formatted in Python on the hot path.
 
 
 class _Unknown(Exception):
@@ -347,10 +344,6 @@ def _loader_for(tp: Any) -> _Hook:
 # ---------------------------------------------------------------------------------------------------
 
 
-def _dump_bytes(value: bytes) -> str:
-    return base64.urlsafe_b64encode(value).decode("ascii")
-
-
 def _is_attrs_instance(value: object) -> bool:
     return attrs.has(type(value))
 
@@ -365,75 +358,6 @@ def _dump_float(value: float) -> float:
 
 def _dump_thinking_details(value: Any) -> Any:
     return None if callable(value) else value  # a callable details update has no JSON form: null
-
-
-def _orjson_default(value: object) -> Any:
-    """What orjson cannot write by itself, the way pydantic writes it inside free-form (``Any``) fields."""
-    if isinstance(value, bytes | bytearray):
-        return _dump_bytes(bytes(value))
-    if isinstance(value, memoryview):
-        return _dump_bytes(value.tobytes())
-    if isinstance(value, Decimal):
-        return str(value)
-    if _is_attrs_instance(value):
-        return _dump_attrs(value)
-    if isinstance(value, set | frozenset):
-        return list(cast("set[Any]", value))
-    if isinstance(value, PurePath):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
-def _format_datetime(value: datetime) -> str:
-    """The text orjson (and pydantic) write for a datetime; only used by the big-integer fallback."""
-    text = value.replace(tzinfo=None).isoformat()
-    offset = value.utcoffset()
-    if offset is None:
-        return text
-    minutes = int(offset.total_seconds()) // 60 if offset.days >= 0 else -(int(-offset.total_seconds()) // 60)
-    if minutes == 0:
-        return f"{text}Z"
-    sign = "+" if minutes > 0 else "-"
-    hours, minutes = divmod(abs(minutes), 60)
-    return f"{text}{sign}{hours:02d}:{minutes:02d}"
-
-
-def _jsonable(value: Any) -> Any:
-    """JSON-mode Python built without orjson (for integers beyond 64 bits, which orjson refuses)."""
-    if value is None or isinstance(value, str | bool | int):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, Mapping):
-        return {
-            k if isinstance(k, str) else str(_jsonable(k)): _jsonable(v)
-            for k, v in value.items()  # pyright: ignore[reportUnknownVariableType]
-        }
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]  # pyright: ignore[reportUnknownVariableType]
-    if isinstance(value, datetime):
-        return _format_datetime(value)
-    if isinstance(value, date | time):
-        return value.isoformat()
-    return _jsonable(_orjson_default(value))
-
-
-def _to_json(value: Any) -> bytes:
-    try:
-        return orjson.dumps(value, default=_orjson_default, option=_JSON_OPTIONS)
-    except orjson.JSONEncodeError as exc:
-        if "64-bit" not in str(exc):
-            raise
-    return json.dumps(_jsonable(value), ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def _to_python(value: Any) -> Any:
-    try:
-        return orjson.loads(orjson.dumps(value, default=_orjson_default, option=_JSON_OPTIONS))
-    except orjson.JSONEncodeError as exc:
-        if "64-bit" not in str(exc):
-            raise
-    return _jsonable(value)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -505,6 +429,11 @@ def _dispatch_dump(table: Mapping[type, _Dumper], what: str) -> _Dumper:
 def _dump_attrs(value: object) -> Any:
     dumper = _DUMPERS.get(type(value))
     return dumper(value) if dumper is not None else _converter.unstructure(value)
+
+
+# Free-form values (tool arguments and returns, details) may hold message classes and other attrs
+# instances; the JSON layer below writes them with this module's dumpers.
+_json.install_attrs_dumper(_dump_attrs)
 
 
 # --- multimodal content -----------------------------------------------------------------------------

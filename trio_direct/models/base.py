@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import collections
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Final, Protocol, cast, final
@@ -30,7 +30,7 @@ from .. import _http, _limits, _untrusted, _validate  # pyright: ignore[reportPr
 from .._parts import EventDecorator, PartsManager, ResponseAccumulator
 from .._sse import EventTooLarge, ServerSentEvent, SSEDecoder
 from ..events import ModelResponseStreamEvent
-from ..exceptions import TrioDirectError, UnexpectedModelBehavior, UserError
+from ..exceptions import StreamClosedError, TrioDirectError, UnexpectedModelBehavior, UserError
 from ..messages import FinishReason, ModelMessage, ModelResponse, ModelResponseState
 from ..settings import ModelSettings, merge_model_settings
 from ..tools import ModelRequestParameters
@@ -43,6 +43,7 @@ __all__ = [
     "Model",
     "Provider",
     "SSEEventSource",
+    "StreamClosedError",
     "StreamMapper",
     "StreamMeta",
     "StreamedResponse",
@@ -488,8 +489,7 @@ def open_event_stream(source: EventSource, params: ModelRequestParameters) -> St
     return _EventStream(source, params)
 
 
-class StreamClosedError(TrioDirectError, RuntimeError):
-    """The stream was used after its ``async with`` block ended."""
+_CLOSED_MESSAGE: Final = "the stream is closed; iterate it inside its `async with` block"
 
 
 @final
@@ -520,7 +520,7 @@ class StreamedResponse:
         # lazily (when the batch is left or `get()` is called), so handing out an event costs no
         # accumulator call.
         self._applied = 0
-        self._backlog: collections.deque[Batch] = collections.deque()  # fetched, not yet consumed (sync)
+        self._backlog: collections.deque[Batch] = collections.deque()  # fetched, not yet current
         self._exhausted = False
         self._closed = False
         self._cancelled = False
@@ -552,25 +552,97 @@ class StreamedResponse:
             return events[pos]
         if self._closed and not self._exhausted:
             # Even events already received but not yet consumed: after the block, the stream is over.
-            raise StreamClosedError("the stream is closed; iterate it inside its `async with` block")
-        while self._pos >= len(self._events):
+            raise StreamClosedError(_CLOSED_MESSAGE)
+        while (event := self._next_event()) is None:
             if self._exhausted:
                 raise StopAsyncIteration
-            try:
-                batch = await self._receive.receive()
-            except trio.EndOfChannel:
-                self._exhausted = True
-                if self._outcome.error is not None:
-                    raise self._outcome.error from None
-                raise StopAsyncIteration from None
-            except trio.ClosedResourceError:
-                raise StreamClosedError(
-                    "the stream is closed; iterate it inside its `async with` block"
-                ) from None
-            self._take(batch)
+            # One batch at a time: the channel's bound stays the whole read-ahead.
+            batches = await self._receive_batches(drain=False)
+            if not batches and self._closed:
+                raise StreamClosedError(_CLOSED_MESSAGE)
+            self._accept(batches)
+        return event
+
+    # -- the batch protocol ------------------------------------------------------------------
+    #
+    # The one way events leave the pump's channel, for both consumers: ``__anext__`` above and the
+    # sync wrapper (``trio_direct.direct.StreamedResponseSync``), which calls the two fetch methods
+    # in the portal thread and the rest in its own. Fetching returns whole batches; the consumer side
+    # queues them (``_accept``) and hands out one event at a time (``_next_event``), applying consumed
+    # events to the accumulator lazily, per batch; ``_exhausted`` says the end was accepted. Batches
+    # fetched but not consumed stay queued, so a consumer that stops part way (a ``break``) loses
+    # nothing and resumes later.
+
+    def _poll_batches(self) -> list[Batch] | None:
+        """Fetch side, in the stream's own thread: every batch already buffered, without waiting.
+
+        Returns:
+            The batches in order; ``None`` when none is buffered yet (wait with
+            :meth:`_receive_batches`); ``[]`` once the channel has ended or the stream was closed.
+        """
+        batches: list[Batch] = []
+        receive = self._receive
+        try:
+            while True:
+                batches.append(receive.receive_nowait())
+        except trio.WouldBlock:
+            return batches or None
+        except (trio.EndOfChannel, trio.ClosedResourceError):
+            return batches
+
+    async def _receive_batches(self, *, drain: bool) -> list[Batch]:
+        """Fetch side, in the stream's own thread: wait for the next batch.
+
+        Args:
+            drain: also take every batch buffered behind it (one round trip for the sync wrapper).
+
+        Returns:
+            At least one batch, in order; ``[]`` once the channel has ended or the stream was closed.
+
+        Cancellation:
+            Safe: a cancelled wait takes nothing from the channel.
+        """
+        try:
+            first = await self._receive.receive()
+        except (trio.EndOfChannel, trio.ClosedResourceError):
+            return []
+        if not drain:
+            return [first]
+        rest = self._poll_batches()
+        return [first, *rest] if rest else [first]
+
+    def _accept(self, batches: list[Batch]) -> None:
+        """Consumer side: queue fetched batches; ``[]`` marks the end of the stream.
+
+        Raises:
+            TrioDirectError: at the end, the error the stream failed with, unchanged.
+        """
+        if batches:
+            self._backlog.extend(batches)
+            return
+        self._exhausted = True
+        if self._outcome.error is not None:
+            # Raised as it is, its __cause__ (the transport error behind it, say) included.
+            raise self._outcome.error
+
+    def _next_event(self) -> ModelResponseStreamEvent | None:
+        """Consumer side: the next event of the batches already fetched, or ``None`` if there is none."""
+        while self._pos >= len(self._events):
+            if not self._backlog:
+                return None
+            self._take(self._backlog.popleft())
         event = self._events[self._pos]
         self._pos += 1
         return event
+
+    @property
+    def _exhausted_early(self) -> bool:
+        """Consumer side: the channel ended, but the pump neither finished nor failed (it was cancelled)."""
+        return self._exhausted and not self._outcome.completed and self._outcome.error is None
+
+    def _next_is_end(self) -> bool:
+        """Consumer side: every fetched event was handed out."""
+        return self._pos >= len(self._events) and not self._backlog
 
     def _take(self, batch: Batch) -> None:
         """Make ``batch`` the current one, first applying what was consumed of the previous one."""
@@ -584,33 +656,6 @@ class StreamedResponse:
             self._acc.apply_all(self._events[self._applied : self._pos])
             self._applied = self._pos
 
-    def _iter_from(self, fetch: Callable[[], list[Batch]]) -> Iterator[ModelResponseStreamEvent]:
-        """Iterate events from batches fetched elsewhere (the sync wrapper, through the portal).
-
-        ``fetch`` returns the next batches, waiting if none are buffered, or ``[]`` once the channel
-        has ended. Same bookkeeping as :meth:`__anext__`, in the consuming thread; fetched batches
-        not yet consumed are kept, so a ``break`` loses nothing and iterating again resumes.
-        """
-        while True:
-            while self._pos < len(self._events):
-                event = self._events[self._pos]
-                self._pos += 1
-                yield event
-            if self._exhausted:
-                return
-            if not self._backlog:
-                self._backlog.extend(fetch())
-                if not self._backlog:
-                    self._exhausted = True
-                    if self._outcome.error is not None:
-                        raise self._outcome.error
-                    return
-            self._take(self._backlog.popleft())
-
-    @property
-    def _completed(self) -> bool:
-        return self._outcome.completed
-
     # -- state -------------------------------------------------------------------------------
 
     def get(self) -> ModelResponse:
@@ -623,7 +668,7 @@ class StreamedResponse:
         meta = self._meta
         if meta.state is not None:
             state: ModelResponseState = meta.state
-        elif self._exhausted and self._outcome.completed and self._pos >= len(self._events):
+        elif self._exhausted and self._outcome.completed and self._next_is_end():
             state = "complete"
         elif self._cancelled:
             state = "interrupted"
@@ -703,12 +748,14 @@ class StreamedResponse:
 
 
 class HTTPModel(Model):
-    """A model spoken to over HTTP with SSE streaming; a provider module fills in four pure hooks.
+    """A model spoken to over HTTP with SSE streaming; a provider module fills in three pure hooks
+    and one class attribute. Every hook receives the call's merged settings (the model's defaults
+    under the per-call ones), so a per-call setting reaches the body, the parser and the mapper alike.
 
     * :meth:`build_request` — messages, settings and parameters → :class:`HTTPRequest`;
-    * :meth:`parse_response` — a 2xx body → :class:`ModelResponse`;
+    * :meth:`parse_response` — a 2xx body and its headers → :class:`ModelResponse`;
     * :meth:`stream_mapper` — a new :class:`StreamMapper` for one stream;
-    * :meth:`http_error` — a 4xx/5xx → the exception to raise.
+    * :attr:`http_error` — a 4xx/5xx → the exception to raise.
     """
 
     def __init__(self, model_name: str, *, provider: Provider, settings: ModelSettings | None = None) -> None:
@@ -741,33 +788,30 @@ class HTTPModel(Model):
 
     @abstractmethod
     def parse_response(
-        self, body: bytes, headers: httpx.Headers, params: ModelRequestParameters
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        params: ModelRequestParameters,
+        settings: ModelSettings,
     ) -> ModelResponse:
-        """The response for a 2xx body (pure).
+        """The response for a 2xx body (pure); ``settings`` are the call's merged settings.
 
         Raises:
             UnexpectedModelBehavior: the body cannot be understood; the message quotes it.
         """
 
     @abstractmethod
-    def stream_mapper(self, params: ModelRequestParameters, parts: PartsManager) -> StreamMapper:
-        """A fresh mapper for one stream (pure)."""
-
-    def parse_response_with_settings(
-        self, body: bytes, headers: httpx.Headers, params: ModelRequestParameters, settings: ModelSettings
-    ) -> ModelResponse:
-        """:meth:`parse_response` given the call's merged settings too (for settings that change parsing)."""
-        return self.parse_response(body, headers, params)
-
-    def stream_mapper_with_settings(
+    def stream_mapper(
         self, params: ModelRequestParameters, parts: PartsManager, settings: ModelSettings
     ) -> StreamMapper:
-        """:meth:`stream_mapper` given the call's merged settings too (for settings that change mapping)."""
-        return self.stream_mapper(params, parts)
+        """A fresh mapper for one stream (pure); ``settings`` are the call's merged settings."""
 
-    def http_error(self, status: int, headers: Any, body: bytes, model_name: str) -> Exception:
-        """The exception for a 4xx/5xx response; OpenAI-style bodies by default."""
-        return _http.default_http_error(status, headers, body, model_name)
+    #: The exception for a 4xx/5xx response, called as ``http_error(status, headers, body,
+    #: model_name)``; OpenAI-style bodies by default. A provider sets its module's function here
+    #: (``http_error = staticmethod(anthropic_http_error)``).
+    http_error: staticmethod[[int, Mapping[str, str], bytes, str], Exception] = staticmethod(
+        _http.default_http_error
+    )
 
     @staticmethod
     def _with_timeout(
@@ -805,7 +849,7 @@ class HTTPModel(Model):
                 request, model_name=self._model_name, error_builder=self.http_error
             )
             _untrusted.check_nesting(body, "the response body")  # hardening: whatever is accepted serializes
-            response = self.parse_response_with_settings(body, headers, params, settings)
+            response = self.parse_response(body, headers, params, settings)
             _untrusted.check_parts_serialize(response.parts)
             return response
         except TrioDirectError as exc:
@@ -828,7 +872,7 @@ class HTTPModel(Model):
         parts = PartsManager()
         source = SSEEventSource(
             request,
-            self.stream_mapper_with_settings(params, parts, settings),
+            self.stream_mapper(params, parts, settings),
             parts,
             model_name=self._model_name,
             error_builder=self.http_error,

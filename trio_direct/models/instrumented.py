@@ -23,6 +23,7 @@ from urllib.parse import urlparse
 import attrs
 import orjson
 
+from .._version import __version__
 from ..exceptions import UserError
 from ..messages import (
     AudioUrl,
@@ -131,8 +132,6 @@ class InstrumentationSettings:
         _import_otel()
         from opentelemetry.metrics import get_meter_provider
         from opentelemetry.trace import get_tracer_provider
-
-        from .. import __version__
 
         if version not in (5, 6):
             raise ValueError("trio_direct supports instrumentation format versions 5 and 6")
