@@ -71,6 +71,7 @@ PROVIDERS: dict[str, tuple[dict[str, str], str]] = {
     "google-gla": ({"GEMINI_BASE_URL": "", "GOOGLE_API_KEY": "AIza-test-123456"}, "gemini-2.5-flash"),
     "mistral": ({"MISTRAL_BASE_URL": "", "MISTRAL_API_KEY": "mistral-123456"}, "mistral-large-latest"),
     "groq": ({"GROQ_BASE_URL": "", "GROQ_API_KEY": "gsk-test-123456"}, "llama-3.3-70b-versatile"),
+    "cohere": ({"CO_BASE_URL": "", "CO_API_KEY": "co-test-123456"}, "command-a-03-2025"),
 }
 
 
@@ -437,8 +438,22 @@ def _responses_stream() -> list[object]:
     ]
 
 
+def _cohere_stream() -> list[object]:
+    def event(kind: str, **fields: Any) -> str:
+        return f"event: {kind}\ndata: {json.dumps({'type': kind, **fields})}"
+
+    return [
+        event("message-start", id="s1", delta={"message": {"role": "assistant"}}),
+        event("content-start", index=0, delta={"message": {"content": {"type": "text", "text": ""}}}),
+        event("content-delta", index=0, delta={"message": {"content": {"text": "done"}}}),
+        event("content-end", index=0),
+        event("message-end", delta={"finish_reason": "COMPLETE", "usage": {"tokens": {"output_tokens": 1}}}),
+    ]
+
+
 #: prefix -> a complete stream whose text is "done", ending with its end marker
 END_MARKED: dict[str, list[object]] = {
+    "cohere": _cohere_stream(),
     "openai": sse_text("done"),
     "groq": sse_text("done"),
     "mistral": sse_text("done"),
