@@ -21,4 +21,4 @@ def show_public_module(namespace: Mapping[str, object], names: Iterable[str], pu
             and module.startswith("trio_direct.")
             and any(part.startswith("_") for part in module.split("."))
         ):
-            value.__module__ = public  # type: ignore[attr-defined]
+            value.__module__ = public

@@ -23,6 +23,7 @@ propagates unchanged and httpcore discards the connection instead of pooling it.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import sys
@@ -65,11 +66,13 @@ __all__ = [
     "credentials_of",
     "current_client",
     "default_http_error",
+    "observe_responses",
     "open_response",
     "open_stream",
     "parse_error_body",
     "redact_error",
     "send",
+    "stop_observing",
     "transport_error",
     "to_timeout",
     "use_http_client",
@@ -114,6 +117,35 @@ TRANSPORT_ERRORS: tuple[type[Exception], ...] = (httpx.TransportError,)
 _INVALID_URL_ERRORS: tuple[type[Exception], ...] = (httpx.InvalidURL,)
 
 _CLIENT: trio.lowlevel.RunVar[httpx.AsyncClient] = trio.lowlevel.RunVar("trio_direct_http_client")
+
+#: Called with the status and headers of every provider response (2xx and errors alike) sent from the
+#: current context; see :func:`observe_responses`.
+ResponseObserver = Callable[[int, httpx.Headers], None]
+_OBSERVER: contextvars.ContextVar[ResponseObserver | None] = contextvars.ContextVar(
+    "trio_direct_response_observer", default=None
+)
+
+
+def observe_responses(observer: ResponseObserver | None) -> contextvars.Token[ResponseObserver | None]:
+    """Make ``observer`` see the status and headers of each response received in this context.
+
+    The hook the harness uses to read rate-limit headers (``x-ratelimit-*``,
+    ``anthropic-ratelimit-*``) from successful responses too. A context variable: it covers the
+    current task and the tasks it starts afterwards (a stream's pump). Undo it with
+    :func:`stop_observing`. The observer must be cheap and must not raise.
+    """
+    return _OBSERVER.set(observer)
+
+
+def stop_observing(token: contextvars.Token[ResponseObserver | None]) -> None:
+    """Undo :func:`observe_responses`."""
+    _OBSERVER.reset(token)
+
+
+def _observe(response: httpx.Response) -> None:
+    observer = _OBSERVER.get()
+    if observer is not None:
+        observer(response.status_code, response.headers)
 
 
 def _new_client() -> httpx.AsyncClient:
@@ -500,6 +532,7 @@ async def open_response(request: HTTPRequest, *, model_name: str) -> AsyncGenera
                 "not ASCII; header values must be printable ASCII"
             ) from None
         try:
+            _observe(response)  # the harness's per-request observer (status, headers), if any
             yield response
         finally:
             with trio.CancelScope(shield=True):

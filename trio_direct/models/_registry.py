@@ -213,6 +213,7 @@ _ROUTES: dict[str, Dialect | ChatHost] = {
     "google": Dialect("trio_direct.models.google:from_name"),
     "mistral": Dialect("trio_direct.models.mistral:from_name"),
     "cohere": Dialect("trio_direct.models.cohere:from_name"),
+    "bedrock": Dialect("trio_direct.models.bedrock:from_name"),
     # OpenAI Chat Completions and the servers that speak it
     "openai": OPENAI_HOST,
     "openai-chat": OPENAI_HOST,
