@@ -23,6 +23,7 @@ import trio
 
 from . import _aio
 from ._portal import AsyncContextHandle, Portal, get_portal
+from ._validate import check_messages
 from .events import ModelResponseStreamEvent
 from .exceptions import PortalClosedError, RequestTimeoutError, StreamClosedError
 from .messages import ModelMessage, ModelResponse
@@ -57,7 +58,11 @@ def _prepare(
 
     Which instructions apply is :func:`~trio_direct.models._instructions.choose_instructions`' rule
     (pydantic-ai 2.68's), the same one every model applies to a bare ``Model.request`` call.
+
+    Raises:
+        UserError: ``messages`` is not a list of messages, or the model cannot be resolved.
     """
+    check_messages(messages)  # hardening: a string or a single request is the commonest first mistake
     resolved = infer_model(model)
     params = with_instructions(messages, model_request_parameters or ModelRequestParameters())
     return resolved, resolved.direct_history(messages, params), params

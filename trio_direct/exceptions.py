@@ -22,6 +22,7 @@ matches a builtin, the class also derives from it, so ``except TimeoutError`` an
             ├── ModelRequestTimeout              ``request_timeout`` / ``first_event_timeout`` ran out
             ├── ModelConnectionError             could not connect / read (``phase`` says where)
             │   └── ModelTimeoutError (TimeoutError)   an inactivity limit ran out
+            ├── ResponseTooLargeError            the reply passed a size limit (``max_response_bytes``)
             ├── ModelRateLimitError              429 and friends
             ├── ModelQuotaExceededError          402, insufficient_quota, billing_error
             ├── ModelUnavailableError            503
@@ -80,8 +81,9 @@ __all__ = [
     "PydanticAIDeprecationWarning",
     "RequestTimeoutError",
     "RequestTimeoutSetting",
-    "ToolArgsError",
+    "ResponseTooLargeError",
     "StreamClosedError",
+    "ToolArgsError",
     "TrioDirectError",
     "UnexpectedModelBehavior",
     "UnsupportedSettingWarning",
@@ -175,7 +177,7 @@ class UnexpectedModelBehavior(AgentRunError):
         if body is not None:
             try:
                 shown = json.dumps(json.loads(body), indent=2)
-            except ValueError:
+            except (ValueError, RecursionError):  # hardening: a pathologically nested body is shown as text
                 shown = body
             self.message = f"{message}, body:\n{shown}"
 
@@ -407,6 +409,66 @@ class ModelTimeoutError(ModelConnectionError, TimeoutError):
     """
 
 
+class ResponseTooLargeError(ModelAPIError):
+    """The server sent more than a size limit allows; nothing past the limit was read.
+
+    Sizes are counted after decompression. The connection is closed at once.
+
+    Attributes:
+        limit_name: the ``ModelSettings`` key that sets the limit (``'max_response_bytes'``).
+        limit: the limit in bytes.
+        seen: bytes seen when the limit was passed (a declared ``Content-Length``, or decoded bytes).
+        what: what was too large (``'response body'``, ``'server-sent event'``).
+    """
+
+    limit_name: str
+    limit: int
+    seen: int
+    what: str
+
+    def __init__(
+        self,
+        model_name: str,
+        *,
+        limit_name: str,
+        limit: int,
+        seen: int,
+        what: str,
+        url: str,
+        in_stream: bool = False,
+    ) -> None:
+        self.limit_name = limit_name
+        self.limit = limit
+        self.seen = seen
+        self.what = what
+        super().__init__(
+            model_name,
+            f"the {what} from {url} is larger than {limit_name}={limit} bytes (at least {seen} bytes, "
+            "counted after decompression); nothing more was read and the connection was closed. If the "
+            f"reply is genuine, raise the limit: ModelSettings({limit_name}=...) on the model or the call",
+            in_stream=in_stream,
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _rebuild_plain, (self.__class__, self.message), dict(vars(self))
+
+
+def _rebuild_plain(cls: type[TrioDirectError], message: str) -> TrioDirectError:
+    # Exceptions whose constructor takes more than a message are rebuilt empty; their state follows.
+    exc = cls.__new__(cls)
+    Exception.__init__(exc, message)
+    exc.message = message
+    return exc
+
+
+def _shown_body(body: object) -> str:
+    # A body nested too deeply for repr (a hostile server's) must not turn the error into a RecursionError.
+    try:
+        return str(body)
+    except RecursionError:
+        return f"<a {type(body).__name__} nested too deeply to show>"
+
+
 class ModelHTTPError(ModelAPIError):
     """The provider answered with a 4xx/5xx status (or an in-stream error that stands for one).
 
@@ -439,7 +501,7 @@ class ModelHTTPError(ModelAPIError):
         self.headers = {k.lower(): v for k, v in headers.items()} if headers is not None else None
         self.suggested_model_id = suggested_model_id
         self.hint = hint
-        message = f"status_code: {status_code}, model_name: {model_name}, body: {body}"
+        message = f"status_code: {status_code}, model_name: {model_name}, body: {_shown_body(body)}"
         if suggested_model_id is not None:
             message += f". Did you mean {suggested_model_id!r}?"
         if hint is not None:

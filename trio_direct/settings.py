@@ -88,6 +88,11 @@ class ModelSettings(TypedDict, total=False):
     ``timeout`` is an *inactivity* limit (seconds, or an ``httpx.Timeout``) for one attempt: for a
     stream it bounds the gap between chunks. Total deadlines are the caller's ``trio.fail_after``.
     ``stream_inactivity_timeout`` overrides the gap limit for streams only.
+
+    ``max_response_bytes`` (default 64 MiB) bounds a non-streamed reply's body and any single line or
+    event of a stream, counted after decompression; past it the request fails with
+    ``ResponseTooLargeError`` and nothing more is read. ``max_error_body_bytes`` (default 1 MiB) is how
+    much of an error body is read. Set them on a model (``settings=``) or per call.
     """
 
     max_tokens: int
@@ -96,6 +101,8 @@ class ModelSettings(TypedDict, total=False):
     top_k: int
     timeout: float | httpx.Timeout
     stream_inactivity_timeout: float
+    max_response_bytes: int
+    max_error_body_bytes: int
     parallel_tool_calls: bool
     tool_choice: Literal["auto", "none", "required"] | list[str] | ToolOrOutput | None
     seed: int

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import collections
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Final, Protocol, cast, final
@@ -26,9 +26,9 @@ import attrs
 import httpx
 import trio
 
-from .. import _http  # pyright: ignore[reportPrivateUsage]
+from .. import _http, _limits, _untrusted, _validate  # pyright: ignore[reportPrivateUsage]
 from .._parts import EventDecorator, PartsManager, ResponseAccumulator
-from .._sse import ServerSentEvent, SSEDecoder
+from .._sse import EventTooLarge, ServerSentEvent, SSEDecoder
 from ..events import ModelResponseStreamEvent
 from ..exceptions import StreamClosedError, TrioDirectError, UnexpectedModelBehavior, UserError
 from ..messages import FinishReason, ModelMessage, ModelRequestAttempt, ModelResponse, ModelResponseState
@@ -66,6 +66,10 @@ class Provider:
     base_url: str
     api_key: str | None = attrs.field(default=None)
     headers: dict[str, str] = attrs.field(factory=dict[str, str])
+
+    def __attrs_post_init__(self) -> None:
+        # hardening: what goes into URLs and headers is checked when the model is resolved, before I/O
+        _validate.check_provider(self.name, self.base_url, self.api_key, self.headers)
 
     def __repr__(self) -> str:
         key = "None" if self.api_key is None else "'***'"
@@ -250,6 +254,11 @@ class StreamMapper(Protocol):
         """The body ended; raise if the stream was cut short, else flush anything pending."""
         ...
 
+    # Optional: a mapper whose protocol has an end marker (Chat's ``data: [DONE]``, Anthropic's
+    # ``message_stop``, ...) has a ``done`` attribute or property that turns true when the marker
+    # arrives. The stream then finishes there: nothing after the marker is read, even if the server
+    # keeps the connection open or keeps sending heartbeats, and the connection is closed.
+
 
 class SSEEventSource(EventSource):
     """An HTTP SSE response decoded by a provider's :class:`StreamMapper`."""
@@ -280,37 +289,65 @@ class SSEEventSource(EventSource):
 
     async def _run(self, emit: Emit) -> None:
         mapper = self.mapper
+        request = self.request
         async with _http.open_stream(
-            self.request, model_name=self._model_name, error_builder=self._error_builder
+            request, model_name=self._model_name, error_builder=self._error_builder
         ) as response:
             await self._check_content_type(response)
-            decoder = SSEDecoder()
-            failure: BaseException | None = None
-            try:
-                with trio.CancelScope() as unwind:
-                    async for chunk in response.aiter_bytes():
-                        if failure is not None:
-                            continue  # skip what httpx had buffered until the cancelled read unwinds
-                        try:
-                            out: list[ModelResponseStreamEvent] = []
-                            for sse in decoder.feed(chunk):
-                                mapper.feed(sse, out)
+            limit = request.limits.max_response_bytes
+            decoder = SSEDecoder(limit)
+            # Content-Encoding is undone here in bounded steps (httpx would inflate a bomb whole).
+            body = _limits.body_decoder(response, model_name=self._model_name, url=request.url)
+            ends = hasattr(type(mapper), "done") or hasattr(mapper, "done")
+
+            async def feed(pieces: Iterable[bytes]) -> None:
+                # One batch per decoded piece (at most one network read, or one DECODE_STEP of an
+                # inflated one): a compressed read cannot put more than that in front of the consumer.
+                for piece in pieces:
+                    out: list[ModelResponseStreamEvent] = []
+                    # Few brackets in a read cannot nest deeply; only then is each event measured.
+                    deep = piece.count(b"{") + piece.count(b"[") > _untrusted.MAX_NESTING
+                    for sse in decoder.feed(piece):
+                        if deep:
+                            _untrusted.check_nesting(sse.data, "a server-sent event")
+                        mapper.feed(sse, out)
+                        if ends and mapper.done:  # type: ignore[attr-defined]
                             self.meta = mapper.meta
                             await emit(out)
-                        except BaseException as exc:
-                            # Leaving the loop from here would leave httpx's chain of async generators
-                            # suspended for the GC (a ResourceWarning under Trio). Cancelling the next
-                            # read unwinds them from the inside; then the error is raised unchanged.
-                            failure = exc
-                            unwind.cancel()
+                            raise _EndMarker
+                    self.meta = mapper.meta
+                    await emit(out)
+
+            identity = body.identity
+
+            def handle(raw: bytes) -> Awaitable[None]:
+                return feed((raw,) if identity else body.decode(raw))
+
+            out: list[ModelResponseStreamEvent] = []
+            try:
+                try:
+                    await _limits.consume_raw(response, handle)
+                    await feed(body.flush())
+                except EventTooLarge as exc:
+                    raise _limits.too_large(
+                        self._model_name,
+                        limit=limit,
+                        seen=exc.seen,
+                        what="server-sent event",
+                        url=request.url,
+                        in_stream=True,
+                    ) from None
+            except _EndMarker:
+                pass  # the stream is complete; what follows the marker is never read, the block closes it
             except _http.TRANSPORT_ERRORS as exc:
-                raise _http.transport_error(exc, self.request.url, self._model_name, in_stream=True) from exc
-            if failure is not None:
-                raise failure
-            out = []
-            for sse in decoder.close():
-                mapper.feed(sse, out)
+                raise _http.transport_error(exc, request.url, self._model_name, in_stream=True) from exc
+            else:
+                for sse in decoder.close():
+                    _untrusted.check_nesting(sse.data, "a server-sent event")
+                    mapper.feed(sse, out)
             mapper.finish(out)
+            # What was built from strings (tool arguments parsed at the end) must serialize too.
+            _untrusted.check_parts_serialize(self.parts.get_parts())
             self.meta = mapper.meta
             await emit(out)
 
@@ -323,7 +360,13 @@ class SSEEventSource(EventSource):
         if media_type not in _NOT_EVENT_STREAMS and not media_type.endswith("+json"):
             return
         try:
-            body = await response.aread()
+            body = await _limits.read_body(
+                response,
+                self.request.limits.max_error_body_bytes,
+                model_name=self._model_name,
+                url=self.request.url,
+                truncate=True,
+            )
         except _http.TRANSPORT_ERRORS as exc:
             raise _http.transport_error(exc, self.request.url, self._model_name, in_stream=True) from exc
         text = body.decode("utf-8", "replace")
@@ -335,6 +378,10 @@ class SSEEventSource(EventSource):
             f"answered HTTP {response.status_code} with {content_type}",
             text,
         )
+
+
+class _EndMarker(Exception):
+    """Raised inside the read loop once the mapper saw its stream's end marker, to stop reading."""
 
 
 #: Media types that are never an SSE stream (see ``SSEEventSource._check_content_type``).
@@ -866,6 +913,9 @@ class HTTPModel(Model):
     ) -> _http.HTTPRequest:
         # `timeout` (and for streams the inactivity override) become httpx per-operation limits.
         timeout = _http.to_timeout(settings.get("timeout"), read=read)
+        limits = _limits.ResponseLimits.from_settings(settings)  # hardening: size limits
+        if limits is not request.limits:
+            request = attrs.evolve(request, limits=limits)
         if timeout is None or request.timeout is not None:
             return request
         return attrs.evolve(request, timeout=timeout)
@@ -892,7 +942,10 @@ class HTTPModel(Model):
             _, headers, body = await _http.send(
                 request, model_name=self._model_name, error_builder=self.http_error
             )
-            return self.parse_response(body, headers, params, settings)
+            _untrusted.check_nesting(body, "the response body")  # hardening: whatever is accepted serializes
+            response = self.parse_response(body, headers, params, settings)
+            _untrusted.check_parts_serialize(response.parts)
+            return response
         except TrioDirectError as exc:
             # A server may echo the API key in an error body; the caller never sees it.
             _http.redact_error(exc, _http.credentials_of(request))
