@@ -879,6 +879,26 @@ def test_misconfigured_proxy_environment(
     assert not loopback.requests
 
 
+def test_the_default_client_goes_through_the_proxy_the_environment_names(
+    loopback: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HTTP_PROXY is honoured by the default client (its own sharded transport notwithstanding), and
+    NO_PROXY exempts a host from it."""
+    loopback.enqueue(Reply.json(completion("via proxy")))
+    monkeypatch.setenv("HTTP_PROXY", loopback.url)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    response = trio.run(model_request, openai_model("http://api.example.invalid/v1"), PROMPT)
+    assert response.text == "via proxy"
+    (request,) = loopback.requests
+    assert request.target == "http://api.example.invalid/v1/chat/completions"  # absolute form: a proxy
+
+    loopback.enqueue(Reply.json(completion("direct")))
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    assert trio.run(model_request, openai_model(loopback), PROMPT).text == "direct"
+
+
 # ---------------------------------------------------------------------------------------------
 # 6. Secrets, also when malformed
 # ---------------------------------------------------------------------------------------------

@@ -24,10 +24,12 @@ propagates unchanged and httpcore discards the connection instead of pooling it.
 from __future__ import annotations
 
 import contextvars
+import ipaddress
 import logging
 import os
 import sys
 import time
+import urllib.request
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Final, cast
@@ -164,14 +166,56 @@ def _new_client() -> httpx.AsyncClient:
         max_keepalive_connections=DEFAULT_LIMITS.max_keepalive_connections,
         keepalive_expiry=DEFAULT_LIMITS.keepalive_expiry,
     )
+    context = lib.create_ssl_context(trust_env=True)  # one TLS context for every pool: ~40 ms to build
     client: httpx.AsyncClient = lib.AsyncClient(
         timeout=_convert_timeout(DEFAULT_TIMEOUT, lib),
-        # `limits` still applies to the proxy transports the client mounts from the environment.
         limits=limits,
-        transport=_sharded_transport(lib, limits),
+        transport=_sharded_transport(lib, limits, context),
+        # httpx reads proxies from the environment only for a client without its own transport, so the
+        # default client mounts them itself, as httpx would have.
+        mounts=_environment_proxy_mounts(lib, limits, context),
         follow_redirects=False,
     )
     return client
+
+
+def _environment_proxy_mounts(lib: Any, limits: Any, context: Any) -> dict[str, Any]:
+    """Proxy transports for ``HTTP_PROXY``/``HTTPS_PROXY``/``ALL_PROXY`` and ``NO_PROXY``, read as httpx does.
+
+    Raises:
+        ImportError: a SOCKS proxy without ``socksio`` installed.
+        ValueError: a proxy URL httpx cannot use (an ``ftp://`` proxy, say).
+    """
+    found = urllib.request.getproxies()
+    urls: dict[str, str | None] = {}
+    for scheme in ("http", "https", "all"):
+        url = found.get(scheme)
+        if url:
+            urls[f"{scheme}://"] = url if "://" in url else f"http://{url}"
+    for host in (h.strip() for h in found.get("no", "").split(",")):
+        if host == "*":
+            return {}
+        if not host:
+            continue
+        if "://" in host:
+            urls[host] = None
+        elif _is_ip_address(host) or host.lower() == "localhost":
+            urls[f"all://[{host}]" if ":" in host else f"all://{host}"] = None
+        else:
+            urls[f"all://*{host}"] = None
+    # None: no proxy for that pattern, so the client's own (sharded) transport
+    return {
+        pattern: None if url is None else lib.AsyncHTTPTransport(proxy=url, verify=context, limits=limits)
+        for pattern, url in urls.items()
+    }
+
+
+def _is_ip_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _register_library(lib: Any) -> None:
@@ -678,15 +722,14 @@ class _Shard:
 _SHARDED_TRANSPORTS: dict[str, Any] = {}
 
 
-def _sharded_transport(lib: Any, limits: Any) -> Any:
+def _sharded_transport(lib: Any, limits: Any, context: Any) -> Any:
     """A :class:`_ShardedTransport` of ``lib`` (httpx or httpx2) for the default client's direct connections.
 
-    Handed to a plain ``lib.AsyncClient`` as its ``transport=``, the seam httpx offers for this: proxies
-    from the environment and mounts stay the client's own. Each pool is the library's own
-    ``AsyncHTTPTransport`` with the settings a default client would give its transport.
+    Handed to a plain ``lib.AsyncClient`` as its ``transport=``, the seam httpx offers for this (proxies
+    from the environment are mounted beside it: :func:`_environment_proxy_mounts`). Each pool is the
+    library's own ``AsyncHTTPTransport`` with the settings a default client would give its transport,
+    sharing the one TLS ``context``.
     """
-    # One TLS context for all pools: building one loads the CA bundle (~40 ms).
-    context = lib.create_ssl_context(trust_env=True)
     shard_limits = lib.Limits(
         max_connections=None,
         max_keepalive_connections=POOL_SHARD_SIZE,
