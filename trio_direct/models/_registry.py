@@ -211,6 +211,7 @@ _ROUTES: dict[str, Dialect | ChatHost] = {
     "google-gla": Dialect("trio_direct.models.google:from_name"),
     "gemini": Dialect("trio_direct.models.google:from_name"),
     "google": Dialect("trio_direct.models.google:from_name"),
+    "google-cloud": Dialect("trio_direct.models.google:from_cloud_name"),
     "mistral": Dialect("trio_direct.models.mistral:from_name"),
     "cohere": Dialect("trio_direct.models.cohere:from_name"),
     "bedrock": Dialect("trio_direct.models.bedrock:from_name"),
