@@ -46,6 +46,7 @@ _NAMES = {
     "google": "gemini-2.5-flash",
     "google-gla": "gemini-2.5-flash",
     "gemini": "gemini-2.5-flash",
+    "google-cloud": "gemini-2.5-flash",
     "groq": "llama-3.3-70b-versatile",
     "mistral": "mistral-large-latest",
     "cohere": "command-a-reasoning-08-2025",
@@ -74,7 +75,7 @@ def http_models() -> tuple[HTTPModel, ...]:
 
 def test_the_fuzzed_providers() -> None:
     names = {type(m).__name__ for m in http_models()}
-    assert {"OpenAIChatModel", "AnthropicModel", "GroqModel", "CohereModel"} <= names, names
+    assert {"OpenAIChatModel", "AnthropicModel", "GroqModel", "CohereModel", "GoogleCloudModel"} <= names, names
 
 
 # ---------------------------------------------------------------------------------------------
