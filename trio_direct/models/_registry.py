@@ -100,6 +100,15 @@ KnownModelName: TypeAlias = Literal[
     "cohere:command-r7b-12-2024",
     "google-gla:gemini-2.5-flash",
     "google-gla:gemini-2.5-pro",
+    "google-cloud:gemini-3-pro-image",
+    "google-cloud:gemini-3.1-flash-image",
+    "google-cloud:gemini-3.1-flash-lite",
+    "google-cloud:gemini-3.1-flash-lite-image",
+    "google-cloud:gemini-3.1-pro-preview",
+    "google-cloud:gemini-3.5-flash-lite",
+    "google-cloud:gemini-3.8-flash",
+    "google-cloud:gemini-4-argon",
+    "google-cloud:gemini-4-carbon",
 ]
 
 #: The factory that builds a model for a :class:`ChatHost` row.
