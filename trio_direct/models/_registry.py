@@ -109,6 +109,15 @@ KnownModelName: TypeAlias = Literal[
     "google-cloud:gemini-3.8-flash",
     "google-cloud:gemini-4-argon",
     "google-cloud:gemini-4-carbon",
+    "huggingface:MiniMaxAI/MiniMax-M3",
+    "huggingface:Qwen/Qwen3.8-27B",
+    "huggingface:deepseek-ai/DeepSeek-V4-Pro",
+    "huggingface:deepseek-ai/DeepSeek-V4.1-Flash",
+    "huggingface:google/gemma-4-31B-it",
+    "huggingface:meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8",
+    "huggingface:moonshotai/Kimi-K3",
+    "huggingface:openai/gpt-oss-120b",
+    "huggingface:zai-org/GLM-5.3",
 ]
 
 #: The factory that builds a model for a :class:`ChatHost` row.
@@ -224,6 +233,7 @@ _ROUTES: dict[str, Dialect | ChatHost] = {
     "mistral": Dialect("trio_direct.models.mistral:from_name"),
     "cohere": Dialect("trio_direct.models.cohere:from_name"),
     "bedrock": Dialect("trio_direct.models.bedrock:from_name"),
+    "huggingface": Dialect("trio_direct.models.huggingface:from_name"),
     # OpenAI Chat Completions and the servers that speak it
     "openai": OPENAI_HOST,
     "openai-chat": OPENAI_HOST,
