@@ -70,6 +70,7 @@ from ..messages import (
     ToolCallPart,
     ToolReturnPart,
     UserPromptPart,
+    generate_tool_call_id,
 )
 from ..settings import ModelSettings
 from ..tools import ModelRequestParameters, ToolDefinition
@@ -311,7 +312,7 @@ def parse_chat_output(
                 ToolCallPart(
                     function["name"],
                     cast("str | dict[str, Any] | None", arguments),
-                    **({"tool_call_id": call_id} if isinstance(call_id, str) and call_id else {}),
+                    call_id if isinstance(call_id, str) and call_id else generate_tool_call_id(),
                 )
             )
         raw_finish = choice.get("finish_reason")
@@ -419,7 +420,7 @@ class HuggingFaceStreamMapper:
         choice = json_dict(choices[0]) if choices else None
         if choice is not None and isinstance(raw_finish := choice.get("finish_reason"), str) and raw_finish:
             self._finished = True
-            details = changes.get("provider_details", meta.provider_details) or {}
+            details: dict[str, Any] = changes.get("provider_details", meta.provider_details) or {}
             changes["provider_details"] = {**details, "finish_reason": raw_finish}
             changes["finish_reason"] = FINISH_REASONS.get(raw_finish)
         if changes:
