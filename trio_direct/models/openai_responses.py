@@ -166,6 +166,12 @@ class ResponsesProfile:
     phase: bool = False
     #: ``prompt_cache_options.comparison_response_id`` is sent: GPT-5.6 and GPT-6
     cache_diagnostics: bool = False
+    #: ``ModelResponse.canonical_system`` stamped on replies, and the system whose encrypted reasoning
+    #: goes back (``'openai'``; None for a host that stamps none and takes back only its own)
+    canonical_system: str | None = PROVIDER_NAME
+    #: the server numbers tool calls per response (Bedrock Mantle's ``call_0``...): call ids are
+    #: qualified with the response id when read (``resp_x:call_0``) and sent back unqualified
+    response_scoped_tool_call_ids: bool = False
 
 
 def responses_profile(model_name: str) -> ResponsesProfile:
@@ -311,6 +317,8 @@ class _Replay:
     store_disabled: bool
     items: list[JSON] = attrs.field(factory=list[JSON])
     announced: bool = False
+    #: the id of the last response of this endpoint, for unqualifying response-scoped tool-call ids
+    response_id: str | None = None
     # per response
     message_item: JSON | None = None
     reasoning_item: JSON | None = None
@@ -327,9 +335,18 @@ class _Replay:
         """Whether encrypted data from ``part_provider`` in ``response`` can go back (by canonical system)."""
         if part_provider is None:
             return False
+        own = self.profile.canonical_system
         if part_provider == response.provider_name and response.canonical_system is not None:
-            return response.canonical_system == PROVIDER_NAME
-        return part_provider == PROVIDER_NAME or part_provider == self.provider_name
+            return response.canonical_system == (own or self.provider_name)
+        return part_provider == self.provider_name or (own is not None and part_provider == own)
+
+    def unscoped(self, tool_call_id: str, response_id: str | None) -> str:
+        """A tool-call id as the server knows it: without the response-id qualifier it was given
+        when read (only for servers with response-scoped ids)."""
+        call_id = _call_id(tool_call_id)
+        if not self.profile.response_scoped_tool_call_ids or response_id is None:
+            return call_id
+        return call_id.removeprefix(f"{response_id}:")
 
     # -- requests ------------------------------------------------------------------------------
 
@@ -342,7 +359,7 @@ class _Replay:
                 self.items.append(_user_message(part.content, self.provider_name))
             elif isinstance(part, ToolReturnPart):
                 output = _tool_output(part, self.provider_name)
-                call_id = _call_id(part.tool_call_id)
+                call_id = self.unscoped(part.tool_call_id, self.response_id)
                 self.items.append({"type": "function_call_output", "call_id": call_id, "output": output})
             elif isinstance(part, RetryPromptPart):  # pyright: ignore[reportUnnecessaryIsInstance]
                 self.retry(part, role)
@@ -354,9 +371,8 @@ class _Replay:
         if part.tool_name is not None:
             value: Any = content if isinstance(content, str) else dump_error_details(content)
             output = _json_text({"error": value})
-            self.items.append(
-                {"type": "function_call_output", "call_id": _call_id(part.tool_call_id), "output": output}
-            )
+            call_id = self.unscoped(part.tool_call_id, self.response_id)
+            self.items.append({"type": "function_call_output", "call_id": call_id, "output": output})
             return
         if isinstance(content, str):
             body, tag = content, "pyai:retry_feedback"
@@ -374,6 +390,9 @@ class _Replay:
         self.builtin_items = {}
         mine = message.provider_name == self.provider_name
         same_endpoint = not mine or self.accepts_server_state(message)
+        # the tool results that follow answer this response's calls (2.68 keys this on the response)
+        scope = message.provider_response_id if mine and same_endpoint else None
+        self.response_id = scope
         for part in message.parts:
             part_provider = getattr(part, "provider_name", None)
             from_same = same_endpoint and (
@@ -383,7 +402,7 @@ class _Replay:
             if isinstance(part, TextPart):
                 self.text(part, send_id)
             elif isinstance(part, ToolCallPart):
-                self.tool_call(part, send_id)
+                self.tool_call(part, send_id, scope)
             elif isinstance(part, ThinkingPart):
                 self.thinking(part, message, send_id)
             elif isinstance(part, NativeToolCallPart):
@@ -436,8 +455,9 @@ class _Replay:
                 easy["phase"] = phase
             self.items.append(easy)
 
-    def tool_call(self, part: ToolCallPart, send_id: bool) -> None:
-        call_id, _, legacy_id = part.tool_call_id.partition("|")
+    def tool_call(self, part: ToolCallPart, send_id: bool, scope: str | None) -> None:
+        _, _, legacy_id = part.tool_call_id.partition("|")
+        call_id = self.unscoped(part.tool_call_id, scope)
         item_id = legacy_id or part.id
         item: JSON = {
             "name": part.tool_name,
@@ -1217,12 +1237,17 @@ def _compaction(item: JSON, provider_name: str) -> CompactionPart:
     )
 
 
-def _function_call(item: JSON, provider_name: str) -> ToolCallPart:
+def _function_call(item: JSON, provider_name: str, response_id: str | None = None) -> ToolCallPart:
+    """A ``function_call`` item; its call id qualified as ``{response_id}:{call_id}`` when the server's
+    ids are response-scoped (``response_id`` given), so ids stay unique across a history."""
     namespace = item.get("namespace")
+    name = json_str(item.get("name"), "function_call name")
+    arguments = _opt_str(item.get("arguments"), "function_call arguments")
+    call_id = json_str(item.get("call_id"), "function_call call_id")
     return ToolCallPart(
-        json_str(item.get("name"), "function_call name"),
-        _opt_str(item.get("arguments"), "function_call arguments"),
-        json_str(item.get("call_id"), "function_call call_id"),
+        name,
+        arguments,
+        f"{response_id}:{call_id}" if response_id is not None else call_id,
         id=_opt_str(item.get("id"), "function_call id"),
         provider_name=provider_name,
         provider_details={"namespace": namespace} if namespace else None,
@@ -1330,8 +1355,13 @@ def parse_responses_body(
     provider_name: str = PROVIDER_NAME,
     provider_url: str | None = None,
     include_raw_annotations: bool = False,
+    canonical_system: str | None = PROVIDER_NAME,
+    response_scoped_tool_call_ids: bool = False,
 ) -> ModelResponse:
     """A 200 ``/responses`` body → :class:`ModelResponse` (pure), as pydantic-ai 2.68 maps it.
+
+    ``canonical_system`` is stamped on the response; with ``response_scoped_tool_call_ids`` each tool
+    call id is qualified with the response id (see :class:`ResponsesProfile`).
 
     Raises:
         ModelAPIError: the body reports a failed response (``error`` set), categorised as 2.68 does.
@@ -1341,14 +1371,26 @@ def parse_responses_body(
         body,
         "the OpenAI Responses endpoint",
         lambda data: _parse(
-            json_object(data), model_name, provider_name, provider_url, include_raw_annotations
+            json_object(data),
+            model_name,
+            provider_name,
+            provider_url,
+            include_raw_annotations,
+            canonical_system,
+            response_scoped_tool_call_ids,
         ),
         _PARSE_ERRORS,
     )
 
 
 def _parse(
-    response: JSON, model_name: str, provider_name: str, provider_url: str | None, raw_annotations: bool
+    response: JSON,
+    model_name: str,
+    provider_name: str,
+    provider_url: str | None,
+    raw_annotations: bool,
+    canonical_system: str | None = PROVIDER_NAME,
+    response_scoped: bool = False,
 ) -> ModelResponse:
     if error := json_dict(response.get("error")):
         raise response_error(
@@ -1378,7 +1420,8 @@ def _parse(
                         )
                     )
         elif kind == "function_call":
-            parts.append(_function_call(item, provider_name))
+            scope = _opt_str(response.get("id"), "response id") if response_scoped else None
+            parts.append(_function_call(item, provider_name, scope))
         elif kind == "code_interpreter_call":
             call, ret, files = _code_interpreter(item, provider_name)
             parts.extend([call, *files, ret])
@@ -1416,7 +1459,7 @@ def _parse(
         model_name=_opt_str(model, "model"),
         provider_name=provider_name,
         provider_url=provider_url,
-        canonical_system=PROVIDER_NAME,
+        canonical_system=canonical_system,
         provider_details=details or None,
         provider_response_id=_opt_str(response_id, "id"),
         finish_reason=finish_reason,
@@ -1462,6 +1505,7 @@ class ResponsesStreamMapper:
         "_raw_annotations",
         "_refusal",
         "_response_id",
+        "_response_scoped",
         "_state",
         "_usage",
         "_usage_seen",
@@ -1477,11 +1521,17 @@ class ResponsesStreamMapper:
         provider_name: str = PROVIDER_NAME,
         provider_url: str | None = None,
         include_raw_annotations: bool = False,
+        canonical_system: str | None = PROVIDER_NAME,
+        response_scoped_tool_call_ids: bool = False,
     ) -> None:
         self.parts = parts
         self.meta = StreamMeta(
-            model_name, provider_name=provider_name, provider_url=provider_url, canonical_system=PROVIDER_NAME
+            model_name,
+            provider_name=provider_name,
+            provider_url=provider_url,
+            canonical_system=canonical_system,
         )
+        self._response_scoped = response_scoped_tool_call_ids
         self._provider_name = provider_name
         self._raw_annotations = include_raw_annotations
         self._model_name = model_name
@@ -1631,7 +1681,8 @@ class ResponsesStreamMapper:
     # -- items ---------------------------------------------------------------------------------
 
     def _function_call(self, item: JSON) -> list[ModelResponseStreamEvent]:
-        part = _function_call(item, self._provider_name)
+        # response-scoped ids are qualified with the id `response.created` announced
+        part = _function_call(item, self._provider_name, self._response_id if self._response_scoped else None)
         if part.id is not None:
             self._fc_args[part.id] = part.args if isinstance(part.args, str) else ""
         return self.parts.handle_tool_call_part(
@@ -2023,6 +2074,8 @@ class OpenAIResponsesModel(HTTPModel):
             provider_name=self.system,
             provider_url=self._provider_url,
             include_raw_annotations=bool(settings.get("openai_include_raw_annotations")),
+            canonical_system=self.profile.canonical_system,
+            response_scoped_tool_call_ids=self.profile.response_scoped_tool_call_ids,
         )
 
     def stream_mapper(
@@ -2034,4 +2087,6 @@ class OpenAIResponsesModel(HTTPModel):
             provider_name=self.system,
             provider_url=self._provider_url,
             include_raw_annotations=bool(settings.get("openai_include_raw_annotations")),
+            canonical_system=self.profile.canonical_system,
+            response_scoped_tool_call_ids=self.profile.response_scoped_tool_call_ids,
         )
