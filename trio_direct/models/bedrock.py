@@ -95,6 +95,7 @@ from ..messages import (
 from ..settings import ModelSettings
 from ..tools import ModelRequestParameters, ToolDefinition
 from ..usage import RequestUsage
+from ._bedrock_ids import split_model_id as split_model_id
 from ._common import (
     RETRY_FEEDBACK_FRAMING,
     SYSTEM_BLOCKS_ANNOUNCEMENT,
@@ -151,9 +152,6 @@ class BedrockModelSettings(ModelSettings, total=False):
 # Model ids and profiles
 # ---------------------------------------------------------------------------------------------
 
-_GEO_PREFIXES: Final = ("us", "eu", "apac", "jp", "au", "ca", "in", "global", "us-gov")
-_VERSION_SUFFIX: Final = re.compile(r"(.+)-v\d+(?::\d+)?$")
-_MODEL_ARN: Final = re.compile(r"^arn:[^:]+:bedrock:[^:]*:[^:]*:(?:inference-profile|foundation-model)/(.+)$")
 #: What a model id or ARN may hold: no whitespace, control characters, or URL delimiters (`?`, `#`).
 _MODEL_ID: Final = re.compile(r"^[A-Za-z0-9._:/@+\-]{1,2048}$")
 
@@ -180,25 +178,6 @@ def converse_url(endpoint_url: str, model_id: str, *, stream: bool) -> str:
     """
     segment = quote(model_id, safe="")
     return f"{endpoint_url.rstrip('/')}/model/{segment}/{'converse-stream' if stream else 'converse'}"
-
-
-def _remove_geo_prefix(model_id: str) -> str:
-    for prefix in _GEO_PREFIXES:
-        if model_id.startswith(f"{prefix}."):
-            return model_id.removeprefix(f"{prefix}.")
-    return model_id
-
-
-def split_model_id(model_id: str) -> tuple[str | None, str]:
-    """``(vendor, bare name)`` of a Bedrock id: ARN, geo prefix and ``-vN:M`` suffix removed."""
-    if arn := _MODEL_ARN.match(model_id):
-        model_id = arn.group(1)
-    vendor, _, name = _remove_geo_prefix(model_id).partition(".")
-    if not name:
-        return None, model_id
-    if version := _VERSION_SUFFIX.match(name):
-        name = version.group(1)
-    return vendor, name
 
 
 MediaKind = Literal["text", "image", "document", "video"]
