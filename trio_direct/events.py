@@ -45,9 +45,7 @@ PartKind: TypeAlias = Literal[
 ]
 
 
-def _merge_details(
-    old: dict[str, Any] | None, new: dict[str, Any] | None
-) -> dict[str, Any] | None:
+def _merge_details(old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any] | None:
     if not new:
         return old
     merged = {**(old or {}), **new}
@@ -135,8 +133,10 @@ class ThinkingPartDelta:
             UnexpectedModelBehavior: ``part`` is neither a thinking part nor a thinking delta.
         """
         if isinstance(part, ThinkingPartDelta):
-            content = None if part.content_delta is None and self.content_delta is None else (
-                (part.content_delta or "") + (self.content_delta or "")
+            content = (
+                None
+                if part.content_delta is None and self.content_delta is None
+                else ((part.content_delta or "") + (self.content_delta or ""))
             )
             return ThinkingPartDelta(
                 content_delta=content,

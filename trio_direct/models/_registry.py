@@ -118,6 +118,15 @@ KnownModelName: TypeAlias = Literal[
     "huggingface:moonshotai/Kimi-K3",
     "huggingface:openai/gpt-oss-120b",
     "huggingface:zai-org/GLM-5.3",
+    "bedrock-mantle:openai.gpt-5.6-luna",
+    "bedrock-mantle:openai.gpt-5.6-sol",
+    "bedrock-mantle:openai.gpt-5.6-terra",
+    "bedrock-mantle:openai.gpt-6-astra",
+    "bedrock-mantle:openai.gpt-6-luna",
+    "bedrock-mantle:openai.gpt-6.1-sol",
+    "bedrock-mantle:openai.gpt-6.1-terra",
+    "bedrock-mantle:openai.gpt-oss-120b",
+    "bedrock-mantle:openai.gpt-oss-20b",
 ]
 
 #: The factory that builds a model for a :class:`ChatHost` row.
@@ -234,6 +243,7 @@ _ROUTES: dict[str, Dialect | ChatHost] = {
     "cohere": Dialect("trio_direct.models.cohere:from_name"),
     "bedrock": Dialect("trio_direct.models.bedrock:from_name"),
     "huggingface": Dialect("trio_direct.models.huggingface:from_name"),
+    "bedrock-mantle": Dialect("trio_direct.models.openai_responses:from_mantle_name"),
     # OpenAI Chat Completions and the servers that speak it
     "openai": OPENAI_HOST,
     "openai-chat": OPENAI_HOST,

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, TypeGuard, cast
@@ -51,10 +52,13 @@ import attrs
 import orjson
 
 from .. import _http  # pyright: ignore[reportPrivateUsage]
+from .._aws.credentials import AWSConfig, resolve_aws_config
+from .._aws.lookup import AfterLookup
+from .._aws.sigv4 import sign_request
 from .._parts import PartsManager  # pyright: ignore[reportPrivateUsage]
 from .._sse import ServerSentEvent  # pyright: ignore[reportPrivateUsage]
 from ..events import ModelResponseStreamEvent
-from ..exceptions import ModelAPIError, ModelHTTPError, UnexpectedModelBehavior, UserError
+from ..exceptions import ModelAPIError, ModelHTTPError, TrioDirectError, UnexpectedModelBehavior, UserError
 from ..messages import (
     AudioUrl,
     BinaryContent,
@@ -87,6 +91,7 @@ from ..messages import (
 from ..settings import ModelSettings
 from ..tools import InstructionPart, ModelRequestParameters, OutputObjectDefinition, ToolDefinition
 from ..usage import RequestUsage
+from ._bedrock_ids import split_model_id
 from ._chat import (
     drop_sampling_while_reasoning,
     map_logprobs,
@@ -106,6 +111,7 @@ from ._common import (
     ToolParamCache,
     bearer_headers,
     dump_error_details,
+    env_value,
     needs_download,
     with_extra_headers,
 )
@@ -123,9 +129,11 @@ from ._json import (
 )
 from ._registry import OPENAI_HOST
 from ._tool_choice import resolve_tool_choice
-from .base import HTTPModel, Provider, StreamMeta
+from .base import HTTPModel, Provider, StreamContext, StreamMeta
 
 __all__ = [
+    "MANTLE_PROVIDER_NAME",
+    "BedrockMantleResponsesModel",
     "DEFAULT_BASE_URL",
     "FINISH_REASONS",
     "OpenAIResponsesModel",
@@ -133,7 +141,11 @@ __all__ = [
     "ResponsesProfile",
     "ResponsesStreamMapper",
     "build_responses_body",
+    "from_mantle_name",
     "from_name",
+    "mantle_interface",
+    "mantle_origin",
+    "mantle_profile",
     "map_responses_usage",
     "parse_responses_body",
     "response_error",
@@ -2090,3 +2102,229 @@ class OpenAIResponsesModel(HTTPModel):
             canonical_system=self.profile.canonical_system,
             response_scoped_tool_call_ids=self.profile.response_scoped_tool_call_ids,
         )
+
+
+# =============================================================================================
+# 6. Amazon Bedrock Mantle (`bedrock-mantle:`)
+# =============================================================================================
+
+MANTLE_PROVIDER_NAME: Final = "bedrock-mantle"
+#: The SigV4 signing name of Bedrock Mantle (as the OpenAI SDK's Bedrock client signs).
+MANTLE_SIGNING_SERVICE: Final = "bedrock-mantle"
+MANTLE_DEFAULT_ENDPOINT: Final = "https://bedrock-mantle.{region}.api.aws"
+
+
+def mantle_interface(model_name: str) -> str:
+    """Which Mantle endpoint serves ``model_name`` (2.68's ``bedrock_mantle_interface``):
+    ``'openai-responses'`` (GPT-5.x, ``/openai/v1/responses``), ``'responses'`` (GPT-OSS,
+    ``/v1/responses``) or ``'chat'`` (GPT-OSS Safeguard, ``/v1/chat/completions``).
+
+    Raises:
+        UserError: not an OpenAI model (Mantle serves only those through this prefix).
+    """
+    vendor, base = split_model_id(model_name)
+    if vendor != "openai":
+        raise UserError(
+            f"Model {model_name!r} is not an OpenAI model on Bedrock Mantle. "
+            "Bedrock Mantle currently serves OpenAI models through the `bedrock-mantle:` prefix."
+        )
+    if base.startswith("gpt-oss-safeguard"):
+        return "chat"
+    return "responses" if base.startswith("gpt-oss") else "openai-responses"
+
+
+def mantle_profile(model_name: str) -> ResponsesProfile:
+    """The Responses profile of an OpenAI model on Bedrock Mantle (2.68's ``bedrock_mantle_model_profile``):
+    the OpenAI model's own, no canonical system stamped (Mantle takes back only its own encrypted
+    reasoning), response-scoped tool-call ids on ``/openai/v1``, no forced tool choice on GPT-OSS
+    (``/v1/responses`` accepts only ``auto``)."""
+    interface = mantle_interface(model_name)
+    _, base = split_model_id(model_name)
+    profile = responses_profile(base)
+    chat = profile.chat
+    if interface == "responses":
+        chat = attrs.evolve(chat, supports_forced_tool_choice=False)
+    return attrs.evolve(
+        profile,
+        chat=chat,
+        canonical_system=None,
+        response_scoped_tool_call_ids=interface == "openai-responses",
+    )
+
+
+def mantle_origin(base_url: str) -> str:
+    """The scheme and host of a Mantle base URL, any ``/openai/v1`` or ``/v1`` suffix removed: Mantle
+    serves both endpoint families under one origin."""
+    origin = base_url.rstrip("/")
+    for suffix in ("/openai/v1", "/v1"):
+        if origin.endswith(suffix):
+            return origin[: -len(suffix)]
+    return origin
+
+
+class BedrockMantleResponsesModel(OpenAIResponsesModel):
+    """An OpenAI model on Amazon Bedrock Mantle's Responses API (2.68's ``BedrockMantleResponsesModel``).
+
+    GPT-5.x goes to ``{origin}/openai/v1/responses``, GPT-OSS to ``{origin}/v1/responses``; the origin is
+    ``base_url`` (or ``BEDROCK_MANTLE_BASE_URL``, ``AWS_ENDPOINT_URL_BEDROCK_MANTLE``), else
+    ``https://bedrock-mantle.{region}.api.aws``. Authenticated with a Bedrock API key (``api_key``, or
+    ``AWS_BEARER_TOKEN_BEDROCK``) as a bearer token, or SigV4-signed (service ``bedrock-mantle``) with the
+    AWS credentials Bedrock uses (explicit keys, the environment, the profile, botocore's chain).
+
+    Args:
+        model_name: ``'openai.gpt-5.6-luna'``, ``'openai.gpt-oss-120b'``...
+        region_name, base_url, api_key, aws_access_key_id, aws_secret_access_key, aws_session_token,
+        profile_name: as :class:`~trio_direct.models.bedrock.BedrockConverseModel` takes them.
+        config: a ready :class:`AWSConfig` instead.
+        settings: default settings.
+
+    Raises:
+        UserError: not an OpenAI model, a GPT-OSS Safeguard model (served on Chat Completions, which this
+            prefix does not reach), no credentials or region, or an API key over plain HTTP to another
+            machine.
+    """
+
+    def __init__(
+        self,
+        model_name: str,
+        *,
+        region_name: str | None = None,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        aws_access_key_id: str | None = None,
+        aws_secret_access_key: str | None = None,
+        aws_session_token: str | None = None,
+        profile_name: str | None = None,
+        config: AWSConfig | None = None,
+        settings: ModelSettings | None = None,
+    ) -> None:
+        interface = mantle_interface(model_name)
+        if interface == "chat":
+            raise UserError(
+                f"Model {model_name!r} is served on the Bedrock Mantle Chat Completions API, which "
+                "trio_direct does not reach yet; use a GPT-5.x or GPT-OSS model"
+            )
+        if config is None:
+            config = resolve_aws_config(
+                service_env_name="BEDROCK_MANTLE",
+                default_endpoint=MANTLE_DEFAULT_ENDPOINT,
+                access_key_id=aws_access_key_id,
+                secret_access_key=aws_secret_access_key,
+                session_token=aws_session_token,
+                bearer_token=api_key,
+                bearer_env="AWS_BEARER_TOKEN_BEDROCK",
+                region=region_name,
+                profile=profile_name,
+                endpoint_url=base_url or env_value("BEDROCK_MANTLE_BASE_URL"),
+                # The OpenAI SDK 2.68 uses sends the key to any URL; here it goes over plain HTTP only to
+                # this machine (a local gateway or test server), never across a network.
+                bearer_over_loopback_http=True,
+            )
+        self.aws = config
+        origin = mantle_origin(config.endpoint_url)
+        path = "/openai/v1" if interface == "openai-responses" else "/v1"
+        super().__init__(
+            model_name,
+            provider=Provider(MANTLE_PROVIDER_NAME, origin + path),
+            profile=mantle_profile(model_name),
+            settings=settings,
+        )
+        # the credentials go on per request (a bearer token, or a SigV4 signature over the exact bytes)
+        self._headers.pop("authorization", None)
+
+    def __repr__(self) -> str:
+        return f"BedrockMantleResponsesModel(model_name={self.model_name!r}, aws={self.aws!r})"
+
+    def build_request(
+        self,
+        messages: Sequence[ModelMessage],
+        settings: ModelSettings,
+        params: ModelRequestParameters,
+        *,
+        stream: bool,
+    ) -> _http.HTTPRequest:
+        """The Responses request, with a bearer token or signed with SigV4.
+
+        Raises:
+            UserError: see :func:`build_responses_body`; or botocore's credentials were not looked up yet.
+        """
+        request = super().build_request(messages, settings, params, stream=stream)
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
+        if self.aws.bearer_token is not None:
+            headers["authorization"] = f"Bearer {self.aws.bearer_token}"
+            return attrs.evolve(request, headers=headers)
+        credentials = self.aws.credentials
+        if credentials is None and self.aws.credential_source is not None:
+            credentials = self.aws.credential_source.current
+        if credentials is None:
+            raise UserError(
+                "the AWS credentials have not been looked up yet: send requests through "
+                "request() / request_stream(), which look them up first"
+            )
+        # The user agent is not signed (proxies rewrite it), so it goes on after signing.
+        agent = {k: v for k, v in headers.items() if k.lower() == "user-agent"}
+        signed = {k: v for k, v in headers.items() if k.lower() != "user-agent"}
+        signed.update(
+            sign_request(
+                method="POST",
+                url=request.url,
+                headers=signed,
+                body=request.body,
+                credentials=credentials,
+                region=self.aws.region,
+                service=MANTLE_SIGNING_SERVICE,
+                now=datetime.datetime.now(datetime.UTC),
+            )
+        )
+        return attrs.evolve(request, headers={**signed, **agent})
+
+    async def request(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters | None,
+    ) -> ModelResponse:
+        """Send one Responses request (looking botocore's credentials up first when they come from it).
+
+        Raises:
+            ModelHTTPError, ModelConnectionError, UnexpectedModelBehavior: as
+            :meth:`OpenAIResponsesModel.request`; UserError: no credentials.
+
+        Cancellation:
+            Safe at any point.
+        """
+        if self.aws.credential_source is not None:
+            await self.aws.credential_source.get()
+        try:
+            return await super().request(messages, model_settings, model_request_parameters)
+        except TrioDirectError as exc:
+            _http.redact_error(exc, self.aws.secrets())
+            raise
+
+    def request_stream(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters | None,
+    ) -> StreamContext:
+        def open_stream() -> StreamContext:
+            return super(BedrockMantleResponsesModel, self).request_stream(
+                messages, model_settings, model_request_parameters
+            )
+
+        source = self.aws.credential_source
+        if source is not None:
+            return AfterLookup(source.get, open_stream)
+        return open_stream()
+
+
+def from_mantle_name(model_name: str, prefix: str) -> BedrockMantleResponsesModel:
+    """The registry factory for ``'bedrock-mantle:<model id>'``: credentials, region and origin from the
+    environment (see :class:`BedrockMantleResponsesModel`).
+
+    Raises:
+        UserError: as :class:`BedrockMantleResponsesModel`, or an empty model name.
+    """
+    if not model_name:
+        raise UserError(f"model name missing: use '{prefix}:openai.gpt-5.6-luna'")
+    return BedrockMantleResponsesModel(model_name)
