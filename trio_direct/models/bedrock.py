@@ -37,7 +37,6 @@ import os
 import re
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
-from types import TracebackType
 from typing import Any, Final, Literal, TypedDict, cast
 from urllib.parse import quote
 
@@ -48,6 +47,7 @@ import orjson
 from .. import _http  # pyright: ignore[reportPrivateUsage]
 from .._aws.credentials import AWSConfig, resolve_aws_config
 from .._aws.eventstream import EventStreamMessage
+from .._aws.lookup import AfterLookup
 from .._aws.sigv4 import sign_request
 from .._aws.source import EVENTSTREAM_MEDIA_TYPE, EventStreamSource
 from .._json import to_json
@@ -108,7 +108,7 @@ from ._instructions import request_instructions
 from ._json import JSON, SHAPE_ERRORS, json_array, json_dict, json_list
 from ._registry import suggest_model
 from ._tool_choice import resolve_tool_choice
-from .base import HTTPModel, Provider, StreamContext, StreamedResponse, StreamMeta, open_event_stream
+from .base import HTTPModel, Provider, StreamContext, StreamMeta, open_event_stream
 
 __all__ = [
     "BedrockConverseModel",
@@ -2356,8 +2356,11 @@ class BedrockConverseModel(HTTPModel):
         model_settings: ModelSettings | None,
         model_request_parameters: ModelRequestParameters | None,
     ) -> StreamContext:
-        if self.aws.credential_source is not None:
-            return _AfterLookup(self, messages, model_settings, model_request_parameters)
+        source = self.aws.credential_source
+        if source is not None:
+            return AfterLookup(
+                source.get, lambda: self._open_stream(messages, model_settings, model_request_parameters)
+            )
         return self._open_stream(messages, model_settings, model_request_parameters)
 
     def _open_stream(
@@ -2383,35 +2386,6 @@ class BedrockConverseModel(HTTPModel):
             secrets=self._secrets(),
         )
         return open_event_stream(source, params)
-
-
-class _AfterLookup:
-    """A stream whose credentials are looked up (botocore's chain, in a thread) before it opens."""
-
-    def __init__(
-        self,
-        model: BedrockConverseModel,
-        messages: list[ModelMessage],
-        model_settings: ModelSettings | None,
-        model_request_parameters: ModelRequestParameters | None,
-    ) -> None:
-        self._model = model
-        self._args = (messages, model_settings, model_request_parameters)
-        self._inner: StreamContext | None = None
-
-    async def __aenter__(self) -> StreamedResponse:
-        source = self._model.aws.credential_source
-        assert source is not None
-        await source.get()
-        self._inner = self._model._open_stream(*self._args)  # pyright: ignore[reportPrivateUsage]
-        return await self._inner.__aenter__()
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> bool | None:
-        if self._inner is None:
-            return None
-        return await self._inner.__aexit__(exc_type, exc, tb)
 
 
 def from_name(name: str, prefix: str) -> BedrockConverseModel:
