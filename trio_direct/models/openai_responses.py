@@ -2149,6 +2149,8 @@ def mantle_profile(model_name: str) -> ResponsesProfile:
         chat=chat,
         canonical_system=None,
         response_scoped_tool_call_ids=interface == "openai-responses",
+        # prompt cache diagnostics are OpenAI's own (2.68 sends no comparison id to Mantle)
+        cache_diagnostics=False,
     )
 
 
