@@ -48,6 +48,7 @@ _NAMES = {
     "gemini": "gemini-2.5-flash",
     "google-cloud": "gemini-2.5-flash",
     "huggingface": "deepseek-ai/DeepSeek-R1",
+    "bedrock-mantle": "openai.gpt-5.6-luna",
     "groq": "llama-3.3-70b-versatile",
     "mistral": "mistral-large-latest",
     "cohere": "command-a-reasoning-08-2025",
