@@ -127,6 +127,14 @@ KnownModelName: TypeAlias = Literal[
     "bedrock-mantle:openai.gpt-6.1-terra",
     "bedrock-mantle:openai.gpt-oss-120b",
     "bedrock-mantle:openai.gpt-oss-20b",
+    "xai:grok-3",
+    "xai:grok-3-mini",
+    "xai:grok-4-1-fast-non-reasoning",
+    "xai:grok-4-1-fast-reasoning",
+    "xai:grok-4.20-multi-agent",
+    "xai:grok-4.3",
+    "xai:grok-4.7",
+    "xai:grok-build-0.1",
 ]
 
 #: The factory that builds a model for a :class:`ChatHost` row.
@@ -244,6 +252,7 @@ _ROUTES: dict[str, Dialect | ChatHost] = {
     "bedrock": Dialect("trio_direct.models.bedrock:from_name"),
     "huggingface": Dialect("trio_direct.models.huggingface:from_name"),
     "bedrock-mantle": Dialect("trio_direct.models.openai_responses:from_mantle_name"),
+    "xai": Dialect("trio_direct.models.openai_responses:from_xai_name"),
     # OpenAI Chat Completions and the servers that speak it
     "openai": OPENAI_HOST,
     "openai-chat": OPENAI_HOST,

@@ -143,6 +143,7 @@ __all__ = [
     "build_responses_body",
     "from_mantle_name",
     "from_name",
+    "from_xai_name",
     "mantle_interface",
     "mantle_origin",
     "mantle_profile",
@@ -151,6 +152,7 @@ __all__ = [
     "response_error",
     "responses_profile",
     "tool_param",
+    "xai_profile",
 ]
 
 DEFAULT_BASE_URL: Final = "https://api.openai.com/v1"
@@ -2330,3 +2332,64 @@ def from_mantle_name(model_name: str, prefix: str) -> BedrockMantleResponsesMode
     if not model_name:
         raise UserError(f"model name missing: use '{prefix}:openai.gpt-5.6-luna'")
     return BedrockMantleResponsesModel(model_name)
+
+
+# =============================================================================================
+# 7. xAI (`xai:`), over its REST Responses API
+# =============================================================================================
+
+XAI_PROVIDER_NAME: Final = "xai"
+XAI_DEFAULT_BASE_URL: Final = "https://api.x.ai/v1"
+#: Grok models and the ``reasoning.effort`` values each accepts (pydantic-ai 2.68's Grok profile);
+#: ``none`` turns reasoning off. First matching prefix wins; models not listed reason (or not) on
+#: their own and get no effort.
+_GROK_EFFORTS: Final[tuple[tuple[str, frozenset[str]], ...]] = (
+    ("grok-3-mini", frozenset(("none", "low", "high"))),
+    ("grok-4.3", frozenset(("none", "low", "medium", "high"))),
+    ("grok-latest", frozenset(("none", "low", "medium", "high"))),
+    ("grok-4.5", frozenset(("low", "medium", "high"))),
+    ("grok-4.6", frozenset(("low", "medium", "high"))),
+    ("grok-4.7", frozenset(("low", "medium", "high"))),
+    ("grok-build-latest", frozenset(("low", "medium", "high"))),
+)
+
+
+def xai_profile(model_name: str) -> ResponsesProfile:
+    """The Responses profile of a Grok model on xAI: ``reasoning.effort`` from ``thinking`` where the model
+    takes one (snapped to its accepted values), encrypted reasoning sent back, sampling settings kept
+    (xAI accepts them while reasoning), no OpenAI-only features (phases, reasoning context/mode, prompt
+    cache diagnostics), ``xai`` as the canonical system."""
+    efforts = next((e for prefix, e in _GROK_EFFORTS if model_name.startswith(prefix)), None)
+    chat = ChatProfile(
+        supports_thinking=efforts is not None,
+        thinking_always_enabled=efforts is not None and "none" not in efforts,
+        supports_effort_none=efforts is not None and "none" in efforts,
+        reasoning_efforts=efforts,
+        supports_json_object_output=True,
+        openai_schema=False,
+    )
+    return ResponsesProfile(
+        chat=chat,
+        encrypted_reasoning=efforts is not None or model_name.startswith(("grok-4", "grok-build")),
+        canonical_system=XAI_PROVIDER_NAME,
+    )
+
+
+def from_xai_name(model_name: str, prefix: str) -> OpenAIResponsesModel:
+    """The registry factory for ``'xai:<model>'``: xAI's REST Responses API
+    (``POST {XAI_BASE_URL}/responses``, default ``https://api.x.ai/v1``), ``XAI_API_KEY`` as a bearer token.
+
+    Raises:
+        UserError: the model name is empty or ``XAI_API_KEY`` is not set.
+    """
+    if not model_name:
+        raise UserError(f"model name missing: use '{prefix}:grok-4.3'")
+    key = env_value("XAI_API_KEY")
+    if not key:
+        raise UserError(
+            "Set the `XAI_API_KEY` environment variable or pass `api_key` to use the xAI provider."
+        )
+    base_url = (env_value("XAI_BASE_URL") or XAI_DEFAULT_BASE_URL).rstrip("/")
+    return OpenAIResponsesModel(
+        model_name, provider=Provider(XAI_PROVIDER_NAME, base_url, key), profile=xai_profile(model_name)
+    )
