@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import base64
 import datetime
-import html
 import itertools
 import os
 import re
@@ -96,12 +95,23 @@ from ..settings import ModelSettings
 from ..tools import ModelRequestParameters, ToolDefinition
 from ..usage import RequestUsage
 from ._bedrock_ids import split_model_id as split_model_id
+from ._claude import (
+    CLAUDE_ADAPTIVE_THINKING,
+    CLAUDE_EFFORT,
+    CLAUDE_JSON_SCHEMA_OUTPUT,
+    CLAUDE_MAX_OUTPUT_128K,
+    CLAUDE_NO_FORCED_TOOL_CHOICE,
+    CLAUDE_THINKING_ALWAYS,
+    CLAUDE_THINKING_BY_DEFAULT,
+    CLAUDE_XHIGH_EFFORT,
+)
 from ._common import (
-    RETRY_FEEDBACK_FRAMING,
     SYSTEM_BLOCKS_ANNOUNCEMENT,
     USER_AGENT,
     dump_error_details,
     http_status_category,
+    provenance_tags,
+    retry_feedback_text,
     says_overloaded,
 )
 from ._instructions import request_instructions
@@ -188,41 +198,6 @@ ThinkingVariant = Literal[
 ]
 
 # Claude facts Bedrock needs (the same prefix rules as pydantic-ai 2.68's Anthropic profile).
-_CLAUDE_ADAPTIVE: Final = (
-    "claude-fable-5", "claude-mythos-5", "claude-mythos-preview", "claude-sonnet-4-6", "claude-sonnet-5",
-    "claude-opus-4-6", "claude-opus-4-7", "claude-opus-4-8", "claude-opus-5", "claude-haiku-5-5",
-)  # fmt: skip
-_CLAUDE_EFFORT: Final = (
-    "claude-fable-5", "claude-mythos-5", "claude-opus-4-5", "claude-opus-4-6", "claude-opus-4-7",
-    "claude-opus-4-8", "claude-opus-5", "claude-sonnet-4-6", "claude-sonnet-5", "claude-haiku-5-5",
-)  # fmt: skip
-_CLAUDE_XHIGH: Final = (
-    "claude-fable-5", "claude-mythos-5", "claude-opus-4-7", "claude-opus-4-8", "claude-opus-5",
-    "claude-sonnet-5", "claude-haiku-5-5",
-)  # fmt: skip
-_CLAUDE_JSON_SCHEMA: Final = (
-    "claude-fable-5", "claude-mythos-5", "claude-haiku-4-5", "claude-sonnet-4-5", "claude-sonnet-4-6",
-    "claude-opus-4-1", "claude-opus-4-5", "claude-opus-4-6", "claude-opus-4-7", "claude-opus-4-8",
-    "claude-opus-5", "claude-sonnet-5", "claude-haiku-5-5",
-)  # fmt: skip
-_CLAUDE_128K: Final = (
-    "claude-fable-5", "claude-mythos-5", "claude-opus-4-6", "claude-opus-4-7", "claude-opus-4-8",
-    "claude-opus-5", "claude-sonnet-4-6", "claude-sonnet-5", "claude-haiku-5-5",
-)  # fmt: skip
-_CLAUDE_THINKING_BY_DEFAULT: Final = (
-    "claude-fable-5", "claude-mythos-5", "claude-mythos-preview", "claude-opus-5", "claude-sonnet-5",
-    "claude-haiku-5-5",
-)  # fmt: skip
-_CLAUDE_THINKING_ALWAYS: Final = (
-    "claude-fable-5",
-    "claude-mythos-5",
-    "claude-mythos-preview",
-    "claude-opus-5-5",
-)
-_CLAUDE_NO_FORCED_TOOL_CHOICE: Final = (
-    "claude-fable-5-1", "claude-fable-5-2", "claude-mythos-5-1", "claude-mythos-5-2", "claude-opus-5-5",
-    "claude-sonnet-5-5",
-)  # fmt: skip
 _CLAUDE_ONE_HOUR_CACHE: Final = (
     "claude-fable-5", "claude-haiku-4-5", "claude-haiku-5-5", "claude-mythos-5", "claude-opus-4-5",
     "claude-opus-4-6", "claude-opus-4-7", "claude-opus-4-8", "claude-opus-5", "claude-sonnet-4-5",
@@ -280,15 +255,15 @@ class BedrockProfile:
         vendor, name = split_model_id(model_id)
         p = cls(vendor=vendor)
         if vendor == "anthropic":
-            json_schema = name.startswith(_CLAUDE_JSON_SCHEMA)
+            json_schema = name.startswith(CLAUDE_JSON_SCHEMA_OUTPUT)
             max_output = (
                 128_000
-                if name.startswith(_CLAUDE_128K)
+                if name.startswith(CLAUDE_MAX_OUTPUT_128K)
                 else 64_000
                 if name.startswith(("claude-haiku-4-5", "claude-opus-4-5", "claude-sonnet-4-5"))
                 else None
             )
-            adaptive = name.startswith(_CLAUDE_ADAPTIVE)
+            adaptive = name.startswith(CLAUDE_ADAPTIVE_THINKING)
             return attrs.evolve(
                 p,
                 supports_tool_choice=True,
@@ -301,17 +276,17 @@ class BedrockProfile:
                 citations=True,
                 thinking_variant="anthropic",
                 adaptive_thinking=adaptive,
-                effort=adaptive and name.startswith(_CLAUDE_EFFORT),
-                xhigh_effort=name.startswith(_CLAUDE_XHIGH),
+                effort=adaptive and name.startswith(CLAUDE_EFFORT),
+                xhigh_effort=name.startswith(CLAUDE_XHIGH_EFFORT),
                 max_effort=not name.startswith("claude-opus-4-5"),
-                thinking_by_default=name.startswith(_CLAUDE_THINKING_BY_DEFAULT),
-                thinking_always=name.startswith(_CLAUDE_THINKING_ALWAYS),
+                thinking_by_default=name.startswith(CLAUDE_THINKING_BY_DEFAULT),
+                thinking_always=name.startswith(CLAUDE_THINKING_ALWAYS),
                 top_k_variant="anthropic",
                 tool_choice_none_variant="anthropic",
                 document_cache_point_variant="anthropic",
-                disallows_sampling=name.startswith(_CLAUDE_XHIGH),
+                disallows_sampling=name.startswith(CLAUDE_XHIGH_EFFORT),
                 max_output_tokens=max_output,
-                forced_tool_choice=not name.startswith(_CLAUDE_NO_FORCED_TOOL_CHOICE),
+                forced_tool_choice=not name.startswith(CLAUDE_NO_FORCED_TOOL_CHOICE),
                 json_schema_output=json_schema,
                 strict_tools=json_schema,
                 schema_transform="claude" if json_schema else "bedrock",
@@ -699,31 +674,13 @@ def _tool_return_json(value: Any) -> str:
     return to_json(value).decode()
 
 
-def _tag_attr(value: str) -> str:
-    return html.escape(value)
-
-
-def _provenance_tags(tool_name: str, tool_call_id: str, file_id: str) -> tuple[str, str]:
-    # 2.68's frame for a tool's file that travels on the user channel.
-    attributes = "".join(
-        f' {name}="{_tag_attr(value)}"'
-        for name, value in (("tool_name", tool_name), ("tool_call_id", tool_call_id), ("file_id", file_id))
-    )
-    return f"<pyai:tool_result{attributes}>", "</pyai:tool_result>"
-
-
 def _json_text(value: Any) -> str:
     return value if isinstance(value, str) else orjson.dumps(value).decode()
 
 
 def _retry_feedback(part: RetryPromptPart) -> str:
     """A tool-less retry as 2.68 renders it: user-voice feedback in a fence behind an attribution line."""
-    content = part.content
-    if isinstance(content, str):
-        tag, body = "pyai:retry_feedback", content
-    else:
-        tag, body = "pyai:validation_errors", _json_text(dump_error_details(content))
-    return f"{RETRY_FEEDBACK_FRAMING}\n<{tag}>\n{body}\n</{tag}>"
+    return retry_feedback_text(part.content)
 
 
 def _cache_point(setting: bool | str) -> JSON:
@@ -907,7 +864,7 @@ class _Mapper:
                 content.append(block)
                 continue
             # This media travels on the user channel, framed with the call it came from.
-            open_tag, close_tag = _provenance_tags(part.tool_name, part.tool_call_id, item.identifier)
+            open_tag, close_tag = provenance_tags(part.tool_name, part.tool_call_id, item.identifier)
             framed: JSONContent = [{"text": open_tag}, block, {"text": close_tag}]
             if kind in self.profile.colocatable:
                 colocated.extend(framed)

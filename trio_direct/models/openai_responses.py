@@ -107,12 +107,12 @@ from ._chat import (
 from ._chat_profile import DEFAULT_OUTPUT_TOOL_NAME, ChatProfile, openai_model_profile
 from ._common import (
     NOTE_ANNOUNCEMENT,
-    RETRY_FEEDBACK_FRAMING,
     ToolParamCache,
     bearer_headers,
     dump_error_details,
     env_value,
     needs_download,
+    retry_feedback_text,
     with_extra_headers,
 )
 from ._instructions import request_instructions
@@ -388,14 +388,10 @@ class _Replay:
             call_id = self.unscoped(part.tool_call_id, self.response_id)
             self.items.append({"type": "function_call_output", "call_id": call_id, "output": output})
             return
-        if isinstance(content, str):
-            body, tag = content, "pyai:retry_feedback"
-        else:
-            body, tag = _json_text(dump_error_details(content)), "pyai:validation_errors"
         if not self.announced:
             self.announced = True
             self.items.append({"role": role, "content": NOTE_ANNOUNCEMENT})
-        self.items.append({"role": "user", "content": f"{RETRY_FEEDBACK_FRAMING}\n<{tag}>\n{body}\n</{tag}>"})
+        self.items.append({"role": "user", "content": retry_feedback_text(content)})
 
     # -- responses -----------------------------------------------------------------------------
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import binascii
 import copy
-import html
 import re
 import warnings
 from collections.abc import Mapping, Sequence
@@ -45,8 +44,7 @@ from ...messages import (
 from ...settings import ModelSettings
 from ...tools import InstructionPart, ModelRequestParameters, ToolDefinition
 from .._common import DEFAULT_PROMPTED_OUTPUT_TEMPLATE as DEFAULT_PROMPTED_OUTPUT_TEMPLATE
-from .._common import RETRY_FEEDBACK_FRAMING as _RETRY_FEEDBACK_FRAMING
-from .._common import SYSTEM_BLOCKS_ANNOUNCEMENT
+from .._common import SYSTEM_BLOCKS_ANNOUNCEMENT, provenance_tags, retry_feedback_text
 from .._common import b64 as _b64
 from .._common import dump_error_details as _dump_error_details
 from .._common import json_default as _json_default
@@ -209,14 +207,6 @@ def _user_parts(part: UserPromptPart, profile: GoogleProfile) -> list[JSON]:
     return out
 
 
-def _provenance_tags(tool_name: str, tool_call_id: str, file_id: str) -> tuple[str, str]:
-    attrs_text = "".join(
-        f' {name}="{html.escape(value)}"'
-        for name, value in (("tool_name", tool_name), ("tool_call_id", tool_call_id), ("file_id", file_id))
-    )
-    return f"<pyai:tool_result{attrs_text}>", "</pyai:tool_result>"
-
-
 def _function_response(part: ToolReturnPart, profile: GoogleProfile) -> tuple[JSON, list[JSON]]:
     """The ``functionResponse`` for a tool return, and the framed files that follow on the user channel."""
     inner_parts: list[JSON] = []
@@ -228,7 +218,7 @@ def _function_response(part: ToolReturnPart, profile: GoogleProfile) -> tuple[JS
         else:
             identifier = file.identifier
             refs.append(f"See file {identifier}.")
-            open_tag, close_tag = _provenance_tags(part.tool_name, part.tool_call_id, identifier)
+            open_tag, close_tag = provenance_tags(part.tool_name, part.tool_call_id, identifier)
             fallback.extend(({"text": open_tag}, _file_part(file, profile), {"text": close_tag}))
     if part.outcome in _ERROR_OUTCOMES:
         # Gemini's own error channel: the failure message as a plain string
@@ -258,12 +248,7 @@ def _retry_function_response(part: RetryPromptPart) -> JSON:
 
 def _retry_feedback_text(part: RetryPromptPart) -> str:
     """A tool-less retry as 2.68 renders it: user-voice feedback in a fence behind an attribution line."""
-    content = part.content
-    if isinstance(content, str):
-        tag, body = "pyai:retry_feedback", content
-    else:
-        tag, body = "pyai:validation_errors", _json_text(_dump_error_details(content))
-    return f"{_RETRY_FEEDBACK_FRAMING}\n<{tag}>\n{body}\n</{tag}>"
+    return retry_feedback_text(part.content)
 
 
 def _split_function_responses(parts: list[JSON]) -> list[JSON]:
