@@ -46,6 +46,9 @@ _NAMES = {
     "google": "gemini-2.5-flash",
     "google-gla": "gemini-2.5-flash",
     "gemini": "gemini-2.5-flash",
+    "google-cloud": "gemini-2.5-flash",
+    "huggingface": "deepseek-ai/DeepSeek-R1",
+    "bedrock-mantle": "openai.gpt-5.6-luna",
     "groq": "llama-3.3-70b-versatile",
     "mistral": "mistral-large-latest",
     "cohere": "command-a-reasoning-08-2025",
@@ -59,7 +62,7 @@ def http_models() -> tuple[HTTPModel, ...]:
     """One model per HTTPModel class the registry knows, built with throwaway keys and no I/O."""
     env = {f"{p.upper().replace('-', '_')}_API_KEY": "fuzz-key-123456" for p in known_prefixes()}
     env |= {"GEMINI_API_KEY": "fuzz-key-123456", "GOOGLE_API_KEY": "fuzz-key-123456", "XAI_API_KEY": "fuzz"}
-    env |= {"CO_API_KEY": "fuzz-key-123456"}
+    env |= {"CO_API_KEY": "fuzz-key-123456", "HF_TOKEN": "fuzz-key-123456"}
     env |= {"OPENAI_COMPATIBLE_BASE_URL": "http://127.0.0.1:9/v1"}
     # Bedrock signs with AWS keys (throwaway ones) and needs a region; no shared config files are read.
     env |= {"AWS_ACCESS_KEY_ID": "AKIDFUZZ", "AWS_SECRET_ACCESS_KEY": "fuzz-12", "AWS_REGION": "us-east-1"}
@@ -74,7 +77,14 @@ def http_models() -> tuple[HTTPModel, ...]:
 
 def test_the_fuzzed_providers() -> None:
     names = {type(m).__name__ for m in http_models()}
-    assert {"OpenAIChatModel", "AnthropicModel", "GroqModel", "CohereModel"} <= names, names
+    assert {
+        "OpenAIChatModel",
+        "AnthropicModel",
+        "GroqModel",
+        "CohereModel",
+        "GoogleCloudModel",
+        "HuggingFaceModel",
+    } <= names, names
 
 
 # ---------------------------------------------------------------------------------------------

@@ -118,8 +118,10 @@ class _PartList:
         if type(delta) is TextPartDelta:
             if type(part) is not TextPart:
                 raise UnexpectedModelBehavior(f"cannot apply a text delta to {self.get(index)!r}")
-            if delta.provider_details is None and delta.citations_delta is None and (
-                delta.provider_name is None or delta.provider_name == part.provider_name
+            if (
+                delta.provider_details is None
+                and delta.citations_delta is None
+                and (delta.provider_name is None or delta.provider_name == part.provider_name)
             ):
                 if delta.content_delta:
                     self.grow(index, delta.content_delta)
@@ -127,8 +129,10 @@ class _PartList:
         elif type(delta) is ThinkingPartDelta:
             if type(part) is not ThinkingPart:
                 raise UnexpectedModelBehavior(f"cannot apply a thinking delta to {self.get(index)!r}")
-            if delta.signature_delta is None and delta.provider_details is None and (
-                delta.provider_name is None or delta.provider_name == part.provider_name
+            if (
+                delta.signature_delta is None
+                and delta.provider_details is None
+                and (delta.provider_name is None or delta.provider_name == part.provider_name)
             ):
                 if delta.content_delta:
                     self.grow(index, delta.content_delta)

@@ -90,10 +90,11 @@ from ._chat_profile import (
 )
 from ._common import (
     NOTE_ANNOUNCEMENT,
-    RETRY_FEEDBACK_FRAMING,
     dump_error_details,
     http_status_category,
     needs_download,
+    provenance_tags,
+    retry_feedback_text,
     says_overloaded,
 )
 from ._instructions import request_instructions
@@ -194,10 +195,6 @@ def _json_text(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def _escape_attr(value: str) -> str:
-    return value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def map_content_item(item: UserContent, profile: ChatProfile) -> JSON | None:
     """One user-prompt item → one Chat content part (``None`` drops it)."""
     if isinstance(item, str):
@@ -293,11 +290,8 @@ def tool_return_text(part: ToolReturnPart) -> tuple[str, list[UserContent]]:
         if isinstance(item, _FILE_ITEMS):
             identifier = item.identifier
             pieces.append(f"See file {identifier}.")
-            open_tag = (
-                f'<pyai:tool_result tool_name="{_escape_attr(part.tool_name)}" '
-                f'tool_call_id="{_escape_attr(part.tool_call_id)}" file_id="{_escape_attr(identifier)}">'
-            )
-            file_content.extend([open_tag, item, "</pyai:tool_result>"])
+            open_tag, close_tag = provenance_tags(part.tool_name, part.tool_call_id, identifier)
+            file_content.extend([open_tag, item, close_tag])
         elif isinstance(item, str):
             pieces.append(item)
         elif item is not None:
@@ -316,11 +310,7 @@ def retry_messages(part: RetryPromptPart, role: str, announce: bool) -> list[JSO
     if part.tool_name is not None:
         value: Any = content if isinstance(content, str) else dump_error_details(content)
         return [{"role": "tool", "tool_call_id": part.tool_call_id, "content": _json_text({"error": value})}]
-    if isinstance(content, str):
-        body, tag = content, "pyai:retry_feedback"
-    else:
-        body, tag = _json_text(dump_error_details(content)), "pyai:validation_errors"
-    text = f"{RETRY_FEEDBACK_FRAMING}\n<{tag}>\n{body}\n</{tag}>"
+    text = retry_feedback_text(content)
     messages: list[JSON] = [{"role": role, "content": NOTE_ANNOUNCEMENT}] if announce else []
     messages.append({"role": "user", "content": text})
     return messages

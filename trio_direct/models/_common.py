@@ -8,12 +8,14 @@ provider's own module (each module's docstring lists its deliberate differences)
 from __future__ import annotations
 
 import base64
+import html
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final, cast
 
 import attrs
+import orjson
 
 from ..exceptions import (
     ModelAPIError,
@@ -38,6 +40,8 @@ __all__ = [
     "NOTE_ANNOUNCEMENT",
     "PLACEHOLDER_API_KEY",
     "RETRY_FEEDBACK_FRAMING",
+    "provenance_tags",
+    "retry_feedback_text",
     "SYSTEM_BLOCKS_ANNOUNCEMENT",
     "USER_AGENT",
     "USER_VOICE",
@@ -197,6 +201,30 @@ def prompted_output_instructions(
     if "{schema}" not in template:
         template = f"{template}\n\n{{schema}}"
     return template.replace("{schema}", json.dumps(schema))
+
+
+def retry_feedback_text(content: str | list[dict[str, Any]]) -> str:
+    """A tool-less retry's feedback as 2.68's direct API frames it on the user channel: the attribution line,
+    then the message in ``<pyai:retry_feedback>`` or the validation errors (compact JSON) in
+    ``<pyai:validation_errors>``."""
+    if isinstance(content, str):
+        tag, body = "pyai:retry_feedback", content
+    else:
+        tag, body = (
+            "pyai:validation_errors",
+            orjson.dumps(dump_error_details(content), default=json_default).decode(),
+        )
+    return f"{RETRY_FEEDBACK_FRAMING}\n<{tag}>\n{body}\n</{tag}>"
+
+
+def provenance_tags(tool_name: str, tool_call_id: str, file_id: str) -> tuple[str, str]:
+    """The opening and closing ``<pyai:tool_result ...>`` tags that frame a tool's file when it travels on
+    the user channel (2.68's frame; attribute values HTML-escaped as 2.68 escapes them)."""
+    attributes = "".join(
+        f' {name}="{html.escape(value)}"'
+        for name, value in (("tool_name", tool_name), ("tool_call_id", tool_call_id), ("file_id", file_id))
+    )
+    return f"<pyai:tool_result{attributes}>", "</pyai:tool_result>"
 
 
 def json_default(value: object) -> object:
