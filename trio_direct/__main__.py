@@ -3,6 +3,7 @@
     python -m trio_direct "What is the capital of France?"    # model: $TRIO_DIRECT_MODEL, else 'test'
     python -m trio_direct --model openai:gpt-4o-mini --stream "Tell me a story"
     python -m trio_direct --model anthropic:claude-haiku-4-5 --json "hi"   # pydantic-ai JSON
+    python -m trio_direct batch IN.jsonl -o OUT.jsonl --model openai:gpt-4o-mini   # many requests
 
 With no API key at all, the embedded ``test`` model answers, so the command always works.
 """
@@ -96,6 +97,11 @@ async def _run(args: argparse.Namespace) -> ModelResponse:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 1 model error, 2 usage error)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["batch"]:
+        from .harness._cli import main as batch_main
+
+        return batch_main(argv[1:])
     args = _parser().parse_args(argv)
     try:
         response = trio.run(_run, args)

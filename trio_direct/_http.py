@@ -23,6 +23,7 @@ propagates unchanged and httpcore discards the connection instead of pooling it.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import sys
@@ -57,10 +58,12 @@ __all__ = [
     "credentials_of",
     "current_client",
     "default_http_error",
+    "observe_responses",
     "open_stream",
     "parse_error_body",
     "redact_error",
     "send",
+    "stop_observing",
     "transport_error",
     "to_timeout",
     "use_http_client",
@@ -104,6 +107,35 @@ TRANSPORT_ERRORS: tuple[type[Exception], ...] = (httpx.TransportError,)
 _INVALID_URL_ERRORS: tuple[type[Exception], ...] = (httpx.InvalidURL,)
 
 _CLIENT: trio.lowlevel.RunVar[httpx.AsyncClient] = trio.lowlevel.RunVar("trio_direct_http_client")
+
+#: Called with the status and headers of every provider response (2xx and errors alike) sent from the
+#: current context; see :func:`observe_responses`.
+ResponseObserver = Callable[[int, httpx.Headers], None]
+_OBSERVER: contextvars.ContextVar[ResponseObserver | None] = contextvars.ContextVar(
+    "trio_direct_response_observer", default=None
+)
+
+
+def observe_responses(observer: ResponseObserver | None) -> contextvars.Token[ResponseObserver | None]:
+    """Make ``observer`` see the status and headers of each response received in this context.
+
+    The hook the harness uses to read rate-limit headers (``x-ratelimit-*``,
+    ``anthropic-ratelimit-*``) from successful responses too. A context variable: it covers the
+    current task and the tasks it starts afterwards (a stream's pump). Undo it with
+    :func:`stop_observing`. The observer must be cheap and must not raise.
+    """
+    return _OBSERVER.set(observer)
+
+
+def stop_observing(token: contextvars.Token[ResponseObserver | None]) -> None:
+    """Undo :func:`observe_responses`."""
+    _OBSERVER.reset(token)
+
+
+def _observe(response: httpx.Response) -> None:
+    observer = _OBSERVER.get()
+    if observer is not None:
+        observer(response.status_code, response.headers)
 
 
 def _new_client() -> httpx.AsyncClient:
@@ -444,6 +476,7 @@ async def send(
         raise transport_error(exc, request.url, model_name) from exc
     except _INVALID_URL_ERRORS as exc:
         raise UserError(f"invalid provider URL {_where(request.url)!r}: {exc}") from exc
+    _observe(response)
     if response.status_code >= 400:
         raise error_builder(response.status_code, response.headers, response.content, model_name)
     return response.status_code, response.headers, response.content
@@ -475,6 +508,7 @@ async def open_stream(
     except _INVALID_URL_ERRORS as exc:
         raise UserError(f"invalid provider URL {_where(request.url)!r}: {exc}") from exc
     try:
+        _observe(response)
         if response.status_code >= 400:
             try:
                 body = await response.aread()

@@ -1,0 +1,67 @@
+"""The harness: run thousands of requests well.
+
+:func:`run_batch` (async) and :func:`run_batch_sync` run many :class:`Item`\\ s through shared
+admission control (adaptive concurrency, RPM/TPM budgets seeded from the provider's rate-limit
+headers), the retry policy, an optional response cache and resume journal, and deliver one
+:class:`Outcome` per item as it finishes. ``python -m trio_direct batch`` is the command line.
+"""
+
+from __future__ import annotations
+
+from ._cache import ResponseCache as ResponseCache
+from ._cache import request_key as request_key
+from ._items import BudgetExceededError as BudgetExceededError
+from ._items import CostFunction as CostFunction
+from ._items import Item as Item
+from ._items import Outcome as Outcome
+from ._items import OutcomeSource as OutcomeSource
+from ._items import RecordedError as RecordedError
+from ._items import default_cost as default_cost
+from ._journal import Journal as Journal
+from ._limits import AdmissionController as AdmissionController
+from ._limits import LimiterEvent as LimiterEvent
+from ._limits import Limits as Limits
+from ._limits import Ticket as Ticket
+from ._limits import TokenEstimate as TokenEstimate
+from ._limits import admission_for as admission_for
+from ._limits import endpoint_key as endpoint_key
+from ._progress import LatencyHistogram as LatencyHistogram
+from ._progress import LiveLine as LiveLine
+from ._progress import Progress as Progress
+from ._progress import ProgressTracker as ProgressTracker
+from ._progress import Summary as Summary
+from ._runner import DEFAULT_RETRY as DEFAULT_RETRY
+from ._runner import BatchRun as BatchRun
+from ._runner import BatchRunSync as BatchRunSync
+from ._runner import run_batch as run_batch
+from ._runner import run_batch_sync as run_batch_sync
+
+__all__ = [
+    "AdmissionController",
+    "BatchRun",
+    "BatchRunSync",
+    "BudgetExceededError",
+    "CostFunction",
+    "DEFAULT_RETRY",
+    "Item",
+    "Journal",
+    "LatencyHistogram",
+    "LimiterEvent",
+    "Limits",
+    "LiveLine",
+    "Outcome",
+    "OutcomeSource",
+    "Progress",
+    "ProgressTracker",
+    "RecordedError",
+    "ResponseCache",
+    "Summary",
+    "Ticket",
+    "TokenEstimate",
+    "admission_for",
+    "default_cost",
+    "endpoint_key",
+    "request_key",
+    "run_batch",
+    "run_batch_sync",
+]
