@@ -90,9 +90,10 @@ def _row_result(key: str, row: dict[str, Any]) -> RawResult:
 def parse_rows(output: Any, keys: list[str] | None = None) -> list[RawResult]:
     """The results of inlined responses (pure): each row's ``metadata.key``, else its position in ``keys``."""
     container = as_dict(as_dict(output).get("inlinedResponses"))
-    rows = container.get("inlinedResponses")
+    rows: Any = container.get("inlinedResponses")
     results: list[RawResult] = []
-    for i, raw in enumerate(rows if isinstance(rows, list) else []):  # pyright: ignore[reportUnknownArgumentType, reportUnknownVariableType]
+    listed: list[Any] = rows if isinstance(rows, list) else []
+    for i, raw in enumerate(listed):
         row = as_dict(raw)
         key = as_dict(row.get("metadata")).get("key")
         if key is None and keys is not None and i < len(keys):

@@ -54,10 +54,10 @@ def parse_output_lines(data: bytes) -> list[RawResult]:
     for raw in jsonl(data):
         line = as_dict(raw)
         custom_id = str(line.get("custom_id"))
-        response = line.get("response")
-        if isinstance(response, dict):
-            status = int(response.get("status_code") or 500)  # pyright: ignore[reportUnknownArgumentType]
-            body = orjson.dumps(response.get("body"))  # pyright: ignore[reportUnknownArgumentType]
+        if isinstance(line.get("response"), dict):
+            response = as_dict(line["response"])
+            status = int(response.get("status_code") or 500)
+            body = orjson.dumps(response.get("body"))
             kind: Any = "succeeded" if 200 <= status < 300 else "errored"
             results.append(RawResult(custom_id=custom_id, kind=kind, status=status, body=body))
             continue

@@ -464,12 +464,13 @@ class ProviderBatchRun:
                     ),
                 )
         # Jobs an earlier run submitted: poll them rather than pay for their items again.
+        resumed: set[str] = set()
         if journal is not None:
             for record in journal.meta_items(_JOB_KEY).values():
                 if record.get("state") == "collected":
                     continue
-                members = [by_id[i] for i in record.get("item_ids", []) if i in by_id]
-                members = [(p, k) for p, k in members if p.model.model_id == record.get("model_id")]
+                found = [by_id[i] for i in record.get("item_ids", []) if i in by_id]
+                members = [(p, k) for p, k in found if p.model.model_id == record.get("model_id")]
                 if not members:
                     continue
                 key = members[0][1]
@@ -481,13 +482,12 @@ class ProviderBatchRun:
                     resumed=True,
                     submitted_at=float(record.get("submitted_at") or time.time()),
                 )
-                for prepared, _ in members:
-                    groups[key].remove(prepared)
+                resumed.update(job.item_ids)
                 logger.info("resuming provider batch %s (%d items)", job.batch_id, len(members))
                 self._start_job(job, key, [p for p, _ in members], send, jobs)
-        for key, members in groups.items():
+        for key, group in groups.items():
             wire, client = self._wires[key]
-            for chunk in self._chunks(wire, members):
+            for chunk in self._chunks(wire, [p for p in group if p.item.id not in resumed]):
                 if self._stopping:
                     return
                 await self._submit(key, wire, client, chunk, send, jobs)
@@ -633,8 +633,8 @@ class ProviderBatchRun:
         name = model.model_name
         if result is None:
             if status.missing == "failed":
-                errors = status.errors
-                first = errors[0] if isinstance(errors, list) and errors else errors  # pyright: ignore[reportUnknownVariableType]
+                errors: Any = status.errors
+                first: Any = errors[0] if isinstance(errors, list) and errors else errors
                 return None, BatchJobFailedError(
                     name,
                     f"the provider refused batch {job.batch_id}: {first}",
@@ -797,7 +797,11 @@ def run_provider_batch(
 
 @final
 class ProviderBatchRunSync:
-    """:func:`run_provider_batch` from sync code: ``with run_provider_batch_sync(...) as run: for o in run``."""
+    """:func:`run_provider_batch` from sync code.
+
+    ``with run_provider_batch_sync(items, ...) as run: for outcome in run: ...``. The run lives in the
+    process's portal thread; leaving the block stops polling (jobs stay with the provider).
+    """
 
     def __init__(self, run: ProviderBatchRun) -> None:
         self._run = run
@@ -822,7 +826,13 @@ class ProviderBatchRunSync:
     def __iter__(self) -> Iterator[Outcome]:
         if self._handle is None:
             raise UserError("iterate a run_provider_batch_sync() inside its `with` block")
-        return get_portal().iter_batches(self._run.outcomes)
+        portal = get_portal()
+        while True:
+            # One portal round trip per batch of outcomes: a job's outcomes arrive together.
+            batch = portal.run(_take, self._run.outcomes, api_name="run_provider_batch_sync()")
+            if not batch:
+                return
+            yield from batch
 
     @property
     def jobs(self) -> list[BatchJob]:
@@ -840,6 +850,18 @@ class ProviderBatchRunSync:
     def summary(self) -> Summary:
         """:meth:`ProviderBatchRun.summary`, from sync code."""
         return get_portal().run_sync(self._run.summary)
+
+
+async def _take(channel: trio.MemoryReceiveChannel[Outcome], most: int = 512) -> list[Outcome]:
+    """The next outcome and any others ready now (at most ``most``); empty at the end."""
+    try:
+        taken = [await channel.receive()]
+    except (trio.EndOfChannel, trio.ClosedResourceError):
+        return []
+    with contextlib.suppress(trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
+        while len(taken) < most:
+            taken.append(channel.receive_nowait())
+    return taken
 
 
 def run_provider_batch_sync(items: Iterable[Item], **options: Any) -> ProviderBatchRunSync:
