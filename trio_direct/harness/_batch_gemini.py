@@ -14,7 +14,7 @@ Vertex AI runs batch prediction from Cloud Storage or BigQuery instead and is no
 
 from __future__ import annotations
 
-from typing import Any, Final, final
+from typing import Any, Final, cast, final
 
 import orjson
 
@@ -92,7 +92,7 @@ def parse_rows(output: Any, keys: list[str] | None = None) -> list[RawResult]:
     container = as_dict(as_dict(output).get("inlinedResponses"))
     rows: Any = container.get("inlinedResponses")
     results: list[RawResult] = []
-    listed: list[Any] = rows if isinstance(rows, list) else []
+    listed: list[Any] = cast("list[Any]", rows) if isinstance(rows, list) else []
     for i, raw in enumerate(listed):
         row = as_dict(raw)
         key = as_dict(row.get("metadata")).get("key")

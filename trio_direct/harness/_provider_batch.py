@@ -633,13 +633,14 @@ class ProviderBatchRun:
         name = model.model_name
         if result is None:
             if status.missing == "failed":
-                errors: Any = status.errors
-                first: Any = errors[0] if isinstance(errors, list) and errors else errors
+                errors: object = status.errors
+                listed = cast("list[object]", errors) if isinstance(errors, list) else [errors]
+                first = listed[0] if listed else None
                 return None, BatchJobFailedError(
                     name,
                     f"the provider refused batch {job.batch_id}: {first}",
                     batch_id=job.batch_id,
-                    body=errors,
+                    body=listed,
                 )
             if status.missing is not None:
                 result = RawResult(custom_id=prepared.entry.custom_id, kind=status.missing)
