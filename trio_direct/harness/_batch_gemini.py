@@ -90,9 +90,9 @@ def _row_result(key: str, row: dict[str, Any]) -> RawResult:
 def parse_rows(output: Any, keys: list[str] | None = None) -> list[RawResult]:
     """The results of inlined responses (pure): each row's ``metadata.key``, else its position in ``keys``."""
     container = as_dict(as_dict(output).get("inlinedResponses"))
-    rows: Any = container.get("inlinedResponses")
+    rows: object = container.get("inlinedResponses")
     results: list[RawResult] = []
-    listed: list[Any] = cast("list[Any]", rows) if isinstance(rows, list) else []
+    listed = cast("list[object]", rows) if isinstance(rows, list) else []
     for i, raw in enumerate(listed):
         row = as_dict(raw)
         key = as_dict(row.get("metadata")).get("key")

@@ -268,6 +268,7 @@ class ProviderBatchRun:
         self._entered = False
         self._stopping = False
         self._nursery: trio.Nursery | None = None
+        self._jobs_nursery: trio.Nursery | None = None
         self._wires: dict[str, tuple[BatchWire, WireClient]] = {}
         self._job_keys: dict[str, str] = {}
         self.jobs: list[BatchJob] = []
@@ -347,22 +348,22 @@ class ProviderBatchRun:
         The requests a job had not run yet end as :class:`BatchCanceledError`; what it had run is
         delivered as usual. Returns at once (the cancel calls run in the run's nursery).
         """
-        if self._nursery is None:
-            raise UserError("cancel_jobs() is for a run that has started")
+        nursery = self._jobs_nursery
+        if nursery is None:
+            raise UserError("cancel_jobs() is for a run that has started and not finished")
         for job in self.jobs:
             if not job.ended:
-                self._nursery.start_soon(self._cancel_job, job)
+                nursery.start_soon(self._cancel_job, job)
 
     async def _cancel_job(self, job: BatchJob) -> None:
         found = self._wires.get(self._job_keys.get(job.batch_id, ""))
         if found is None:  # pragma: no cover - every job's wire is known once it exists
             return
         wire, client = found
-        with self._cancel_scope:
-            try:
-                await wire.cancel(client, job.batch_id)
-            except TrioDirectError as exc:
-                logger.warning("could not cancel batch %s: %s", job.batch_id, exc)
+        try:
+            await wire.cancel(client, job.batch_id)
+        except TrioDirectError as exc:
+            logger.warning("could not cancel batch %s: %s", job.batch_id, exc)
 
     def progress(self) -> Progress:
         """A snapshot of the run now (``in_flight``: items in jobs not collected yet)."""
@@ -382,7 +383,10 @@ class ProviderBatchRun:
                 progress_scope = trio.CancelScope()
                 nursery.start_soon(self._report_progress, progress_scope)
                 async with trio.open_nursery() as jobs:
+                    # cancel_jobs() spawns its calls here, under the run's cancel scope.
+                    self._jobs_nursery = jobs
                     await self._submit_all(send, jobs)
+                self._jobs_nursery = None
                 progress_scope.cancel()
         if self.tracker is not None:
             self.tracker.finish()
