@@ -342,6 +342,13 @@ class ProviderBatchRun:
                 )
             self._cancel_scope.cancel()
 
+    def cancel(self) -> None:
+        """:meth:`stop` (polling is all a run has in flight); the provider's jobs are left running.
+
+        To cancel them at the provider, use :meth:`cancel_jobs`.
+        """
+        self.stop()
+
     def cancel_jobs(self) -> None:
         """Ask the provider to cancel every job of the run that has not ended; keep polling.
 
@@ -847,6 +854,13 @@ class ProviderBatchRunSync:
     def stop(self) -> None:
         """:meth:`ProviderBatchRun.stop`, from sync code."""
         get_portal().run_sync(self._run.stop)
+
+    def cancel(self) -> None:
+        """:meth:`stop` (polling is all a run has in flight); the provider's jobs are left running.
+
+        To cancel them at the provider, use :meth:`cancel_jobs`.
+        """
+        self.stop()
 
     def cancel_jobs(self) -> None:
         """:meth:`ProviderBatchRun.cancel_jobs`, from sync code."""
