@@ -1,4 +1,4 @@
-"""``python -m trio_direct batch --provider-batch`` end to end, as a real subprocess, against the fake batch server.
+"""``python -m trio_direct batch --provider-batch`` end to end: a subprocess against the fake batch server.
 
 Includes the crash-safety claim: a CLI killed with SIGKILL after submitting leaves the job ids in its
 journal, and the same command run again collects those jobs without submitting (paying for) anything twice.
