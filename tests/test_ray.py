@@ -1,4 +1,4 @@
-"""trio_direct.harness.ray: the cluster budget (pure, on a fake clock) and the harness on a real local Ray cluster.
+"""trio_direct.harness.ray: the cluster budget (pure, fake clock) and the harness on a local Ray cluster.
 
 The cluster tests start one local Ray (``ray.init(num_cpus=2)``) for the module and run Ray Data jobs
 against the rate-limited fake provider (benchmarks/fake_provider.py with ``--rpm``). They are skipped
@@ -19,19 +19,22 @@ from hypothesis import strategies as st
 
 pytest.importorskip("ray")
 
-import ray  # noqa: E402
+import ray
 
-from benchmarks.fake_provider import get_stats, reset_stats, start_fake_provider  # noqa: E402
-from trio_direct import UserError  # noqa: E402
-from trio_direct.harness.ray import (  # noqa: E402
+from benchmarks.fake_provider import get_stats, reset_stats, start_fake_provider
+from trio_direct import UserError
+from trio_direct.harness.ray import (
     RESULT_COLUMNS,
     ClusterBudget,
     HarnessMapper,
     OutcomeStore,
-    cluster_budget,
+    cluster_job,
 )
-from trio_direct.models.base import Provider  # noqa: E402
-from trio_direct.models.openai import OpenAIChatModel  # noqa: E402
+from trio_direct.models.base import Provider
+from trio_direct.models.openai import OpenAIChatModel
+
+# Ray Data warns about its own deprecated settings while it runs; those are Ray's to fix.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray", "ignore::FutureWarning:ray")
 
 ROOT = Path(__file__).resolve().parent.parent
 RPM = 1200  # 20 requests/s for the whole cluster
@@ -151,7 +154,9 @@ def dataset(n: int, prefix: str) -> Any:
 
 def test_four_workers_share_one_rpm_budget_and_stay_within_it(cluster: None, provider: str) -> None:
     reset_stats(provider)
-    budget = cluster_budget("shared-rpm", rpm=RPM, burst_s=1)
+    # The provider's bucket holds 1 s of its rate; the cluster's holds half that, which leaves room for
+    # the jitter between a lease and its request reaching the provider.
+    job = cluster_job("shared-rpm", rpm=RPM, burst_s=0.5)
     n = 160
     out = (
         dataset(n, "s")
@@ -166,10 +171,13 @@ def test_four_workers_share_one_rpm_budget_and_stay_within_it(cluster: None, pro
     )
     stats = get_stats(provider)
     assert sorted(row["id"] for row in out) == sorted(f"s-{i}" for i in range(n))
-    assert all(row["error"] is None and row["response"] for row in out), [r["error"] for r in out if r["error"]][:3]
+    assert all(row["error"] is None and row["response"] for row in out), [
+        r["error"] for r in out if r["error"]
+    ][:3]
     assert set(RESULT_COLUMNS) <= set(out[0])
-    snapshot = ray.get(budget.snapshot.remote())
-    assert snapshot["granted"] == n and snapshot["ok"] <= n
+    snapshot = job.budget_snapshot()
+    # Leases come in blocks of 4: each worker may end holding a few it did not need.
+    assert n <= snapshot["granted"] <= n + 4 * 4 and snapshot["throttled"] == 0
     # The provider refused nothing: together the four workers kept to the one budget.
     assert stats["rl_refused_requests"] == 0, stats
     elapsed = (stats["rl_last_ns"] - stats["rl_first_ns"]) / 1e9
@@ -199,7 +207,7 @@ def test_a_worker_killed_mid_job_leaves_every_item_once_and_pays_once(
     cluster: None, provider: str, tmp_path: Path
 ) -> None:
     reset_stats(provider)
-    cluster_budget("crash", rpm=RPM, burst_s=1)
+    job = cluster_job("crash", rpm=RPM, burst_s=0.5)
     n = 60
     out = (
         dataset(n, "c")
@@ -225,3 +233,4 @@ def test_a_worker_killed_mid_job_leaves_every_item_once_and_pays_once(
     assert all(row["error"] is None for row in out)
     assert sum(row["source"] == "store" for row in out) == 5  # the dead worker's half batch
     assert stats["rl_admitted"] == n  # nothing the dead worker had finished was sent again
+    assert job.finished() == n

@@ -6,17 +6,17 @@ Needs the ``ray`` extra (``pip install 'trio-direct[ray]'``, which brings ``ray[
   one portal (trio_direct's Trio thread) and fans each batch out through
   :func:`~trio_direct.harness.run_batch`; the batch comes back with result and error columns. An
   item's failure is a row with an ``error``, never an exception, so no request fails the dataset.
-* :func:`cluster_budget` — one named actor that holds the provider's RPM/TPM budget and an AIMD
+* :func:`cluster_job` — on the driver: one named actor that holds the provider's RPM/TPM budget and an AIMD
   factor for the whole cluster. Every worker leases request capacity from it (a few requests at a
   time) before sending, and reports successes and 429s back, so N workers together stay within one
   key's limits.
-* :func:`outcome_store` — one named actor that keeps every finished outcome by item id. A worker
+  The same call creates one named actor that keeps every finished outcome by item id. A worker
   looks there before sending and records there as it goes, so a worker that dies and is retried by
   Ray sends nothing twice that it had recorded, and its retried batch returns each item exactly once.
 
 Example::
 
-    budget = cluster_budget("eval-42", rpm=3_000, tpm=2_000_000)
+    job = cluster_job("eval-42", rpm=3_000, tpm=2_000_000)
     ds = ray.data.read_json("prompts.jsonl")           # columns: id, prompt
     out = ds.map_batches(
         HarnessMapper,
@@ -62,10 +62,10 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 __all__ = [
     "RESULT_COLUMNS",
     "ClusterBudget",
+    "ClusterJob",
     "HarnessMapper",
     "OutcomeStore",
-    "cluster_budget",
-    "outcome_store",
+    "cluster_job",
 ]
 
 #: The columns :class:`HarnessMapper` adds to each batch.
@@ -89,7 +89,7 @@ class ClusterBudget:
     Two token buckets (requests per minute, tokens per minute), each holding ``burst_s`` seconds of
     its rate and refilling continuously, scaled by an AIMD factor: every report of 429s multiplies the
     factor by ``decrease`` (at most once per ``cooldown_s``), every report of successes adds
-    ``increase`` per success up to 1. Plain Python, so it is tested without Ray; :func:`cluster_budget`
+    ``increase`` per success up to 1. Plain Python, so it is tested without Ray; :func:`cluster_job`
     runs it as a named actor.
 
     Args:
@@ -254,34 +254,72 @@ def _actor(cls: type, kind: str, job: str, detached: bool, *args: Any, **kwargs:
     options: dict[str, Any] = {"name": f"{kind}:{job}", "namespace": _NAMESPACE, "get_if_exists": True}
     if detached:
         options["lifetime"] = "detached"
-    # Budget bookkeeping is tiny: the actor takes no CPU slot from the workers.
+    # Bookkeeping is tiny: the actors take no CPU slot from the workers.
     return ray.remote(num_cpus=0)(cls).options(**options).remote(*args, **kwargs)
 
 
-def cluster_budget(
+@final
+class ClusterJob:
+    """The named actors of one job: its :class:`ClusterBudget` and its :class:`OutcomeStore`.
+
+    Build it with :func:`cluster_job` on the driver, before the dataset runs.
+
+    Attributes:
+        name: the job name (``HarnessMapper(job=...)``).
+        budget: the budget actor handle.
+        store: the outcome store actor handle.
+    """
+
+    def __init__(self, name: str, budget: Any, store: Any) -> None:
+        self.name = name
+        self.budget = budget
+        self.store = store
+
+    def __repr__(self) -> str:
+        return f"ClusterJob({self.name!r})"
+
+    def budget_snapshot(self) -> dict[str, Any]:
+        """The budget's counters (:meth:`ClusterBudget.snapshot`); blocks for one actor call."""
+        return dict(ray.get(self.budget.snapshot.remote()))
+
+    def finished(self) -> int:
+        """How many items the store holds an outcome for; blocks for one actor call."""
+        return int(ray.get(self.store.count.remote()))
+
+
+def cluster_job(
     job: str, *, rpm: float | None = None, tpm: float | None = None, detached: bool = False, **options: Any
-) -> Any:
-    """The named budget actor of ``job`` (created with these limits if it does not exist yet).
+) -> ClusterJob:
+    """Create (or find) the budget and outcome store actors of ``job``; call it on the driver.
+
+    The driver owns the actors, so they live as long as its Ray session however workers come and go
+    (``detached=True``: until killed, for a job spanning several drivers). A second call with the
+    same name returns the existing actors; their limits are those of the first call.
 
     Args:
         job: the job name shared by the driver and every :class:`HarnessMapper` of the job.
-        rpm, tpm: the key's requests and tokens per minute.
-        detached: keep the actor after the driver exits (for jobs spanning several drivers).
+        rpm: the key's requests per minute; None for no request budget.
+        tpm: the key's tokens per minute; None for no token budget.
+        detached: keep the actors after the driver exits.
         **options: more :class:`ClusterBudget` arguments (``burst_s``, ``decrease``, ...).
 
-    Returns:
-        The actor handle (``ray.get(budget.snapshot.remote())`` shows its counters).
-
     Raises:
-        UserError: (when creating) a bad limit.
+        UserError: a bad limit.
     """
-    ClusterBudget(rpm, tpm, **options)  # validate here, where the caller sees the error
-    return _actor(ClusterBudget, "budget", job, detached, rpm, tpm, **options)
+    ClusterBudget(rpm, tpm, **options)  # validated here, where the caller sees the error
+    budget = _actor(ClusterBudget, "budget", job, detached, rpm, tpm, **options)
+    store = _actor(OutcomeStore, "outcomes", job, detached)
+    return ClusterJob(job, budget, store)
 
 
-def outcome_store(job: str, *, detached: bool = False) -> Any:
-    """The named outcome store actor of ``job`` (created if it does not exist yet)."""
-    return _actor(OutcomeStore, "outcomes", job, detached)
+def _find(kind: str, job: str) -> Any:
+    try:
+        return ray.get_actor(f"{kind}:{job}", namespace=_NAMESPACE)
+    except ValueError:
+        raise UserError(
+            f"no Ray job {job!r} is running: call trio_direct.harness.ray.cluster_job({job!r}, rpm=...) "
+            "on the driver before the dataset runs"
+        ) from None
 
 
 @final
@@ -368,13 +406,14 @@ class HarnessMapper:
         model_settings: settings for every request.
         limits: the harness's per-worker admission :class:`Limits` (concurrency, adaptive).
         retry: the per-item retry policy (default the harness's).
-        use_budget: lease every request from :func:`cluster_budget` of ``job`` (which the driver creates).
+        use_budget: lease every request from the budget of ``job`` (see :func:`cluster_job`).
         lease_block: requests leased from the budget actor at a time.
         tokens_each: tokens charged per request against the budget's TPM.
         flush_every: outcomes recorded in the store per call (a dying worker loses at most this many).
 
     Raises:
-        UserError: (in the constructor) neither or both of ``prompt_column``/``messages_column`` usable.
+        UserError: (in the constructor) no ``prompt_column`` nor ``messages_column``, or no
+            :func:`cluster_job` of that name running.
     """
 
     def __init__(
@@ -407,9 +446,9 @@ class HarnessMapper:
         self._limits = limits
         self._retry = retry
         self._flush_every = max(flush_every, 1)
-        self._store = outcome_store(job)
+        self._store = _find("outcomes", job)
         if use_budget:
-            budget = ray.get_actor(f"budget:{job}", namespace=_NAMESPACE)
+            budget = _find("budget", job)
             self._model = _LeasedModel(
                 self._model, _Lease(budget, block=max(lease_block, 1), tokens_each=tokens_each)
             )
