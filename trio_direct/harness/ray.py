@@ -53,11 +53,14 @@ from ._limits import Limits
 from ._runner import run_batch
 
 try:
-    import ray
+    import ray as _ray_module
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError(
         "trio_direct.harness.ray needs Ray: pip install 'trio-direct[ray]' (or 'ray[data]')"
     ) from exc
+
+# Ray's API is dynamically typed (remote handles, ObjectRefs); it is used through this one name.
+ray: Any = _ray_module
 
 __all__ = [
     "RESULT_COLUMNS",
@@ -497,7 +500,7 @@ class HarnessMapper:
         ids = [_as_str(value) for value in batch[self._id_column]]
         if len(set(ids)) != len(ids):
             raise UserError("HarnessMapper: item ids must be unique; this batch repeats one")
-        recorded: dict[str, bytes] = ray.get(self._store.get_many.remote(ids))
+        recorded: dict[str, bytes] = dict(ray.get(self._store.get_many.remote(ids)))
         items = self._items(batch, ids, set(recorded))
         fresh = get_portal().run(self._run, items, api_name="HarnessMapper") if items else []
         by_id: dict[str, tuple[Outcome, str]] = {}
