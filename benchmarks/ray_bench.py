@@ -63,7 +63,7 @@ def ray_row(n: int, rps: float) -> dict[str, Any]:
             mapped = ds.map_batches(
                 HarnessMapper,
                 fn_constructor_kwargs={"model": model, "job": "bench", "lease_block": 8},
-                concurrency=WORKERS,
+                compute=ray.data.ActorPoolStrategy(size=WORKERS),
                 batch_size=500,
                 num_cpus=0.25,
             )

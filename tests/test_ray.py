@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 pytest.importorskip("ray")
 
 import ray
+import ray.data
 
 from benchmarks.fake_provider import get_stats, reset_stats, start_fake_provider
 from trio_direct import UserError
@@ -147,8 +148,6 @@ def model_for(url: str) -> OpenAIChatModel:
 
 
 def dataset(n: int, prefix: str) -> Any:
-    import ray.data
-
     return ray.data.from_items([{"id": f"{prefix}-{i}", "prompt": f"question {i}"} for i in range(n)])
 
 
@@ -163,7 +162,7 @@ def test_four_workers_share_one_rpm_budget_and_stay_within_it(cluster: None, pro
         .map_batches(
             HarnessMapper,
             fn_constructor_kwargs={"model": model_for(provider), "job": "shared-rpm"},
-            concurrency=4,
+            compute=ray.data.ActorPoolStrategy(size=4),
             batch_size=10,
             num_cpus=0.25,
         )
@@ -220,7 +219,7 @@ def test_a_worker_killed_mid_job_leaves_every_item_once_and_pays_once(
                 "marker": str(tmp_path / "crashed"),
                 "flush_every": 1,
             },
-            concurrency=4,
+            compute=ray.data.ActorPoolStrategy(size=4),
             batch_size=10,
             num_cpus=0.25,
         )

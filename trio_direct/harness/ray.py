@@ -1,6 +1,6 @@
 """The harness on a Ray cluster: Ray is the engine, trio_direct the client on every worker.
 
-Needs the ``ray`` extra (``pip install 'trio-direct[ray]'``, which brings ``ray[data]``).
+Needs the ``ray`` extra (``pip install 'trio_direct[ray]'``, which brings ``ray[data]``).
 
 * :class:`HarnessMapper` — a callable class for ``Dataset.map_batches``: each worker process starts
   one portal (trio_direct's Trio thread) and fans each batch out through
@@ -21,7 +21,7 @@ Example::
     out = ds.map_batches(
         HarnessMapper,
         fn_constructor_kwargs={"model": "openai:gpt-4o-mini", "job": "eval-42"},
-        concurrency=4, batch_size=256,
+        compute=ray.data.ActorPoolStrategy(size=4), batch_size=256,
     )
     out.write_json("results/")                         # + response, error, error_type, tokens, cost
 
@@ -56,7 +56,7 @@ try:
     import ray as _ray_module
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError(
-        "trio_direct.harness.ray needs Ray: pip install 'trio-direct[ray]' (or 'ray[data]')"
+        "trio_direct.harness.ray needs Ray: pip install 'trio_direct[ray]' (or 'ray[data]')"
     ) from exc
 
 # Ray's API is dynamically typed (remote handles, ObjectRefs); it is used through this one name.
