@@ -25,6 +25,7 @@ PROVIDERS: list[tuple[str, str]] = [
     ("google-gla", r"^google-gla/"),
     ("openai-responses", r"^openai-responses/"),
     ("cohere", r"^cohere/"),
+    ("bedrock", r"^bedrock/"),
 ]
 
 

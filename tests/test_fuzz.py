@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from trio_direct import ModelRequest, ModelRequestParameters, ModelResponse, TrioDirectError, use_http_client
+from trio_direct._aws.eventstream import EventStreamDecoder
 from trio_direct._parts import EventDecorator, PartsManager, ResponseAccumulator
 from trio_direct._sse import SSEDecoder
 from trio_direct.messages import ModelMessage
@@ -49,6 +50,7 @@ _NAMES = {
     "mistral": "mistral-large-latest",
     "cohere": "command-a-reasoning-08-2025",
     "openai-responses": "gpt-5",
+    "bedrock": "us.amazon.nova-micro-v1:0",
 }
 
 
@@ -59,6 +61,8 @@ def http_models() -> tuple[HTTPModel, ...]:
     env |= {"GEMINI_API_KEY": "fuzz-key-123456", "GOOGLE_API_KEY": "fuzz-key-123456", "XAI_API_KEY": "fuzz"}
     env |= {"CO_API_KEY": "fuzz-key-123456"}
     env |= {"OPENAI_COMPATIBLE_BASE_URL": "http://127.0.0.1:9/v1"}
+    # Bedrock signs with AWS keys (throwaway ones) and needs a region; no shared config files are read.
+    env |= {"AWS_ACCESS_KEY_ID": "AKIDFUZZ", "AWS_SECRET_ACCESS_KEY": "fuzz-12", "AWS_REGION": "us-east-1"}
     found: dict[type[HTTPModel], HTTPModel] = {}
     with mock.patch.dict(os.environ, env):
         for prefix in known_prefixes():
@@ -428,7 +432,7 @@ _JSON_HEADERS = httpx.Headers({"content-type": "application/json"})
 @example(body=None)
 def test_parse_response_json(model: HTTPModel, body: Any) -> None:
     params = ModelRequestParameters()
-    response = only_our_errors(lambda: model.parse_response(orjson.dumps(body), _JSON_HEADERS, params))
+    response = only_our_errors(lambda: model.parse_response(orjson.dumps(body), _JSON_HEADERS, params, {}))
     if response is not None:
         check_response(response)
 
@@ -442,7 +446,7 @@ def test_parse_response_json(model: HTTPModel, body: Any) -> None:
 @example(body=b"<html>502</html>")
 def test_parse_response_bytes(model: HTTPModel, body: bytes) -> None:
     params = ModelRequestParameters()
-    response = only_our_errors(lambda: model.parse_response(body, _JSON_HEADERS, params))
+    response = only_our_errors(lambda: model.parse_response(body, _JSON_HEADERS, params, {}))
     if response is not None:
         check_response(response)
 
@@ -453,10 +457,16 @@ def run_stream_pipeline(
     """What the pump does with a body: decode, map, decorate, accumulate — then read the response."""
     params = ModelRequestParameters()
     parts = PartsManager()
-    mapper = model.stream_mapper(params, parts)
     decorator = EventDecorator(parts, params)
     accumulator = ResponseAccumulator()
-    decoder = SSEDecoder()
+    mapper: Any
+    decoder: Any
+    if hasattr(model, "event_stream_mapper"):  # AWS event-stream framing (Bedrock)
+        mapper = model.event_stream_mapper(params, parts, {})
+        decoder = EventStreamDecoder()
+    else:
+        mapper = model.stream_mapper(params, parts, {})
+        decoder = SSEDecoder()
 
     def step(events: Any) -> None:
         raw: list[Any] = []
@@ -469,7 +479,7 @@ def run_stream_pipeline(
     def run() -> bool:
         for piece in split(data, cuts):
             step(decoder.feed(piece))
-        step(decoder.close())
+        step(decoder.close() or [])
         raw: list[Any] = []
         mapper.finish(raw)
         decorated: list[Any] = []

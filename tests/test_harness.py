@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 import trio
 import trio.testing
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.loopback import LoopbackServer, Reply
 from tests.reliability import NO_HTTP_TIMEOUTS, completion, openai_model
@@ -425,6 +427,8 @@ async def test_items_with_their_own_models_and_a_missing_model(clock: trio.testi
     mixed = [Item.from_prompt("a", "x", model=model), Item.from_prompt("b", "y", model="test")]
     got, _ = await collect(run_batch(mixed))
     assert {o.item_id: o.model_id for o in got} == {"a": "function:fn", "b": "test:test"}
+    unknown, _ = await collect(run_batch([Item.from_prompt("u", "x", model="nosuchprovider:m")], model=model))
+    assert isinstance(unknown[0].error, UserError) and unknown[0].model_id == "nosuchprovider:m"
     with pytest.raises(UserError, match="names no model"):
         await collect(run_batch([Item.from_prompt("c", "z")]))
 
@@ -564,9 +568,15 @@ def test_outcome_round_trips_through_python() -> None:
     back = Outcome.from_python(outcome.to_python())
     assert back.response == response and back.cost == Decimal("0.01") and back.attempts == 2
     assert back.source == "journal"
-    failed = Outcome(item_id="b", error=rate_limited(2))
-    data = failed.to_python()
+    error = ModelHTTPError.for_category(
+        ModelRateLimitError, status_code=429, model_name="m", body={"error": {"message": "later"}}
+    )
+    data = Outcome(item_id="b", error=error).to_python()
     assert data["error"]["type"] == "ModelRateLimitError" and data["error"]["status_code"] == 429
+    recorded = Outcome.from_python(data).error
+    assert isinstance(recorded, RecordedError) and recorded.body == {"error": {"message": "later"}}
+    again = Outcome(item_id="b", error=recorded).to_python()["error"]
+    assert again == {k: v for k, v in data["error"].items() if k != "code"}
 
 
 # --- cache ----------------------------------------------------------------------------------------
@@ -739,7 +749,7 @@ def test_run_batch_sync_through_the_portal(tmp_path: Path) -> None:
         got = list(run)
     assert sorted(o.item_id for o in got) == sorted(f"id{i}" for i in range(20))
     assert all(o.ok for o in got)
-    assert run.summary().items == 20
+    assert run.summary().items == 20 and run.summary().stopped is None
 
 
 def test_run_batch_sync_leaving_early_cancels() -> None:
@@ -789,3 +799,56 @@ def test_harness_all_is_sorted_complete_and_importable() -> None:
     assert all(hasattr(harness, name) for name in exported)
     public = {n for n in vars(harness) if not n.startswith("_") and n != "annotations"}
     assert public <= set(exported) | {"annotations"}
+
+
+# --- properties -----------------------------------------------------------------------------------
+
+
+@given(st.lists(st.floats(min_value=1e-4, max_value=1e3), min_size=1, max_size=300), st.integers(1, 100))
+def test_histogram_percentile_is_within_one_percent_of_the_exact_one(values: list[float], q: int) -> None:
+    hist = LatencyHistogram()
+    for value in values:
+        hist.add(value)
+    exact = sorted(values)[max(1, math.ceil(q / 100 * len(values))) - 1]
+    assert hist.percentile(q) == pytest.approx(exact, rel=0.012)
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["ok", "429", "slow", "400"]), st.integers(1, 8)),
+        min_size=1,
+        max_size=40,
+    ),
+    st.integers(1, 4),
+    st.integers(4, 32),
+)
+def test_admission_never_exceeds_its_limit_and_the_limit_stays_in_bounds(
+    script: list[tuple[str, int]], floor: int, ceiling: int
+) -> None:
+    """Random waves of requests with random results: running <= limit at every admission, and the
+    adaptive limit never leaves [min_running, max_running]."""
+    limits = Limits(min_running=floor, max_running=ceiling, initial_running=floor, cooldown=0.5)
+
+    async def main() -> None:
+        ctl = AdmissionController(limits)
+        for result, width in script:
+            async with trio.open_nursery() as nursery:
+                for _ in range(width):
+
+                    async def one(result: str = result) -> None:
+                        ticket = await ctl.acquire()
+                        assert ctl.running <= ctl.limit
+                        await trio.sleep(5.0 if result == "slow" else 0.1)
+                        error = {
+                            "429": rate_limited(),
+                            "400": ModelHTTPError.for_category(
+                                ModelRequestRejectedError, status_code=400, model_name="m"
+                            ),
+                        }.get(result)
+                        ctl.release(ticket, error=error)
+                        assert floor <= ctl.limit <= ceiling
+
+                    nursery.start_soon(one)
+        assert ctl.running == 0 and ctl.queued == 0
+
+    trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 # Imported for its side effect too: it installs how attrs values in free-form fields are written (see _json).
 from . import serialization as serialization
+from ._exports import show_public_module as _show_public_module
 from ._http import use_http_client as use_http_client
 from ._portal import Portal as Portal
 from ._portal import shutdown as shutdown
@@ -167,15 +168,4 @@ __all__ = [
 ]
 
 
-def _show_public_module() -> None:
-    # As httpx does: a public name defined in a private module (`_portal`, `_http`) says `trio_direct`
-    # in its repr, in tracebacks and to pickle, which is where users import it from.
-    namespace = globals()
-    for name in __all__:
-        value = namespace[name]
-        module = getattr(value, "__module__", None)
-        if isinstance(module, str) and module.startswith("trio_direct._"):
-            value.__module__ = __name__
-
-
-_show_public_module()
+_show_public_module(globals(), __all__, __name__)

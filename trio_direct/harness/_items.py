@@ -131,11 +131,15 @@ class RecordedError(TrioDirectError):
     Attributes:
         error_type: the original exception's class name (``'ModelRateLimitError'``).
         status_code: its HTTP status, if it had one.
+        body: the provider's error body, if it had one.
     """
 
-    def __init__(self, error_type: str, message: str, status_code: int | None = None) -> None:
+    def __init__(
+        self, error_type: str, message: str, status_code: int | None = None, body: object | None = None
+    ) -> None:
         self.error_type = error_type
         self.status_code = status_code
+        self.body = body
         super().__init__(f"{error_type}: {message}")
 
 
@@ -146,6 +150,8 @@ def error_to_python(error: BaseException) -> dict[str, Any]:
         data["type"] = error.error_type
         data["message"] = str(error).removeprefix(f"{error.error_type}: ")
         data["status_code"] = error.status_code
+        if error.body is not None:
+            data["body"] = error.body
     if isinstance(error, ModelHTTPError):
         data["status_code"] = error.status_code
     if isinstance(error, ModelAPIError):
@@ -264,7 +270,9 @@ class Outcome:
             response = loaded
         error: RecordedError | None = None
         if (err := data.get("error")) is not None:
-            error = RecordedError(str(err.get("type")), str(err.get("message")), err.get("status_code"))
+            error = RecordedError(
+                str(err.get("type")), str(err.get("message")), err.get("status_code"), err.get("body")
+            )
         usage = response.usage if response is not None else RequestUsage()
         cost = data.get("cost")
         return cls(

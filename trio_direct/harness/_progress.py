@@ -223,6 +223,9 @@ class ProgressTracker:
         self._samples: collections.deque[tuple[float, int, int]] = collections.deque(maxlen=6)
         self._requests = 0
         self.ended: float | None = None
+        #: What this run paid for: live requests only (cache hits and resumed items cost nothing now).
+        self.spent_tokens = 0
+        self.spent_cost = Decimal(0)
 
     def finish(self) -> None:
         """Freeze the elapsed time (the run is over); the summary can then be read from anywhere."""
@@ -244,6 +247,9 @@ class ProgressTracker:
             self.latency.add(outcome.latency)
             self._requests += 1
             self.attempts += outcome.attempts
+            self.spent_tokens += outcome.usage.input_tokens + outcome.usage.output_tokens
+            if outcome.cost is not None:
+                self.spent_cost += outcome.cost
         self.input_tokens += outcome.usage.input_tokens
         self.output_tokens += outcome.usage.output_tokens
         if outcome.cost is not None:

@@ -33,17 +33,17 @@ import trio
 
 from .. import _http  # pyright: ignore[reportPrivateUsage]
 from .._portal import AsyncContextHandle, get_portal
-from ..direct import bridge_instructions
 from ..exceptions import TrioDirectError, UserError
 from ..messages import ModelMessage, ModelResponse
 from ..models import Model, infer_model
+from ..models._instructions import with_instructions
 from ..retries import RetryAttempt, RetryPolicy
 from ..serialization import messages_to_json
 from ..tools import ModelRequestParameters
 from ._cache import ResponseCache, request_key
-from ._items import BudgetExceededError, CostFunction, Item, Outcome, default_cost
+from ._items import BudgetExceededError, CostFunction, Item, Outcome, OutcomeSource, default_cost
 from ._journal import Journal
-from ._limits import AdmissionController, LimiterEvent, Limits, TokenEstimate, admission_for
+from ._limits import AdmissionController, LimiterEvent, Limits, Ticket, TokenEstimate, admission_for
 from ._progress import Progress, ProgressTracker, Summary
 from ._tracing import Tracer
 
@@ -226,14 +226,14 @@ class BatchRun:
         """
         if not self._stopping:
             self._stopping = True
-            if self.tracker is not None and self.tracker.stopped is None:
+            if self.tracker is not None and self.tracker.stopped is None and self.tracker.ended is None:
                 self.tracker.stopped = "stopped by the caller"
             self._reader_scope.cancel()
 
     def cancel(self) -> None:
         """Cancel everything now, requests in flight included; iteration ends after what was delivered."""
         self.stop()
-        if self.tracker is not None:
+        if self.tracker is not None and self.tracker.ended is None:
             self.tracker.stopped = "cancelled by the caller"
         self._cancel_scope.cancel()
 
@@ -338,12 +338,10 @@ class BatchRun:
     def _budget_reached(self) -> BudgetExceededError | None:
         tracker = self.tracker
         assert tracker is not None
-        if self._token_budget is not None:
-            spent = tracker.input_tokens + tracker.output_tokens
-            if spent >= self._token_budget:
-                return BudgetExceededError("tokens", self._token_budget, spent)
-        if self._cost_budget is not None and tracker.cost is not None and tracker.cost >= self._cost_budget:
-            return BudgetExceededError("cost", float(self._cost_budget), float(tracker.cost))
+        if self._token_budget is not None and tracker.spent_tokens >= self._token_budget:
+            return BudgetExceededError("tokens", self._token_budget, tracker.spent_tokens)
+        if self._cost_budget is not None and tracker.spent_cost >= self._cost_budget:
+            return BudgetExceededError("cost", float(self._cost_budget), float(tracker.spent_cost))
         return None
 
     def _should_stop(self) -> bool:
@@ -371,8 +369,15 @@ class BatchRun:
                 model_ref = item.model if item.model is not None else self._default_model
                 if model_ref is None:
                     raise UserError(f"item {item.id!r} names no model and run_batch() was given none")
-                model, controller = self._resolve(model_ref)
-                params = bridge_instructions(
+                try:
+                    model, controller = self._resolve(model_ref)
+                except UserError as exc:  # an unknown model or a missing key fails this item alone
+                    await self._deliver(
+                        send,
+                        Outcome(item_id=item.id, error=exc, metadata=item.metadata, model_id=str(model_ref)),
+                    )
+                    continue
+                params = with_instructions(
                     item.messages, item.model_request_parameters or ModelRequestParameters()
                 )
                 key: str | None = None
@@ -402,7 +407,7 @@ class BatchRun:
         model: Model,
         response: ModelResponse | None,
         error: BaseException | None,
-        source: Any,
+        source: OutcomeSource,
         attempts: int,
         latency: float,
     ) -> Outcome:
@@ -443,7 +448,7 @@ class BatchRun:
         controller: AdmissionController,
         params: ModelRequestParameters,
         estimate: TokenEstimate,
-        first_ticket: Any,
+        first_ticket: Ticket | None,
         cache_key: str | None,
         send: trio.MemorySendChannel[Outcome],
     ) -> None:
@@ -562,8 +567,9 @@ def run_batch(
             than deliver their recorded errors.
         cache: a :class:`ResponseCache` or a path: identical requests are answered from it.
         cache_ttl: seconds a cache entry stays valid (with a path ``cache``).
-        token_budget: stop admitting items once this many tokens (input + output) were used.
-        cost_budget: stop admitting items once the cost reaches this.
+        token_budget: stop admitting items once this run's requests used this many tokens (input +
+            output; cache hits and resumed items do not count).
+        cost_budget: stop admitting items once this run's requests cost this much.
         cost: prices a response; default :func:`default_cost` (``response.cost()`` where available).
         on_progress: called with a :class:`Progress` every ``progress_interval`` seconds and at the
             end (pass a :class:`LiveLine` for a live line on a terminal).
@@ -632,7 +638,7 @@ class BatchRunSync:
     def __iter__(self) -> Iterator[Outcome]:
         if self._handle is None:
             raise UserError("iterate a run_batch_sync() inside its `with` block")
-        return get_portal().iter_batches(self._run.outcomes)
+        return _iter_channel(self._run.outcomes)
 
     def stop(self) -> None:
         """:meth:`BatchRun.stop`, from sync code."""
@@ -653,3 +659,43 @@ def run_batch_sync(items: Iterable[Item], **options: Any) -> BatchRunSync:
         RuntimeError: (from ``with``) used inside ``trio.run``; use ``async with run_batch(...)``.
     """
     return BatchRunSync(run_batch(items, **options))
+
+
+def _iter_channel(channel: trio.MemoryReceiveChannel[Outcome]) -> Iterator[Outcome]:
+    """From sync code, the outcomes the portal-side run sends, in batches, until the channel ends.
+
+    One cheap ``run_sync`` round trip takes every outcome already buffered; only when none is does a
+    portal task wait for the next one (and take what arrived with it).
+
+    Raises:
+        PortalClosedError: the portal was shut down while waiting.
+    """
+    portal = get_portal()
+    while True:
+        batch, ended = portal.run_sync(_drain_nowait, channel)
+        if not batch and not ended:
+            batch, ended = portal.run(_wait_then_drain, channel, api_name="run_batch_sync()")
+        yield from batch
+        if ended:
+            return
+
+
+def _drain_nowait(channel: trio.MemoryReceiveChannel[Outcome]) -> tuple[list[Outcome], bool]:
+    batch: list[Outcome] = []
+    try:
+        while True:
+            batch.append(channel.receive_nowait())
+    except trio.WouldBlock:
+        return batch, False
+    except (trio.EndOfChannel, trio.ClosedResourceError):
+        return batch, True
+
+
+async def _wait_then_drain(channel: trio.MemoryReceiveChannel[Outcome]) -> tuple[list[Outcome], bool]:
+    try:
+        first = await channel.receive()
+    except (trio.EndOfChannel, trio.ClosedResourceError):
+        return [], True
+    batch, ended = _drain_nowait(channel)
+    batch.insert(0, first)
+    return batch, ended

@@ -78,7 +78,8 @@ from ..exceptions import (
     TrioDirectError,
     UserError,
 )
-from ._common import env_value, http_status_category, json_dict
+from ._common import env_value, http_status_category
+from ._json import json_dict
 
 __all__ = [
     "API_VERSION",

@@ -50,7 +50,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final, Literal, cast
 
 import attrs
-import httpx
 import orjson
 
 from .. import _http  # pyright: ignore[reportPrivateUsage]
@@ -87,18 +86,15 @@ from ..settings import ModelSettings
 from ..tools import InstructionPart, ModelRequestParameters, ToolDefinition
 from ..usage import RequestUsage
 from ._common import (
-    JSON,
     NOTE_ANNOUNCEMENT,
     RETRY_FEEDBACK_FRAMING,
     USER_AGENT,
-    count,
     dump_error_details,
     http_status_category,
-    json_array,
-    json_dict,
-    prompted_output_instructions,
     provider_from_args,
 )
+from ._instructions import request_instructions
+from ._json import JSON, count, json_array, json_dict
 from ._tool_choice import resolve_tool_choice
 from .base import HTTPModel, Provider, StreamMeta
 
@@ -290,30 +286,6 @@ def _assistant_message(response: ModelResponse) -> JSON | None:
     return message
 
 
-def instruction_parts(
-    messages: Sequence[ModelMessage], params: ModelRequestParameters
-) -> list[InstructionPart]:
-    """The request's instruction parts: the parameters' (else the latest request's ``instructions``),
-    then prompted output's instruction, static parts before dynamic ones."""
-    # After the provider-layer merge this is the shared instructions helper's job; kept here meanwhile
-    # so that this module depends on the core alone.
-    parts = list(params.instruction_parts or [])
-    if params.instruction_parts is None:
-        for message in reversed(messages):
-            if isinstance(message, ModelRequest):
-                if message.instructions is not None:
-                    parts = [InstructionPart(message.instructions)]
-                break
-    if (
-        params.output_mode == "prompted"
-        and params.output_object is not None
-        and params.prompted_output_template is not False
-    ):
-        text = prompted_output_instructions(params.output_object, params.prompted_output_template)
-        parts = InstructionPart.sorted([*parts, InstructionPart(text)])
-    return parts
-
-
 def map_cohere_messages(
     messages: Sequence[ModelMessage], instructions: Sequence[InstructionPart]
 ) -> list[JSON]:
@@ -431,7 +403,7 @@ def build_cohere_body(
     tools, tool_choice = _tools_and_choice(s, params)
     body: JSON = {
         "model": model_name,
-        "messages": map_cohere_messages(messages, instruction_parts(messages, params)),
+        "messages": map_cohere_messages(messages, request_instructions(messages, params)),
     }
     if tools:
         body["tools"] = tools
@@ -852,16 +824,21 @@ class CohereModel(HTTPModel):
         return _http.HTTPRequest.json(self._url, body, self._stream_headers if stream else self._headers)
 
     def parse_response(
-        self, body: bytes, headers: httpx.Headers, params: ModelRequestParameters
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        params: ModelRequestParameters,
+        settings: ModelSettings,
     ) -> ModelResponse:
         return parse_cohere_response(
             body, model_name=self._model_name, provider_name=self.system, provider_url=self._provider_url
         )
 
-    def stream_mapper(self, params: ModelRequestParameters, parts: PartsManager) -> CohereStreamMapper:
+    def stream_mapper(
+        self, params: ModelRequestParameters, parts: PartsManager, settings: ModelSettings
+    ) -> CohereStreamMapper:
         return CohereStreamMapper(
             parts, model_name=self._model_name, provider_name=self.system, provider_url=self._provider_url
         )
 
-    def http_error(self, status: int, headers: Any, body: bytes, model_name: str) -> Exception:
-        return cohere_http_error(status, headers, body, model_name)
+    http_error = staticmethod(cohere_http_error)
