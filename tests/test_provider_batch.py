@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-import httpx
 import orjson
 import pytest
 import trio
@@ -52,6 +51,7 @@ from trio_direct.harness._batch_openai import parse_output_lines as openai_lines
 from trio_direct.harness._batch_openai import parse_status as openai_status
 from trio_direct.harness._batch_wire import BatchEntry
 from trio_direct.harness._provider_batch import ProviderBatchRun, custom_id_for
+from trio_direct.models._instructions import with_instructions
 from trio_direct.models.anthropic import AnthropicModel
 from trio_direct.models.base import HTTPModel, Provider
 from trio_direct.models.google import GoogleModel
@@ -144,9 +144,7 @@ async def test_bodies_are_the_live_builders_and_results_the_live_parsers(
     (job,) = server.jobs.values()
     sent = {custom_id: body for custom_id, body in job.requests}
     for item in batch_items:
-        from trio_direct.direct import bridge_instructions
-
-        params = bridge_instructions(item.messages, ModelRequestParameters())
+        params = with_instructions(item.messages, ModelRequestParameters())
         settings, params = model.prepare_request(item.model_settings, params)
         live = model.build_request(list(item.messages), settings, params, stream=False)
         assert sent[item.id] == orjson.loads(live.body)
@@ -156,8 +154,9 @@ async def test_bodies_are_the_live_builders_and_results_the_live_parsers(
         assert answer is not None and outcome.response is not None
         live_response = model.parse_response(
             orjson.dumps(answer.body),
-            httpx.Headers({"content-type": "application/json"}),
+            {"content-type": "application/json"},
             ModelRequestParameters(),
+            ModelSettings(),
         )
         details = dict(outcome.response.provider_details or {})
         assert details.pop("processing") == "batch"
@@ -410,7 +409,7 @@ async def test_the_api_key_never_reaches_an_error(server: FakeBatchServer) -> No
 
 def live_parse(model: HTTPModel, body: bytes | None) -> ModelResponse:
     return model.parse_response(
-        body or b"", httpx.Headers({"content-type": "application/json"}), ModelRequestParameters()
+        body or b"", {"content-type": "application/json"}, ModelRequestParameters(), ModelSettings()
     )
 
 

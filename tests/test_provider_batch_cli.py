@@ -86,7 +86,7 @@ def test_cli_provider_batch_writes_openai_batch_output(tmp_path: Path) -> None:
     assert lines[0]["response"]["status_code"] == 200
     assert lines[0]["response"]["body"]["choices"][0]["message"]["content"] == "echo: question 0"
     assert lines[5]["response"]["status_code"] == 400
-    assert "The prompt asked to fail." in lines[5]["response"]["body"]["error"]["message"]
+    assert "The prompt asked to fail." in json.dumps(lines[5]["response"]["body"])
 
 
 def _jobs_in_journal(path: Path) -> int:

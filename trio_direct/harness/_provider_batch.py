@@ -39,14 +39,13 @@ from types import TracebackType
 from typing import Any, Final, cast, final
 
 import attrs
-import httpx
 import trio
 
 from .._portal import AsyncContextHandle, get_portal
-from ..direct import bridge_instructions
 from ..exceptions import TrioDirectError, UserError
 from ..messages import ModelResponse
 from ..models import Model, infer_model
+from ..models._instructions import with_instructions
 from ..models.base import HTTPModel
 from ..retries import RetryPolicy
 from ..settings import ModelSettings
@@ -426,7 +425,7 @@ class ProviderBatchRun:
         if ref is None:
             raise UserError(f"item {item.id!r} names no model and run_provider_batch() was given none")
         model = self._resolve(ref)
-        params = bridge_instructions(item.messages, item.model_request_parameters or ModelRequestParameters())
+        params = with_instructions(item.messages, item.model_request_parameters or ModelRequestParameters())
         settings, params = model.prepare_request(item.model_settings, params)
         if settings.get("timeout") is not None:
             # The provider runs a batch request on its own schedule: a per-request timeout means nothing.
@@ -673,11 +672,11 @@ class ProviderBatchRun:
                 name, f"batch {job.batch_id} was cancelled before the request ran", batch_id=job.batch_id
             )
         body = result.body or b"null"
-        headers = httpx.Headers({"content-type": "application/json"})
+        headers = {"content-type": "application/json"}
         if result.kind == "errored":
             return None, model.http_error(result.status, headers, body, name)
         try:
-            response = model.parse_response_with_settings(body, headers, prepared.params, prepared.settings)
+            response = model.parse_response(body, headers, prepared.params, prepared.settings)
         except TrioDirectError as exc:  # UnexpectedModelBehavior: a body the live parser cannot read
             return None, exc
         details = {**(response.provider_details or {}), "processing": "batch"}
