@@ -8,6 +8,7 @@ headers), the retry policy, an optional response cache and resume journal, and d
 
 from __future__ import annotations
 
+from .._exports import show_public_module as _show_public_module
 from ._batch_wire import BatchCanceledError as BatchCanceledError
 from ._batch_wire import BatchExpiredError as BatchExpiredError
 from ._batch_wire import BatchJobFailedError as BatchJobFailedError
@@ -91,3 +92,5 @@ __all__ = [
     "run_provider_batch",
     "run_provider_batch_sync",
 ]
+
+_show_public_module(globals(), __all__, __name__)
