@@ -26,7 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 
 #: items, the provider's limit in requests per second
-SIZES = {"full": (100_000, 1_000.0), "quick": (2_000, 200.0)}
+SIZES = {"full": (100_000, 300.0), "quick": (2_000, 200.0)}
 WORKERS = 4
 
 
