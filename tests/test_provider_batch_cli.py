@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -129,3 +130,28 @@ def test_cli_killed_after_submitting_resumes_polling_and_pays_once(tmp_path: Pat
     lines = read_output(tmp_path / "out.jsonl")
     assert [line["custom_id"] for line in lines] == ids
     assert all(line["response"]["status_code"] == 200 for line in lines)
+
+
+def _readme_block(heading: str) -> str:
+    text = (ROOT / "README.md").read_text()
+    start = text.index(heading)
+    end = text.index("\n### ", start + 1)
+    (block,) = re.findall(r"```python\n(.*?)```", text[start:end], flags=re.S)
+    return block
+
+
+def test_readme_provider_batch_example_runs_as_written(tmp_path: Path) -> None:
+    """The README's example, against the fake batch server (fewer items, a journal in tmp_path)."""
+    code = _readme_block("### Provider batch mode").replace("range(20_000)", "range(20)")
+    code = code.replace('"reviews.journal"', repr(str(tmp_path / "reviews.journal")))
+    with FakeBatchServer(processing_s=0.0) as srv:
+        proc = subprocess.run(
+            [sys.executable, "-c", code],
+            env={**env_for(srv.url), "ANTHROPIC_BASE_URL": srv.url, "ANTHROPIC_API_KEY": "sk-ant-test-1234"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert srv.created_by_provider["anthropic"] == 1
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("echo: Classify review #") == 20
