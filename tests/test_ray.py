@@ -2,7 +2,8 @@
 
 The cluster tests start one local Ray (``ray.init(num_cpus=2)``) for the module and run Ray Data jobs
 against the rate-limited fake provider (benchmarks/fake_provider.py with ``--rpm``). They are skipped
-when Ray is not installed (the ``ray`` extra). Runtime: about a minute, most of it Ray starting.
+when Ray is not installed (the ``ray`` extra). Runtime: one to two minutes on the 2-core machine, most of it
+Ray starting its workers; the two cluster tests are marked ``slow`` (CI still runs them).
 """
 
 from __future__ import annotations
@@ -151,6 +152,7 @@ def dataset(n: int, prefix: str) -> Any:
     return ray.data.from_items([{"id": f"{prefix}-{i}", "prompt": f"question {i}"} for i in range(n)])
 
 
+@pytest.mark.slow
 def test_four_workers_share_one_rpm_budget_and_stay_within_it(cluster: None, provider: str) -> None:
     reset_stats(provider)
     # The provider's bucket holds 1 s of its rate; the cluster's holds half that, which leaves room for
@@ -202,6 +204,7 @@ class CrashingMapper(HarnessMapper):
         return super().__call__(batch)
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_job_leaves_every_item_once_and_pays_once(
     cluster: None, provider: str, tmp_path: Path
 ) -> None:
