@@ -133,7 +133,13 @@ class RawResult:
 
 
 class BatchWire(Protocol):
-    """One provider's batch API. Every method may raise the errors of :func:`WireClient.call`."""
+    """One provider's batch API. Every method may raise the errors of :func:`WireClient.call`.
+
+    Cancellation:
+        Every method is safe to cancel. A cancelled :meth:`submit` may or may not have created the
+        job at the provider (its id is then unknown), which is why the runner journals an id as soon
+        as it has one.
+    """
 
     name: str
     max_requests: int
