@@ -37,6 +37,14 @@ import httpx
 import orjson
 import trio
 
+from ._limits import (  # hardening: bounded, decompression-aware body reading
+    ACCEPT_ENCODING,
+    DEFAULT_RESPONSE_LIMITS,
+    ResponseLimits,
+    read_body,
+)
+from ._redact import REDACTED, install_log_filter, request_secrets, secret_forms
+from ._validate import proxy_environment_error
 from .exceptions import (
     ModelAPIError,
     ModelConnectionError,
@@ -59,6 +67,7 @@ __all__ = [
     "current_client",
     "default_http_error",
     "observe_responses",
+    "open_response",
     "open_stream",
     "parse_error_body",
     "redact_error",
@@ -70,6 +79,7 @@ __all__ = [
 ]
 
 logger = logging.getLogger("trio_direct.http")
+install_log_filter()  # hardening: no credential of a request in any log record, at any level
 
 #: Connect fails fast; reads may legitimately wait minutes for a long generation (pydantic-ai and the
 #: official SDKs use the same 600 s). These are inactivity limits, not deadlines.
@@ -205,12 +215,16 @@ def current_client() -> httpx.AsyncClient:
 
     Raises:
         RuntimeError: not called from inside ``trio.run``.
+        UserError: the proxy environment (``HTTP_PROXY``, ``ALL_PROXY``...) cannot be used.
     """
     try:
         return _CLIENT.get()
     except LookupError:
         pass
-    client = _new_client()
+    try:
+        client = _new_client()
+    except (ImportError, ValueError) as exc:  # hardening: a misconfigured proxy environment
+        raise proxy_environment_error(exc) from None
     _CLIENT.set(client)
     trio.lowlevel.spawn_system_task(_close_at_run_end, client, name="trio_direct: close HTTP client")
     return client
@@ -223,9 +237,18 @@ async def use_http_client(client: httpx.AsyncClient) -> AsyncGenerator[httpx.Asy
     The client stays the caller's: it is not closed here. It must belong to this run (create it
     inside the same ``trio.run``). An ``httpx2.AsyncClient`` works too.
 
+    Raises:
+        UserError: used outside ``trio.run`` (under asyncio the async API runs on the portal, whose
+            run has its own client).
+
     Cancellation:
         Entering and leaving do no I/O; the previous client is restored even on cancellation.
     """
+    if not trio.lowlevel.in_trio_run():
+        raise UserError(
+            "use_http_client() works inside trio.run only: the client belongs to one Trio run. Under "
+            "asyncio the async API runs on the trio_direct portal, which keeps its own client"
+        )
     lib = _library_of(client)
     if lib is not httpx:
         _register_library(lib)
@@ -263,6 +286,8 @@ class HTTPRequest:
     headers: Mapping[str, str] = attrs.field(repr=False)
     method: str = "POST"
     timeout: httpx.Timeout | None = None
+    #: How much of the reply may be held (``ModelSettings['max_response_bytes']`` and friends).
+    limits: ResponseLimits = DEFAULT_RESPONSE_LIMITS
 
     @classmethod
     def json(
@@ -279,9 +304,6 @@ class HTTPRequest:
 
 _SHRINK_BELOW: Final = 64 * 1024
 
-
-#: What a credential is replaced with in errors.
-REDACTED: Final = "***"
 
 #: Request headers whose values are credentials (an ``Authorization`` scheme such as ``Bearer`` is kept).
 _CREDENTIAL_HEADERS: Final = frozenset(
@@ -340,6 +362,7 @@ def redact_error(exc: BaseException, secrets: Sequence[str]) -> None:
     """
     if not secrets:
         return
+    secrets = secret_forms(secrets)  # hardening: escaped and byte forms too (httpx quotes bytes)
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
@@ -456,30 +479,73 @@ def default_http_error(status: int, headers: Mapping[str, str], body: bytes, mod
 async def send(
     request: HTTPRequest, *, model_name: str, error_builder: ErrorBuilder = default_http_error
 ) -> tuple[int, httpx.Headers, bytes]:
-    """Send ``request`` and read the whole body.
+    """Send ``request`` and read the whole body, up to ``request.limits.max_response_bytes`` decoded.
 
     Returns:
         ``(status, headers, body)`` of a 2xx/3xx response.
 
     Raises:
-        ModelHTTPError: (a categorized one) for 4xx/5xx, built by ``error_builder``.
+        ModelHTTPError: (a categorized one) for 4xx/5xx, built by ``error_builder`` from at most
+            ``max_error_body_bytes`` of the body.
+        ResponseTooLargeError: the body is larger than ``max_response_bytes``; the connection is closed.
         ModelConnectionError: the connection failed; ``ModelTimeoutError`` when an inactivity limit ran out.
+        ModelAPIError: the body's compression is corrupt or one we did not ask for.
 
     Cancellation:
         Safe at any point; the connection is discarded, not returned to the pool.
     """
+    async with open_response(request, model_name=model_name) as response:
+        limits = request.limits
+        failed = response.status_code >= 400
+        try:
+            body = await read_body(
+                response,
+                limits.max_error_body_bytes if failed else limits.max_response_bytes,
+                model_name=model_name,
+                url=request.url,
+                truncate=failed,
+            )
+        except TRANSPORT_ERRORS as exc:
+            raise transport_error(exc, request.url, model_name) from exc
+        if failed:
+            raise error_builder(response.status_code, response.headers, body, model_name)
+        return response.status_code, response.headers, body
+
+
+@asynccontextmanager
+async def open_response(request: HTTPRequest, *, model_name: str) -> AsyncGenerator[httpx.Response]:
+    """Send ``request`` and hold its response, body unread, for the block; then close it.
+
+    Raises:
+        ModelConnectionError: the connection failed before the head arrived.
+        UserError: the URL cannot be sent to, or the client cannot be built (proxy settings).
+
+    Cancellation:
+        Leaving the block, by cancellation or otherwise, closes the response at once; an unread body
+        makes httpcore close the connection rather than drain it.
+    """
     client = current_client()
-    http_request = _build(client, request)
-    try:
-        response = await client.send(http_request)
-    except TRANSPORT_ERRORS as exc:
-        raise transport_error(exc, request.url, model_name) from exc
-    except _INVALID_URL_ERRORS as exc:
-        raise UserError(f"invalid provider URL {_where(request.url)!r}: {exc}") from exc
-    _observe(response)
-    if response.status_code >= 400:
-        raise error_builder(response.status_code, response.headers, response.content, model_name)
-    return response.status_code, response.headers, response.content
+    # hardening: while this request is in flight, log records about it are scrubbed of its credentials
+    with request_secrets(credentials_of(request)):
+        try:
+            http_request = _build(client, request)
+            response = await client.send(http_request, stream=True)
+        except TRANSPORT_ERRORS as exc:
+            raise transport_error(exc, request.url, model_name) from exc
+        except _INVALID_URL_ERRORS as exc:
+            raise UserError(f"invalid provider URL {_where(request.url)!r}: {exc}") from exc
+        except UnicodeEncodeError:
+            # A header value httpx cannot encode (from extra_headers): the error would quote it whole.
+            raise UserError(
+                "a request header value (ModelSettings['extra_headers'] or the provider's headers) is "
+                "not ASCII; header values must be printable ASCII"
+            ) from None
+        try:
+            _observe(response)  # the harness's per-request observer (status, headers), if any
+            yield response
+        finally:
+            with trio.CancelScope(shield=True):
+                await response.aclose()
 
 
 @asynccontextmanager
@@ -488,8 +554,10 @@ async def open_stream(
 ) -> AsyncGenerator[httpx.Response]:
     """Send ``request`` and hold the response open for streaming its body.
 
-    A 4xx/5xx body is read (it is small) and raised as the provider's error from the ``async with``.
-    Map transport errors raised while reading the body with :func:`transport_error`.
+    A 4xx/5xx body is read up to ``request.limits.max_error_body_bytes`` and raised as the provider's
+    error from the ``async with``. Read the body with ``trio_direct._limits.consume_raw`` and a
+    ``BodyDecoder`` (the raw bytes: Content-Encoding is ours to undo, in bounded steps); map transport
+    errors raised while reading it with :func:`transport_error`.
 
     Raises:
         ModelHTTPError: for 4xx/5xx.
@@ -499,26 +567,20 @@ async def open_stream(
         Leaving the block, by cancellation or otherwise, closes the response at once; an unread body
         makes httpcore close the connection rather than drain it.
     """
-    client = current_client()
-    http_request = _build(client, request)
-    try:
-        response = await client.send(http_request, stream=True)
-    except TRANSPORT_ERRORS as exc:
-        raise transport_error(exc, request.url, model_name) from exc
-    except _INVALID_URL_ERRORS as exc:
-        raise UserError(f"invalid provider URL {_where(request.url)!r}: {exc}") from exc
-    try:
-        _observe(response)
+    async with open_response(request, model_name=model_name) as response:
         if response.status_code >= 400:
             try:
-                body = await response.aread()
+                body = await read_body(
+                    response,
+                    request.limits.max_error_body_bytes,
+                    model_name=model_name,
+                    url=request.url,
+                    truncate=True,
+                )
             except TRANSPORT_ERRORS as exc:
                 raise transport_error(exc, request.url, model_name) from exc
             raise error_builder(response.status_code, response.headers, body, model_name)
         yield response
-    finally:
-        with trio.CancelScope(shield=True):
-            await response.aclose()
 
 
 def _build(client: httpx.AsyncClient, request: HTTPRequest) -> httpx.Request:
@@ -536,6 +598,10 @@ def _build(client: httpx.AsyncClient, request: HTTPRequest) -> httpx.Request:
         headers=request.headers,
         **_timeout_arg(client, request),
     )
+    # Bodies are decoded by trio_direct._limits in bounded steps, so ask only for what it decodes
+    # (httpx would add br/zstd when their packages are installed).
+    if "accept-encoding" not in {name.lower() for name in request.headers}:
+        http_request.headers["Accept-Encoding"] = ACCEPT_ENCODING
     http_request.stream = _body_stream(_library_of(http_request), request.body)
     return http_request
 

@@ -1172,6 +1172,11 @@ class ChatStreamMapper:
 
     # -- SSE -----------------------------------------------------------------------------------
 
+    @property
+    def done(self) -> bool:
+        """The end marker (``data: [DONE]``) arrived: the stream finishes here (see ``StreamMapper``)."""
+        return self._done
+
     def feed(self, event: ServerSentEvent, out: list[ModelResponseStreamEvent]) -> None:
         """Handle one SSE event.
 

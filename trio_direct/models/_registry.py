@@ -357,11 +357,36 @@ def suggest_model(prefix: str, model_name: str) -> str | None:
 
 
 def _suggest(name: str) -> str:
-    candidates = known_model_names() + [f"{p}:" for p in _ROUTES if p != "test"]
-    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.5)
-    if not close and ":" not in name:
-        close = difflib.get_close_matches(f"openai:{name}", candidates, n=1, cutoff=0.6)
-    return f" Did you mean {close[0]!r}?" if close else ""
+    """`` Did you mean '<model string>'?`` for a close, valid model string, else ``""``.
+
+    A suggestion is always a string :func:`infer_model` resolves: a known model name close to what
+    was typed (``gpt-4o`` → ``openai:gpt-4o``), or what was typed with its misspelt prefix corrected
+    (``opnai:gpt-4o`` → ``openai:gpt-4o``). A bare prefix (``openai:``) is never suggested: it is not
+    a model; nothing close enough means no suggestion (``nope``, ``nope:foo``).
+    """
+    found = _suggest_model_string(name, list(_ROUTES), known_model_names())
+    return f" Did you mean {found!r}?" if found else ""
+
+
+def _suggest_model_string(typed: str, prefixes: list[str], known: list[str]) -> str | None:
+    """A valid model string close to ``typed`` (see :func:`_suggest`), or None. Pure."""
+    prefix, colon, model = typed.partition(":")
+    if colon and model:
+        close = difflib.get_close_matches(prefix, prefixes, n=1, cutoff=0.75)
+        if close and close[0] != "test":
+            return f"{close[0]}:{model}"
+    if not colon:
+        # a model name without its prefix: the known name it is (or is close to)
+        by_model: dict[str, str] = {}
+        for name in known:
+            if ":" in name:
+                by_model.setdefault(name.partition(":")[2], name)  # the first prefix listed wins
+        close = difflib.get_close_matches(typed, list(by_model), n=1, cutoff=0.8)
+        return by_model[close[0]] if close else None
+    if not model:
+        return None  # 'prefix:' with nothing after it names no model to be close to
+    close = difflib.get_close_matches(typed, known, n=1, cutoff=0.8)
+    return close[0] if close else None
 
 
 def infer_model(model: Model | KnownModelName | str) -> Model:

@@ -105,6 +105,7 @@ from ._common import (
 )
 from ._instructions import request_instructions
 from ._json import JSON, SHAPE_ERRORS, json_array, json_dict, json_list
+from ._prepare import unprepared_part_error
 from ._registry import suggest_model
 from ._tool_choice import resolve_tool_choice
 from .base import HTTPModel, Provider, StreamContext, StreamedResponse, StreamMeta, open_event_stream
@@ -968,8 +969,10 @@ class _Mapper:
                 self.user_prompt(part)
             elif isinstance(part, ToolReturnPart):
                 self.tool_return(part)
-            else:
+            elif isinstance(part, RetryPromptPart):
                 self.retry(part)
+            else:
+                raise unprepared_part_error(part)
 
     def response(self, message: ModelResponse) -> None:
         content: JSONContent = []

@@ -625,6 +625,11 @@ class CohereStreamMapper:
         self._ended = False
         self._usage_seen = False
 
+    @property
+    def done(self) -> bool:
+        """The end marker (``message-end``) arrived: the stream finishes here (see ``StreamMapper``)."""
+        return self._ended
+
     def feed(self, event: ServerSentEvent, out: list[ModelResponseStreamEvent]) -> None:
         """Handle one SSE event.
 

@@ -1448,6 +1448,7 @@ class ResponsesStreamMapper:
         "_background",
         "_details",
         "_dirty",
+        "_ended",
         "_events",
         "_fc_args",
         "_finalized",
@@ -1494,6 +1495,7 @@ class ResponsesStreamMapper:
         self._background = False
         self._events = 0
         self._last_sequence: object = None
+        self._ended = False  # response.completed / incomplete arrived: the stream is over
         self._dirty = False
         self._has_refusal = False
         self._refusal = ""
@@ -1505,6 +1507,11 @@ class ResponsesStreamMapper:
         self._listed_tools: set[str] = set()
 
     # -- SSE -----------------------------------------------------------------------------------
+
+    @property
+    def done(self) -> bool:
+        """``response.completed`` or ``response.incomplete`` arrived: the stream finishes here."""
+        return self._ended
 
     def feed(self, event: ServerSentEvent, out: list[ModelResponseStreamEvent]) -> None:
         """Handle one SSE event.
@@ -1846,6 +1853,7 @@ class ResponsesStreamMapper:
                 diagnostics, _CACHE_DIAGNOSTICS_FIELDS, _CACHE_MISS
             )
         self._dirty = True
+        self._ended = kind != "response.failed"
         if kind == "response.completed":
             # list-tools results a stream left out of `output_item.done` (2.68 back-fills them)
             for raw_item in json_list(response.get("output")):

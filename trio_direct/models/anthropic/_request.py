@@ -50,6 +50,7 @@ from .._common import json_default as _json_default
 from .._instructions import request_instructions
 from .._json import JSON as JSON
 from .._json import json_array, json_dict, json_list
+from .._prepare import unprepared_part_error
 from .._tool_choice import resolve_tool_choice
 from ._profile import PROVIDER_NAME, AnthropicModelSettings, AnthropicProfile, CacheTTL
 
@@ -419,8 +420,10 @@ class _Mapped:
                 self._user(part, blocks)
             elif isinstance(part, ToolReturnPart):
                 blocks.append(_tool_result_block(part))
-            else:
+            elif isinstance(part, RetryPromptPart):
                 blocks.append(_retry_blocks(part))
+            else:
+                raise unprepared_part_error(part)
         if self.announce_inline and any(_is_feedback(p) for p in message.parts):
             inline_system.append(_NOTE_ANNOUNCEMENT)  # once, closing the first turn with a frame
             self.announce_inline = False

@@ -49,6 +49,7 @@ import orjson
 from ... import _http  # pyright: ignore[reportPrivateUsage]
 from ..._exports import show_public_module as _show_public_module
 from ..._parts import PartsManager  # pyright: ignore[reportPrivateUsage]
+from ..._validate import path_segment  # pyright: ignore[reportPrivateUsage]
 from ...exceptions import (
     ModelAPIError,
     UserError,
@@ -109,9 +110,11 @@ __all__ = [
 
 
 def _model_path(model_name: str) -> str:
-    if model_name.startswith(("models/", "tunedModels/")):
-        return model_name
-    return f"models/{model_name}"
+    # hardening: the name is one path segment whatever it holds (`../`, `?`, `#` cannot rewrite the URL)
+    collection, _, name = model_name.partition("/")
+    if collection not in ("models", "tunedModels") or not _:
+        collection, name = "models", model_name
+    return f"{collection}/{path_segment(name, what='Gemini model name')}"
 
 
 class GoogleModel(HTTPModel):

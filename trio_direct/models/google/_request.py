@@ -52,6 +52,7 @@ from .._common import dump_error_details as _dump_error_details
 from .._common import json_default as _json_default
 from .._instructions import request_instructions
 from .._json import JSON as JSON
+from .._prepare import unprepared_part_error
 from .._tool_choice import resolve_tool_choice
 from ._profile import (
     DUMMY_THOUGHT_SIGNATURE,
@@ -441,6 +442,8 @@ class _Mapped:
                 response, media = _function_response(part, self.profile)
                 mapped.append(response)
                 tool_media.extend(media)
+            elif not isinstance(part, RetryPromptPart):
+                raise unprepared_part_error(part)
             elif part.tool_name is not None:
                 mapped.append(_retry_function_response(part))
             else:
