@@ -66,7 +66,7 @@ from ._batch_wire import (
     RawResult,
     WireClient,
 )
-from ._items import CostFunction, Item, Outcome, default_cost
+from ._items import CostFunction, Item, Outcome, _as_decimal  # pyright: ignore[reportPrivateUsage]
 from ._journal import Journal
 from ._progress import Progress, ProgressTracker, Summary
 from ._runner import _aiter  # pyright: ignore[reportPrivateUsage]
@@ -94,20 +94,25 @@ _CUSTOM_ID = re.compile(r"[a-zA-Z0-9_-]{1,64}")
 
 
 def is_batch_priced(response: ModelResponse) -> bool:
-    """Whether ``response`` was processed in a provider batch (``provider_details['processing']``)."""
-    return (response.provider_details or {}).get("processing") == "batch"
+    """Whether ``response`` was processed in a provider batch (``provider_details['processing']``,
+    or whatever else :meth:`ModelResponse.price_context` counts as the batch tier)."""
+    return response.price_context().get("processing") == "batch"
 
 
 def batch_cost(response: ModelResponse) -> Decimal | None:
     """The price of a batch-processed response: the batch price.
 
-    With ``response.cost()`` (a message model with a price list), the ``processing: 'batch'`` mark
-    already selects the batch price, so :func:`~trio_direct.harness.default_cost` is used as is.
-    Otherwise the live price the response carries (``usage.cost``) times :data:`BATCH_DISCOUNT`.
-    A cost function of your own sees the same mark through :func:`is_batch_priced`.
+    ``response.cost()`` (genai-prices, the ``prices`` extra) selects the batch price itself, from
+    the ``processing: 'batch'`` mark. Without it (not installed, or a model it does not know), the
+    live price the response carries (``usage.cost``) times :data:`BATCH_DISCOUNT`. A cost function
+    of your own sees the same mark through :func:`is_batch_priced`.
     """
-    if callable(getattr(response, "cost", None)):
-        return default_cost(response)
+    try:
+        value = response.cost()
+    except (UserError, LookupError, ValueError):  # no price list, or not in it
+        value = None
+    if value is not None:
+        return _as_decimal(getattr(value, "total_price", value))
     live = response.usage.cost
     if live is None or not is_batch_priced(response):
         return live
