@@ -31,6 +31,7 @@ from ._journal import Journal
 from ._jsonl import outcome_to_batch_line, parse_line
 from ._limits import Limits
 from ._progress import LiveLine
+from ._provider_batch import ProviderBatchRun, run_provider_batch
 from ._runner import DEFAULT_RETRY, BatchRun, run_batch
 
 __all__ = ["main"]
@@ -75,6 +76,16 @@ def _parser() -> argparse.ArgumentParser:
         help="live line on a terminal, log lines otherwise (auto); or force one; or none",
     )
     p.add_argument("--progress-interval", type=float, default=1.0, help="seconds between progress updates")
+    batch = p.add_argument_group("provider batch mode (half price, results within 24 h)")
+    batch.add_argument(
+        "--provider-batch",
+        action="store_true",
+        help="submit the items as provider batch jobs (OpenAI, Anthropic, Gemini) instead of live requests; "
+        "Ctrl-C stops waiting and leaves the jobs running: the same command again collects them",
+    )
+    batch.add_argument("--poll-interval", type=float, default=30.0, help="seconds before the first poll")
+    batch.add_argument("--max-poll-interval", type=float, default=600.0, help="longest wait between polls")
+    batch.add_argument("--max-requests-per-job", type=int, help="split jobs at this many requests")
     return p
 
 
@@ -89,11 +100,20 @@ def _count(path: Path) -> int:
     return sum(1 for _ in _lines(path))
 
 
-async def _watch_interrupts(run: BatchRun, cancelled: list[bool]) -> None:
+async def _watch_interrupts(run: BatchRun | ProviderBatchRun, cancelled: list[bool]) -> None:
     with trio.open_signal_receiver(signal.SIGINT) as signals:
         count = 0
         async for _ in signals:
             count += 1
+            if isinstance(run, ProviderBatchRun):
+                print(
+                    "\ninterrupted: stopped waiting; the submitted jobs keep running at the provider "
+                    "(their ids are in the journal): run the same command again to collect them",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                run.stop()
+                return
             if count == 1:
                 print(
                     "\ninterrupted: no new items; waiting for those in flight (Ctrl-C again to cancel them)",
@@ -107,7 +127,9 @@ async def _watch_interrupts(run: BatchRun, cancelled: list[bool]) -> None:
                 return
 
 
-async def _run(args: argparse.Namespace, journal: Journal, urls: dict[str, str]) -> tuple[BatchRun, bool]:
+async def _run(
+    args: argparse.Namespace, journal: Journal, urls: dict[str, str]
+) -> tuple[BatchRun | ProviderBatchRun, bool]:
     in_path = Path(args.input)
     limits = Limits(
         max_running=args.concurrency,
@@ -143,6 +165,24 @@ async def _run(args: argparse.Namespace, journal: Journal, urls: dict[str, str])
         tty = {"auto": None, "line": True, "log": False}[args.progress]
         progress = LiveLine(sys.stderr, tty=tty, log_interval=max(args.progress_interval, 10.0))
     cancelled: list[bool] = []
+    if args.provider_batch:
+        async with trio.open_nursery() as nursery:
+            async with run_provider_batch(
+                items(),
+                journal=journal,
+                rerun_failed=not args.keep_failed,
+                poll_interval=args.poll_interval,
+                max_poll_interval=max(args.max_poll_interval, args.poll_interval),
+                max_requests_per_job=args.max_requests_per_job,
+                on_progress=progress,
+                progress_interval=args.progress_interval,
+                total=_count(in_path),
+            ) as batch_run:
+                nursery.start_soon(_watch_interrupts, batch_run, cancelled)
+                async for _ in batch_run:
+                    pass
+            nursery.cancel_scope.cancel()
+        return batch_run, bool(cancelled)
     async with trio.open_nursery() as nursery:
         async with run_batch(
             items(),

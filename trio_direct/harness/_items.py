@@ -33,8 +33,9 @@ __all__ = [
     "default_cost",
 ]
 
-OutcomeSource: TypeAlias = Literal["live", "cache", "journal"]
-"""Where an outcome came from: a request just made, the response cache, or a previous run's journal."""
+OutcomeSource: TypeAlias = Literal["live", "cache", "journal", "batch"]
+"""Where an outcome came from: a request just made, the response cache, a previous run's journal, or a
+provider batch job."""
 
 CostFunction: TypeAlias = Callable[[ModelResponse], "Decimal | float | None"]
 """Prices one response in your currency (USD by convention), or None when unknown."""
@@ -199,8 +200,8 @@ class Outcome:
         error: the error, on failure: the exception the request raised (a
             :class:`~trio_direct.exceptions.TrioDirectError` subclass for everything the library
             raises), or a :class:`RecordedError` when read back from a journal.
-        source: ``'live'``, ``'cache'`` (a cache hit: no request was made) or ``'journal'`` (finished
-            by an earlier run).
+        source: ``'live'``, ``'cache'`` (a cache hit: no request was made), ``'journal'`` (finished
+            by an earlier run) or ``'batch'`` (a provider batch job, :func:`run_provider_batch`).
         attempts: requests made (0 for a cache hit).
         latency: seconds from the first attempt's admission to the end, waits between attempts included.
         usage: the response's token usage (empty on failure).

@@ -155,6 +155,16 @@ class Journal:
                 "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, orjson.dumps(value).decode())
             )
 
+    def meta_items(self, prefix: str) -> dict[str, Any]:
+        """Every stored value whose key starts with ``prefix`` (provider batch jobs, ...), by key."""
+        with self._lock:
+            rows = (
+                self._db()
+                .execute("SELECT key, value FROM meta WHERE substr(key, 1, ?) = ?", (len(prefix), prefix))
+                .fetchall()
+            )
+        return {key: orjson.loads(value) for key, value in rows}
+
     def get_meta(self, key: str, default: Any = None) -> Any:
         """The value stored under ``key``, or ``default``."""
         with self._lock:
