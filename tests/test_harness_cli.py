@@ -419,7 +419,16 @@ def test_sigkill_at_random_points_then_resume_gives_every_item_exactly_once(tmp_
                 proc = subprocess.Popen(
                     command(work), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
                 )
-                time.sleep(rng.uniform(0.0, duration))
+                if trial < 5:
+                    # aimed kills: as soon as some (not all) items are recorded, so that kills mid-run
+                    # are certain whatever the machine's load does to the random ones below
+                    deadline = time.monotonic() + 3 * duration + 5
+                    while proc.poll() is None and time.monotonic() < deadline:
+                        if 0 < journal_count(work / "out.jsonl.journal") < n:
+                            break
+                        time.sleep(0.005)
+                else:
+                    time.sleep(rng.uniform(0.0, duration))
                 proc.send_signal(signal.SIGKILL)
                 proc.wait()
                 recorded = journal_count(work / "out.jsonl.journal")
