@@ -96,6 +96,11 @@ class ChatProfile:
     usage: UsageFlavor = USAGE_OPENAI
     #: ``provider_url`` ends with a slash, as the OpenAI SDK's client URL does
     url_trailing_slash: bool = False
+    #: reasoning comes (and goes back) as a ``reasoning_details`` list (OpenRouter, Snowflake Cortex)
+    reasoning_details: bool = False
+    #: OpenRouter's extensions: ``openrouter_*`` settings and ``reasoning`` in the body, the routed
+    #: provider, cost and BYOK in ``provider_details``, ``error`` objects inside a 200, ``video_url`` parts
+    openrouter_extensions: bool = False
 
 
 # prefix -> (supported, always on, on by default, can be disabled, pinned efforts); first match wins
@@ -194,6 +199,8 @@ def deepseek_profile(model_name: str) -> ChatProfile:
 def openrouter_profile(model_name: str) -> ChatProfile:
     return _vendor_family_profile(
         model_name,
+        reasoning_details=True,
+        openrouter_extensions=True,
         supports_max_completion_tokens=False,
         thinking_field="reasoning",
         send_back_thinking="field",
