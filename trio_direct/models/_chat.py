@@ -105,6 +105,7 @@ from .base import StreamMeta
 __all__ = [
     "FINISH_REASONS",
     "SAMPLING_SETTINGS",
+    "finish_reason_of",
     "ChatStreamMapper",
     "build_chat_body",
     "check_stream_end",
@@ -768,8 +769,8 @@ def build_chat_body(
         ]
     if "stop_sequences" in s:
         body["stop"] = s["stop_sequences"]
-    if profile.openrouter_extensions:
-        # OpenRouter takes unified thinking as `reasoning` (below); only an explicit effort goes here
+    if profile.openrouter_extensions or profile.zai_thinking or profile.reasoning_object:
+        # these hosts take unified thinking in their own objects (below); only an explicit effort goes here
         effort = s.get("openai_reasoning_effort") or None
     else:
         effort = reasoning_effort(s, thinking, profile)
@@ -784,6 +785,16 @@ def build_chat_body(
     extra_body = s.get("extra_body")
     if isinstance(extra_body, Mapping):
         body.update(cast(Mapping[str, Any], extra_body))
+    if profile.zai_thinking:
+        zai_body_settings(body, s, thinking, profile)
+    if profile.reasoning_object:
+        reasoning = s.get("snowflake_reasoning")
+        if reasoning is None and thinking is not None and thinking is not False:
+            reasoning = {"effort": _REASONING_OBJECT_EFFORTS.get(thinking, "medium")}
+        if reasoning:
+            body["reasoning"] = reasoning
+            # Cortex applies a non-1 default temperature, which reasoning rejects (2.68)
+            body.setdefault("temperature", 1)
     if profile.openrouter_extensions:
         # after `extra_body`: 2.68 writes the `openrouter_*` settings over the user's extra_body keys
         openrouter_body_settings(body, s, thinking, profile)
@@ -824,6 +835,14 @@ FINISH_REASONS: Final[dict[str, FinishReason]] = {
     "content_filter": "content_filter",
     "function_call": "tool_call",
 }
+
+
+def finish_reason_of(raw: str, profile: ChatProfile) -> FinishReason | None:
+    """A raw ``finish_reason`` → pydantic-ai's, with the host's own reasons (None for unknown ones)."""
+    reason = FINISH_REASONS.get(raw)
+    if reason is None and profile.extra_finish_reasons:
+        reason = cast("FinishReason | None", dict(profile.extra_finish_reasons).get(raw))
+    return reason
 
 
 def timestamp_of(created: Any) -> datetime | None:
@@ -1006,10 +1025,14 @@ def _parse_completion(
     if raw_finish is not None and not isinstance(raw_finish, str):
         raise TypeError("`finish_reason` is not a string")
     if raw_finish == "":
-        raise ValueError("`finish_reason` is empty")
-    finish_reason = FINISH_REASONS.get(raw_finish or "stop")
-    if raw_finish == "error" and profile.openrouter_extensions:
-        finish_reason = "error"
+        if not profile.finish_from_parts:
+            raise ValueError("`finish_reason` is empty")
+        raw_finish = None
+    if raw_finish is None and profile.finish_from_parts:
+        # the reason is inferred; provider_details keep only what the server said
+        finish_reason: FinishReason | None = "tool_call" if message.get("tool_calls") else "stop"
+    else:
+        finish_reason = finish_reason_of(raw_finish or "stop", profile)
 
     details: JSON = {}
     if (
@@ -1276,11 +1299,12 @@ class ChatStreamMapper:
         self._chunks += 1
         if error := chunk.get("error"):
             model_name = self.meta.model_name or ""
-            if self._profile.openrouter_extensions and isinstance(error, dict):
-                code = cast(JSON, error).get("code")
+            error_object = json_dict(error)
+            if self._profile.openrouter_extensions and error_object is not None:
+                code = error_object.get("code")
                 if isinstance(code, int) and not isinstance(code, bool):
-                    raise openrouter_error(cast(JSON, error), model_name, in_stream=True)
-            raise stream_error(model_name, error)
+                    raise openrouter_error(error_object, model_name, in_stream=True)
+            raise stream_error(model_name, error_object if error_object is not None else error)
         try:
             self._chunk(chunk, out)
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
@@ -1324,6 +1348,8 @@ class ChatStreamMapper:
         raw_finish = choice.get("finish_reason")
         if raw_finish:
             self._has_finish = True
+        elif raw_finish == "" and self._profile.finish_from_parts:
+            raw_finish = None
         delta = choice.get("delta")
         if delta is None:
             return
@@ -1334,10 +1360,7 @@ class ChatStreamMapper:
             self._set_finish("content_filter")
             return
         if raw_finish and not self._refusal:
-            reason = FINISH_REASONS.get(raw_finish)
-            if raw_finish == "error" and self._profile.openrouter_extensions:
-                reason = "error"
-            self._set_finish(reason)
+            self._set_finish(finish_reason_of(raw_finish, self._profile))
             self._details(finish_reason=raw_finish)
         if self._profile.openrouter_extensions:
             self._details(**openrouter_details(chunk, choice))
@@ -1356,9 +1379,9 @@ class ChatStreamMapper:
 
     def _deltas(self, delta: JSON, out: list[ModelResponseStreamEvent]) -> None:
         parts = self.parts
-        details = delta.get("reasoning_details") if self._profile.reasoning_details else None
-        if details and isinstance(details, list):
-            self._reasoning_details(cast(list[Any], details), out)
+        details = json_array(delta.get("reasoning_details")) if self._profile.reasoning_details else None
+        if details:
+            self._reasoning_details(details, out)
         for field_name in () if details else self._thinking_fields:
             reasoning = delta.get(field_name)
             if not reasoning or not isinstance(reasoning, str):
@@ -1491,7 +1514,10 @@ class ChatStreamMapper:
         if changes:
             self._details(**changes)
         if not self._has_finish and not self._refusal:
-            self._set_finish("stop")
+            calls = self._profile.finish_from_parts and any(
+                isinstance(p, ToolCallPart) for p in self.parts.get_parts()
+            )
+            self._set_finish("tool_call" if calls else "stop")
         if not self._usage_seen and not self._continuous_usage:
             self.meta = attrs.evolve(self.meta, usage=self.meta.usage + RequestUsage(unmeasured_requests=1))
 
@@ -1747,7 +1773,7 @@ def openrouter_body_settings(
     for setting, key in _OPENROUTER_BODY_SETTINGS:
         if value := settings.get(setting):
             body[key] = value
-    reasoning = settings.get("openrouter_reasoning")
+    reasoning: Any = settings.get("openrouter_reasoning")
     if "openrouter_reasoning" not in settings and thinking is not None:
         if thinking is False and profile.thinking_always_enabled:
             reasoning = {"effort": "low"}
@@ -1759,3 +1785,46 @@ def openrouter_body_settings(
         body["reasoning"] = reasoning
     if usage := settings.get("openrouter_usage"):
         body["usage"] = usage
+
+
+# =============================================================================================
+# Z.AI's and Snowflake's thinking objects
+# =============================================================================================
+
+#: unified ``thinking`` → Snowflake Cortex's ``reasoning.effort`` (2.68)
+_REASONING_OBJECT_EFFORTS: Final[dict[object, str]] = {
+    True: "medium",
+    "minimal": "low",
+    "low": "low",
+    "medium": "medium",
+    "high": "high",
+    "xhigh": "high",
+    "max": "high",
+}
+
+
+def zai_body_settings(
+    body: JSON, settings: Mapping[str, Any], thinking: object, profile: ChatProfile
+) -> None:
+    """Z.AI's ``thinking: {type, clear_thinking}`` and, on GLM-5.2+, ``reasoning_effort`` (2.68's
+    ``_zai_settings_to_openai_settings``). ``zai_clear_thinking`` defaults to False (thinking kept across
+    turns) on models that think; a model that always thinks gets ``minimal`` for ``thinking=False``."""
+    payload: JSON = {}
+    if thinking is False and profile.thinking_always_enabled:
+        thinking = "minimal"
+    if thinking is False:
+        payload["type"] = "disabled"
+    elif thinking is not None:
+        payload["type"] = "enabled"
+    clear = settings.get("zai_clear_thinking")
+    if clear is None and profile.supports_thinking:
+        clear = False
+    if clear is not None:
+        payload["clear_thinking"] = clear
+    extra: JSON = {}
+    if payload:
+        extra["thinking"] = payload
+    if profile.zai_efforts is not None and isinstance(thinking, str):
+        extra["reasoning_effort"] = dict(profile.zai_efforts).get(thinking, thinking)
+    # 2.68 writes these into `extra_body`, over the user's own keys of the same name
+    body.update(extra)

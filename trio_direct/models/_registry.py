@@ -29,21 +29,31 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import re
+import warnings
 from collections.abc import Callable
 from typing import Final, Literal, TypeAlias, cast
+from urllib.parse import quote, urlsplit
 
 import attrs
 
 from ..exceptions import UserError
 from ._chat_profile import (
     ChatProfile,
+    azure_profile,
     cerebras_profile,
+    crusoe_profile,
     deepseek_profile,
     fireworks_profile,
     generic_profile,
+    heroku_profile,
+    moonshotai_profile,
     ollama_profile,
     openai_model_profile,
     openrouter_profile,
+    snowflake_profile,
+    vllm_profile,
+    zai_profile,
 )
 from ._common import PLACEHOLDER_API_KEY, env_value
 from .base import Model, Provider
@@ -102,8 +112,14 @@ KnownModelName: TypeAlias = Literal[
     "google-gla:gemini-2.5-pro",
 ]
 
-#: The factory that builds a model for a :class:`ChatHost` row.
+#: The factory that builds a model for a :class:`ChatHost` row speaking Chat Completions.
 CHAT_HOST_FACTORY: Final = "trio_direct.models.openai:from_host"
+#: The factory that builds a model for a :class:`ChatHost` row speaking the Responses API.
+RESPONSES_HOST_FACTORY: Final = "trio_direct.models.openai_responses:from_host"
+#: The endpoint path after the base URL, per API.
+DEFAULT_PATHS: Final[dict[str, str]] = {"chat": "chat/completions", "responses": "responses"}
+
+HostAPI: TypeAlias = Literal["chat", "responses"]
 
 
 @attrs.frozen(slots=True)
@@ -128,6 +144,11 @@ class ChatHost:
         base_url: the default base URL; None when the user must give one (``<ENV>_BASE_URL``).
         env: the prefix of the ``<ENV>_API_KEY`` and ``<ENV>_BASE_URL`` variables.
         profile: builds the model's :class:`ChatProfile` from its name (the host's quirks).
+        api: ``'chat'`` (Chat Completions) or ``'responses'`` (the Responses API).
+        key_var: the key variable when it is not ``<ENV>_API_KEY`` (``HEROKU_INFERENCE_KEY``).
+        url_var: the base URL variable when it is not ``<ENV>_BASE_URL``.
+        resolve: the row's own endpoint resolution, for hosts whose URL, path or authentication is
+            more than a base URL and a bearer key (Azure deployments, Snowflake accounts, the Gateway).
         key_required: a missing key is an error (False for local servers, which get a placeholder).
         keyless_with_base_url: a key may be missing when ``<ENV>_BASE_URL`` is set (as the OpenAI SDK
             allows for a self-hosted server).
@@ -147,14 +168,33 @@ class ChatHost:
     alt_key_envs: tuple[str, ...] = ()
     header_envs: tuple[tuple[str, str], ...] = ()
     canonical_system: str | None = None
+    api: HostAPI = "chat"
+    key_var: str | None = None
+    url_var: str | None = None
+    resolve: Callable[[ChatHost, str, str], tuple[Provider, str]] | None = None
 
     @property
     def key_env(self) -> str:
-        return f"{self.env}_API_KEY"
+        return self.key_var or f"{self.env}_API_KEY"
 
     @property
     def url_env(self) -> str:
-        return f"{self.env}_BASE_URL"
+        return self.url_var or f"{self.env}_BASE_URL"
+
+    @property
+    def factory(self) -> str:
+        """The ``module:factory`` that builds this row's models."""
+        return RESPONSES_HOST_FACTORY if self.api == "responses" else CHAT_HOST_FACTORY
+
+    def endpoint(self, prefix: str, model_name: str) -> tuple[Provider, str]:
+        """The :class:`Provider` and the path after its base URL for ``model_name``, from the environment.
+
+        Raises:
+            UserError: a key, base URL or other setting the host needs is missing (naming the variable).
+        """
+        if self.resolve is not None:
+            return self.resolve(self, prefix, model_name)
+        return self.provider(prefix), DEFAULT_PATHS[self.api]
 
     def provider(self, prefix: str) -> Provider:
         """The :class:`Provider` for this host from the environment.
@@ -202,6 +242,150 @@ OPENAI_HOST: Final = ChatHost(
     canonical_system="openai",
 )
 
+
+def _require(var: str, what: str, prefix: str) -> str:
+    value = env_value(var)
+    if value is None:
+        raise UserError(f"Set the `{var}` environment variable ({what}) to use the {prefix!r} provider.")
+    return value
+
+
+def _azure_v1_base(endpoint: str) -> str | None:
+    """The OpenAI-compatible ``/v1`` base URL an Azure endpoint serves, or None for a resource endpoint
+    that takes ``api-version`` (2.68: a path ending in ``/v1``, or a ``*.models.ai.azure.com`` host)."""
+    stripped = endpoint.rstrip("/")
+    if stripped.endswith("/v1"):
+        return stripped
+    if (urlsplit(stripped).hostname or "").endswith(".models.ai.azure.com"):
+        return stripped + "/v1"
+    return None
+
+
+def _azure_endpoint(host: ChatHost, prefix: str, model_name: str) -> tuple[Provider, str]:
+    """Azure OpenAI, as 2.68's ``AzureProvider`` with the ``openai`` SDK reaches it.
+
+    ``AZURE_OPENAI_ENDPOINT`` and ``AZURE_OPENAI_API_KEY``. A v1 endpoint (``…/openai/v1``, or an AI
+    Foundry ``*.models.ai.azure.com`` host) is an OpenAI-compatible base URL with a bearer key and no
+    ``api-version``; a resource endpoint takes ``OPENAI_API_VERSION`` as the ``api-version`` query, the
+    key in the ``api-key`` header, and Chat Completions per deployment
+    (``/openai/deployments/{model}/chat/completions``).
+    """
+    endpoint = _require(
+        "AZURE_OPENAI_ENDPOINT", "your resource endpoint, https://<resource>.openai.azure.com", prefix
+    )
+    api_key = _require(host.key_env, "the resource key", prefix)
+    path = DEFAULT_PATHS[host.api]
+    if (v1 := _azure_v1_base(endpoint)) is not None:
+        return Provider(host.name, v1, api_key), path
+    version = env_value("OPENAI_API_VERSION")
+    if version is None:
+        raise UserError(
+            "Set the `OPENAI_API_VERSION` environment variable (for example 2024-10-21) to use the "
+            f"{prefix!r} provider with a resource endpoint, or set `AZURE_OPENAI_ENDPOINT` to the v1 API "
+            "(https://<resource>.openai.azure.com/openai/v1), which takes none."
+        )
+    base = endpoint.rstrip("/") + "/openai"
+    if host.api == "chat":
+        path = f"deployments/{quote(model_name, safe='')}/{path}"
+    query = f"?api-version={quote(version, safe='')}"
+    # the key goes in `api-key`, not `Authorization` (no `api_key` on the Provider)
+    return Provider(host.name, base, None, {"api-key": api_key}), path + query
+
+
+_SNOWFLAKE_ACCOUNT = re.compile(r"[A-Za-z0-9._-]+")
+
+
+def _snowflake_endpoint(host: ChatHost, prefix: str, model_name: str) -> tuple[Provider, str]:
+    """Snowflake Cortex: ``SNOWFLAKE_TOKEN``; ``SNOWFLAKE_BASE_URL``, else the account's URL from
+    ``SNOWFLAKE_ACCOUNT`` (a bare identifier, validated so it cannot redirect the key, as 2.68)."""
+    base = env_value(host.url_env)
+    if base is None:
+        account = _require("SNOWFLAKE_ACCOUNT", f"your account identifier, or {host.url_env}", prefix)
+        account = account.removeprefix("https://").removeprefix("http://").removesuffix("/")
+        account = account.removesuffix(".snowflakecomputing.com")
+        if not _SNOWFLAKE_ACCOUNT.fullmatch(account):
+            raise UserError(
+                f"Invalid Snowflake account identifier {account!r} in SNOWFLAKE_ACCOUNT: use a bare "
+                f"identifier like myorg-myaccount, or set {host.url_env} to a custom endpoint."
+            )
+        base = f"https://{account}.snowflakecomputing.com/api/v2/cortex/v1"
+    api_key = _require(host.key_env, "a programmatic access token", prefix)
+    return Provider(host.name, base, api_key), DEFAULT_PATHS[host.api]
+
+
+def _heroku_endpoint(host: ChatHost, prefix: str, model_name: str) -> tuple[Provider, str]:
+    """Heroku Managed Inference: ``HEROKU_INFERENCE_KEY``; ``HEROKU_INFERENCE_URL`` (the add-on's URL,
+    ``/v1`` added unless present), else ``https://us.inference.heroku.com``."""
+    base = (env_value(host.url_env) or "https://us.inference.heroku.com").rstrip("/")
+    if not base.endswith("/v1"):
+        base += "/v1"
+    api_key = _require(host.key_env, "the add-on's inference key", prefix)
+    return Provider(host.name, base, api_key), DEFAULT_PATHS[host.api]
+
+
+_GATEWAY_KEY = re.compile(r"^pylf_v(?P<version>[0-9]+)_(?P<region>[a-z]+)_[a-zA-Z0-9-_]+$")
+
+
+def _gateway_endpoint(host: ChatHost, prefix: str, model_name: str) -> tuple[Provider, str]:
+    """The Pydantic AI Gateway's OpenAI route: ``PYDANTIC_AI_GATEWAY_API_KEY`` (or ``PAIG_API_KEY``) as a
+    bearer key; ``PYDANTIC_AI_GATEWAY_BASE_URL`` (or ``PAIG_BASE_URL``), else the region the key encodes;
+    then ``/openai`` (2.68's ``gateway_provider``)."""
+    api_key = env_value("PYDANTIC_AI_GATEWAY_API_KEY") or env_value("PAIG_API_KEY")
+    if api_key is None:
+        raise UserError(
+            f"Set the `PYDANTIC_AI_GATEWAY_API_KEY` environment variable to use the {prefix!r} provider."
+        )
+    base = env_value("PYDANTIC_AI_GATEWAY_BASE_URL") or env_value("PAIG_BASE_URL")
+    if base is None:
+        match = _GATEWAY_KEY.match(api_key)
+        if match is None:
+            raise UserError(
+                "Could not infer the Pydantic AI Gateway base URL: the API key does not encode a region. "
+                "Set the `PYDANTIC_AI_GATEWAY_BASE_URL` environment variable."
+            )
+        region = match.group("region")
+        base = (
+            "https://gateway.pydantic.info/proxy"
+            if region.startswith("staging")
+            else f"https://gateway-{region}.pydantic.dev/proxy"
+        )
+    return Provider(host.name, base.rstrip("/") + "/openai", api_key), DEFAULT_PATHS[host.api]
+
+
+def _github_endpoint(host: ChatHost, prefix: str, model_name: str) -> tuple[Provider, str]:
+    """GitHub Models, retired on 2026-07-30: still resolved as 2.68 does, with its deprecation warning."""
+    warnings.warn(
+        "The 'github' provider is deprecated: GitHub Models was retired on 2026-07-30, so its inference "
+        "API is no longer available. See https://docs.github.com/en/github-models.",
+        DeprecationWarning,
+        stacklevel=5,
+    )
+    return host.provider(prefix), DEFAULT_PATHS[host.api]
+
+
+def _azure_host(api: HostAPI) -> ChatHost:
+    return ChatHost(
+        name="azure",
+        base_url=None,
+        env="AZURE_OPENAI",
+        profile=azure_profile,
+        api=api,
+        url_var="AZURE_OPENAI_ENDPOINT",
+        resolve=_azure_endpoint,
+    )
+
+
+def _gateway_host(api: HostAPI) -> ChatHost:
+    return ChatHost(
+        name="openai",
+        base_url=None,
+        env="PYDANTIC_AI_GATEWAY",
+        profile=openai_model_profile,
+        api=api,
+        resolve=_gateway_endpoint,
+    )
+
+
 #: prefix → row. Order does not matter; prefixes are unique.
 _ROUTES: dict[str, Dialect | ChatHost] = {
     "test": Dialect("trio_direct.models.test:from_name"),
@@ -220,6 +404,95 @@ _ROUTES: dict[str, Dialect | ChatHost] = {
     "deepseek": ChatHost(
         name="deepseek", base_url="https://api.deepseek.com", env="DEEPSEEK", profile=deepseek_profile
     ),
+    "deepseek-responses": ChatHost(
+        name="deepseek",
+        base_url="https://api.deepseek.com",
+        env="DEEPSEEK",
+        profile=deepseek_profile,
+        api="responses",
+    ),
+    "openrouter-responses": ChatHost(
+        name="openrouter",
+        base_url="https://openrouter.ai/api/v1",
+        env="OPENROUTER",
+        profile=openrouter_profile,
+        header_envs=(("OPENROUTER_APP_URL", "HTTP-Referer"), ("OPENROUTER_APP_TITLE", "X-Title")),
+        api="responses",
+    ),
+    "azure": _azure_host("chat"),
+    "azure-responses": _azure_host("responses"),
+    "zai": ChatHost(name="zai", base_url="https://api.z.ai/api/paas/v4", env="ZAI", profile=zai_profile),
+    "crusoe": ChatHost(
+        name="crusoe",
+        base_url="https://api.inference.crusoecloud.com/v1",
+        env="CRUSOE",
+        profile=crusoe_profile,
+    ),
+    "snowflake": ChatHost(
+        name="snowflake",
+        base_url=None,
+        env="SNOWFLAKE",
+        profile=snowflake_profile,
+        key_var="SNOWFLAKE_TOKEN",
+        resolve=_snowflake_endpoint,
+    ),
+    "heroku": ChatHost(
+        name="heroku",
+        base_url="https://us.inference.heroku.com/v1",
+        env="HEROKU",
+        profile=heroku_profile,
+        key_var="HEROKU_INFERENCE_KEY",
+        url_var="HEROKU_INFERENCE_URL",
+        resolve=_heroku_endpoint,
+    ),
+    "moonshotai": ChatHost(
+        name="moonshotai", base_url="https://api.moonshot.ai/v1", env="MOONSHOTAI", profile=moonshotai_profile
+    ),
+    "alibaba": ChatHost(
+        name="alibaba",
+        base_url="https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
+        env="ALIBABA",
+        profile=generic_profile,
+        alt_key_envs=("DASHSCOPE_API_KEY",),
+    ),
+    "github": ChatHost(
+        name="github",
+        base_url="https://models.github.ai/inference",
+        env="GITHUB",
+        profile=generic_profile,
+        resolve=_github_endpoint,
+    ),
+    "litellm": ChatHost(
+        name="litellm", base_url=None, env="LITELLM", profile=generic_profile, key_required=False
+    ),
+    "nebius": ChatHost(
+        name="nebius", base_url="https://api.studio.nebius.com/v1", env="NEBIUS", profile=generic_profile
+    ),
+    "ovhcloud": ChatHost(
+        name="ovhcloud",
+        base_url="https://oai.endpoints.kepler.ai.cloud.ovh.net/v1",
+        env="OVHCLOUD",
+        profile=generic_profile,
+    ),
+    "sambanova": ChatHost(
+        name="sambanova", base_url="https://api.sambanova.ai/v1", env="SAMBANOVA", profile=generic_profile
+    ),
+    "vercel": ChatHost(
+        name="vercel",
+        base_url="https://ai-gateway.vercel.sh/v1",
+        env="VERCEL",
+        profile=generic_profile,
+        key_var="VERCEL_AI_GATEWAY_API_KEY",
+        alt_key_envs=("VERCEL_OIDC_TOKEN",),
+        headers=(("http-referer", "https://pydantic.dev/docs/ai/"), ("x-title", "pydantic-ai")),
+    ),
+    "vllm": ChatHost(name="vllm", base_url=None, env="VLLM", profile=vllm_profile, key_required=False),
+    # the Pydantic AI Gateway's OpenAI route (`gateway/openai` is Chat, as `openai:` is here)
+    "gateway/openai": _gateway_host("chat"),
+    "gateway/openai-chat": _gateway_host("chat"),
+    "gateway/chat": _gateway_host("chat"),
+    "gateway/openai-responses": _gateway_host("responses"),
+    "gateway/responses": _gateway_host("responses"),
     "openrouter": ChatHost(
         name="openrouter",
         base_url="https://openrouter.ai/api/v1",
@@ -331,10 +604,11 @@ def chat_host(prefix: str) -> ChatHost | None:
 
 
 def dialect_modules() -> list[str]:
-    """The modules the registry names (each a provider module), sorted; the Chat Completions host
-    factory's module included."""
+    """The modules the registry names (each a provider module), sorted; the host factories' modules
+    (Chat Completions and Responses) included."""
     modules = {row.module for row in _ROUTES.values() if isinstance(row, Dialect)}
     modules.add(CHAT_HOST_FACTORY.partition(":")[0])
+    modules.add(RESPONSES_HOST_FACTORY.partition(":")[0])
     return sorted(modules)
 
 
@@ -394,7 +668,7 @@ def infer_model(model: Model | KnownModelName | str) -> Model:
             f"(known: {', '.join(known_prefixes())}).{_suggest(model)}"
         )
     if isinstance(row, ChatHost):
-        from_host = cast("Callable[[ChatHost, str, str], Model]", _load(CHAT_HOST_FACTORY))
+        from_host = cast("Callable[[ChatHost, str, str], Model]", _load(row.factory))
         return from_host(row, name, prefix)
     resolved = _load(row.target)(name, prefix)
     if not isinstance(resolved, Model):
