@@ -56,6 +56,7 @@ from ._chat_profile import (
     zai_profile,
 )
 from ._common import PLACEHOLDER_API_KEY, env_value
+from ._known_names import KnownModelName
 from .base import Model, Provider
 
 __all__ = [
@@ -64,6 +65,7 @@ __all__ = [
     "ChatHost",
     "Dialect",
     "KnownModelName",
+    "Unavailable",
     "chat_host",
     "dialect_modules",
     "infer_model",
@@ -71,46 +73,9 @@ __all__ = [
     "known_prefixes",
     "register_prefix",
     "suggest_model",
+    "unavailable_prefixes",
 ]
 
-KnownModelName: TypeAlias = Literal[
-    "test",
-    "anthropic:claude-haiku-4-5",
-    "anthropic:claude-opus-4-5",
-    "anthropic:claude-opus-4-6",
-    "anthropic:claude-sonnet-4-5",
-    "anthropic:claude-sonnet-4-6",
-    "openai:gpt-4.1",
-    "openai:gpt-4.1-mini",
-    "openai:gpt-4.1-nano",
-    "openai:gpt-4o",
-    "openai:gpt-4o-mini",
-    "openai:gpt-5",
-    "openai:gpt-5-mini",
-    "openai:gpt-5-nano",
-    "openai:o3",
-    "openai:o3-mini",
-    "openai:o4-mini",
-    "openai-chat:gpt-4o",
-    "openai-chat:gpt-4o-mini",
-    "openai-chat:gpt-5",
-    "groq:llama-3.3-70b-versatile",
-    "groq:llama-3.1-8b-instant",
-    "groq:qwen/qwen3-32b",
-    "deepseek:deepseek-chat",
-    "deepseek:deepseek-reasoner",
-    "cerebras:llama-3.3-70b",
-    "mistral:mistral-large-latest",
-    "cohere:command-a-03-2025",
-    "cohere:command-a-plus-05-2026",
-    "cohere:command-a-reasoning-08-2025",
-    "cohere:command-a-vision-07-2025",
-    "cohere:command-r-08-2024",
-    "cohere:command-r-plus-08-2024",
-    "cohere:command-r7b-12-2024",
-    "google-gla:gemini-2.5-flash",
-    "google-gla:gemini-2.5-pro",
-]
 
 #: The factory that builds a model for a :class:`ChatHost` row speaking Chat Completions.
 CHAT_HOST_FACTORY: Final = "trio_direct.models.openai:from_host"
@@ -133,6 +98,14 @@ class Dialect:
     @property
     def module(self) -> str:
         return self.target.partition(":")[0]
+
+
+@attrs.frozen(slots=True)
+class Unavailable:
+    """A registry row for a prefix pydantic-ai 2.68 knows that trio_direct deliberately does not serve:
+    resolving it raises :class:`UserError` with ``reason``. Not in :func:`known_prefixes`."""
+
+    reason: str
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -487,6 +460,10 @@ _ROUTES: dict[str, Dialect | ChatHost] = {
         headers=(("http-referer", "https://pydantic.dev/docs/ai/"), ("x-title", "pydantic-ai")),
     ),
     "vllm": ChatHost(name="vllm", base_url=None, env="VLLM", profile=vllm_profile, key_required=False),
+    # Meta's API serves its reasoning and `phase` only through the Responses API (2.68)
+    "meta": ChatHost(
+        name="meta", base_url="https://api.meta.ai/v1", env="META", profile=generic_profile, api="responses"
+    ),
     # the Pydantic AI Gateway's OpenAI route (`gateway/openai` is Chat, as `openai:` is here)
     "gateway/openai": _gateway_host("chat"),
     "gateway/openai-chat": _gateway_host("chat"),
@@ -538,6 +515,43 @@ _ROUTES: dict[str, Dialect | ChatHost] = {
         key_required=False,
     ),
 }
+
+
+_LOGIN = (
+    "it authenticates through a subscription login flow (OAuth device/browser sign-in and token refresh), "
+    "which trio_direct does not implement; use an API key with the matching API-key provider instead"
+)
+_DECISIONS = (
+    "it serves decision models (answers to choice/score questions), not chat models, and trio_direct "
+    "implements only the direct chat API"
+)
+_GATEWAY_ROUTE = (
+    "this Pydantic AI Gateway route speaks the {} dialect with the Gateway's bearer key, which that "
+    "dialect does not take yet; the Gateway's OpenAI routes (gateway/openai, gateway/openai-chat, "
+    "gateway/openai-responses) work"
+)
+#: prefixes pydantic-ai 2.68 knows that trio_direct deliberately leaves out, and why (never in
+#: :func:`known_prefixes`; a row registered in :data:`_ROUTES` under the same prefix wins)
+_UNAVAILABLE: Final[dict[str, Unavailable]] = {
+    "openai-codex": Unavailable(_LOGIN + " ('openai-responses:')"),
+    "openai-chatgpt": Unavailable(_LOGIN + " ('openai-responses:')"),
+    "github-copilot": Unavailable(_LOGIN),
+    "typesafe": Unavailable(_DECISIONS),
+    "openai-decisions": Unavailable(_DECISIONS),
+    "google-decisions": Unavailable(_DECISIONS),
+    "system-one": Unavailable(_DECISIONS),
+    "gateway/anthropic": Unavailable(_GATEWAY_ROUTE.format("Anthropic Messages")),
+    "gateway/groq": Unavailable(_GATEWAY_ROUTE.format("Groq")),
+    "gateway/google": Unavailable(_GATEWAY_ROUTE.format("Gemini (Vertex)")),
+    "gateway/google-cloud": Unavailable(_GATEWAY_ROUTE.format("Gemini (Vertex)")),
+    "gateway/bedrock": Unavailable(_GATEWAY_ROUTE.format("Bedrock Converse")),
+    "gateway/converse": Unavailable(_GATEWAY_ROUTE.format("Bedrock Converse")),
+}
+
+
+def unavailable_prefixes() -> dict[str, str]:
+    """The prefixes pydantic-ai 2.68 knows that trio_direct leaves out, each with the reason."""
+    return {p: row.reason for p, row in sorted(_UNAVAILABLE.items()) if p not in _ROUTES}
 
 
 def _load(target: str) -> Callable[..., object]:
@@ -645,8 +659,9 @@ def infer_model(model: Model | KnownModelName | str) -> Model:
     ``<PROVIDER>_BASE_URL``). Does no I/O.
 
     Raises:
-        UserError: the name has no known prefix, the provider's API key is missing (the message
-            names the variable to set), or the prefix's registry row is broken.
+        UserError: the name has no known prefix, the prefix is one trio_direct does not serve (the
+            message says why), the provider's API key is missing (the message names the variable to
+            set), or the prefix's registry row is broken.
     """
     if isinstance(model, Model):
         return model
@@ -662,6 +677,10 @@ def infer_model(model: Model | KnownModelName | str) -> Model:
             f"(prefixes: {', '.join(known_prefixes())}).{_suggest(model)}"
         )
     row = _ROUTES.get(prefix)
+    if row is None and (unavailable := _UNAVAILABLE.get(prefix)) is not None:
+        raise UserError(
+            f"{model!r}: the {prefix!r} provider is not available in trio_direct: {unavailable.reason}"
+        )
     if row is None:
         raise UserError(
             f"Unknown model: {model!r}: no provider with the prefix {prefix!r} "
