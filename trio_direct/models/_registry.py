@@ -15,8 +15,10 @@ Adding a provider
 
   ``env="ACME"`` means the key comes from ``ACME_API_KEY`` and an override URL from ``ACME_BASE_URL``.
   ``profile`` builds the :class:`~trio_direct.models._chat_profile.ChatProfile` for a model name (write
-  a new ``*_profile`` function in :mod:`._chat_profile` when the host has quirks). Add known model
-  names to :data:`KnownModelName`.
+  a new ``*_profile`` function in :mod:`._chat_profile` when the host has quirks). ``api='responses'``
+  puts the row on the Responses dialect; ``resolve=`` takes a function for an endpoint that is more
+  than a base URL and a bearer key (Azure, Snowflake, the Gateway). :data:`KnownModelName` is
+  pydantic-ai 2.68's list (:mod:`._known_names`); any name with a registered prefix works.
 * **A new dialect** is one module under ``trio_direct/models/`` built on the shared layer
   (:mod:`._json`, :mod:`._common`, :mod:`._instructions`, :mod:`._tool_choice`, and :mod:`._chat` if it
   is a Chat Completions variant) with pure request/response/stream functions, a thin
