@@ -638,8 +638,13 @@ def known_model_names() -> list[str]:
     return list(KnownModelName.__args__)  # type: ignore[attr-defined]
 
 
+#: prefixes whose names :data:`KnownModelName` lists under another one (2.68 lists Gemini as ``google:``)
+_NAME_NAMESPACES: Final = {"google-gla": "google", "gemini": "google"}
+
+
 def suggest_model(prefix: str, model_name: str) -> str | None:
     """The known ``'<prefix>:<name>'`` closest to ``model_name``, for a 404 naming an unknown model."""
+    prefix = _NAME_NAMESPACES.get(prefix, prefix)
     wanted = f"{prefix}:{model_name}"
     known = [n for n in known_model_names() if n.startswith(f"{prefix}:")]
     close = difflib.get_close_matches(wanted, known, n=1, cutoff=0.6)
