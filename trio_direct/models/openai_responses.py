@@ -127,7 +127,7 @@ from ._json import (
     json_str,
     parse_json_body,
 )
-from ._registry import OPENAI_HOST
+from ._registry import OPENAI_HOST, ChatHost
 from ._tool_choice import resolve_tool_choice
 from .base import HTTPModel, Provider, StreamContext, StreamMeta
 
@@ -141,9 +141,11 @@ __all__ = [
     "ResponsesProfile",
     "ResponsesStreamMapper",
     "build_responses_body",
+    "from_host",
     "from_mantle_name",
     "from_name",
     "from_xai_name",
+    "host_profile",
     "mantle_interface",
     "mantle_origin",
     "mantle_profile",
@@ -214,6 +216,36 @@ def from_name(model_name: str, prefix: str) -> OpenAIResponsesModel:
         raise UserError(f"model name missing: use '{prefix}:<model name>'")
     provider = OPENAI_HOST.provider(prefix)
     return OpenAIResponsesModel(model_name, provider=provider)
+
+
+def host_profile(host: ChatHost, model_name: str) -> ResponsesProfile:
+    """The Responses profile of ``model_name`` on ``host``: OpenAI's flags for the OpenAI model the
+    name names (a vendor prefix such as ``openai/`` dropped), on top of the host's Chat profile."""
+    bare = model_name.rsplit("/", 1)[-1]
+    return attrs.evolve(responses_profile(bare), chat=host.profile(model_name))
+
+
+def from_host(host: ChatHost, model_name: str, prefix: str) -> OpenAIResponsesModel:
+    """The model ``model_name`` on ``host``'s Responses API (a registry row with ``api='responses'``).
+
+    Reads the host's variables as :meth:`ChatHost.endpoint` does. Does no I/O.
+
+    Raises:
+        UserError: the model name is empty, the API key or another setting is missing (naming the
+            variable), or the row speaks another API.
+    """
+    if not model_name:
+        raise UserError(f"model name missing: use '{prefix}:<model name>'")
+    if host.api != "responses":
+        raise UserError(f"the {prefix!r} row speaks the {host.api!r} API, not the Responses API")
+    provider, path = host.endpoint(prefix, model_name)
+    return OpenAIResponsesModel(
+        model_name,
+        provider=provider,
+        profile=host_profile(host, model_name),
+        canonical_system=host.canonical_system,
+        path=path,
+    )
 
 
 # =============================================================================================
@@ -2042,10 +2074,14 @@ class OpenAIResponsesModel(HTTPModel):
         provider: Provider,
         profile: ResponsesProfile | None = None,
         settings: ModelSettings | None = None,
+        canonical_system: str | None = PROVIDER_NAME,
+        path: str | None = None,
     ) -> None:
         super().__init__(model_name, provider=provider, settings=settings)
         self.profile = profile or responses_profile(model_name)
-        self._url = provider.url(self.path)
+        #: ``ModelResponse.canonical_system``: ``'openai'`` for OpenAI itself, None for other hosts (2.68)
+        self.canonical_system = canonical_system
+        self._url = provider.url(path or self.path)
         base = provider.base_url
         # as the SDK's client URL, with a trailing slash
         self._provider_url = base if base.endswith("/") else base + "/"
@@ -2086,7 +2122,7 @@ class OpenAIResponsesModel(HTTPModel):
         settings: ModelSettings,
     ) -> ModelResponse:
         # `openai_include_raw_annotations` is a per-call setting
-        return parse_responses_body(
+        response = parse_responses_body(
             body,
             model_name=self._model_name,
             provider_name=self.system,
@@ -2095,11 +2131,14 @@ class OpenAIResponsesModel(HTTPModel):
             canonical_system=self.profile.canonical_system,
             response_scoped_tool_call_ids=self.profile.response_scoped_tool_call_ids,
         )
+        if self.canonical_system != PROVIDER_NAME:
+            response = attrs.evolve(response, canonical_system=self.canonical_system)
+        return response
 
     def stream_mapper(
         self, params: ModelRequestParameters, parts: PartsManager, settings: ModelSettings
     ) -> ResponsesStreamMapper:
-        return ResponsesStreamMapper(
+        mapper = ResponsesStreamMapper(
             parts,
             model_name=self._model_name,
             provider_name=self.system,
@@ -2108,6 +2147,9 @@ class OpenAIResponsesModel(HTTPModel):
             canonical_system=self.profile.canonical_system,
             response_scoped_tool_call_ids=self.profile.response_scoped_tool_call_ids,
         )
+        if self.canonical_system != PROVIDER_NAME:
+            mapper.meta = attrs.evolve(mapper.meta, canonical_system=self.canonical_system)
+        return mapper
 
 
 # =============================================================================================
