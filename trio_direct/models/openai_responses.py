@@ -120,6 +120,7 @@ from ._json import (
     json_object,
     json_str,
     parse_json_body,
+    parse_token_count,
 )
 from ._registry import OPENAI_HOST
 from ._tool_choice import resolve_tool_choice
@@ -788,6 +789,22 @@ _PLAIN_SETTINGS: Final = (
 )
 
 
+#: What ``POST /responses/input_tokens`` takes of a ``/responses`` body, in the order the SDK writes it.
+_COUNT_TOKENS_KEYS: Final = (
+    "model",
+    "conversation",
+    "input",
+    "instructions",
+    "parallel_tool_calls",
+    "previous_response_id",
+    "reasoning",
+    "text",
+    "tool_choice",
+    "tools",
+    "truncation",
+)
+
+
 def build_responses_body(
     model_name: str,
     messages: Sequence[ModelMessage],
@@ -799,13 +816,17 @@ def build_responses_body(
     provider_name: str = PROVIDER_NAME,
     base_url: str | None = None,
     map_tool: Callable[[ToolDefinition], JSON] | None = None,
+    count_tokens: bool = False,
 ) -> JSON:
     """The ``POST /responses`` body for one request (pure), as pydantic-ai 2.68 builds it.
 
     ``settings`` are the merged model settings, ``openai_*`` keys of pydantic-ai's
     ``OpenAIResponsesModelSettings`` included. ``base_url`` is where the request goes (server-side
     state from another endpoint is not sent back); ``map_tool`` maps one tool (the model passes a
-    cached one).
+    cached one). With ``count_tokens``, the ``POST /responses/input_tokens`` body for that same request
+    instead: only what the count endpoint takes (input, instructions, tools and tool choice, previous
+    response or conversation, reasoning, text format, truncation; ``extra_body`` still applies), and no
+    warning about sampling settings it would not send anyway, as 2.68 sends it.
 
     Raises:
         UserError: something in the request cannot be sent (see the module docstring).
@@ -881,8 +902,10 @@ def build_responses_body(
     if not items and not previous_response_id and not conversation:
         items.append({"role": "user", "content": ""})
 
-    # reasoning models reject sampling settings while reasoning (`include` is already decided)
-    drop_sampling_while_reasoning(s, thinking, chat)
+    # reasoning models reject sampling settings while reasoning (`include` is already decided); a
+    # count sends none, so it does not warn about them
+    if not count_tokens:
+        drop_sampling_while_reasoning(s, thinking, chat)
 
     body: JSON = {"model": model_name, "input": items, "stream": stream}
     if instructions is not None:
@@ -919,6 +942,8 @@ def build_responses_body(
         if comparison is not None:
             options["comparison_response_id"] = comparison
         body["prompt_cache_options"] = options
+    if count_tokens:
+        body = {key: body[key] for key in _COUNT_TOKENS_KEYS if key in body}
     extra_body = s.get("extra_body")
     if isinstance(extra_body, Mapping):
         body.update(cast(Mapping[str, Any], extra_body))
@@ -2008,6 +2033,47 @@ class OpenAIResponsesModel(HTTPModel):
         )
         headers = with_extra_headers(self._headers, settings.get("extra_headers"))
         return _http.HTTPRequest.json(self._url, body, headers)
+
+    def build_count_tokens_request(
+        self,
+        messages: Sequence[ModelMessage],
+        settings: ModelSettings,
+        params: ModelRequestParameters,
+    ) -> _http.HTTPRequest:
+        """``POST {base_url}/responses/input_tokens`` for the request :meth:`build_request` would send.
+
+        Raises:
+            UserError: there is nothing to count (no messages, previous response or conversation), or
+                the request cannot be built.
+        """
+        if (
+            not messages
+            and not settings.get("openai_previous_response_id")
+            and not settings.get("openai_conversation_id")
+        ):
+            raise UserError("Cannot count tokens without any messages or a previous response ID.")
+        body = build_responses_body(
+            self._model_name,
+            messages,
+            settings,
+            params,
+            self.profile,
+            stream=False,
+            provider_name=self.system,
+            base_url=self._provider_url,
+            map_tool=self._tool_param,
+            count_tokens=True,
+        )
+        headers = with_extra_headers(self._headers, settings.get("extra_headers"))
+        return _http.HTTPRequest.json(self.provider.url(f"{self.path}/input_tokens"), body, headers)
+
+    def parse_count_tokens(self, body: bytes, headers: Mapping[str, str]) -> RequestUsage:
+        """``{"object": "response.input_tokens", "input_tokens": N}`` → ``RequestUsage(input_tokens=N)``.
+
+        Raises:
+            UnexpectedModelBehavior: the body is not such an object; the message quotes it.
+        """
+        return parse_token_count(body, "the OpenAI Responses input_tokens endpoint", "input_tokens")
 
     def parse_response(
         self,
