@@ -18,6 +18,8 @@ from typing import Any
 import orjson
 import pytest
 import trio
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.captured import first_difference, params_from_capture, settings_from_capture
 from tests.loopback import LoopbackServer, Reply, stall
@@ -31,6 +33,7 @@ from trio_direct.exceptions import (
     UserError,
 )
 from trio_direct.models import infer_model
+from trio_direct.models._json import parse_token_count
 from trio_direct.models.anthropic import AnthropicModel
 from trio_direct.models.base import HTTPModel, Model, Provider
 from trio_direct.models.fallback import FallbackModel
@@ -314,3 +317,28 @@ async def test_models_without_counting_raise(name: str, monkeypatch: pytest.Monk
     )
     with pytest.raises(NotSupportedError):
         await WrapperModel(model).count_tokens(HI, None, None)
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(st.one_of(JSON_VALUES, st.dictionaries(st.sampled_from(["input_tokens", "x"]), JSON_VALUES)))
+@settings(max_examples=200)
+def test_a_count_is_read_or_refused(value: Any) -> None:
+    """Any JSON body gives the count it holds, or UnexpectedModelBehavior quoting it; nothing else."""
+    body = orjson.dumps(value)
+    count = value.get("input_tokens") if isinstance(value, dict) else None
+    if type(count) is int and count >= 0:
+        assert parse_token_count(body, "e", "input_tokens") == RequestUsage(input_tokens=count)
+    else:
+        with pytest.raises(UnexpectedModelBehavior) as raised:
+            parse_token_count(body, "e", "input_tokens")
+        assert raised.value.body == body.decode()

@@ -15,6 +15,8 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import trio_direct
 from tests.captured import first_difference
@@ -30,10 +32,12 @@ from trio_direct import (
     ToolDefinition,
     ToolReturnPart,
 )
+from trio_direct._parts import PartsManager
+from trio_direct._sse import ServerSentEvent
 from trio_direct.events import ModelResponseStreamEvent
 from trio_direct.exceptions import UnexpectedModelBehavior
 from trio_direct.models.base import Provider
-from trio_direct.models.openai_responses import OpenAIResponsesModel
+from trio_direct.models.openai_responses import OpenAIResponsesModel, ResponsesStreamMapper
 from trio_direct.serialization import event_to_python, messages_from_python, messages_to_python
 from trio_direct.settings import ModelSettings
 
@@ -183,3 +187,91 @@ async def test_client_search_round_trip_over_http(loopback: LoopbackServer) -> N
             "status": "completed",
         },
     ]
+
+
+# --------------------------------------------------------------------------------------------------
+# properties of the pure parser and mapper
+
+
+@st.composite
+def search_items(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """Tool-search calls (server or client, with or without a ``call_id``) and then server outputs
+    (naming one of the calls, a call not in the response, or none)."""
+    calls = []
+    for i in range(draw(st.integers(0, 4))):
+        execution = draw(st.sampled_from(["server", "client"]))
+        call_id = draw(st.sampled_from([None, f"call_{i}"]))
+        args = draw(st.sampled_from([{}, {"paths": ["f", "g"]}, {"queries": ["q"]}]))
+        calls.append(_item("tool_search_call", f"tsc_{i}", call_id, execution, arguments=args))
+    outputs = []
+    for i in range(draw(st.integers(0, 4))):
+        call_id = draw(st.sampled_from([None, "call_0", "call_1", "call_9", "tsc_0"]))
+        names = draw(st.lists(st.sampled_from(["f", "g", "h"]), max_size=3))
+        tools = [{"type": "function", "name": n, "parameters": {}} for n in names]
+        outputs.append(_item("tool_search_output", f"tso_{i}", call_id, "server", tools=tools))
+    return calls + outputs
+
+
+def _item(kind: str, item_id: str, call_id: str | None, execution: str, **kw: Any) -> dict[str, Any]:
+    return {
+        "type": kind,
+        "id": item_id,
+        "call_id": call_id,
+        "execution": execution,
+        "status": "completed",
+        **kw,
+    }
+
+
+def _events(items: list[dict[str, Any]]) -> list[ServerSentEvent]:
+    out = []
+    for index, item in enumerate(items):
+        added = {**item, "arguments": {}} if item["type"] == "tool_search_call" else item
+        out.append({"type": "response.output_item.added", "output_index": index, "item": added})
+        out.append({"type": "response.output_item.done", "output_index": index, "item": item})
+    return [ServerSentEvent(e["type"], json.dumps(e)) for e in out]
+
+
+@given(search_items())
+@settings(max_examples=150)
+def test_every_search_item_becomes_its_part(items: list[dict[str, Any]]) -> None:
+    """One call part per call, one return part per server output, a paired return right after its call,
+    and the stream mapper makes the same parts when the outputs follow the calls."""
+    body = {"id": "resp_1", "model": "gpt-5.4", "status": "completed", "output": items}
+    parsed = gpt("https://api.openai.com/v1").parse_response(
+        orjson.dumps(body), {}, ModelRequestParameters(), ModelSettings()
+    )
+    parts = parsed.parts
+    server_calls = [i for i in items if i["type"] == "tool_search_call" and i["execution"] == "server"]
+    client_calls = [i for i in items if i["type"] == "tool_search_call" and i["execution"] == "client"]
+    calls = [p for p in parts if isinstance(p, NativeToolCallPart)]
+    returns = [p for p in parts if isinstance(p, NativeToolReturnPart)]
+    assert [c.id for c in calls] == [i["id"] for i in server_calls]
+    assert [c.tool_call_id for c in calls] == [i["call_id"] or i["id"] for i in server_calls]
+    assert len([p for p in parts if isinstance(p, ToolCallPart)]) == len(client_calls)
+    assert len(returns) == len(items) - len(server_calls) - len(client_calls)
+    assert all(p.tool_kind == "tool-search" for p in parts)
+    for index, part in enumerate(parts):
+        details = part.provider_details or {}
+        if isinstance(part, NativeToolReturnPart) and part.tool_call_id not in (
+            details["id"],
+            details["call_id"],
+        ):
+            # an anonymous output paired by order comes right after its call
+            before = parts[index - 1]
+            assert isinstance(before, NativeToolCallPart) and before.tool_call_id == part.tool_call_id
+    mapper = ResponsesStreamMapper(PartsManager(), model_name="gpt-5.4")
+    out: list[ModelResponseStreamEvent] = []
+    for event in _events(items):
+        mapper.feed(event, out)
+    streamed = mapper.parts.get_parts()
+    streamed_calls = [p for p in streamed if isinstance(p, NativeToolCallPart)]
+    assert [(c.tool_call_id, c.args, c.provider_details) for c in streamed_calls] == [
+        (c.tool_call_id, c.args, c.provider_details) for c in calls
+    ]
+
+    def key(p: NativeToolReturnPart) -> str:
+        return json.dumps([p.tool_call_id, p.content, p.provider_details], sort_keys=True)
+
+    streamed_returns = [p for p in streamed if isinstance(p, NativeToolReturnPart)]
+    assert sorted(map(key, streamed_returns)) == sorted(map(key, returns))

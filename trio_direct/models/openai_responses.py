@@ -8,12 +8,15 @@ and falls in five pieces, top to bottom:
    on the name (encrypted reasoning and item ids, ``reasoning.context``/``mode``, message ``phase``).
 2. **Request** (:func:`build_responses_body`): messages, settings and parameters → the JSON body. Input
    items for every message part (replayed reasoning items with their encrypted content and ids when
-   they go back to the provider that made them, function calls and outputs, server-side tool items),
-   ``instructions``, multimodal input, tools, output tools, ``text.format``, ``tool_choice`` and the
-   settings.
+   they go back to the provider that made them, function calls and outputs, server-side tool items,
+   tool searches as ``tool_search_call``/``tool_search_output``), ``instructions``, multimodal input,
+   tools, output tools, ``text.format``, ``tool_choice`` and the settings. With ``count_tokens`` the
+   same request's ``POST {base}/responses/input_tokens`` body.
 3. **Response** (:func:`parse_responses_body`): a 200 body → :class:`ModelResponse`, output items to
    parts in order (reasoning summaries as thinking, messages as text with citations, function calls,
-   web search / file search / code interpreter / image generation / MCP items as builtin-tool parts).
+   web search / file search / code interpreter / image generation / MCP items as builtin-tool parts;
+   a server-executed tool search as the builtin tool-search call and return parts, ``tool_kind=
+   'tool-search'``, a client-executed one as a ``search_tools`` call for the caller to answer).
 4. **Errors**: HTTP errors as Chat's (:func:`~trio_direct.models.openai.openai_http_error`); a failed
    response body, a ``response.failed`` or an ``error`` event raise as 2.68 does (:func:`response_error`).
 5. **Stream** (:class:`ResponsesStreamMapper`): one SSE event at a time → raw part events and
@@ -35,7 +38,10 @@ Deliberate differences from upstream:
 * Unknown stream events and output items are skipped silently (2.68 warns), so new server-side
   event types do not break older clients.
 * Native tools are passed as raw ``tools`` entries (``ModelRequestParameters.native_tools`` dicts, or
-  the ``openai_native_tools`` setting); pydantic-ai's native tool classes do not exist here.
+  the ``openai_native_tools`` setting); pydantic-ai's native tool classes do not exist here. Tool
+  search is on when one of them is ``{"type": "tool_search"}`` (2.68's ``ToolSearchTool()``); deferred
+  tool visibility (``defer_loading`` on the wire, ``additional_tools`` items) is not resolved here, so
+  a function tool always goes out whole.
 """
 
 from __future__ import annotations
@@ -966,7 +972,10 @@ def build_responses_body(
         tools.append({"type": "image_generation"})
     tools.extend(_native_tool(t) for t in s.get("openai_native_tools") or ())
     resolved = resolve_tool_choice(cast(ModelSettings, s), params)
-    map_one = map_tool if map_tool is not None else (lambda tool: tool_param(tool, chat))
+
+    def map_one(tool: ToolDefinition) -> JSON:
+        return map_tool(tool) if map_tool is not None else tool_param(tool, chat)
+
     # With the `tool_search` builtin on, the local `search_tools` tool it stands for is not sent as a
     # function too (the model would call it instead of searching), and past searches replay as
     # `tool_search_call`/`tool_search_output` items (2.68).
