@@ -205,7 +205,9 @@ def search_items(draw: st.DrawFn) -> list[dict[str, Any]]:
         calls.append(_item("tool_search_call", f"tsc_{i}", call_id, execution, arguments=args))
     outputs = []
     for i in range(draw(st.integers(0, 4))):
-        call_id = draw(st.sampled_from([None, "call_0", "call_1", "call_9", "tsc_0"]))
+        # (not an anonymous call's item id: an output naming it after another output claimed it by order
+        # pairs differently whole and streamed, in 2.68 as here)
+        call_id = draw(st.sampled_from([None, "call_0", "call_1", "call_9"]))
         names = draw(st.lists(st.sampled_from(["f", "g", "h"]), max_size=3))
         tools = [{"type": "function", "name": n, "parameters": {}} for n in names]
         outputs.append(_item("tool_search_output", f"tso_{i}", call_id, "server", tools=tools))
