@@ -6,6 +6,7 @@ matches a builtin, the class also derives from it, so ``except TimeoutError`` an
 
     TrioDirectError
     ├── UserError (RuntimeError)                 misuse: unknown model, missing API key, bad settings
+    │   └── NotSupportedError (NotImplementedError)  the model does not offer it (token counting)
     ├── PortalClosedError (RuntimeError)         the sync portal was shut down under a call
     ├── RequestTimeoutError (TimeoutError)       a sync call's ``timeout=`` ran out
     ├── MessageFormatError (ValueError)          stored message JSON that does not fit the message model
@@ -76,6 +77,7 @@ __all__ = [
     "ModelServerError",
     "ModelTimeoutError",
     "ModelUnavailableError",
+    "NotSupportedError",
     "OutputTokenLimitExceeded",
     "PortalClosedError",
     "PydanticAIDeprecationWarning",
@@ -112,6 +114,14 @@ class UserError(TrioDirectError, RuntimeError):
     """The library was used wrongly: unknown model name, missing API key, unsupported option.
 
     The message says what to change. Raised before any I/O wherever possible.
+    """
+
+
+class NotSupportedError(UserError, NotImplementedError):
+    """The model does not offer this operation (``count_tokens`` on a provider without a count endpoint).
+
+    Also a ``NotImplementedError``, which is what pydantic-ai 2.68 raises there, so ``except`` clauses
+    written for it keep working. Raised before any I/O.
     """
 
 

@@ -15,6 +15,7 @@ from typing import Any, Final, TypeAlias, TypeVar
 import orjson
 
 from ..exceptions import UnexpectedModelBehavior
+from ..usage import RequestUsage
 
 __all__ = [
     "JSON",
@@ -28,6 +29,7 @@ __all__ = [
     "json_object",
     "json_str",
     "parse_json_body",
+    "parse_token_count",
 ]
 
 JSON: TypeAlias = dict[str, Any]
@@ -133,3 +135,20 @@ def parse_json_body(
         return parse(data)
     except errors as exc:
         raise invalid_response(endpoint, f": {type(exc).__name__}: {exc}", body) from None
+
+
+def parse_token_count(body: bytes, endpoint: str, field: str) -> RequestUsage:
+    """The usage a token-counting endpoint reports: ``{"<field>": N}`` → ``RequestUsage(input_tokens=N)``.
+
+    Raises:
+        UnexpectedModelBehavior: ``body`` is not JSON, or ``field`` is not a count in it; the message
+            names ``endpoint`` and quotes the body.
+    """
+
+    def read(data: Any) -> RequestUsage:
+        value = json_object(data).get(field)
+        if type(value) is not int or value < 0:
+            raise KeyError(f"no token count in {field!r}")
+        return RequestUsage(input_tokens=value)
+
+    return parse_json_body(body, endpoint, read)

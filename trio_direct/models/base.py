@@ -30,7 +30,13 @@ from .. import _http, _limits, _untrusted, _validate  # pyright: ignore[reportPr
 from .._parts import EventDecorator, PartsManager, ResponseAccumulator
 from .._sse import EventTooLarge, ServerSentEvent, SSEDecoder
 from ..events import ModelResponseStreamEvent
-from ..exceptions import StreamClosedError, TrioDirectError, UnexpectedModelBehavior, UserError
+from ..exceptions import (
+    NotSupportedError,
+    StreamClosedError,
+    TrioDirectError,
+    UnexpectedModelBehavior,
+    UserError,
+)
 from ..messages import FinishReason, ModelMessage, ModelRequestAttempt, ModelResponse, ModelResponseState
 from ..settings import ModelSettings, merge_model_settings
 from ..tools import ModelRequestParameters
@@ -200,8 +206,41 @@ class Model(ABC):
         """
         raise NotImplementedError(f"{type(self).__name__} does not support streaming")
 
+    async def count_tokens(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters | None,
+    ) -> RequestUsage:
+        """Ask the provider how many input tokens this request would use, without running it.
+
+        The request is built exactly as :meth:`request` builds it (same history, instructions, tools and
+        settings), minus what the provider's count endpoint rejects, as pydantic-ai 2.68 does.
+
+        Returns:
+            A :class:`RequestUsage` whose ``input_tokens`` is the count.
+
+        Raises:
+            NotSupportedError: this model has no token counting (also a ``NotImplementedError``, as in
+                pydantic-ai 2.68); raised before any I/O.
+
+        Cancellation:
+            Safe at any point; nothing is left running.
+        """
+        raise _unsupported_token_counting(self)
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(model_name={self.model_name!r})"
+
+
+def _unsupported_token_counting(model: Model) -> NotSupportedError:
+    """The error for :meth:`Model.count_tokens` on a model without a count endpoint (2.68's wording, plus
+    what to do)."""
+    return NotSupportedError(
+        f"Token counting ahead of the request is not supported by {type(model).__name__}. "
+        "Anthropic (`anthropic:`), OpenAI Responses (`openai-responses:`) and Gemini (`google-gla:`) "
+        "models count tokens; for other models read `response.usage` after the request."
+    )
 
 
 class StreamContext(Protocol):
@@ -919,6 +958,62 @@ class HTTPModel(Model):
         if timeout is None or request.timeout is not None:
             return request
         return attrs.evolve(request, timeout=timeout)
+
+    def build_count_tokens_request(
+        self,
+        messages: Sequence[ModelMessage],
+        settings: ModelSettings,
+        params: ModelRequestParameters,
+    ) -> _http.HTTPRequest:
+        """The token-counting request for what :meth:`build_request` would send (pure).
+
+        A provider with a count endpoint overrides this and :meth:`parse_count_tokens`.
+
+        Raises:
+            NotSupportedError: the provider has no count endpoint (the default).
+        """
+        raise _unsupported_token_counting(self)
+
+    def parse_count_tokens(self, body: bytes, headers: Mapping[str, str]) -> RequestUsage:
+        """The usage for a 2xx body of the count endpoint (pure).
+
+        Raises:
+            UnexpectedModelBehavior: the body cannot be understood; the message quotes it.
+        """
+        raise _unsupported_token_counting(self)
+
+    async def count_tokens(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters | None,
+    ) -> RequestUsage:
+        """Count a request's input tokens on the provider's count endpoint (see :meth:`Model.count_tokens`).
+
+        Settings and parameters are prepared as for :meth:`request`, the ``timeout`` setting included;
+        errors are those :meth:`request` raises for the same statuses.
+
+        Raises:
+            NotSupportedError: the provider has no count endpoint.
+            UserError: the request cannot be built (as :meth:`request` would raise).
+            ModelHTTPError: the provider answered 4xx/5xx (a categorized subclass).
+            ModelConnectionError: the provider could not be reached or the connection broke.
+            UnexpectedModelBehavior: the reply could not be understood.
+
+        Cancellation:
+            Safe at any point; the connection is discarded.
+        """
+        settings, params = self.prepare_request(model_settings, model_request_parameters)
+        request = self._with_timeout(self.build_count_tokens_request(messages, settings, params), settings)
+        try:
+            _, headers, body = await _http.send(
+                request, model_name=self._model_name, error_builder=self.http_error
+            )
+            return self.parse_count_tokens(body, headers)
+        except TrioDirectError as exc:
+            # A server may echo the API key in an error body; the caller never sees it.
+            _http.redact_error(exc, _http.credentials_of(request))
+            raise
 
     async def request(
         self,

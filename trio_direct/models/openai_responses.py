@@ -8,12 +8,15 @@ and falls in five pieces, top to bottom:
    on the name (encrypted reasoning and item ids, ``reasoning.context``/``mode``, message ``phase``).
 2. **Request** (:func:`build_responses_body`): messages, settings and parameters → the JSON body. Input
    items for every message part (replayed reasoning items with their encrypted content and ids when
-   they go back to the provider that made them, function calls and outputs, server-side tool items),
-   ``instructions``, multimodal input, tools, output tools, ``text.format``, ``tool_choice`` and the
-   settings.
+   they go back to the provider that made them, function calls and outputs, server-side tool items,
+   tool searches as ``tool_search_call``/``tool_search_output``), ``instructions``, multimodal input,
+   tools, output tools, ``text.format``, ``tool_choice`` and the settings. With ``count_tokens`` the
+   same request's ``POST {base}/responses/input_tokens`` body.
 3. **Response** (:func:`parse_responses_body`): a 200 body → :class:`ModelResponse`, output items to
    parts in order (reasoning summaries as thinking, messages as text with citations, function calls,
-   web search / file search / code interpreter / image generation / MCP items as builtin-tool parts).
+   web search / file search / code interpreter / image generation / MCP items as builtin-tool parts;
+   a server-executed tool search as the builtin tool-search call and return parts, ``tool_kind=
+   'tool-search'``, a client-executed one as a ``search_tools`` call for the caller to answer).
 4. **Errors**: HTTP errors as Chat's (:func:`~trio_direct.models.openai.openai_http_error`); a failed
    response body, a ``response.failed`` or an ``error`` event raise as 2.68 does (:func:`response_error`).
 5. **Stream** (:class:`ResponsesStreamMapper`): one SSE event at a time → raw part events and
@@ -35,13 +38,17 @@ Deliberate differences from upstream:
 * Unknown stream events and output items are skipped silently (2.68 warns), so new server-side
   event types do not break older clients.
 * Native tools are passed as raw ``tools`` entries (``ModelRequestParameters.native_tools`` dicts, or
-  the ``openai_native_tools`` setting); pydantic-ai's native tool classes do not exist here.
+  the ``openai_native_tools`` setting); pydantic-ai's native tool classes do not exist here. Tool
+  search is on when one of them is ``{"type": "tool_search"}`` (2.68's ``ToolSearchTool()``); deferred
+  tool visibility (``defer_loading`` on the wire, ``additional_tools`` items) is not resolved here, so
+  a function tool always goes out whole.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import collections
 import datetime
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -126,6 +133,7 @@ from ._json import (
     json_object,
     json_str,
     parse_json_body,
+    parse_token_count,
 )
 from ._registry import OPENAI_HOST, ChatHost
 from ._tool_choice import resolve_tool_choice
@@ -361,10 +369,17 @@ class _Replay:
     profile: ResponsesProfile
     send_item_ids: bool
     store_disabled: bool
+    #: the `tool_search` builtin is on: local searches replay as client-executed search items
+    tool_search: bool = False
+    #: the request's function tools by name (what a search discovered goes out as) and their mapping
+    function_tools: dict[str, ToolDefinition] = attrs.field(factory=dict[str, ToolDefinition])
+    map_tool: Callable[[ToolDefinition], JSON] | None = None
     items: list[JSON] = attrs.field(factory=list[JSON])
     announced: bool = False
     #: the id of the last response of this endpoint, for unqualifying response-scoped tool-call ids
     response_id: str | None = None
+    #: call ids of local searches replayed as `tool_search_call` items: their results follow suit
+    client_searches: set[str] = attrs.field(factory=set[str])
     # per response
     message_item: JSON | None = None
     reasoning_item: JSON | None = None
@@ -404,8 +419,12 @@ class _Replay:
             elif isinstance(part, UserPromptPart):
                 self.items.append(_user_message(part.content, self.provider_name))
             elif isinstance(part, ToolReturnPart):
-                output = _tool_output(part, self.provider_name)
                 call_id = self.unscoped(part.tool_call_id, self.response_id)
+                names = _discovered(part) if call_id in self.client_searches else None
+                if names is not None:
+                    self.items.append(self.search_output(names, call_id, "client", "completed"))
+                    continue
+                output = _tool_output(part, self.provider_name)
                 self.items.append({"type": "function_call_output", "call_id": call_id, "output": output})
             elif isinstance(part, RetryPromptPart):  # pyright: ignore[reportUnnecessaryIsInstance]
                 self.retry(part, role)
@@ -448,10 +467,32 @@ class _Replay:
             elif isinstance(part, ThinkingPart):
                 self.thinking(part, message, send_id)
             elif isinstance(part, NativeToolCallPart):
-                if send_id:
+                # a hosted search carries its state inline: it goes back wherever its data is accepted,
+                # its item id only to the same provider
+                if (
+                    part.tool_name == TOOL_SEARCH
+                    and part.tool_call_id
+                    and (from_same or self.accepts_stateless(message, part.provider_name))
+                ):
+                    self.search_call(part, send_id)
+                elif send_id:
                     self.native_call(part)
             elif isinstance(part, NativeToolReturnPart):
-                if send_id:
+                names = _discovered(part)
+                output_id = (part.provider_details or {}).get("id")
+                if (
+                    names is not None
+                    and isinstance(output_id, str)
+                    and output_id
+                    and (from_same or self.accepts_stateless(message, part.provider_name))
+                ):
+                    # only an output that came from a real `tool_search_output` item (it has its id)
+                    call_id, status = _search_identity(part)
+                    item = self.search_output(names, call_id, "server", status)
+                    if send_id:
+                        item["id"] = output_id
+                    self.items.append(item)
+                elif send_id:
                     self.native_return(part)
             elif isinstance(part, CompactionPart):
                 details = part.provider_details or {}
@@ -501,6 +542,20 @@ class _Replay:
         _, _, legacy_id = part.tool_call_id.partition("|")
         call_id = self.unscoped(part.tool_call_id, scope)
         item_id = legacy_id or part.id
+        if self.tool_search and part.tool_kind == TOOL_SEARCH_KIND and _search_args(part) is not None:
+            # a local search (from any provider) goes back as the builtin's client-executed call
+            self.client_searches.add(call_id)
+            search: JSON = {
+                "type": "tool_search_call",
+                "execution": "client",
+                "arguments": part.args_as_dict(),
+                "call_id": call_id,
+                "status": "completed",
+            }
+            if item_id and send_id:
+                search["id"] = item_id
+            self.items.append(search)
+            return
         item: JSON = {
             "name": part.tool_name,
             "arguments": part.args_as_json_str(),
@@ -546,6 +601,35 @@ class _Replay:
             return
         start, end = self.profile.chat.thinking_tags
         self.items.append({"role": "assistant", "content": f"{start}\n{part.content}\n{end}"})
+
+    def search_call(self, part: NativeToolCallPart, send_id: bool) -> None:
+        """A hosted tool search, replayed whole (``call_id`` and status as the item had them)."""
+        call_id, status = _search_identity(part)
+        item: JSON = {
+            "call_id": call_id,
+            "arguments": part.args_as_dict(),
+            "type": "tool_search_call",
+            "execution": "server",
+            "status": status,
+        }
+        if send_id and part.id:
+            item["id"] = part.id
+        self.items.append(item)
+
+    def search_output(self, names: list[str], call_id: str | None, execution: str, status: str) -> JSON:
+        """A ``tool_search_output`` item: the definitions of the discovered tools this request has."""
+        tools = [
+            self.map_tool(tool) if self.map_tool is not None else tool_param(tool, self.profile.chat)
+            for name in names
+            if (tool := self.function_tools.get(name)) is not None
+        ]
+        return {
+            "type": "tool_search_output",
+            "execution": execution,
+            "tools": tools,
+            "call_id": call_id,
+            "status": status,
+        }
 
     def native_call(self, part: NativeToolCallPart) -> None:
         """A server-side tool call, replayed by its item id (the server still has the rest)."""
@@ -612,6 +696,45 @@ class _Replay:
         status = content.get("status") if content is not None else None
         if status and (item := self.builtin_items.get(part.tool_name)) is not None:
             item["status"] = status
+
+
+def _search_args(part: ToolCallPart) -> list[str] | None:
+    """The queries of a tool-search call whose arguments have the cross-provider shape, else None."""
+    try:
+        queries = part.args_as_dict().get("queries")
+    except ValueError:
+        return None
+    values = json_array(queries)
+    return None if values is None or not all(isinstance(v, str) for v in values) else values
+
+
+def _discovered(part: ToolReturnPart | NativeToolReturnPart) -> list[str] | None:
+    """The tool names a tool-search result discovered, when it is one (2.68's typed tool-search returns:
+    ``tool_kind='tool-search'`` and ``{"discovered_tools": [{"name": ...}, ...]}`` content), else None."""
+    content = json_dict(part.content)
+    if part.tool_kind != TOOL_SEARCH_KIND or content is None:
+        return None
+    matches = json_array(content.get("discovered_tools"))
+    if matches is None:
+        return None
+    names: list[str] = []
+    for match in matches:
+        name = (json_dict(match) or {}).get("name")
+        if not isinstance(name, str):
+            return None
+        names.append(name)
+    return names
+
+
+def _search_identity(part: NativeToolCallPart | NativeToolReturnPart) -> tuple[str | None, str]:
+    """The ``call_id`` and ``status`` a hosted search's item had (the part's own id and ``'completed'``
+    for history that did not keep them)."""
+    details = part.provider_details or {}
+    call_id = details.get("call_id", part.tool_call_id)
+    if not (call_id is None or isinstance(call_id, str)):
+        call_id = part.tool_call_id
+    status = details.get("status")
+    return call_id, status if status in ("in_progress", "completed", "incomplete") else "completed"
 
 
 def _replay_annotations(citations: object, text: str) -> list[JSON]:
@@ -850,6 +973,22 @@ _PLAIN_SETTINGS: Final = (
 )
 
 
+#: What ``POST /responses/input_tokens`` takes of a ``/responses`` body, in the order the SDK writes it.
+_COUNT_TOKENS_KEYS: Final = (
+    "model",
+    "conversation",
+    "input",
+    "instructions",
+    "parallel_tool_calls",
+    "previous_response_id",
+    "reasoning",
+    "text",
+    "tool_choice",
+    "tools",
+    "truncation",
+)
+
+
 def build_responses_body(
     model_name: str,
     messages: Sequence[ModelMessage],
@@ -861,13 +1000,17 @@ def build_responses_body(
     provider_name: str = PROVIDER_NAME,
     base_url: str | None = None,
     map_tool: Callable[[ToolDefinition], JSON] | None = None,
+    count_tokens: bool = False,
 ) -> JSON:
     """The ``POST /responses`` body for one request (pure), as pydantic-ai 2.68 builds it.
 
     ``settings`` are the merged model settings, ``openai_*`` keys of pydantic-ai's
     ``OpenAIResponsesModelSettings`` included. ``base_url`` is where the request goes (server-side
     state from another endpoint is not sent back); ``map_tool`` maps one tool (the model passes a
-    cached one).
+    cached one). With ``count_tokens``, the ``POST /responses/input_tokens`` body for that same request
+    instead: only what the count endpoint takes (input, instructions, tools and tool choice, previous
+    response or conversation, reasoning, text format, truncation; ``extra_body`` still applies), and no
+    warning about sampling settings it would not send anyway, as 2.68 sends it.
 
     Raises:
         UserError: something in the request cannot be sent (see the module docstring).
@@ -891,8 +1034,17 @@ def build_responses_body(
         tools.append({"type": "image_generation"})
     tools.extend(_native_tool(t) for t in s.get("openai_native_tools") or ())
     resolved = resolve_tool_choice(cast(ModelSettings, s), params)
+
+    def map_one(tool: ToolDefinition) -> JSON:
+        return map_tool(tool) if map_tool is not None else tool_param(tool, chat)
+
+    # With the `tool_search` builtin on, the local `search_tools` tool it stands for is not sent as a
+    # function too (the model would call it instead of searching), and past searches replay as
+    # `tool_search_call`/`tool_search_output` items (2.68).
+    tool_search = any(t.get("type") == TOOL_SEARCH for t in tools)
     for tool in [*params.function_tools, *params.output_tools]:
-        tools.append(map_tool(tool) if map_tool is not None else tool_param(tool, chat))
+        if not (tool_search and tool.tool_kind == TOOL_SEARCH_KIND):
+            tools.append(map_one(tool))
 
     replay = _Replay(
         provider_name,
@@ -900,6 +1052,9 @@ def build_responses_body(
         profile,
         send_item_ids=bool(s.get("openai_send_reasoning_ids", profile.encrypted_reasoning)),
         store_disabled=s.get("openai_store") is False,
+        tool_search=tool_search,
+        function_tools={tool.name: tool for tool in params.function_tools},
+        map_tool=map_one,
     )
     previous_id = s.get("openai_previous_response_id")
     conversation_setting = s.get("openai_conversation_id")
@@ -943,8 +1098,10 @@ def build_responses_body(
     if not items and not previous_response_id and not conversation:
         items.append({"role": "user", "content": ""})
 
-    # reasoning models reject sampling settings while reasoning (`include` is already decided)
-    drop_sampling_while_reasoning(s, thinking, chat)
+    # reasoning models reject sampling settings while reasoning (`include` is already decided); a
+    # count sends none, so it does not warn about them
+    if not count_tokens:
+        drop_sampling_while_reasoning(s, thinking, chat)
 
     body: JSON = {"model": model_name, "input": items, "stream": stream}
     if instructions is not None:
@@ -981,6 +1138,8 @@ def build_responses_body(
         if comparison is not None:
             options["comparison_response_id"] = comparison
         body["prompt_cache_options"] = options
+    if count_tokens:
+        body = {key: body[key] for key in _COUNT_TOKENS_KEYS if key in body}
     extra_body = s.get("extra_body")
     if isinstance(extra_body, Mapping):
         body.update(cast(Mapping[str, Any], extra_body))
@@ -1296,6 +1455,121 @@ def _function_call(item: JSON, provider_name: str, response_id: str | None = Non
     )
 
 
+#: The builtin tool's name, and the local function tool a client-executed search stands for (2.68's
+#: ``ToolSearchTool.kind`` and ``TOOL_SEARCH_FUNCTION_TOOL_NAME``); both parts carry this ``tool_kind``.
+TOOL_SEARCH: Final = "tool_search"
+SEARCH_TOOLS: Final = "search_tools"
+TOOL_SEARCH_KIND: Final = "tool-search"
+
+
+def _tool_search_args(raw: object) -> JSON:
+    """A ``tool_search_call``'s ``arguments`` as the cross-provider ``{"queries": [...]}`` (2.68).
+
+    Server-executed searches report the tool ``paths`` they picked, client-executed ones the
+    ``queries`` of the schema they were given; an empty object (a call just added to a stream) is no
+    query yet.
+
+    Raises:
+        UnexpectedModelBehavior: any other shape (schema drift should be loud, as 2.68 has it).
+    """
+    if isinstance(raw, dict):
+        args = cast(JSON, raw)
+        if not args:
+            return {"queries": []}
+        for key in ("queries", "paths"):
+            if (values := json_array(args.get(key))) is not None:
+                return {"queries": [v for v in values if isinstance(v, str)]}
+    raise UnexpectedModelBehavior(f"Unrecognized tool_search arguments shape: {raw!r}")
+
+
+def _tool_search_call(item: JSON, provider_name: str) -> NativeToolCallPart:
+    """A server-executed ``tool_search_call`` → the builtin tool-search call part (its output is another)."""
+    item_id = json_str(item.get("id"), "tool_search_call id")
+    call_id = _opt_str(item.get("call_id"), "tool_search_call call_id")
+    return NativeToolCallPart(
+        TOOL_SEARCH,
+        _tool_search_args(item.get("arguments")),
+        call_id or item_id,
+        id=item_id,
+        tool_kind=TOOL_SEARCH_KIND,
+        provider_name=provider_name,
+        provider_details={
+            "call_id": call_id,
+            "execution": item.get("execution"),
+            "status": item.get("status"),
+        },
+    )
+
+
+def _client_tool_search_call(item: JSON, provider_name: str) -> ToolCallPart:
+    """A client-executed ``tool_search_call`` → a call of the local ``search_tools`` tool, for the caller."""
+    item_id = json_str(item.get("id"), "tool_search_call id")
+    call_id = _opt_str(item.get("call_id"), "tool_search_call call_id")
+    return ToolCallPart(
+        SEARCH_TOOLS,
+        _tool_search_args(item.get("arguments")),
+        call_id or item_id,
+        id=item_id,
+        tool_kind=TOOL_SEARCH_KIND,
+        provider_name=provider_name,
+    )
+
+
+def _tool_search_return(call_id: str, item: JSON, provider_name: str) -> NativeToolReturnPart:
+    """A server-executed ``tool_search_output`` → the builtin tool-search return part: the names of the
+    function tools it discovered (their definitions go out again on the next request), and the item's
+    identity for replay."""
+    matches = [
+        {"name": tool["name"]}
+        for tool in map(json_dict, json_list(item.get("tools")))
+        if tool is not None and tool.get("type") == "function" and isinstance(tool.get("name"), str)
+    ]
+    return NativeToolReturnPart(
+        TOOL_SEARCH,
+        {"discovered_tools": matches},
+        call_id,
+        tool_kind=TOOL_SEARCH_KIND,
+        provider_name=provider_name,
+        provider_details={
+            "id": item.get("id"),
+            "call_id": item.get("call_id"),
+            "execution": item.get("execution"),
+            "status": item.get("status"),
+        },
+    )
+
+
+def _claim_tool_search_call(output_call_id: object, pending: collections.deque[str]) -> str | None:
+    """The call a server ``tool_search_output`` answers: its own ``call_id`` when it names one, else the
+    oldest call still waiting (anonymous outputs follow their calls in order)."""
+    if isinstance(output_call_id, str):
+        if output_call_id in pending:
+            pending.remove(output_call_id)
+        return output_call_id
+    return pending.popleft() if pending else None
+
+
+def _tool_search_pairs(output: list[Any]) -> dict[str, tuple[str, JSON]]:
+    """Server ``tool_search_output`` items of a whole response by the call id they answer: ``{call id:
+    (output item id, item)}``; an output naming a call that is not in the response stays unpaired."""
+    calls = [
+        item
+        for item in map(json_dict, output)
+        if item is not None and item.get("type") == "tool_search_call" and item.get("execution") == "server"
+    ]
+    pending = collections.deque(str(c.get("id")) for c in calls if c.get("call_id") is None)
+    server_ids = {c.get("call_id") or c.get("id") for c in calls}
+    pairs: dict[str, tuple[str, JSON]] = {}
+    for item in map(json_dict, output):
+        if item is None or item.get("type") != "tool_search_output" or item.get("execution") != "server":
+            continue
+        if item.get("call_id") is not None and item.get("call_id") not in server_ids:
+            continue
+        if (call_id := _claim_tool_search_call(item.get("call_id"), pending)) is not None:
+            pairs[call_id] = (json_str(item.get("id"), "tool_search_output id"), item)
+    return pairs
+
+
 # The SDK dumps these response fields with every declared key of their union member (None when
 # absent); a member it cannot tell by `type` is the union's first.
 _MODERATION_RESULT: Final = (
@@ -1440,7 +1714,10 @@ def _parse(
         )
     parts: list[ModelResponsePart] = []
     refusal: str | None = None
-    for raw_item in json_list(response.get("output")):
+    output = json_list(response.get("output"))
+    searches = _tool_search_pairs(output)
+    paired_outputs = {output_id for output_id, _ in searches.values()}
+    for raw_item in output:
         item = json_object(raw_item)
         kind = item.get("type")
         if kind == "reasoning":
@@ -1480,6 +1757,22 @@ def _parse(
             parts.extend(_mcp_list_tools(item, provider_name))
         elif kind == "compaction":
             parts.append(_compaction(item, provider_name))
+        elif kind == "tool_search_call":
+            if item.get("execution") == "client":
+                # the caller runs the search; the return part is theirs to add
+                parts.append(_client_tool_search_call(item, provider_name))
+            else:
+                call = _tool_search_call(item, provider_name)
+                parts.append(call)
+                if (found := searches.get(call.tool_call_id)) is not None:
+                    parts.append(_tool_search_return(call.tool_call_id, found[1], provider_name))
+        elif (
+            kind == "tool_search_output"
+            and item.get("execution") == "server"
+            and item.get("id") not in paired_outputs
+        ):
+            call_id = item.get("call_id") or json_str(item.get("id"), "tool_search_output id")
+            parts.append(_tool_search_return(call_id, item, provider_name))
         # computer, custom tool, local shell calls and MCP approval requests are not supported (as 2.68)
 
     details = _response_details(response)
@@ -1542,6 +1835,7 @@ class ResponsesStreamMapper:
         "_last_sequence",
         "_listed_tools",
         "_model_name",
+        "_pending_searches",
         "_phase",
         "_phase_started",
         "_provider_name",
@@ -1597,6 +1891,7 @@ class ResponsesStreamMapper:
         self._phase: dict[Any, Any] = {}
         self._phase_started: set[tuple[Any, Any]] = set()
         self._listed_tools: set[str] = set()
+        self._pending_searches: collections.deque[str] = collections.deque()
 
     # -- SSE -----------------------------------------------------------------------------------
 
@@ -1779,6 +2074,26 @@ class ResponsesStreamMapper:
             out.extend(parts.handle_part(vendor_part_id=call_id, part=call))
         elif kind == "compaction":
             out.extend(parts.handle_part(vendor_part_id=item_id, part=_compaction(item, name)))
+        elif kind == "tool_search_call":
+            if item.get("execution") == "client":
+                # as 2.68 streams it: a plain call of the local tool, its arguments completed on `done`
+                client = _client_tool_search_call(item, name)
+                out.extend(
+                    parts.handle_tool_call_part(
+                        vendor_part_id=item_id,
+                        tool_name=client.tool_name,
+                        args=None,
+                        tool_call_id=client.tool_call_id,
+                        id=client.id,
+                        provider_name=name,
+                    )
+                )
+            else:
+                search = _tool_search_call(item, name)
+                if item.get("call_id") is None:
+                    self._pending_searches.append(search.tool_call_id)
+                out.extend(parts.handle_part(vendor_part_id=call_id, part=attrs.evolve(search, args=None)))
+        # a `tool_search_output` becomes its part on `done`
 
     def _item_done(self, item: JSON, out: list[ModelResponseStreamEvent]) -> None:
         kind = item.get("type")
@@ -1824,6 +2139,35 @@ class ResponsesStreamMapper:
             self._listed_tools.add(json_str(item_id, "mcp_list_tools id"))
         elif kind == "compaction":
             out.extend(parts.handle_part(vendor_part_id=item_id, part=_compaction(item, name)))
+        elif kind == "tool_search_call":
+            if item.get("execution") == "client":
+                # `done` may carry another call id than `added`: the server's record is this one
+                client = _client_tool_search_call(item, name)
+                out.extend(
+                    parts.handle_tool_call_delta(
+                        vendor_part_id=item_id,
+                        args=client.args_as_json_str(),
+                        tool_call_id=client.tool_call_id,
+                    )
+                )
+            else:
+                search = _tool_search_call(item, name)
+                out.extend(
+                    parts.handle_tool_call_delta(
+                        vendor_part_id=f"{item_id}-call",
+                        args=search.args,
+                        provider_details=search.provider_details,
+                    )
+                )
+        elif kind == "tool_search_output" and item.get("execution") == "server":
+            answered = _claim_tool_search_call(item.get("call_id"), self._pending_searches)
+            output_id = json_str(item_id, "tool_search_output id")
+            out.extend(
+                parts.handle_part(
+                    vendor_part_id=f"{item_id}-return",
+                    part=_tool_search_return(answered if answered is not None else output_id, item, name),
+                )
+            )
 
     def _finalize_call(self, item_id: object, final: object, out: list[ModelResponseStreamEvent]) -> None:
         """The complete arguments arrived: add whatever the deltas did not carry (2.68)."""
@@ -2113,6 +2457,47 @@ class OpenAIResponsesModel(HTTPModel):
         )
         headers = with_extra_headers(self._headers, settings.get("extra_headers"))
         return _http.HTTPRequest.json(self._url, body, headers)
+
+    def build_count_tokens_request(
+        self,
+        messages: Sequence[ModelMessage],
+        settings: ModelSettings,
+        params: ModelRequestParameters,
+    ) -> _http.HTTPRequest:
+        """``POST {base_url}/responses/input_tokens`` for the request :meth:`build_request` would send.
+
+        Raises:
+            UserError: there is nothing to count (no messages, previous response or conversation), or
+                the request cannot be built.
+        """
+        if (
+            not messages
+            and not settings.get("openai_previous_response_id")
+            and not settings.get("openai_conversation_id")
+        ):
+            raise UserError("Cannot count tokens without any messages or a previous response ID.")
+        body = build_responses_body(
+            self._model_name,
+            messages,
+            settings,
+            params,
+            self.profile,
+            stream=False,
+            provider_name=self.system,
+            base_url=self._provider_url,
+            map_tool=self._tool_param,
+            count_tokens=True,
+        )
+        headers = with_extra_headers(self._headers, settings.get("extra_headers"))
+        return _http.HTTPRequest.json(self.provider.url(f"{self.path}/input_tokens"), body, headers)
+
+    def parse_count_tokens(self, body: bytes, headers: Mapping[str, str]) -> RequestUsage:
+        """``{"object": "response.input_tokens", "input_tokens": N}`` → ``RequestUsage(input_tokens=N)``.
+
+        Raises:
+            UnexpectedModelBehavior: the body is not such an object; the message quotes it.
+        """
+        return parse_token_count(body, "the OpenAI Responses input_tokens endpoint", "input_tokens")
 
     def parse_response(
         self,

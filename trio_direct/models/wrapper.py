@@ -8,13 +8,14 @@ from typing import Any
 from ..messages import ModelMessage, ModelResponse
 from ..settings import ModelSettings
 from ..tools import ModelRequestParameters
+from ..usage import RequestUsage
 from .base import Model, StreamContext
 
 __all__ = ["WrapperModel"]
 
 
 class WrapperModel(Model):
-    """Delegates requests, streams, request preparation and identity to ``wrapped``.
+    """Delegates requests, streams, token counting, request preparation and identity to ``wrapped``.
 
     Subclass it and override what you want to change (``InstrumentedModel`` does). Attributes not
     defined here are read from the wrapped model.
@@ -49,6 +50,19 @@ class WrapperModel(Model):
         model_request_parameters: ModelRequestParameters | None,
     ) -> StreamContext:
         return self.wrapped.request_stream(messages, model_settings, model_request_parameters)
+
+    async def count_tokens(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters | None,
+    ) -> RequestUsage:
+        """The wrapped model's :meth:`~Model.count_tokens`.
+
+        Cancellation:
+            As the wrapped model's.
+        """
+        return await self.wrapped.count_tokens(messages, model_settings, model_request_parameters)
 
     def prepare_request(
         self, model_settings: ModelSettings | None, model_request_parameters: ModelRequestParameters | None

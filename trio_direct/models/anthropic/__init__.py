@@ -57,8 +57,10 @@ from ...messages import (
 )
 from ...settings import ModelSettings
 from ...tools import ModelRequestParameters
+from ...usage import RequestUsage
 from .._common import provider_from_args
 from .._json import JSON as JSON
+from .._json import parse_token_count
 from ..base import HTTPModel, Provider
 from ._errors import ERROR_TYPE_STATUS as ERROR_TYPE_STATUS
 from ._errors import api_error as api_error
@@ -106,7 +108,8 @@ __all__ = [
 
 
 class AnthropicModel(HTTPModel):
-    """A Claude model behind Anthropic's Messages API (``POST {base_url}/v1/messages``).
+    """A Claude model behind Anthropic's Messages API (``POST {base_url}/v1/messages``); counts tokens
+    with ``POST {base_url}/v1/messages/count_tokens``.
 
     Args:
         model_name: ``'claude-sonnet-4-5'``, ...
@@ -155,6 +158,29 @@ class AnthropicModel(HTTPModel):
         body, extra_headers = build_messages_request(
             self._model_name, messages, settings, params, stream=stream, profile=self.profile
         )
+        return self._request("v1/messages", body, extra_headers, stream=stream)
+
+    def build_count_tokens_request(
+        self,
+        messages: Sequence[ModelMessage],
+        settings: ModelSettings,
+        params: ModelRequestParameters,
+    ) -> _http.HTTPRequest:
+        """``POST {base_url}/v1/messages/count_tokens`` for the request :meth:`build_request` would send."""
+        body, extra_headers = build_messages_request(
+            self._model_name,
+            messages,
+            settings,
+            params,
+            stream=False,
+            profile=self.profile,
+            count_tokens=True,
+        )
+        return self._request("v1/messages/count_tokens", body, extra_headers, stream=False)
+
+    def _request(
+        self, path: str, body: JSON, extra_headers: dict[str, str], *, stream: bool
+    ) -> _http.HTTPRequest:
         headers = {
             **self.provider.headers,
             **extra_headers,
@@ -162,7 +188,15 @@ class AnthropicModel(HTTPModel):
             "anthropic-version": ANTHROPIC_VERSION,
             "accept": "text/event-stream" if stream else "application/json",
         }
-        return _http.HTTPRequest.json(self.provider.url("v1/messages"), body, headers)
+        return _http.HTTPRequest.json(self.provider.url(path), body, headers)
+
+    def parse_count_tokens(self, body: bytes, headers: Mapping[str, str]) -> RequestUsage:
+        """``{"input_tokens": N}`` → ``RequestUsage(input_tokens=N)``.
+
+        Raises:
+            UnexpectedModelBehavior: the body is not such an object; the message quotes it.
+        """
+        return parse_token_count(body, "the Anthropic count_tokens endpoint", "input_tokens")
 
     def parse_response(
         self,

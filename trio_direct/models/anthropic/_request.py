@@ -890,8 +890,14 @@ def build_messages_request(
     *,
     stream: bool,
     profile: AnthropicProfile | None = None,
+    count_tokens: bool = False,
 ) -> tuple[JSON, dict[str, str]]:
     """The JSON body and headers (without auth) of one Messages API request, as pydantic-ai 2.68 builds them.
+
+    With ``count_tokens``, the body and headers of ``POST /v1/messages/count_tokens`` for that same
+    request instead: the keys only generation uses (``max_tokens``, ``stream``, sampling, stop
+    sequences, metadata, service tier) are left out (``extra_body`` still applies) and the
+    token-counting beta is announced, as 2.68 (through the SDK) sends it.
 
     Raises:
         UserError: settings the model rejects (budget thinking on an adaptive-only model, a forced tool
@@ -1046,11 +1052,31 @@ def build_messages_request(
     if tier:
         body["service_tier"] = tier
     body.update(sampling)
+    if count_tokens:
+        body = {key: body[key] for key in _COUNT_TOKENS_KEYS if key in body}
     if extra is not None:
         body.update(extra)
-    if betas:
+    if count_tokens:
+        # the SDK appends its own beta after the request's, unsorted
+        headers["anthropic-beta"] = ",".join([*sorted(betas), _TOKEN_COUNTING_BETA])
+    elif betas:
         headers["anthropic-beta"] = ",".join(sorted(betas))
     return body, headers
+
+
+#: What ``POST /v1/messages/count_tokens`` takes of a Messages request, in the order the SDK writes it.
+_COUNT_TOKENS_KEYS: Final = (
+    "messages",
+    "model",
+    "cache_control",
+    "context_management",
+    "output_config",
+    "system",
+    "thinking",
+    "tool_choice",
+    "tools",
+)
+_TOKEN_COUNTING_BETA: Final = "token-counting-2024-11-01"
 
 
 _COMPACTION_BETA: Final = "compact-2026-01-12"

@@ -2,12 +2,14 @@
 Google Cloud's Vertex AI (``'google-cloud:<model>'``) over raw httpx.
 
 The generativelanguage API: ``POST {base}/v1beta/models/{model}:generateContent`` and, streamed,
-``:streamGenerateContent?alt=sse``, authenticated by the ``x-goog-api-key`` header (never the URL).
-Vertex AI takes the same bodies at the URLs :mod:`trio_direct.models._gcp` resolves, with an OAuth2
-bearer token (or an express-mode API key): :class:`GoogleCloudModel`. Where 2.68's ``GoogleModel``
-behaves differently on Google Cloud, the profile's ``cloud`` flag says so (provider name
-``google-cloud``, file URLs sent as references, ``gs://`` uploads, service-tier headers instead of
-``serviceTier``, no server-side tool invocation parts, two thinking rules).
+``:streamGenerateContent?alt=sse`` (``:countTokens`` for ``count_tokens``), authenticated by the
+``x-goog-api-key`` header (never the URL). Vertex AI takes the same bodies at the URLs
+:mod:`trio_direct.models._gcp` resolves, with an OAuth2 bearer token (or an express-mode API key):
+:class:`GoogleCloudModel`. Where 2.68's ``GoogleModel`` behaves differently on Google Cloud, the
+profile's ``cloud`` flag says so (provider name ``google-cloud``, file URLs sent as references,
+``gs://`` uploads, service-tier headers instead of ``serviceTier``, no server-side tool invocation
+parts, two thinking rules).
+
 A package with one module per piece, each pure; the package exports the public names, so
 ``trio_direct.models.google.X`` works as before the split:
 
@@ -68,6 +70,7 @@ from ...messages import (
 )
 from ...settings import ModelSettings
 from ...tools import ModelRequestParameters
+from ...usage import RequestUsage
 from .._common import DEFAULT_PROMPTED_OUTPUT_TEMPLATE as DEFAULT_PROMPTED_OUTPUT_TEMPLATE
 from .._common import (
     USER_AGENT,
@@ -75,6 +78,7 @@ from .._common import (
 )
 from .._gcp import Credentials, TokenSource, VertexTarget, resolve_vertex
 from .._json import JSON as JSON
+from .._json import parse_token_count
 from ..base import Emit, HTTPModel, Provider, SSEEventSource, StreamContext, open_event_stream
 from ._errors import api_error as api_error
 from ._errors import http_error as http_error
@@ -176,6 +180,7 @@ class GoogleModel(HTTPModel):
         path = _model_path(model_name)
         self._url = f"{root}/{API_VERSION}/{path}:generateContent"
         self._stream_url = f"{root}/{API_VERSION}/{path}:streamGenerateContent?alt=sse"
+        self._count_url = f"{root}/{API_VERSION}/{path}:countTokens"
         #: ``provider_url`` as the SDK reports its base URL: with a trailing slash
         self._provider_url = root + "/"
         self._headers = {
@@ -199,13 +204,50 @@ class GoogleModel(HTTPModel):
         body, extra_headers = build_generate_content_request(
             self._model_name, messages, settings, params, profile=self.profile
         )
+        return _http.HTTPRequest.json(
+            self._stream_url if stream else self._url, body, self._with(extra_headers)
+        )
+
+    def build_count_tokens_request(
+        self,
+        messages: Sequence[ModelMessage],
+        settings: ModelSettings,
+        params: ModelRequestParameters,
+    ) -> _http.HTTPRequest:
+        """``POST {base_url}/v1beta/models/{model}:countTokens`` for what :meth:`build_request` would send.
+
+        The request is built (and validated, with its warnings) as a live one, then only its
+        ``contents`` go out: the Gemini API's ``countTokens`` takes no system instruction, tools or
+        generation config, so 2.68 (through the SDK) sends none and the count leaves them out.
+
+        Raises:
+            UserError: the request cannot be built (as :meth:`build_request` would raise).
+        """
+        body, extra_headers = build_generate_content_request(
+            self._model_name, messages, settings, params, profile=self.profile
+        )
+        return _http.HTTPRequest.json(
+            self._count_url, {"contents": body["contents"]}, self._with(extra_headers)
+        )
+
+    def parse_count_tokens(self, body: bytes, headers: Mapping[str, str]) -> RequestUsage:
+        """``{"totalTokens": N, ...}`` → ``RequestUsage(input_tokens=N)``.
+
+        Raises:
+            UnexpectedModelBehavior: the body is not such an object (2.68: "Total tokens missing from
+                Gemini response"); the message quotes it.
+        """
+        return parse_token_count(body, "the Gemini countTokens endpoint", "totalTokens")
+
+    def _with(self, extra_headers: Mapping[str, str]) -> dict[str, str]:
+        """The model's headers with ``extra_headers`` replacing any of the same name (in any case)."""
         headers = dict(self._headers)
         for name, value in extra_headers.items():
             lowered = name.lower()
             for own in [k for k in headers if k.lower() == lowered]:
                 del headers[own]
             headers[name] = value
-        return _http.HTTPRequest.json(self._stream_url if stream else self._url, body, headers)
+        return headers
 
     def parse_response(
         self,
