@@ -164,11 +164,6 @@ async def test_openai_chat_request_body_matches_pydantic_ai(loopback: LoopbackSe
     await compare_openai_bodies(loopback, HISTORY)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="openai.py announces frames at the first retry feedback; 2.68 counts a request-side summary as "
-    "the first frame (provider edit needed: treat the conversation-summary text as a frame)",
-)
 async def test_openai_chat_request_body_with_a_summary_matches_pydantic_ai(loopback: LoopbackServer) -> None:
     await compare_openai_bodies(loopback, send_with_summary())
 

@@ -99,6 +99,7 @@ from ._common import (
 )
 from ._instructions import request_instructions
 from ._json import JSON, count, json_array, json_dict, json_list, parse_json_body
+from ._prepare import is_summary_frame
 from ._reasoning_details import detail_fields, thinking_from_detail, thinking_to_detail
 from ._tool_choice import resolve_tool_choice
 from .base import StreamMeta
@@ -399,6 +400,11 @@ def map_messages(
                 if isinstance(part, SystemPromptPart):
                     out.append({"role": role, "content": part.content})
                 elif isinstance(part, UserPromptPart):
+                    if not announced and is_summary_frame(part):
+                        # a summary the application wrote is a frame too: the one announcement goes
+                        # before the first frame, whichever kind it is (as 2.68 places it)
+                        out.append({"role": role, "content": NOTE_ANNOUNCEMENT})
+                        announced = True
                     out.append(_map_user_prompt(part.content, profile))
                 elif isinstance(part, ToolReturnPart):
                     text, tool_files = tool_return_text(part)

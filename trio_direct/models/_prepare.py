@@ -40,6 +40,7 @@ from ..messages import (
 __all__ = [
     "carries_retry",
     "conversation_summary_text",
+    "is_summary_frame",
     "unprepared_part_error",
     "convert_speech",
     "sendable_retries",
@@ -59,6 +60,16 @@ def conversation_summary_text(content: str | None) -> str:
     after a line saying a separate model wrote it."""
     body = f"\n{_SUMMARY_PROVENANCE}\n\n{content or ''}\n"
     return f"<{CONVERSATION_SUMMARY_TAG}>{body}</{CONVERSATION_SUMMARY_TAG}>"
+
+
+def is_summary_frame(part: ModelRequestPart) -> bool:
+    """Whether ``part`` is an application-written summary as :func:`sendable_summaries` sends it: a frame,
+    so a dialect that announces frames once announces before it (as 2.68 does)."""
+    return (
+        isinstance(part, UserPromptPart)
+        and isinstance(part.content, str)
+        and part.content.startswith(f"<{CONVERSATION_SUMMARY_TAG}>\n{_SUMMARY_PROVENANCE}\n")
+    )
 
 
 def carries_retry(messages: Sequence[ModelMessage]) -> bool:
