@@ -509,8 +509,16 @@ class StreamedResponse:
         while (event := self._next_event()) is None:
             if self._exhausted:
                 raise StopAsyncIteration
-            # One batch at a time: the channel's bound stays the whole read-ahead.
-            batches = await self._receive_batches(drain=False)
+            # One batch at a time: the channel's bound stays the whole read-ahead. A batch already
+            # buffered is taken without a schedule point: trio's receive() yields even when it need
+            # not wait, which cost a task switch per network read (the pump's next read is one anyway).
+            await trio.lowlevel.checkpoint_if_cancelled()
+            try:
+                batches = [self._receive.receive_nowait()]
+            except trio.WouldBlock:
+                batches = await self._receive_batches(drain=False)
+            except (trio.EndOfChannel, trio.ClosedResourceError):
+                batches = []
             if not batches and self._closed:
                 raise StreamClosedError(_CLOSED_MESSAGE)
             self._accept(batches)
