@@ -562,10 +562,11 @@ def _timeout_arg(client: httpx.AsyncClient, request: HTTPRequest) -> dict[str, A
 
 
 class _Shard:
-    __slots__ = ("active", "idle_since", "transport")
+    __slots__ = ("active", "idle_since", "secure", "transport")
 
-    def __init__(self, transport: Any) -> None:
+    def __init__(self, transport: Any, *, secure: bool) -> None:
         self.transport = transport
+        self.secure = secure
         self.active = 0
         self.idle_since = 0.0
 
@@ -584,16 +585,31 @@ def _sharded_transport(lib: Any, limits: Any) -> Any:
     Handed to a plain ``lib.AsyncClient`` as its ``transport=``, the seam httpx offers for this: proxies
     from the environment and mounts stay the client's own. Each pool is the library's own
     ``AsyncHTTPTransport`` with the settings a default client would give its transport.
+
+    Pools are per scheme. The TLS context (one for all https pools) is built by the first https
+    request, not before: loading the CA bundle costs 40-100 ms, which a process that only talks to
+    ``http://`` URLs (a local model server, a test) would otherwise pay on its first request.
     """
-    # One TLS context for all pools: building one loads the CA bundle (~40 ms).
-    context = lib.create_ssl_context(trust_env=True)
     shard_limits = lib.Limits(
         max_connections=None,
         max_keepalive_connections=POOL_SHARD_SIZE,
         keepalive_expiry=limits.keepalive_expiry,
     )
+    contexts: dict[bool, Any] = {}
 
-    def make_pool() -> Any:
+    def make_pool(secure: bool) -> Any:
+        context = contexts.get(secure)
+        if context is None:
+            if secure:
+                context = lib.create_ssl_context(trust_env=True)
+            else:
+                import ssl
+
+                # Plain-http pools never start TLS (requests go to a pool of their own scheme). Give
+                # them a context with no trust roots, cheap to build, so that if one ever did, the
+                # handshake could only fail verification.
+                context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            contexts[secure] = context
         return lib.AsyncHTTPTransport(verify=context, trust_env=True, limits=shard_limits)
 
     expiry = limits.keepalive_expiry
@@ -625,8 +641,9 @@ def _sharded_transport_class(lib: Any) -> Any:
     class _ShardedTransport(lib.AsyncBaseTransport):  # type: ignore[misc]
         """Requests spread over connection pools that each hold at most ``POOL_SHARD_SIZE`` in flight.
 
-        A request goes to the first pool with room, so sequential and lightly concurrent use stays on
-        one pool and reuses its keep-alive connections; pools are added as concurrency grows. Why:
+        A request goes to the first pool of its scheme (plain or TLS) with room, so sequential and
+        lightly concurrent use stays on one pool and reuses its keep-alive connections; pools are
+        added as concurrency grows. Why:
         httpcore's ``AsyncConnectionPool`` re-examines every connection (and every queued request) on
         each request start and end, and for each idle connection counts all connections again. At
         1,000 concurrent streams over one pool that bookkeeping took ~20 s of client CPU for 50,000
@@ -634,7 +651,7 @@ def _sharded_transport_class(lib: Any) -> Any:
         1.0.9; httpx2 fixed most of it, and gains less from this).
         """
 
-        def __init__(self, make_pool: Callable[[], Any], idle_expiry: float) -> None:
+        def __init__(self, make_pool: Callable[[bool], Any], idle_expiry: float) -> None:
             self._make_pool = make_pool
             self._idle_expiry = idle_expiry
             self._shards: list[_Shard] = []
@@ -650,11 +667,12 @@ def _sharded_transport_class(lib: Any) -> Any:
                     shards.pop()
                     with trio.CancelScope(shield=True), trio.move_on_after(5):
                         await last.transport.aclose()
+            secure = request.url.scheme != "http"
             for shard in shards:
-                if shard.active < POOL_SHARD_SIZE:
+                if shard.secure is secure and shard.active < POOL_SHARD_SIZE:
                     break
             else:
-                shard = _Shard(self._make_pool())
+                shard = _Shard(self._make_pool(secure), secure=secure)
                 self._shards.append(shard)
             shard.active += 1
             try:
