@@ -10,8 +10,8 @@ import json
 import types
 from typing import Any
 
-from trio_direct.direct import bridge_instructions
 from trio_direct.messages import ModelMessage
+from trio_direct.models._instructions import with_instructions
 from trio_direct.settings import ModelSettings, ToolOrOutput
 from trio_direct.tools import ModelRequestParameters, OutputObjectDefinition, ToolDefinition
 
@@ -43,7 +43,7 @@ def params_from_capture(spec: dict[str, Any] | None, messages: list[ModelMessage
             output_object=OutputObjectDefinition(**output_object) if output_object else None,
             native_tools=[types.SimpleNamespace(**t) for t in spec.get("native_tools", [])],
         )
-    return bridge_instructions(messages, params)
+    return with_instructions(messages, params)
 
 
 def first_difference(got: Any, expected: Any, path: str = "") -> str | None:

@@ -75,12 +75,6 @@ UPSTREAM_STREAMS_BEHIND_THE_SCENES = {"max_tokens_default_budget"}
 # helpers
 
 
-
-
-
-
-
-
 # --------------------------------------------------------------------------------------------------
 # request bodies against pydantic-ai 2.68
 
@@ -826,20 +820,20 @@ def test_a_200_that_is_not_json() -> None:
     model = an.AnthropicModel("claude-x", api_key="k")
     with pytest.raises(ModelAPIError, match="Expected a JSON response"):
         model.parse_response(
-            b"hello", httpx.Headers({"content-type": "text/plain"}), ModelRequestParameters()
+            b"hello", httpx.Headers({"content-type": "text/plain"}), ModelRequestParameters(), {}
         )
     with pytest.raises(ModelAPIError, match="Failed to decode"):
         model.parse_response(
-            b"{", httpx.Headers({"content-type": "application/json"}), ModelRequestParameters()
+            b"{", httpx.Headers({"content-type": "application/json"}), ModelRequestParameters(), {}
         )
     with pytest.raises(UnexpectedModelBehavior):
         model.parse_response(
-            b"[1]", httpx.Headers({"content-type": "application/json"}), ModelRequestParameters()
+            b"[1]", httpx.Headers({"content-type": "application/json"}), ModelRequestParameters(), {}
         )
     error_object = b'{"type": "error", "error": {"type": "api_error", "message": "The server had an error"}}'
     with pytest.raises(UnexpectedModelBehavior, match="The server had an error"):  # upstream: a TypeError
         model.parse_response(
-            error_object, httpx.Headers({"content-type": "application/json"}), ModelRequestParameters()
+            error_object, httpx.Headers({"content-type": "application/json"}), ModelRequestParameters(), {}
         )
 
 
@@ -1005,7 +999,10 @@ def test_parse_response_raises_only_our_errors(data: Any) -> None:
     model = an.AnthropicModel("claude-x", api_key="k")
     try:
         response = model.parse_response(
-            orjson.dumps(data), httpx.Headers({"content-type": "application/json"}), ModelRequestParameters()
+            orjson.dumps(data),
+            httpx.Headers({"content-type": "application/json"}),
+            ModelRequestParameters(),
+            {},
         )
     except TrioDirectError:
         return

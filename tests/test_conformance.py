@@ -24,6 +24,8 @@ PROVIDERS: list[tuple[str, str]] = [
     ("mistral", r"^mistral/"),
     ("google-gla", r"^google-gla/"),
     ("openai-responses", r"^openai-responses/"),
+    ("cohere", r"^cohere/"),
+    ("bedrock", r"^bedrock/"),
 ]
 
 

@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from trio_direct import ModelRequest, ModelRequestParameters, ModelResponse, TrioDirectError, use_http_client
+from trio_direct._aws.eventstream import EventStreamDecoder
 from trio_direct._parts import EventDecorator, PartsManager, ResponseAccumulator
 from trio_direct._sse import SSEDecoder
 from trio_direct.messages import ModelMessage
@@ -47,7 +48,9 @@ _NAMES = {
     "gemini": "gemini-2.5-flash",
     "groq": "llama-3.3-70b-versatile",
     "mistral": "mistral-large-latest",
+    "cohere": "command-a-reasoning-08-2025",
     "openai-responses": "gpt-5",
+    "bedrock": "us.amazon.nova-micro-v1:0",
 }
 
 
@@ -56,7 +59,10 @@ def http_models() -> tuple[HTTPModel, ...]:
     """One model per HTTPModel class the registry knows, built with throwaway keys and no I/O."""
     env = {f"{p.upper().replace('-', '_')}_API_KEY": "fuzz-key-123456" for p in known_prefixes()}
     env |= {"GEMINI_API_KEY": "fuzz-key-123456", "GOOGLE_API_KEY": "fuzz-key-123456", "XAI_API_KEY": "fuzz"}
+    env |= {"CO_API_KEY": "fuzz-key-123456"}
     env |= {"OPENAI_COMPATIBLE_BASE_URL": "http://127.0.0.1:9/v1"}
+    # Bedrock signs with AWS keys (throwaway ones) and needs a region; no shared config files are read.
+    env |= {"AWS_ACCESS_KEY_ID": "AKIDFUZZ", "AWS_SECRET_ACCESS_KEY": "fuzz-12", "AWS_REGION": "us-east-1"}
     found: dict[type[HTTPModel], HTTPModel] = {}
     with mock.patch.dict(os.environ, env):
         for prefix in known_prefixes():
@@ -68,7 +74,7 @@ def http_models() -> tuple[HTTPModel, ...]:
 
 def test_the_fuzzed_providers() -> None:
     names = {type(m).__name__ for m in http_models()}
-    assert {"OpenAIChatModel", "AnthropicModel", "GroqModel"} <= names, names
+    assert {"OpenAIChatModel", "AnthropicModel", "GroqModel", "CohereModel"} <= names, names
 
 
 # ---------------------------------------------------------------------------------------------
@@ -89,6 +95,9 @@ _KEYS = [
     "candidates", "parts", "functionCall", "functionResponse", "args", "thought", "thoughtSignature",
     "finishReason", "usageMetadata", "promptTokenCount", "candidatesTokenCount", "modelVersion",
     "responseId", "promptFeedback", "inlineData", "mimeType", "executableCode", "codeExecutionResult",
+    # Cohere v2 chat
+    "finish_reason", "tool_plan", "billed_units", "tokens", "cached_tokens", "search_units",
+    "citations", "prompt",
     # OpenAI Responses
     "output", "output_text", "item", "item_id", "output_index", "content_index", "response",
     "status", "summary", "call_id", "sequence_number", "incomplete_details", "encrypted_content",
@@ -102,6 +111,8 @@ _WORDS = [
     "response.output_item.added", "response.output_text.delta", "response.completed",
     "response.failed", "function_call", "reasoning", "output_text", "error", "overloaded_error",
     "rate_limit_error", "[DONE]", "", "0", "{", "null",
+    "message-start", "content-start", "content-delta", "content-end", "tool-plan-delta", "tool-call-start",
+    "tool-call-delta", "tool-call-end", "citation-start", "message-end", "COMPLETE", "TOOL_CALL",
 ]  # fmt: skip
 
 _scalars = (
@@ -187,6 +198,21 @@ _SEEDS: list[Any] = [
             {"type": "function_call", "id": "fc", "call_id": "c", "name": "f", "arguments": "{}"},
         ],
         "usage": {"input_tokens": 1, "output_tokens": 1, "total_tokens": 2},
+    },
+    {
+        "id": "co",
+        "finish_reason": "TOOL_CALL",
+        "message": {
+            "role": "assistant",
+            "content": [{"type": "thinking", "thinking": "hm"}, {"type": "text", "text": "hi"}],
+            "tool_plan": "p",
+            "tool_calls": [{"id": "t", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
+        },
+        "usage": {
+            "billed_units": {"input_tokens": 1, "output_tokens": 1},
+            "tokens": {"input_tokens": 2.0, "output_tokens": 2},
+            "cached_tokens": 1,
+        },
     },
 ]
 
@@ -298,6 +324,40 @@ _RESPONSES_EVENTS: list[tuple[str, Any]] = [
         },
     ),
 ]
+_COHERE_EVENTS: list[tuple[str, Any]] = [
+    ("message-start", {"type": "message-start", "id": "r", "delta": {"message": {"role": "assistant"}}}),
+    (
+        "content-delta",
+        {"type": "content-delta", "index": 0, "delta": {"message": {"content": {"text": "a"}}}},
+    ),
+    (
+        "content-delta",
+        {"type": "content-delta", "index": 1, "delta": {"message": {"content": {"thinking": "t"}}}},
+    ),
+    (
+        "tool-call-start",
+        {
+            "type": "tool-call-start",
+            "index": 0,
+            "delta": {"message": {"tool_calls": {"id": "t", "function": {"name": "f", "arguments": ""}}}},
+        },
+    ),
+    (
+        "tool-call-delta",
+        {
+            "type": "tool-call-delta",
+            "index": 0,
+            "delta": {"message": {"tool_calls": {"function": {"arguments": '{"a'}}}},
+        },
+    ),
+    (
+        "message-end",
+        {
+            "type": "message-end",
+            "delta": {"finish_reason": "COMPLETE", "usage": {"tokens": {"input_tokens": 1}}},
+        },
+    ),
+]
 _GEMINI_CHUNK = {
     "candidates": [{"content": {"role": "model", "parts": [{"text": "a"}]}}],
     "modelVersion": "m",
@@ -311,12 +371,12 @@ def _sse(name: str | None, data: Any) -> bytes:
 
 
 _event_names = st.none() | st.sampled_from(
-    [name for name, _ in _ANTHROPIC_EVENTS + _RESPONSES_EVENTS] + ["error"]
+    [name for name, _ in _ANTHROPIC_EVENTS + _RESPONSES_EVENTS + _COHERE_EVENTS] + ["error"]
 )
 sse_event: st.SearchStrategy[bytes] = st.one_of(
     st.builds(_sse, st.none(), mutated(_OPENAI_CHUNK)),
     st.builds(_sse, st.none(), mutated(_GEMINI_CHUNK)),
-    st.sampled_from(_ANTHROPIC_EVENTS + _RESPONSES_EVENTS).flatmap(
+    st.sampled_from(_ANTHROPIC_EVENTS + _RESPONSES_EVENTS + _COHERE_EVENTS).flatmap(
         lambda pair: st.builds(_sse, st.just(pair[0]), mutated(pair[1]))
     ),
     st.builds(_sse, _event_names, json_like),
@@ -372,7 +432,7 @@ _JSON_HEADERS = httpx.Headers({"content-type": "application/json"})
 @example(body=None)
 def test_parse_response_json(model: HTTPModel, body: Any) -> None:
     params = ModelRequestParameters()
-    response = only_our_errors(lambda: model.parse_response(orjson.dumps(body), _JSON_HEADERS, params))
+    response = only_our_errors(lambda: model.parse_response(orjson.dumps(body), _JSON_HEADERS, params, {}))
     if response is not None:
         check_response(response)
 
@@ -386,7 +446,7 @@ def test_parse_response_json(model: HTTPModel, body: Any) -> None:
 @example(body=b"<html>502</html>")
 def test_parse_response_bytes(model: HTTPModel, body: bytes) -> None:
     params = ModelRequestParameters()
-    response = only_our_errors(lambda: model.parse_response(body, _JSON_HEADERS, params))
+    response = only_our_errors(lambda: model.parse_response(body, _JSON_HEADERS, params, {}))
     if response is not None:
         check_response(response)
 
@@ -397,10 +457,16 @@ def run_stream_pipeline(
     """What the pump does with a body: decode, map, decorate, accumulate — then read the response."""
     params = ModelRequestParameters()
     parts = PartsManager()
-    mapper = model.stream_mapper(params, parts)
     decorator = EventDecorator(parts, params)
     accumulator = ResponseAccumulator()
-    decoder = SSEDecoder()
+    mapper: Any
+    decoder: Any
+    if hasattr(model, "event_stream_mapper"):  # AWS event-stream framing (Bedrock)
+        mapper = model.event_stream_mapper(params, parts, {})
+        decoder = EventStreamDecoder()
+    else:
+        mapper = model.stream_mapper(params, parts, {})
+        decoder = SSEDecoder()
 
     def step(events: Any) -> None:
         raw: list[Any] = []
@@ -413,7 +479,7 @@ def run_stream_pipeline(
     def run() -> bool:
         for piece in split(data, cuts):
             step(decoder.feed(piece))
-        step(decoder.close())
+        step(decoder.close() or [])
         raw: list[Any] = []
         mapper.finish(raw)
         decorated: list[Any] = []

@@ -68,6 +68,7 @@ from trio_direct.exceptions import (
 from trio_direct.messages import ModelMessage
 from trio_direct.models import google as gg
 from trio_direct.models import infer_model
+from trio_direct.models._common import SYSTEM_BLOCKS_ANNOUNCEMENT
 from trio_direct.serialization import messages_from_python, messages_to_python
 from trio_direct.settings import ModelSettings
 
@@ -81,12 +82,6 @@ UPSTREAM_ASSERTS = {"r_file_search_code"}
 
 # --------------------------------------------------------------------------------------------------
 # helpers
-
-
-
-
-
-
 
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
@@ -103,8 +98,6 @@ def _canon(value: Any, key: str | None = None) -> Any:
         padded = value.replace("-", "+").replace("_", "/")
         return base64.b64decode(padded + "=" * (-len(padded) % 4)).hex()
     return value
-
-
 
 
 def _build(
@@ -284,7 +277,7 @@ def test_retry_prompts_as_2_68_sends_them() -> None:
             ModelRequest([RetryPromptPart("Not JSON")]),
         ]
     )
-    assert body["systemInstruction"]["parts"] == [{"text": gg.FRAMING_ANNOUNCEMENT}, {"text": "sys"}]
+    assert body["systemInstruction"]["parts"] == [{"text": SYSTEM_BLOCKS_ANNOUNCEMENT}, {"text": "sys"}]
     assert body["contents"][2]["parts"] == [
         {"functionResponse": {"id": "c1", "name": "f", "response": {"error": "bad city"}}}
     ]
@@ -781,7 +774,10 @@ def test_parse_response_raises_only_our_errors(data: Any) -> None:
     model = gg.GoogleModel("gemini-2.5-flash", api_key="k")
     try:
         response = model.parse_response(
-            orjson.dumps(data), httpx.Headers({"content-type": "application/json"}), ModelRequestParameters()
+            orjson.dumps(data),
+            httpx.Headers({"content-type": "application/json"}),
+            ModelRequestParameters(),
+            {},
         )
     except TrioDirectError:
         return

@@ -6,7 +6,7 @@ import gc
 import json
 import socket
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -77,11 +77,17 @@ class EchoModel(HTTPModel):
         return _http.HTTPRequest.json(self.provider.url("/chat"), {"stream": stream}, headers)
 
     def parse_response(
-        self, body: bytes, headers: httpx.Headers, params: ModelRequestParameters
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        params: ModelRequestParameters,
+        settings: ModelSettings,
     ) -> ModelResponse:
         return ModelResponse([TextPart(json.loads(body)["text"])], model_name=self.model_name)
 
-    def stream_mapper(self, params: ModelRequestParameters, parts: PartsManager) -> EchoMapper:
+    def stream_mapper(
+        self, params: ModelRequestParameters, parts: PartsManager, settings: ModelSettings
+    ) -> EchoMapper:
         return EchoMapper(parts, self.model_name)
 
 

@@ -54,6 +54,8 @@ from trio_direct.exceptions import (
 from trio_direct.messages import ModelMessage
 from trio_direct.models import infer_model
 from trio_direct.models import openai_responses as orr
+from trio_direct.models._chat import timestamp_of
+from trio_direct.models._chat_profile import openai_model_profile
 from trio_direct.models.base import Provider
 from trio_direct.serialization import event_to_python, messages_from_python, messages_to_python
 from trio_direct.settings import ModelSettings
@@ -76,10 +78,6 @@ def model(name: str = "gpt-4o", base_url: str = "https://api.openai.com/v1") -> 
     return orr.OpenAIResponsesModel(name, provider=Provider("openai", base_url, KEY))
 
 
-
-
-
-
 def body_of(
     messages: list[ModelMessage],
     settings: ModelSettings | None = None,
@@ -96,8 +94,6 @@ def body_of(
 
 def hi() -> list[ModelMessage]:
     return [ModelRequest.user_text_prompt("hi")]
-
-
 
 
 # --------------------------------------------------------------------------------------------------
@@ -185,7 +181,7 @@ def test_force_download_and_both_server_states_are_user_errors() -> None:
 
 
 def test_profiles() -> None:
-    assert orr.responses_profile("gpt-4o") == orr.ResponsesProfile(chat=orr.oa.openai_model_profile("gpt-4o"))
+    assert orr.responses_profile("gpt-4o") == orr.ResponsesProfile(chat=openai_model_profile("gpt-4o"))
     o3 = orr.responses_profile("o3-mini")
     assert o3.encrypted_reasoning and not o3.reasoning_context and not o3.phase
     five_six = orr.responses_profile("gpt-5.6-sol")
@@ -535,7 +531,7 @@ def test_terminal_events_and_finish() -> None:
     meta = mp.meta
     assert (meta.finish_reason, meta.state) == ("length", None)
     assert meta.provider_details == {
-        "timestamp": orr.oa.timestamp_of(1),
+        "timestamp": timestamp_of(1),
         "finish_reason": "max_output_tokens",
         "service_tier": "flex",
     }

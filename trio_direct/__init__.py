@@ -11,6 +11,7 @@ import atexit
 import importlib
 import typing as _typing
 
+from ._exports import show_public_module as _show_public_module
 from ._http import use_http_client as use_http_client
 from ._version import __version__ as __version__
 from .direct import StreamedResponseSync as StreamedResponseSync
@@ -183,14 +184,6 @@ __all__ = [
 ]
 
 
-def _show_public_module(value: _typing.Any) -> None:
-    # As httpx does: a public name defined in a private module (`_portal`, `_http`) says `trio_direct`
-    # in its repr, in tracebacks and to pickle, which is where users import it from.
-    module = getattr(value, "__module__", None)
-    if isinstance(module, str) and module.startswith("trio_direct._"):
-        value.__module__ = __name__
-
-
 def __getattr__(name: str) -> _typing.Any:
     """Load a lazily exported name (see ``_LAZY``) on first access; it is then a plain attribute."""
     if name not in _LAZY:
@@ -200,7 +193,7 @@ def __getattr__(name: str) -> _typing.Any:
         value: _typing.Any = importlib.import_module(f".{name}", __name__)
     else:
         value = getattr(importlib.import_module(source, __name__), name)
-        _show_public_module(value)
+        _show_public_module({name: value}, [name], __name__)
     globals()[name] = value
     return value
 
@@ -220,12 +213,4 @@ def _stop_portals_at_exit() -> None:
 
 atexit.register(_stop_portals_at_exit)
 
-
-def _show_public_modules() -> None:
-    namespace = globals()
-    for name in __all__:
-        if name not in _LAZY:
-            _show_public_module(namespace[name])
-
-
-_show_public_modules()
+_show_public_module(globals(), [name for name in __all__ if name not in _LAZY], __name__)

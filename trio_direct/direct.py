@@ -17,15 +17,15 @@ from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, final
 
-import attrs
 import trio
 
 from .events import ModelResponseStreamEvent
 from .exceptions import PortalClosedError, RequestTimeoutError, StreamClosedError
-from .messages import ModelMessage, ModelRequest, ModelResponse
+from .messages import ModelMessage, ModelResponse
 from .models import KnownModelName, Model, StreamContext, StreamedResponse, infer_model
+from .models._instructions import with_instructions
 from .settings import ModelSettings
-from .tools import InstructionPart, ModelRequestParameters
+from .tools import ModelRequestParameters
 from .usage import RequestUsage
 
 if TYPE_CHECKING:
@@ -41,29 +41,18 @@ __all__ = [
 ]
 
 
-def bridge_instructions(
-    messages: Sequence[ModelMessage], params: ModelRequestParameters
-) -> ModelRequestParameters:
-    """``params`` with the latest request's ``instructions`` as its instruction parts.
-
-    Only the latest request's instructions reach the model (they are not cumulative), and explicit
-    ``instruction_parts`` (even ``[]``) win, as upstream.
-    """
-    if params.instruction_parts is None:
-        for message in reversed(messages):
-            if isinstance(message, ModelRequest) and message.instructions is not None:
-                return attrs.evolve(params, instruction_parts=[InstructionPart(message.instructions)])
-    return params
-
-
 def _prepare(
     model: Model | KnownModelName | str,
     messages: Sequence[ModelMessage],
     model_request_parameters: ModelRequestParameters | None,
 ) -> tuple[Model, list[ModelMessage], ModelRequestParameters]:
-    """Resolve the model and bridge ``ModelRequest.instructions`` into the parameters."""
+    """Resolve the model and put the instructions in force into the parameters.
+
+    Which instructions apply is :func:`~trio_direct.models._instructions.choose_instructions`' rule
+    (pydantic-ai 2.68's), the same one every model applies to a bare ``Model.request`` call.
+    """
     resolved = infer_model(model)
-    params = bridge_instructions(messages, model_request_parameters or ModelRequestParameters())
+    params = with_instructions(messages, model_request_parameters or ModelRequestParameters())
     return resolved, list(messages), params
 
 

@@ -1,5 +1,5 @@
-"""What every provider module shares: JSON typing helpers, the status → error category table, and
-the "a 200 body we cannot read" error. Pure; no I/O.
+"""What every provider module shares: request framing text, environment and provider resolution, the
+status → error category table, tool-parameter caching. Pure; no I/O. (Reading JSON: :mod:`._json`.)
 
 Only logic that is the same for every provider lives here; what differs on purpose stays in the
 provider's own module (each module's docstring lists its deliberate differences).
@@ -8,14 +8,12 @@ provider's own module (each module's docstring lists its deliberate differences)
 from __future__ import annotations
 
 import base64
-import difflib
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Final, TypeAlias, TypeVar, cast
+from typing import Any, Final, cast
 
 import attrs
-import orjson
 
 from ..exceptions import (
     ModelAPIError,
@@ -27,45 +25,39 @@ from ..exceptions import (
     ModelRequestRejectedError,
     ModelServerError,
     ModelUnavailableError,
-    UnexpectedModelBehavior,
     UserError,
 )
 from ..tools import OutputObjectDefinition, ToolDefinition
+from ._json import JSON
 from .base import Provider
 
 __all__ = [
     "DEFAULT_PROMPTED_OUTPUT_TEMPLATE",
-    "JSON",
     "NOTE_ANNOUNCEMENT",
+    "PLACEHOLDER_API_KEY",
     "RETRY_FEEDBACK_FRAMING",
-    "SHAPE_ERRORS",
     "SYSTEM_BLOCKS_ANNOUNCEMENT",
     "USER_AGENT",
     "USER_VOICE",
     "ToolParamCache",
     "b64",
-    "count",
+    "bearer_headers",
     "dump_error_details",
     "env_value",
     "http_status_category",
-    "invalid_response",
-    "json_array",
-    "json_dict",
     "json_default",
-    "json_list",
     "needs_download",
-    "parse_json_body",
     "prompted_output_instructions",
     "provider_from_args",
     "says_overloaded",
-    "suggest_model",
+    "with_extra_headers",
 ]
-
-JSON: TypeAlias = dict[str, Any]
 
 #: The ``User-Agent`` every provider request carries.
 USER_AGENT: Final = "trio-direct/0.1.0"
-_T = TypeVar("_T")
+
+#: The placeholder key a keyless local server receives, as the OpenAI SDK sends it.
+PLACEHOLDER_API_KEY: Final = "api-key-not-set"
 
 #: What pydantic-ai 2.68 puts ahead of the first retry feedback it renders in the user voice.
 NOTE_ANNOUNCEMENT: Final = (
@@ -93,10 +85,6 @@ SYSTEM_BLOCKS_ANNOUNCEMENT: Final = (
     "because this channel has no system role. They have system authority and replace earlier <system> "
     f"blocks from the application. {NOTE_ANNOUNCEMENT} {USER_VOICE}"
 )
-
-#: What reading a JSON body of the wrong shape raises (``data["x"]`` on a list, ``int(None)``...).
-SHAPE_ERRORS = (KeyError, TypeError, ValueError, IndexError, AttributeError)
-
 
 # -- environment -------------------------------------------------------------------------------
 
@@ -135,69 +123,26 @@ def provider_from_args(
     return Provider(name, url.rstrip("/"), key)
 
 
-# -- JSON typing -------------------------------------------------------------------------------
+def bearer_headers(provider: Provider) -> dict[str, str]:
+    """The headers every request to a bearer-token JSON API carries (OpenAI, Mistral, every
+    OpenAI-compatible host): the provider's own headers, and its key as ``Authorization: Bearer``."""
+    headers = {"accept": "application/json", "user-agent": USER_AGENT, **provider.headers}
+    if provider.api_key is not None:
+        headers["authorization"] = f"Bearer {provider.api_key}"
+    return headers
 
 
-def json_list(value: object) -> list[Any]:
-    """``value`` if it is a JSON array, else ``[]`` (typed for the checkers)."""
-    if isinstance(value, list):
-        items: list[Any] = value  # pyright: ignore[reportUnknownVariableType]
-        return items
-    return []
-
-
-def json_array(value: object) -> list[Any] | None:
-    """``value`` if it is a JSON array, else None (typed for the checkers)."""
-    if isinstance(value, list):
-        items: list[Any] = value  # pyright: ignore[reportUnknownVariableType]
-        return items
-    return None
-
-
-def json_dict(value: object) -> JSON | None:
-    """``value`` if it is a JSON object, else None (typed for the checkers)."""
-    if isinstance(value, dict):
-        mapping: JSON = value  # pyright: ignore[reportUnknownVariableType]
-        return mapping
-    return None
-
-
-def count(value: Any) -> int:
-    """A token count: ``value`` when it is an int (not a bool), else 0."""
-    return value if type(value) is int else 0
-
-
-# -- unreadable 200 bodies ---------------------------------------------------------------------
-
-
-def invalid_response(endpoint: str, what: str, body: bytes | str) -> UnexpectedModelBehavior:
-    """``Invalid response from <endpoint><what>``, quoting the body (cut at 4,000 characters)."""
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    if len(text) > 4000:
-        text = text[:4000] + "...(truncated)"
-    return UnexpectedModelBehavior(f"Invalid response from {endpoint}{what}", text)
-
-
-def parse_json_body(
-    body: bytes,
-    endpoint: str,
-    parse: Callable[[Any], _T],
-    errors: tuple[type[Exception], ...] = SHAPE_ERRORS,
-) -> _T:
-    """``parse`` applied to the JSON in ``body``.
-
-    Raises:
-        UnexpectedModelBehavior: ``body`` is not JSON, or ``parse`` raised one of ``errors`` (its shape
-            is wrong); the message names ``endpoint`` and quotes the body.
-    """
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise invalid_response(endpoint, ", expected JSON data", body) from None
-    try:
-        return parse(data)
-    except errors as exc:
-        raise invalid_response(endpoint, f": {type(exc).__name__}: {exc}", body) from None
+def with_extra_headers(headers: dict[str, str], extra: Mapping[str, str] | None) -> dict[str, str]:
+    """``headers`` with the ``extra_headers`` setting applied (a same-named default is replaced)."""
+    if not extra:
+        return headers
+    merged = dict(headers)
+    for name, value in extra.items():
+        lowered = name.lower()
+        if lowered in ("authorization", "user-agent", "accept"):
+            merged.pop(lowered, None)
+        merged[name] = value
+    return merged
 
 
 # -- error categories --------------------------------------------------------------------------
@@ -233,16 +178,6 @@ def http_status_category(status: int, message: object) -> type[ModelAPIError] | 
     if 500 <= status < 600:
         return ModelServerError
     return None
-
-
-def suggest_model(prefix: str, model_name: str) -> str | None:
-    """The known ``'<prefix>:<name>'`` closest to ``model_name``, for a 404 naming an unknown model."""
-    from . import known_model_names
-
-    wanted = f"{prefix}:{model_name}"
-    known = [n for n in known_model_names() if n.startswith(f"{prefix}:")]
-    close = difflib.get_close_matches(wanted, known, n=1, cutoff=0.6)
-    return close[0] if close and close[0] != wanted else None
 
 
 # -- request text ------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import collections
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Final, Protocol, cast, final
@@ -760,12 +760,14 @@ class StreamedResponse:
 
 
 class HTTPModel(Model):
-    """A model spoken to over HTTP with SSE streaming; a provider module fills in four pure hooks.
+    """A model spoken to over HTTP with SSE streaming; a provider module fills in three pure hooks
+    and one class attribute. Every hook receives the call's merged settings (the model's defaults
+    under the per-call ones), so a per-call setting reaches the body, the parser and the mapper alike.
 
     * :meth:`build_request` — messages, settings and parameters → :class:`HTTPRequest`;
-    * :meth:`parse_response` — a 2xx body → :class:`ModelResponse`;
+    * :meth:`parse_response` — a 2xx body and its headers → :class:`ModelResponse`;
     * :meth:`stream_mapper` — a new :class:`StreamMapper` for one stream;
-    * :meth:`http_error` — a 4xx/5xx → the exception to raise.
+    * :attr:`http_error` — a 4xx/5xx → the exception to raise.
     """
 
     def __init__(self, model_name: str, *, provider: Provider, settings: ModelSettings | None = None) -> None:
@@ -798,33 +800,30 @@ class HTTPModel(Model):
 
     @abstractmethod
     def parse_response(
-        self, body: bytes, headers: httpx.Headers, params: ModelRequestParameters
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        params: ModelRequestParameters,
+        settings: ModelSettings,
     ) -> ModelResponse:
-        """The response for a 2xx body (pure).
+        """The response for a 2xx body (pure); ``settings`` are the call's merged settings.
 
         Raises:
             UnexpectedModelBehavior: the body cannot be understood; the message quotes it.
         """
 
     @abstractmethod
-    def stream_mapper(self, params: ModelRequestParameters, parts: PartsManager) -> StreamMapper:
-        """A fresh mapper for one stream (pure)."""
-
-    def parse_response_with_settings(
-        self, body: bytes, headers: httpx.Headers, params: ModelRequestParameters, settings: ModelSettings
-    ) -> ModelResponse:
-        """:meth:`parse_response` given the call's merged settings too (for settings that change parsing)."""
-        return self.parse_response(body, headers, params)
-
-    def stream_mapper_with_settings(
+    def stream_mapper(
         self, params: ModelRequestParameters, parts: PartsManager, settings: ModelSettings
     ) -> StreamMapper:
-        """:meth:`stream_mapper` given the call's merged settings too (for settings that change mapping)."""
-        return self.stream_mapper(params, parts)
+        """A fresh mapper for one stream (pure); ``settings`` are the call's merged settings."""
 
-    def http_error(self, status: int, headers: Any, body: bytes, model_name: str) -> Exception:
-        """The exception for a 4xx/5xx response; OpenAI-style bodies by default."""
-        return _http.default_http_error(status, headers, body, model_name)
+    #: The exception for a 4xx/5xx response, called as ``http_error(status, headers, body,
+    #: model_name)``; OpenAI-style bodies by default. A provider sets its module's function here
+    #: (``http_error = staticmethod(anthropic_http_error)``).
+    http_error: staticmethod[[int, Mapping[str, str], bytes, str], Exception] = staticmethod(
+        _http.default_http_error
+    )
 
     @staticmethod
     def _with_timeout(
@@ -858,7 +857,7 @@ class HTTPModel(Model):
             _, headers, body = await _http.send(
                 request, model_name=self._model_name, error_builder=self.http_error
             )
-            return self.parse_response_with_settings(body, headers, params, settings)
+            return self.parse_response(body, headers, params, settings)
         except TrioDirectError as exc:
             # A server may echo the API key in an error body; the caller never sees it.
             _http.redact_error(exc, _http.credentials_of(request))
@@ -879,7 +878,7 @@ class HTTPModel(Model):
         parts = PartsManager()
         source = SSEEventSource(
             request,
-            self.stream_mapper_with_settings(params, parts, settings),
+            self.stream_mapper(params, parts, settings),
             parts,
             model_name=self._model_name,
             error_builder=self.http_error,

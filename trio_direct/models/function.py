@@ -43,8 +43,9 @@ from ..messages import (
     UserPromptPart,
 )
 from ..settings import ModelSettings
-from ..tools import ModelRequestParameters, ToolDefinition
+from ..tools import InstructionPart, ModelRequestParameters, ToolDefinition
 from ..usage import RequestUsage
+from ._instructions import choose_instructions
 from .base import Emit, EventSource, Model, StreamContext, StreamMeta, open_event_stream
 
 __all__ = [
@@ -334,17 +335,16 @@ class _FunctionEventSource(EventSource):
 
 
 def get_instructions(messages: Sequence[ModelMessage], params: ModelRequestParameters | None) -> str | None:
-    """The instructions of this request as one string.
+    """The instructions of this request as one string, by
+    :func:`~trio_direct.models._instructions.choose_instructions`' rule (2.68's).
 
-    From ``params.instruction_parts`` when they are set (even to ``[]``), else from the latest
-    request in ``messages`` that has ``instructions``.
+    With ``params`` the chosen parts are joined (:meth:`InstructionPart.join`); without, the chosen
+    request's ``instructions`` come back as written.
     """
-    if params is not None and params.instruction_parts is not None:
-        return params.instructions
-    for message in reversed(messages):
-        if isinstance(message, ModelRequest) and message.instructions is not None:
-            return message.instructions
-    return None
+    parts = choose_instructions(messages, params)
+    if not parts:
+        return None
+    return InstructionPart.join(parts) if params is not None else parts[0].content
 
 
 _TOKEN_SPLIT = re.compile(r'[\s",.:]+')

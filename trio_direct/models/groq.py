@@ -1,6 +1,6 @@
 """Groq over raw httpx: Chat Completions JSON with Groq's own request and response flavour.
 
-Same shape as :mod:`trio_direct.models.openai` (whose helpers it reuses), with what pydantic-ai 2.68's
+Built on the Chat Completions dialect (:mod:`trio_direct.models._chat`), with what pydantic-ai 2.68's
 ``GroqModel`` does differently (``reference/providers/openai-compatible.md`` §4):
 
 * ``POST {GROQ_BASE_URL or https://api.groq.com}/openai/v1/chat/completions``; ``n: 1`` always;
@@ -15,19 +15,17 @@ Same shape as :mod:`trio_direct.models.openai` (whose helpers it reuses), with w
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, cast
 
 import attrs
-import httpx
 import orjson
 
 from .. import _http  # pyright: ignore[reportPrivateUsage]
 from .._parts import PartsManager  # pyright: ignore[reportPrivateUsage]
 from .._sse import ServerSentEvent  # pyright: ignore[reportPrivateUsage]
 from ..events import ModelResponseStreamEvent
-from ..exceptions import ModelConnectionError, ModelHTTPError, UnexpectedModelBehavior, UserError
+from ..exceptions import ModelHTTPError, UnexpectedModelBehavior, UserError
 from ..messages import (
     ModelMessage,
     ModelRequest,
@@ -48,25 +46,38 @@ from ..messages import (
 from ..settings import ModelSettings
 from ..tools import InstructionPart, ModelRequestParameters, OutputObjectDefinition, ToolDefinition
 from ..usage import RequestUsage
-from . import openai as oa
-from ._common import parse_json_body
-from ._openai_common import instruction_parts
+from ._chat import (
+    FINISH_REASONS,
+    check_stream_end,
+    map_chat_usage,
+    map_content_item,
+    openai_compatible_category,
+    resolve_thinking,
+    retry_messages,
+    split_thinking,
+    stream_error,
+    timestamp_of,
+    tool_return_text,
+)
+from ._chat_profile import DEFAULT_OUTPUT_TOOL_NAME, ChatProfile, UsageFlavor
+from ._common import bearer_headers, env_value, with_extra_headers
+from ._instructions import request_instructions
+from ._json import JSON, json_dict, json_list, parse_json_body
 from ._tool_choice import resolve_tool_choice
-from .base import Provider, StreamMeta
+from .base import HTTPModel, Provider, StreamMeta
 
 __all__ = ["GroqModel", "GroqStreamMapper", "from_name", "groq_profile", "parse_groq_completion"]
 
-JSON = oa.JSON
 DEFAULT_BASE_URL: Final = "https://api.groq.com"
 WEB_SEARCH: Final = "web_search"
 
 
-def groq_profile(model_name: str) -> oa.ChatProfile:
+def groq_profile(model_name: str) -> ChatProfile:
     """Groq's profile: which models reason, and how (gpt-oss graded, qwen3 can be turned off)."""
     thinks = model_name.startswith(
         ("openai/gpt-oss", "qwen/qwen3", "qwen-qwq", "deepseek-r1", "llama-4-maverick")
     )
-    return oa.ChatProfile(
+    return ChatProfile(
         supports_strict_tools=False,
         supports_max_completion_tokens=False,
         supports_json_object_output=True,
@@ -75,7 +86,7 @@ def groq_profile(model_name: str) -> oa.ChatProfile:
         # the DeepSeek-R1 and Qwen families' own profiles, which Groq's provider merges in
         ignore_streamed_leading_whitespace="deepseek-r1" in model_name or "qwen" in model_name,
         openai_schema=False,
-        usage=oa.UsageFlavor(cache_write=False),
+        usage=UsageFlavor(cache_write=False),
     )
 
 
@@ -87,12 +98,12 @@ def from_name(model_name: str, prefix: str) -> GroqModel:
     """
     if not model_name:
         raise UserError("model name missing: use 'groq:<model name>'")
-    api_key = os.environ.get("GROQ_API_KEY")
+    api_key = env_value("GROQ_API_KEY")
     if not api_key:
         raise UserError(
             "Set the `GROQ_API_KEY` environment variable or pass `api_key` to use the Groq provider."
         )
-    base_url = os.environ.get("GROQ_BASE_URL") or DEFAULT_BASE_URL
+    base_url = env_value("GROQ_BASE_URL") or DEFAULT_BASE_URL
     return GroqModel(model_name, provider=Provider("groq", base_url, api_key))
 
 
@@ -109,7 +120,7 @@ def _map_user_content(content: str | Sequence[UserContent]) -> JSON:
             or type(item).__name__ in ("TextContent", "ImageUrl", "CachePoint")
             or getattr(item, "is_image", False)
         ):
-            mapped = oa._map_content_item(item, _IMAGE_ONLY)  # pyright: ignore[reportPrivateUsage]
+            mapped = map_content_item(item, _IMAGE_ONLY)
         else:
             raise UserError(
                 f"{type(item).__name__} is not supported in Groq user prompts (only text and images)"
@@ -119,7 +130,7 @@ def _map_user_content(content: str | Sequence[UserContent]) -> JSON:
     return {"role": "user", "content": parts}
 
 
-_IMAGE_ONLY: Final = oa.ChatProfile()
+_IMAGE_ONLY: Final = ChatProfile()
 
 
 def _assistant(response: ModelResponse, tags: tuple[str, str]) -> JSON:
@@ -147,7 +158,7 @@ def _assistant(response: ModelResponse, tags: tuple[str, str]) -> JSON:
 
 
 def map_groq_messages(
-    messages: Sequence[ModelMessage], instructions: Sequence[InstructionPart], profile: oa.ChatProfile
+    messages: Sequence[ModelMessage], instructions: Sequence[InstructionPart], profile: ChatProfile
 ) -> list[JSON]:
     out: list[JSON] = []
     announced = False
@@ -160,13 +171,13 @@ def map_groq_messages(
                 elif isinstance(part, UserPromptPart):
                     out.append(_map_user_content(part.content))
                 elif isinstance(part, ToolReturnPart):
-                    text, tool_files = oa._tool_return_text(part)  # pyright: ignore[reportPrivateUsage]
+                    text, tool_files = tool_return_text(part)
                     files.extend(tool_files)
                     out.append({"role": "tool", "tool_call_id": part.tool_call_id, "content": text})
                 elif isinstance(part, RetryPromptPart):  # pyright: ignore[reportUnnecessaryIsInstance]
                     announce = part.tool_name is None and not announced
                     announced = announced or announce
-                    out.extend(oa._retry_messages(part, "system", announce))  # pyright: ignore[reportPrivateUsage]
+                    out.extend(retry_messages(part, "system", announce))
             if files:
                 out.append(_map_user_content(files))
         else:
@@ -190,7 +201,7 @@ def _tool(tool: ToolDefinition) -> JSON:
 
 def _json_schema_format(output: OutputObjectDefinition) -> JSON:
     json_schema: JSON = {
-        "name": output.name or oa.DEFAULT_OUTPUT_TOOL_NAME,
+        "name": output.name or DEFAULT_OUTPUT_TOOL_NAME,
         "schema": output.json_schema,
         "strict": output.strict,
     }
@@ -216,13 +227,13 @@ def build_groq_body(
     messages: Sequence[ModelMessage],
     settings: Mapping[str, Any],
     params: ModelRequestParameters,
-    profile: oa.ChatProfile,
+    profile: ChatProfile,
     *,
     stream: bool,
 ) -> JSON:
     """The Groq request body (pure); see the module docstring for how it differs from OpenAI's."""
     s = settings
-    instructions = instruction_parts(messages, params)
+    instructions = request_instructions(messages, params)
     body: JSON = {"model": model_name, "messages": map_groq_messages(messages, instructions, profile), "n": 1}
     tools = [*params.function_tools, *params.output_tools]
     if tools:
@@ -258,7 +269,7 @@ def build_groq_body(
     ):
         if setting in s:
             body[key] = s[setting]
-    thinking = oa.resolve_thinking(s, params, profile)
+    thinking = resolve_thinking(s, params, profile)
     disable_via_effort = thinking is False and model_name.startswith("qwen/qwen3")
     reasoning_format = s.get("groq_reasoning_format")
     if not reasoning_format and thinking is not None and not disable_via_effort:
@@ -299,7 +310,7 @@ def _search_results(tool: JSON) -> Any:
                         "url": x.get("url"),
                         **x,
                     }
-                    for x in (oa.json_dict(y) for y in oa.json_list(r["results"]))
+                    for x in (json_dict(y) for y in json_list(r["results"]))
                     if x is not None
                 ]
             dumped.update({k: v for k, v in r.items() if k not in dumped})
@@ -324,14 +335,14 @@ def map_executed_tool(
     return call, ret
 
 
-def _usage(usage: Any, profile: oa.ChatProfile) -> RequestUsage:
+def _usage(usage: Any, profile: ChatProfile) -> RequestUsage:
     if not isinstance(usage, dict):
         return RequestUsage(unmeasured_requests=1)
-    return oa.map_chat_usage(usage, profile.usage)
+    return map_chat_usage(usage, profile.usage)
 
 
 def parse_groq_completion(
-    body: bytes, *, profile: oa.ChatProfile, provider_name: str, provider_url: str | None
+    body: bytes, *, profile: ChatProfile, provider_name: str, provider_url: str | None
 ) -> ModelResponse:
     """A 200 Groq body → :class:`ModelResponse` (pure), as 2.68's ``GroqModel`` maps it.
 
@@ -345,7 +356,7 @@ def parse_groq_completion(
     )
 
 
-def _parse(data: Any, profile: oa.ChatProfile, provider_name: str, provider_url: str | None) -> ModelResponse:
+def _parse(data: Any, profile: ChatProfile, provider_name: str, provider_url: str | None) -> ModelResponse:
     if not isinstance(data, dict):
         raise TypeError("the body is not a JSON object")
     completion = cast(JSON, data)
@@ -358,7 +369,7 @@ def _parse(data: Any, profile: oa.ChatProfile, provider_name: str, provider_url:
     reasoning = message.get("reasoning")
     if reasoning is not None:
         parts.append(ThinkingPart(reasoning if isinstance(reasoning, str) else str(reasoning)))
-    for tool in oa.json_list(message.get("executed_tools")):
+    for tool in json_list(message.get("executed_tools")):
         call, ret = map_executed_tool(tool, provider_name)
         if call and ret:
             parts.extend((call, ret))
@@ -366,8 +377,8 @@ def _parse(data: Any, profile: oa.ChatProfile, provider_name: str, provider_url:
     if content:
         if not isinstance(content, str):
             raise TypeError("`content` is not a string")
-        parts.extend(_untagged(oa.split_thinking(content, profile.thinking_tags, None)))
-    for call in oa.json_list(message.get("tool_calls")):
+        parts.extend(_untagged(split_thinking(content, profile.thinking_tags, None)))
+    for call in json_list(message.get("tool_calls")):
         function = call["function"]
         parts.append(
             ToolCallPart(
@@ -376,7 +387,7 @@ def _parse(data: Any, profile: oa.ChatProfile, provider_name: str, provider_url:
         )
     raw_finish = choice.get("finish_reason")
     details: JSON = {"finish_reason": raw_finish}
-    if (ts := oa.timestamp_of(completion.get("created"))) is not None:
+    if (ts := timestamp_of(completion.get("created"))) is not None:
         details["timestamp"] = ts
     response_id = completion.get("id")
     return ModelResponse(
@@ -387,7 +398,7 @@ def _parse(data: Any, profile: oa.ChatProfile, provider_name: str, provider_url:
         provider_url=provider_url,
         provider_details=details,
         provider_response_id=response_id if isinstance(response_id, str) else None,
-        finish_reason=oa.FINISH_REASONS.get(raw_finish) if isinstance(raw_finish, str) else None,
+        finish_reason=FINISH_REASONS.get(raw_finish) if isinstance(raw_finish, str) else None,
     )
 
 
@@ -416,7 +427,7 @@ def parse_tool_use_failed(body: object) -> JSON | str | None:
     except orjson.JSONDecodeError:
         return generation
     if (
-        (generated := oa.json_dict(parsed)) is not None
+        (generated := json_dict(parsed)) is not None
         and isinstance(generated.get("name"), str)
         and isinstance(generated.get("arguments"), dict)
     ):
@@ -430,12 +441,12 @@ def groq_http_error(status: int, headers: Mapping[str, str], body: bytes, model_
         parsed: object = orjson.loads(body) if body else None
     except orjson.JSONDecodeError:
         parsed = _http.parse_error_body(body)
-    outer = oa.json_dict(parsed) or {}
-    inner = oa.json_dict(outer.get("error")) or {}
+    outer = json_dict(parsed) or {}
+    inner = json_dict(outer.get("error")) or {}
     code, error_type, message = inner.get("code"), inner.get("type"), inner.get("message")
     code = code if isinstance(code, str) else None
     error_type = error_type if isinstance(error_type, str) else None
-    category = oa.openai_compatible_category(status, code, error_type, message)
+    category = openai_compatible_category(status, code, error_type, message)
     return ModelHTTPError.for_category(
         category,
         status_code=status,
@@ -451,7 +462,7 @@ def groq_http_error(status: int, headers: Mapping[str, str], body: bytes, model_
 
 
 class GroqStreamMapper:
-    """Groq's chunks → raw part events (pure; one per stream). See :class:`oa.ChatStreamMapper`."""
+    """Groq's chunks → raw part events (pure; one per stream). See :class:`ChatStreamMapper`."""
 
     __slots__ = (
         "_chunks",
@@ -471,7 +482,7 @@ class GroqStreamMapper:
         self,
         parts: PartsManager,
         *,
-        profile: oa.ChatProfile,
+        profile: ChatProfile,
         model_name: str,
         provider_name: str,
         provider_url: str,
@@ -512,7 +523,7 @@ class GroqStreamMapper:
         if error := chunk.get("error"):
             generation = parse_tool_use_failed(error)
             if generation is None:
-                raise oa.stream_error(self.meta.model_name or "", error)
+                raise stream_error(self.meta.model_name or "", error)
             self._tool_use_failed(generation, out)
             return
         try:
@@ -550,16 +561,16 @@ class GroqStreamMapper:
             changes: JSON = {}
             if isinstance(model, str):
                 changes["model_name"] = model
-            if (ts := oa.timestamp_of(chunk.get("created"))) is not None:
+            if (ts := timestamp_of(chunk.get("created"))) is not None:
                 changes["provider_details"] = {"timestamp": ts}
             if changes:
                 self.meta = attrs.evolve(self.meta, **changes)
-        x_groq = oa.json_dict(chunk.get("x_groq"))
+        x_groq = json_dict(chunk.get("x_groq"))
         usage = x_groq.get("usage") if x_groq is not None else None
         if isinstance(usage, dict):
             self._usage_seen = True
             self.meta = attrs.evolve(
-                self.meta, usage=self.meta.usage + oa.map_chat_usage(usage, self._profile.usage)
+                self.meta, usage=self.meta.usage + map_chat_usage(usage, self._profile.usage)
             )
         chunk_id = chunk.get("id")
         if chunk_id and chunk_id != self.meta.provider_response_id:
@@ -574,7 +585,7 @@ class GroqStreamMapper:
             self.meta = attrs.evolve(
                 self.meta,
                 provider_details={**(self.meta.provider_details or {}), "finish_reason": raw_finish},
-                finish_reason=oa.FINISH_REASONS.get(raw_finish),
+                finish_reason=FINISH_REASONS.get(raw_finish),
             )
         parts = self.parts
         reasoning = delta.get("reasoning")
@@ -589,7 +600,7 @@ class GroqStreamMapper:
                     vendor_part_id=f"reasoning-{self._reasoning_index}", content=reasoning
                 )
             )
-        for tool in oa.json_list(delta.get("executed_tools")):
+        for tool in json_list(delta.get("executed_tools")):
             call, ret = map_executed_tool(
                 tool, self.meta.provider_name or "groq", streaming=True, tool_call_id=self._executed_call_id
             )
@@ -614,7 +625,7 @@ class GroqStreamMapper:
                     ignore_leading_whitespace=self._profile.ignore_streamed_leading_whitespace,
                 )
             )
-        for call in oa.json_list(delta.get("tool_calls")):
+        for call in json_list(delta.get("tool_calls")):
             function: JSON = call.get("function") or {}
             out.extend(
                 parts.handle_tool_call_delta(
@@ -626,22 +637,18 @@ class GroqStreamMapper:
             )
 
     def finish(self, out: list[ModelResponseStreamEvent]) -> None:
-        """The body ended; see :meth:`oa.ChatStreamMapper.finish` for the truncation rule.
+        """The body ended; see :meth:`ChatStreamMapper.finish` for the truncation rule.
 
         Raises:
             ModelConnectionError: neither ``[DONE]``, a finish reason nor a ``tool_use_failed`` arrived.
             UnexpectedModelBehavior: the body held no chunk at all.
         """
-        if not self._chunks and not self._stopped:
-            raise UnexpectedModelBehavior("Streamed response ended without content or tool calls")
-        if not (self._done or self._has_finish or self._stopped):
-            raise ModelConnectionError(
-                self.meta.model_name or "",
-                "the Groq stream ended without `data: [DONE]` or a finish reason; "
-                "the response is probably truncated",
-                phase="read",
-                in_stream=True,
-            )
+        check_stream_end(
+            self.meta,
+            api="Groq",
+            any_chunk=bool(self._chunks or self._stopped),
+            finished=bool(self._done or self._has_finish or self._stopped),
+        )
         if not self._usage_seen:
             self.meta = attrs.evolve(self.meta, usage=self.meta.usage + RequestUsage(unmeasured_requests=1))
 
@@ -649,22 +656,25 @@ class GroqStreamMapper:
 # -- the model -------------------------------------------------------------------------------------
 
 
-class GroqModel(oa.OpenAIChatModel):
+class GroqModel(HTTPModel):
     """A Groq model (``groq:<model>``); see the module docstring."""
 
     path = "openai/v1/chat/completions"
+    http_error = staticmethod(groq_http_error)
 
     def __init__(
         self,
         model_name: str,
         *,
         provider: Provider,
-        profile: oa.ChatProfile | None = None,
+        profile: ChatProfile | None = None,
         settings: ModelSettings | None = None,
     ) -> None:
-        super().__init__(
-            model_name, provider=provider, profile=profile or groq_profile(model_name), settings=settings
-        )
+        super().__init__(model_name, provider=provider, settings=settings)
+        self.profile = profile or groq_profile(model_name)
+        self._url = provider.url(self.path)
+        self._provider_url = provider.base_url
+        self._headers = bearer_headers(provider)
 
     def build_request(
         self,
@@ -675,16 +685,23 @@ class GroqModel(oa.OpenAIChatModel):
         stream: bool,
     ) -> _http.HTTPRequest:
         body = build_groq_body(self._model_name, messages, settings, params, self.profile, stream=stream)
-        return _http.HTTPRequest.json(self._url, body, self._request_headers(settings))
+        headers = with_extra_headers(self._headers, settings.get("extra_headers"))
+        return _http.HTTPRequest.json(self._url, body, headers)
 
     def parse_response(
-        self, body: bytes, headers: httpx.Headers, params: ModelRequestParameters
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        params: ModelRequestParameters,
+        settings: ModelSettings,
     ) -> ModelResponse:
         return parse_groq_completion(
             body, profile=self.profile, provider_name=self.system, provider_url=self._provider_url
         )
 
-    def stream_mapper(self, params: ModelRequestParameters, parts: PartsManager) -> GroqStreamMapper:  # type: ignore[override]
+    def stream_mapper(
+        self, params: ModelRequestParameters, parts: PartsManager, settings: ModelSettings
+    ) -> GroqStreamMapper:
         return GroqStreamMapper(
             parts,
             profile=self.profile,
@@ -692,9 +709,6 @@ class GroqModel(oa.OpenAIChatModel):
             provider_name=self.system,
             provider_url=self._provider_url,
         )
-
-    def http_error(self, status: int, headers: Any, body: bytes, model_name: str) -> Exception:
-        return groq_http_error(status, headers, body, model_name)
 
     async def request(
         self,

@@ -48,7 +48,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final, Literal, cast
 
 import attrs
-import httpx
 import orjson
 
 from .. import _http  # pyright: ignore[reportPrivateUsage]
@@ -57,7 +56,6 @@ from .._sse import ServerSentEvent  # pyright: ignore[reportPrivateUsage]
 from ..events import ModelResponseStreamEvent
 from ..exceptions import (
     ModelAPIError,
-    ModelConnectionError,
     ModelContextWindowExceededError,
     ModelHTTPError,
     ModelOverloadedError,
@@ -90,16 +88,23 @@ from ..messages import (
 from ..settings import ModelSettings
 from ..tools import InstructionPart, ModelRequestParameters, ToolDefinition
 from ..usage import RequestUsage
-from . import openai as oa
-from ._common import count as _count
+from ._chat import (
+    check_stream_end,
+    format_inlined_text_file,
+    is_text_like_media_type,
+    retry_messages,
+    timestamp_of,
+    tool_return_text,
+)
 from ._common import (
+    bearer_headers,
     http_status_category,
     needs_download,
-    parse_json_body,
     provider_from_args,
     says_overloaded,
 )
-from ._openai_common import instruction_parts, openai_headers
+from ._instructions import request_instructions
+from ._json import JSON, count, json_array, json_dict, parse_json_body
 from ._tool_choice import resolve_tool_choice
 from .base import HTTPModel, Provider, StreamMeta
 
@@ -122,7 +127,6 @@ __all__ = [
     "parse_partial_json",
 ]
 
-JSON = oa.JSON
 DEFAULT_BASE_URL: Final = "https://api.mistral.ai"
 PROVIDER_NAME: Final = "mistral"
 #: Mistral's tool-calling template wants IDs of exactly this many ASCII alphanumerics.
@@ -215,7 +219,7 @@ def _inlined_text(data: bytes, media_type: str, identifier: str) -> JSON:
         raise UserError(f"the {media_type!r} document {identifier!r} is not UTF-8 text") from None
     return {
         "type": "text",
-        "text": oa.format_inlined_text_file(text, media_type=media_type, identifier=identifier),
+        "text": format_inlined_text_file(text, media_type=media_type, identifier=identifier),
     }
 
 
@@ -237,7 +241,7 @@ def _map_content_item(item: UserContent) -> JSON | None:
             raise needs_download("ImageUrl(force_download=True)", "image")
         return _image_chunk(item.url, item.vendor_metadata)
     if isinstance(item, BinaryContent):
-        if oa.is_text_like_media_type(item.media_type):
+        if is_text_like_media_type(item.media_type):
             return _inlined_text(item.data, item.media_type, item.identifier)
         if item.is_image:
             return _image_chunk(item.data_uri, item.vendor_metadata)
@@ -248,7 +252,7 @@ def _map_content_item(item: UserContent) -> JSON | None:
         )
     if isinstance(item, DocumentUrl):
         media_type = _media_type(item)
-        if oa.is_text_like_media_type(media_type):
+        if is_text_like_media_type(media_type):
             raise UserError(_TEXT_DOCUMENT_ERROR)
         if media_type == "application/pdf":
             if item.force_download:
@@ -406,13 +410,13 @@ def map_mistral_messages(
                 elif isinstance(part, UserPromptPart):
                     out.append(_map_user_prompt(part.content))
                 elif isinstance(part, ToolReturnPart):
-                    text, tool_files = oa._tool_return_text(part)  # pyright: ignore[reportPrivateUsage]
+                    text, tool_files = tool_return_text(part)
                     files.extend(tool_files)
                     out.append({"content": text, "tool_call_id": part.tool_call_id, "role": "tool"})
                 elif isinstance(part, RetryPromptPart):  # pyright: ignore[reportUnnecessaryIsInstance]
                     announce = part.tool_name is None and not announced
                     announced = announced or announce
-                    for retry in oa._retry_messages(part, "system", announce):  # pyright: ignore[reportPrivateUsage]
+                    for retry in retry_messages(part, "system", announce):
                         out.append(_retry_message(retry))
             if files:
                 out.append(_map_user_prompt(files))
@@ -500,7 +504,7 @@ def build_mistral_body(
         messages = fit_tool_call_ids(messages)
     body: JSON = {
         "model": model_name,
-        "messages": map_mistral_messages(messages, instruction_parts(messages, params)),
+        "messages": map_mistral_messages(messages, request_instructions(messages, params)),
     }
     tools, tool_choice = _tools_and_choice(s, params)
     if "temperature" in s:
@@ -557,13 +561,13 @@ def map_mistral_usage(usage: Any) -> RequestUsage:
         return RequestUsage(unmeasured_requests=1)
     u = cast(JSON, usage)
     details = {k: v for k, v in u.items() if k not in _USAGE_TOTALS and isinstance(v, int)}
-    prompt = oa.json_dict(u.get("prompt_tokens_details")) or {}
-    completion = oa.json_dict(u.get("completion_tokens_details")) or {}
+    prompt = json_dict(u.get("prompt_tokens_details")) or {}
+    completion = json_dict(u.get("completion_tokens_details")) or {}
     return RequestUsage(
-        input_tokens=_count(u.get("prompt_tokens")),
-        output_tokens=_count(u.get("completion_tokens")),
-        cache_read_tokens=_count(prompt.get("cached_tokens")),
-        output_reasoning_tokens=_count(completion.get("reasoning_tokens")),
+        input_tokens=count(u.get("prompt_tokens")),
+        output_tokens=count(u.get("completion_tokens")),
+        cache_read_tokens=count(prompt.get("cached_tokens")),
+        output_reasoning_tokens=count(completion.get("reasoning_tokens")),
         details=details,
     )
 
@@ -578,13 +582,13 @@ def _split_content(content: Any) -> tuple[str | None, list[str]]:
         return None, []
     if isinstance(content, str):
         return content, []
-    chunks = oa.json_array(content)
+    chunks = json_array(content)
     if chunks is None:
         raise TypeError(f"`content` is {type(content).__name__}")
     text: str | None = None
     thinking: list[str] = []
     for item in chunks:
-        chunk = oa.json_dict(item)
+        chunk = json_dict(item)
         if chunk is None:
             raise TypeError("a content chunk is not an object")
         kind = chunk.get("type")
@@ -594,11 +598,11 @@ def _split_content(content: Any) -> tuple[str | None, list[str]]:
                 raise TypeError("a text chunk's `text` is not a string")
             text = (text or "") + piece
         elif kind == "thinking":
-            thoughts = oa.json_array(chunk["thinking"])
+            thoughts = json_array(chunk["thinking"])
             if thoughts is None:
                 raise TypeError("a thinking chunk's `thinking` is not a list")
             for entry in thoughts:
-                thought = oa.json_dict(entry)
+                thought = json_dict(entry)
                 if thought is None:
                     raise TypeError("a thinking item is not an object")
                 if thought.get("type") == "text":
@@ -611,8 +615,8 @@ def _split_content(content: Any) -> tuple[str | None, list[str]]:
 
 
 def _tool_call_part(item: Any) -> ToolCallPart:
-    call = oa.json_dict(item)
-    function = oa.json_dict(call["function"]) if call is not None else None
+    call = json_dict(item)
+    function = json_dict(call["function"]) if call is not None else None
     if call is None or function is None:
         raise TypeError("a tool call or its `function` is not an object")
     name, arguments, call_id = function["name"], function["arguments"], call.get("id")
@@ -640,7 +644,7 @@ def _parse_completion(data: Any, provider_name: str, provider_url: str | None) -
     if not isinstance(data, dict):
         raise TypeError("the body is not a JSON object")
     completion = cast(JSON, data)
-    choices = oa.json_array(completion["choices"])
+    choices = json_array(completion["choices"])
     if not choices:
         raise ValueError("`choices` is empty or not a list")
     choice = choices[0]
@@ -664,13 +668,13 @@ def _parse_completion(data: Any, provider_name: str, provider_url: str | None) -
         parts.append(TextPart(text))
     tool_calls = message.get("tool_calls")
     if tool_calls is not None:
-        calls = oa.json_array(tool_calls)
+        calls = json_array(tool_calls)
         if calls is None:
             raise TypeError("`tool_calls` is not a list")
         parts.extend(_tool_call_part(call) for call in calls)
 
     details: JSON = {"finish_reason": raw_finish}
-    if (timestamp := oa.timestamp_of(completion.get("created"))) is not None:
+    if (timestamp := timestamp_of(completion.get("created"))) is not None:
         details["timestamp"] = timestamp
     return ModelResponse(
         parts,
@@ -1069,7 +1073,7 @@ def _matches_param_type(value: Any, schema: Mapping[str, Any], *, widened: bool)
     items = schema.get("items", {})
     items_type = None if isinstance(items, list) else items.get("type")
     if param_type == "array" and items_type:
-        values = oa.json_array(value)
+        values = json_array(value)
         return values is not None and all(
             _matches_json_type(item, items_type, widened=widened) for item in values
         )
@@ -1200,7 +1204,7 @@ class MistralStreamMapper:
         if not isinstance(chunk, dict):
             raise UnexpectedModelBehavior("Invalid chunk in the Mistral stream", data)
         chunk = cast(JSON, chunk)
-        if (error := oa.json_dict(chunk.get("error"))) is not None:
+        if (error := json_dict(chunk.get("error"))) is not None:
             raise _stream_error(self.meta.model_name or "", error)
         if chunk.get("object") == "error" or event.event == "error":
             raise _stream_error(self.meta.model_name or "", chunk)
@@ -1219,7 +1223,7 @@ class MistralStreamMapper:
             model = chunk.get("model")
             if isinstance(model, str):
                 changes["model_name"] = model
-            if (timestamp := oa.timestamp_of(chunk.get("created"))) is not None:
+            if (timestamp := timestamp_of(chunk.get("created"))) is not None:
                 changes["provider_details"] = {"timestamp": timestamp}
         usage = chunk.get("usage")
         if usage is not None:
@@ -1232,10 +1236,10 @@ class MistralStreamMapper:
             if not isinstance(chunk_id, str):
                 raise TypeError("`id` is not a string")
             changes["provider_response_id"] = chunk_id
-        choices = oa.json_array(chunk["choices"])
+        choices = json_array(chunk["choices"])
         if choices is None:
             raise TypeError("`choices` is not a list")
-        choice = oa.json_dict(choices[0]) if choices else None
+        choice = json_dict(choices[0]) if choices else None
         if choices and choice is None:
             raise TypeError("`choices[0]` is not an object")
         if choice is not None and (raw_finish := choice.get("finish_reason")):
@@ -1249,7 +1253,7 @@ class MistralStreamMapper:
             self.meta = attrs.evolve(meta, **changes)
         if choice is None:
             return
-        delta = oa.json_dict(choice["delta"])
+        delta = json_dict(choice["delta"])
         if delta is None:
             raise TypeError("`delta` is not an object")
         text, thinking = _split_content(delta.get("content"))
@@ -1260,7 +1264,7 @@ class MistralStreamMapper:
             self._text(text, out)
         tool_calls = delta.get("tool_calls")
         if tool_calls is not None:
-            calls = oa.json_array(tool_calls)
+            calls = json_array(tool_calls)
             if calls is None:
                 raise TypeError("`tool_calls` is not a list")
             for call in calls:
@@ -1316,16 +1320,12 @@ class MistralStreamMapper:
             ModelConnectionError: neither ``[DONE]`` nor a finish reason arrived.
             UnexpectedModelBehavior: the body held no chunk at all.
         """
-        if not self._chunks:
-            raise UnexpectedModelBehavior("Streamed response ended without content or tool calls")
-        if not (self._done or self._has_finish):
-            raise ModelConnectionError(
-                self.meta.model_name or "",
-                "the Mistral stream ended without `data: [DONE]` or a finish reason; "
-                "the response is probably truncated",
-                phase="read",
-                in_stream=True,
-            )
+        check_stream_end(
+            self.meta,
+            api="Mistral",
+            any_chunk=bool(self._chunks),
+            finished=bool(self._done or self._has_finish),
+        )
         if not self._usage_seen:
             self.meta = attrs.evolve(self.meta, usage=self.meta.usage + RequestUsage(unmeasured_requests=1))
 
@@ -1348,6 +1348,8 @@ class MistralModel(HTTPModel):
     Raises:
         UserError: no API key was given and ``MISTRAL_API_KEY`` is not set.
     """
+
+    http_error = staticmethod(mistral_http_error)
 
     def __init__(
         self,
@@ -1373,7 +1375,7 @@ class MistralModel(HTTPModel):
         self.profile = mistral_profile(model_name)
         self._url = provider.url(_PATH)
         self._provider_url = provider.base_url.rstrip("/")
-        headers = openai_headers(provider)  # the key as a bearer token, as the OpenAI SDK
+        headers = bearer_headers(provider)  # the key as a bearer token, as the OpenAI SDK
         self._headers = {**headers, "accept": "application/json"}
         self._stream_headers = {**headers, "accept": "text/event-stream"}
 
@@ -1400,11 +1402,17 @@ class MistralModel(HTTPModel):
         return _http.HTTPRequest.json(self._url, body, self._stream_headers if stream else self._headers)
 
     def parse_response(
-        self, body: bytes, headers: httpx.Headers, params: ModelRequestParameters
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        params: ModelRequestParameters,
+        settings: ModelSettings,
     ) -> ModelResponse:
         return parse_mistral_completion(body, provider_name=self.system, provider_url=self._provider_url)
 
-    def stream_mapper(self, params: ModelRequestParameters, parts: PartsManager) -> MistralStreamMapper:
+    def stream_mapper(
+        self, params: ModelRequestParameters, parts: PartsManager, settings: ModelSettings
+    ) -> MistralStreamMapper:
         return MistralStreamMapper(
             parts,
             model_name=self._model_name,
@@ -1412,6 +1420,3 @@ class MistralModel(HTTPModel):
             provider_url=self._provider_url,
             output_tools=params.output_tools,
         )
-
-    def http_error(self, status: int, headers: Any, body: bytes, model_name: str) -> Exception:
-        return mistral_http_error(status, headers, body, model_name)

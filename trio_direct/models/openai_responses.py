@@ -1,7 +1,8 @@
 """OpenAI's Responses API (``'openai-responses:<model>'``) over raw httpx: ``POST {base}/responses``.
 
-Shaped like :mod:`trio_direct.models.openai` (Chat Completions, whose profile, schema, effort and error
-helpers it reuses); everything here is pure and falls in five pieces, top to bottom:
+Built on the shared layer, including the Chat Completions dialect (:mod:`trio_direct.models._chat`),
+whose profile, schema, effort and error helpers the two OpenAI APIs share; everything here is pure
+and falls in five pieces, top to bottom:
 
 1. **Profile** (:class:`ResponsesProfile`): the Chat profile of the model plus what only this API keys
    on the name (encrypted reasoning and item ids, ``reasoning.context``/``mode``, message ``phase``).
@@ -47,7 +48,6 @@ from typing import Any, Final, TypeGuard, cast
 from urllib.parse import urlsplit
 
 import attrs
-import httpx
 import orjson
 
 from .. import _http  # pyright: ignore[reportPrivateUsage]
@@ -87,20 +87,41 @@ from ..messages import (
 from ..settings import ModelSettings
 from ..tools import InstructionPart, ModelRequestParameters, OutputObjectDefinition, ToolDefinition
 from ..usage import RequestUsage
-from . import openai as oa
-from ._common import SHAPE_ERRORS, ToolParamCache, needs_download, parse_json_body
-from ._common import count as _int
-from ._openai_common import (
-    FRAMING_ANNOUNCEMENT,
+from ._chat import (
+    drop_sampling_while_reasoning,
+    map_logprobs,
+    openai_compatible_category,
+    openai_compatible_status,
+    openai_http_error,
+    reasoning_effort,
+    resolve_thinking,
+    stream_error,
+    timestamp_of,
+    transform_tool_schema,
+)
+from ._chat_profile import DEFAULT_OUTPUT_TOOL_NAME, ChatProfile, openai_model_profile
+from ._common import (
+    NOTE_ANNOUNCEMENT,
     RETRY_FEEDBACK_FRAMING,
-    SAMPLING_SETTINGS,
+    ToolParamCache,
+    bearer_headers,
     dump_error_details,
-    instruction_parts,
-    openai_headers,
-    provider_from_env,
-    reasoning_active,
+    needs_download,
     with_extra_headers,
 )
+from ._instructions import request_instructions
+from ._json import (
+    JSON,
+    SHAPE_ERRORS,
+    count,
+    json_array,
+    json_dict,
+    json_list,
+    json_object,
+    json_str,
+    parse_json_body,
+)
+from ._registry import OPENAI_HOST
 from ._tool_choice import resolve_tool_choice
 from .base import HTTPModel, Provider, StreamMeta
 
@@ -120,7 +141,6 @@ __all__ = [
     "tool_param",
 ]
 
-JSON = oa.JSON
 DEFAULT_BASE_URL: Final = "https://api.openai.com/v1"
 PROVIDER_NAME: Final = "openai"
 
@@ -135,7 +155,7 @@ _GPT_6: Final = ("gpt-6-astra", "gpt-6-sol", "gpt-6-luna", "gpt-6.1-sol", "gpt-6
 class ResponsesProfile:
     """What the Responses API keys on the model name, on top of the model's Chat profile."""
 
-    chat: oa.ChatProfile
+    chat: ChatProfile
     #: ``include: ["reasoning.encrypted_content"]``, and item ids sent back by default
     encrypted_reasoning: bool = False
     #: ``reasoning.context`` (``'all_turns'`` by default) is accepted: GPT-5.4 and later
@@ -150,7 +170,7 @@ class ResponsesProfile:
 
 def responses_profile(model_name: str) -> ResponsesProfile:
     """The profile of an OpenAI model on the Responses API (pydantic-ai 2.68's flags)."""
-    chat = oa.openai_model_profile(model_name)
+    chat = openai_model_profile(model_name)
     newest = model_name.startswith(("gpt-5.6", *_GPT_6))
     return ResponsesProfile(
         chat=chat,
@@ -172,7 +192,7 @@ def from_name(model_name: str, prefix: str) -> OpenAIResponsesModel:
     """
     if not model_name:
         raise UserError(f"model name missing: use '{prefix}:<model name>'")
-    provider = provider_from_env(prefix, name=PROVIDER_NAME, env="OPENAI", default_base_url=DEFAULT_BASE_URL)
+    provider = OPENAI_HOST.provider(prefix)
     return OpenAIResponsesModel(model_name, provider=provider)
 
 
@@ -240,7 +260,7 @@ def _tool_output(part: ToolReturnPart, provider_name: str) -> str | list[JSON]:
     if part.outcome in ("failed", "retried"):
         items: list[Any] = [part.model_response_str(), *part.files]
     else:
-        listed = oa.json_array(part.content)
+        listed = json_array(part.content)
         items = listed if listed is not None else [part.content]
     out: list[JSON] = []
     for item in items:
@@ -344,7 +364,7 @@ class _Replay:
             body, tag = _json_text(dump_error_details(content)), "pyai:validation_errors"
         if not self.announced:
             self.announced = True
-            self.items.append({"role": role, "content": FRAMING_ANNOUNCEMENT})
+            self.items.append({"role": role, "content": NOTE_ANNOUNCEMENT})
         self.items.append({"role": "user", "content": f"{RETRY_FEEDBACK_FRAMING}\n<{tag}>\n{body}\n</{tag}>"})
 
     # -- responses -----------------------------------------------------------------------------
@@ -435,7 +455,7 @@ class _Replay:
     def thinking(self, part: ThinkingPart, message: ModelResponse, send_id: bool) -> None:
         raw: list[Any] | None = None
         if part.provider_name == self.provider_name:
-            raw = oa.json_array((part.provider_details or {}).get("raw_content"))
+            raw = json_array((part.provider_details or {}).get("raw_content"))
         # Chat Completions records the field its reasoning came in as a synthetic id.
         native = part.id not in ("content", "reasoning", "reasoning_content") or bool(part.signature or raw)
         signature: str | None = None
@@ -526,7 +546,7 @@ class _Replay:
             self.items.append(item)
 
     def native_return(self, part: NativeToolReturnPart) -> None:
-        content = oa.json_dict(part.content)
+        content = json_dict(part.content)
         status = content.get("status") if content is not None else None
         if status and (item := self.builtin_items.get(part.tool_name)) is not None:
             item["status"] = status
@@ -535,8 +555,8 @@ class _Replay:
 def _replay_annotations(citations: object, text: str) -> list[JSON]:
     """The URL and file citation annotations a text part recorded, if they still fit its text."""
     out: list[JSON] = []
-    for citation in oa.json_list(citations):
-        c = oa.json_dict(citation)
+    for citation in json_list(citations):
+        c = json_dict(citation)
         if c is None:
             continue
         kind = c.get("type")
@@ -683,7 +703,7 @@ _IMAGE_TOOLS: Final = ("image_generation", "code_interpreter")
 
 
 def _native_tool(tool: object) -> JSON:
-    entry = oa.json_dict(tool)
+    entry = json_dict(tool)
     if entry is None:
         raise UserError(
             f"native tools are passed as raw Responses `tools` entries (dicts), not {type(tool).__name__}"
@@ -691,9 +711,9 @@ def _native_tool(tool: object) -> JSON:
     return entry
 
 
-def _json_schema_format(output: OutputObjectDefinition, profile: oa.ChatProfile) -> JSON:
-    schema, strict = oa.transform_tool_schema(output.json_schema, output.strict, profile)
-    fmt: JSON = {"type": "json_schema", "name": output.name or oa.DEFAULT_OUTPUT_TOOL_NAME, "schema": schema}
+def _json_schema_format(output: OutputObjectDefinition, profile: ChatProfile) -> JSON:
+    schema, strict = transform_tool_schema(output.json_schema, output.strict, profile)
+    fmt: JSON = {"type": "json_schema", "name": output.name or DEFAULT_OUTPUT_TOOL_NAME, "schema": schema}
     if output.description:
         fmt["description"] = output.description
     if profile.supports_strict_tools:
@@ -701,9 +721,9 @@ def _json_schema_format(output: OutputObjectDefinition, profile: oa.ChatProfile)
     return fmt
 
 
-def tool_param(tool: ToolDefinition, profile: oa.ChatProfile) -> JSON:
+def tool_param(tool: ToolDefinition, profile: ChatProfile) -> JSON:
     """A function tool: flat, ``description`` as given (null when unset), ``strict`` always present."""
-    parameters, strict = oa.transform_tool_schema(tool.parameters_json_schema, tool.strict, profile)
+    parameters, strict = transform_tool_schema(tool.parameters_json_schema, tool.strict, profile)
     return {
         "name": tool.name,
         "parameters": parameters,
@@ -713,7 +733,7 @@ def tool_param(tool: ToolDefinition, profile: oa.ChatProfile) -> JSON:
     }
 
 
-def _tool_choice(resolved: Any, params: ModelRequestParameters, profile: oa.ChatProfile) -> Any:
+def _tool_choice(resolved: Any, params: ModelRequestParameters, profile: ChatProfile) -> Any:
     forcing = profile.supports_forced_tool_choice
     if isinstance(resolved, str):
         return "auto" if resolved == "required" and not forcing else resolved
@@ -730,7 +750,7 @@ def _tool_choice(resolved: Any, params: ModelRequestParameters, profile: oa.Chat
 
 def _reasoning(settings: Mapping[str, Any], thinking: object, profile: ResponsesProfile) -> JSON:
     reasoning: JSON = {}
-    if effort := oa.reasoning_effort(settings, thinking, profile.chat):
+    if effort := reasoning_effort(settings, thinking, profile.chat):
         reasoning["effort"] = effort
     if (mode := settings.get("openai_reasoning_mode")) and profile.reasoning_mode:
         reasoning["mode"] = mode
@@ -838,11 +858,11 @@ def build_responses_body(
     if params.output_mode == "prompted" and params.output_object is not None:
         # the prompt shows the schema as the strict-mode transformer leaves it (2.68)
         output = params.output_object
-        schema, _ = oa.transform_tool_schema(output.json_schema, output.strict, chat)
+        schema, _ = transform_tool_schema(output.json_schema, output.strict, chat)
         params = attrs.evolve(params, output_object=attrs.evolve(output, json_schema=schema))
-    instructions = InstructionPart.join(instruction_parts(history, params))
+    instructions = InstructionPart.join(request_instructions(history, params))
 
-    thinking = oa.resolve_thinking(s, params, chat)
+    thinking = resolve_thinking(s, params, chat)
     reasoning = _reasoning(s, thinking, profile)
 
     text: JSON = {}
@@ -862,18 +882,7 @@ def build_responses_body(
         items.append({"role": "user", "content": ""})
 
     # reasoning models reject sampling settings while reasoning (`include` is already decided)
-    reasoning_off = chat.supports_effort_none and not reasoning_active(s, thinking, chat)
-    if chat.drops_sampling_while_reasoning and not reasoning_off:
-        dropped = [k for k in SAMPLING_SETTINGS if k in s]
-        if dropped:
-            warnings.warn(
-                f"Sampling parameters {dropped} are not supported when reasoning is enabled. "
-                "These settings will be ignored.",
-                UserWarning,
-                stacklevel=4,
-            )
-            for key in dropped:
-                del s[key]
+    drop_sampling_while_reasoning(s, thinking, chat)
 
     body: JSON = {"model": model_name, "input": items, "stream": stream}
     if instructions is not None:
@@ -942,10 +951,10 @@ def _billed_web_searches(response: JSON) -> int:
     if response.get("status") in _PENDING:
         return 0
     count = 0
-    for item in oa.json_list(response.get("output")):
-        d = oa.json_dict(item)
+    for item in json_list(response.get("output")):
+        d = json_dict(item)
         if d is not None and d.get("type") == "web_search_call":
-            action = oa.json_dict(d.get("action"))
+            action = json_dict(d.get("action"))
             count += action is not None and action.get("type") == "search"
     return count
 
@@ -958,46 +967,42 @@ def map_responses_usage(response: JSON) -> RequestUsage:
     """
     searches = _billed_web_searches(response)
     extra = {"web_searches": searches} if searches else {}
-    usage = oa.json_dict(response.get("usage"))
+    usage = json_dict(response.get("usage"))
     if usage is None:
         details = {"web_search_requests": searches} if searches else {}
         return RequestUsage(unmeasured_requests=1, details=details, extra=extra)
     details = {k: v for k, v in usage.items() if k not in _USAGE_TOTALS and _is_int(v)}
-    input_details = oa.json_dict(usage.get("input_tokens_details")) or {}
-    output_details = oa.json_dict(usage.get("output_tokens_details"))
-    details["reasoning_tokens"] = _int(output_details.get("reasoning_tokens")) if output_details else 0
+    input_details = json_dict(usage.get("input_tokens_details")) or {}
+    output_details = json_dict(usage.get("output_tokens_details"))
+    details["reasoning_tokens"] = count(output_details.get("reasoning_tokens")) if output_details else 0
     if searches:
         details["web_search_requests"] = searches
     return RequestUsage(
-        input_tokens=_int(usage.get("input_tokens")),
-        output_tokens=_int(usage.get("output_tokens")),
-        cache_read_tokens=_int(input_details.get("cached_tokens")),
-        cache_write_tokens=_int(input_details.get("cache_write_tokens")),
-        output_reasoning_tokens=_int((output_details or {}).get("reasoning_tokens")),
+        input_tokens=count(usage.get("input_tokens")),
+        output_tokens=count(usage.get("output_tokens")),
+        cache_read_tokens=count(input_details.get("cached_tokens")),
+        cache_write_tokens=count(input_details.get("cache_write_tokens")),
+        output_reasoning_tokens=count((output_details or {}).get("reasoning_tokens")),
         details=details,
         extra=extra,
     )
 
 
-def _str(value: object, what: str) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{what} is not a string")
-    return value
-
-
 def _opt_str(value: object, what: str) -> str | None:
-    return None if value is None else _str(value, what)
+    return None if value is None else json_str(value, what)
 
 
 def _thinking_parts(item: JSON, provider_name: str) -> list[ModelResponsePart]:
     """One part per summary entry; the first carries the encrypted content and raw chain of thought."""
     item_id = _opt_str(item.get("id"), "reasoning id")
     signature = _opt_str(item.get("encrypted_content"), "encrypted_content")
-    raw = [_str(c.get("text"), "reasoning text") for c in map(_obj, oa.json_list(item.get("content")))]
+    raw = [
+        json_str(c.get("text"), "reasoning text") for c in map(json_object, json_list(item.get("content")))
+    ]
     details: JSON | None = {"raw_content": raw} if raw else None
     parts: list[ModelResponsePart] = []
-    for summary in oa.json_list(item.get("summary")):
-        text = _str(_obj(summary).get("text"), "summary text")
+    for summary in json_list(item.get("summary")):
+        text = json_str(json_object(summary).get("text"), "summary text")
         parts.append(
             ThinkingPart(
                 text, id=item_id, signature=signature, provider_name=provider_name, provider_details=details
@@ -1013,18 +1018,11 @@ def _thinking_parts(item: JSON, provider_name: str) -> list[ModelResponsePart]:
     return parts
 
 
-def _obj(value: object) -> JSON:
-    d = oa.json_dict(value)
-    if d is None:
-        raise TypeError(f"expected an object, got {type(value).__name__}")
-    return d
-
-
 def _valid_citations(annotations: object) -> list[JSON]:
     """The URL and file citations among a text's annotations (the ones the SDK's types accept)."""
     out: list[JSON] = []
-    for annotation in oa.json_list(annotations):
-        a = oa.json_dict(annotation)
+    for annotation in json_list(annotations):
+        a = json_dict(annotation)
         if a is None:
             continue
         kind = a.get("type")
@@ -1065,7 +1063,7 @@ def _citations(valid: list[JSON], text: str) -> list[Any] | None:
 
 def _text_details(content: JSON, phase: object, raw_annotations: bool) -> tuple[JSON, list[Any] | None]:
     """A text part's ``provider_details`` and ``citations`` from an ``output_text`` entry."""
-    text = _str(content.get("text"), "output_text")
+    text = json_str(content.get("text"), "output_text")
     annotations = content.get("annotations")
     details: JSON = {}
     valid = _valid_citations(annotations)
@@ -1073,7 +1071,7 @@ def _text_details(content: JSON, phase: object, raw_annotations: bool) -> tuple[
     if citations:
         details["citations"] = valid
     if logprobs := content.get("logprobs"):
-        details["logprobs"] = oa.map_logprobs(logprobs)
+        details["logprobs"] = map_logprobs(logprobs)
     if raw_annotations and annotations:
         details["annotations"] = annotations
     if phase is not None:
@@ -1082,10 +1080,10 @@ def _text_details(content: JSON, phase: object, raw_annotations: bool) -> tuple[
 
 
 def _web_search(item: JSON, provider_name: str) -> tuple[NativeToolCallPart, NativeToolReturnPart]:
-    item_id = _str(item.get("id"), "web_search_call id")
+    item_id = json_str(item.get("id"), "web_search_call id")
     args: JSON | None = None
     result: JSON = {"status": item.get("status")}
-    action = oa.json_dict(item.get("action"))
+    action = json_dict(item.get("action"))
     if action is not None:
         args = _without_nulls(action)
         if sources := args.pop("sources", None):
@@ -1101,12 +1099,12 @@ def _without_nulls(value: JSON) -> JSON:
     for key, v in value.items():
         if v is None:
             continue
-        d = oa.json_dict(v)
+        d = json_dict(v)
         if d is not None:
             out[key] = _without_nulls(d)
-        elif (items := oa.json_array(v)) is not None:
+        elif (items := json_array(v)) is not None:
             out[key] = [
-                _without_nulls(d) if (d := oa.json_dict(x)) is not None else x for x in items if x is not None
+                _without_nulls(d) if (d := json_dict(x)) is not None else x for x in items if x is not None
             ]
         else:
             out[key] = v
@@ -1117,11 +1115,11 @@ _FILE_SEARCH_RESULT_FIELDS: Final = ("attributes", "file_id", "filename", "score
 
 
 def _file_search(item: JSON, provider_name: str) -> tuple[NativeToolCallPart, NativeToolReturnPart]:
-    item_id = _str(item.get("id"), "file_search_call id")
+    item_id = json_str(item.get("id"), "file_search_call id")
     result: JSON = {"status": item.get("status")}
     if (results := item.get("results")) is not None:
         result["results"] = [
-            {**dict.fromkeys(_FILE_SEARCH_RESULT_FIELDS), **_obj(r)} for r in oa.json_list(results)
+            {**dict.fromkeys(_FILE_SEARCH_RESULT_FIELDS), **json_object(r)} for r in json_list(results)
         ]
     return (
         NativeToolCallPart(
@@ -1134,14 +1132,16 @@ def _file_search(item: JSON, provider_name: str) -> tuple[NativeToolCallPart, Na
 def _code_interpreter(
     item: JSON, provider_name: str
 ) -> tuple[NativeToolCallPart, NativeToolReturnPart, list[FilePart]]:
-    item_id = _str(item.get("id"), "code_interpreter_call id")
+    item_id = json_str(item.get("id"), "code_interpreter_call id")
     result: JSON = {"status": item.get("status")}
     files: list[FilePart] = []
     logs: list[Any] = []
-    for output in oa.json_list(item.get("outputs")):
-        o = _obj(output)
+    for output in json_list(item.get("outputs")):
+        o = json_object(output)
         if o.get("type") == "image":
-            files.append(FilePart(BinaryContent.from_data_uri(_str(o.get("url"), "image url")), id=item_id))
+            files.append(
+                FilePart(BinaryContent.from_data_uri(json_str(o.get("url"), "image url")), id=item_id)
+            )
         elif o.get("type") == "logs":
             logs.append(o.get("logs"))
     if logs:
@@ -1157,7 +1157,7 @@ def _code_interpreter(
 def _image_generation(
     item: JSON, provider_name: str
 ) -> tuple[NativeToolCallPart, NativeToolReturnPart, FilePart | None]:
-    item_id = _str(item.get("id"), "image_generation_call id")
+    item_id = json_str(item.get("id"), "image_generation_call id")
     result: JSON = {"status": item.get("status")}
     for key in ("background", "quality", "size", "revised_prompt"):
         if value := item.get(key):
@@ -1165,7 +1165,7 @@ def _image_generation(
     file_part: FilePart | None = None
     if data := item.get("result"):
         image = BinaryImage(
-            base64.b64decode(_str(data, "image result")), media_type=f"image/{item.get('output_format')}"
+            base64.b64decode(json_str(data, "image result")), media_type=f"image/{item.get('output_format')}"
         )
         file_part = FilePart(image, id=item_id)
         # a streamed item still says `generating` once the image is there
@@ -1178,8 +1178,8 @@ def _image_generation(
 
 
 def _mcp_call(item: JSON, provider_name: str) -> tuple[NativeToolCallPart, NativeToolReturnPart]:
-    item_id = _str(item.get("id"), "mcp_call id")
-    name = f"mcp_server:{_str(item.get('server_label'), 'server_label')}"
+    item_id = json_str(item.get("id"), "mcp_call id")
+    name = f"mcp_server:{json_str(item.get('server_label'), 'server_label')}"
     arguments = _opt_str(item.get("arguments"), "mcp_call arguments")
     args: JSON = {
         "action": "call_tool",
@@ -1194,9 +1194,11 @@ def _mcp_call(item: JSON, provider_name: str) -> tuple[NativeToolCallPart, Nativ
 
 
 def _mcp_list_tools(item: JSON, provider_name: str) -> tuple[NativeToolCallPart, NativeToolReturnPart]:
-    item_id = _str(item.get("id"), "mcp_list_tools id")
-    name = f"mcp_server:{_str(item.get('server_label'), 'server_label')}"
-    tools = [{"annotations": None, "description": None, **_obj(t)} for t in oa.json_list(item.get("tools"))]
+    item_id = json_str(item.get("id"), "mcp_list_tools id")
+    name = f"mcp_server:{json_str(item.get('server_label'), 'server_label')}"
+    tools = [
+        {"annotations": None, "description": None, **json_object(t)} for t in json_list(item.get("tools"))
+    ]
     return (
         NativeToolCallPart(name, {"action": "list_tools"}, item_id, provider_name=provider_name),
         NativeToolReturnPart(
@@ -1218,9 +1220,9 @@ def _compaction(item: JSON, provider_name: str) -> CompactionPart:
 def _function_call(item: JSON, provider_name: str) -> ToolCallPart:
     namespace = item.get("namespace")
     return ToolCallPart(
-        _str(item.get("name"), "function_call name"),
+        json_str(item.get("name"), "function_call name"),
         _opt_str(item.get("arguments"), "function_call arguments"),
-        _str(item.get("call_id"), "function_call call_id"),
+        json_str(item.get("call_id"), "function_call call_id"),
         id=_opt_str(item.get("id"), "function_call id"),
         provider_name=provider_name,
         provider_details={"namespace": namespace} if namespace else None,
@@ -1248,7 +1250,7 @@ _CACHE_DIAGNOSTICS_FIELDS: Final = {
 
 
 def _declared(value: object, fields: Mapping[str, tuple[str, ...]], first: tuple[str, ...]) -> object:
-    d = oa.json_dict(value)
+    d = json_dict(value)
     if d is None:
         return value
     kind = d.get("type")
@@ -1257,7 +1259,7 @@ def _declared(value: object, fields: Mapping[str, tuple[str, ...]], first: tuple
 
 
 def _moderation(value: object) -> object:
-    d = oa.json_dict(value)
+    d = json_dict(value)
     if d is None:
         return value
     return {
@@ -1269,9 +1271,9 @@ def _moderation(value: object) -> object:
 def _response_details(response: JSON) -> JSON:
     """The ``provider_details`` a response object gives, finish reason and refusal aside."""
     details: JSON = {}
-    if (ts := oa.timestamp_of(response.get("created_at"))) is not None:
+    if (ts := timestamp_of(response.get("created_at"))) is not None:
         details["timestamp"] = ts
-    if conversation := oa.json_dict(response.get("conversation")):
+    if conversation := json_dict(response.get("conversation")):
         details["conversation_id"] = conversation.get("id")
     if response.get("background"):
         details["background"] = True
@@ -1285,7 +1287,7 @@ def _response_details(response: JSON) -> JSON:
 
 
 def _raw_finish_reason(response: JSON) -> object:
-    incomplete = oa.json_dict(response.get("incomplete_details"))
+    incomplete = json_dict(response.get("incomplete_details"))
     return incomplete.get("reason") if incomplete else response.get("status")
 
 
@@ -1304,11 +1306,11 @@ def response_error(
         body: JSON = {"code": code_str, "message": text}
         if type_str is not None:
             body["type"] = type_str
-        error = oa.stream_error(model_name, body)
+        error = stream_error(model_name, body)
         if isinstance(error, ModelHTTPError):
             return error
-    status = oa.openai_compatible_status(code_str, type_str)
-    category = oa.openai_compatible_category(status, code_str, type_str, text)
+    status = openai_compatible_status(code_str, type_str)
+    category = openai_compatible_category(status, code_str, type_str, text)
     return (category or ModelAPIError)(
         model_name,
         f"{code_str}: {text}" if code_str else text,
@@ -1318,7 +1320,7 @@ def response_error(
     )
 
 
-_PARSE_ERRORS: Final = (*SHAPE_ERRORS, binascii.Error)
+_PARSE_ERRORS: Final[tuple[type[Exception], ...]] = (*SHAPE_ERRORS, binascii.Error)
 
 
 def parse_responses_body(
@@ -1338,7 +1340,9 @@ def parse_responses_body(
     return parse_json_body(
         body,
         "the OpenAI Responses endpoint",
-        lambda data: _parse(_obj(data), model_name, provider_name, provider_url, include_raw_annotations),
+        lambda data: _parse(
+            json_object(data), model_name, provider_name, provider_url, include_raw_annotations
+        ),
         _PARSE_ERRORS,
     )
 
@@ -1346,22 +1350,22 @@ def parse_responses_body(
 def _parse(
     response: JSON, model_name: str, provider_name: str, provider_url: str | None, raw_annotations: bool
 ) -> ModelResponse:
-    if error := oa.json_dict(response.get("error")):
+    if error := json_dict(response.get("error")):
         raise response_error(
             model_name, error.get("code"), error.get("message"), error_type=error.get("type"), in_stream=False
         )
     parts: list[ModelResponsePart] = []
     refusal: str | None = None
-    for raw_item in oa.json_list(response.get("output")):
-        item = _obj(raw_item)
+    for raw_item in json_list(response.get("output")):
+        item = json_object(raw_item)
         kind = item.get("type")
         if kind == "reasoning":
             parts.extend(_thinking_parts(item, provider_name))
         elif kind == "message":
-            for raw_content in oa.json_list(item.get("content")):
-                content = _obj(raw_content)
+            for raw_content in json_list(item.get("content")):
+                content = json_object(raw_content)
                 if content.get("type") == "refusal":
-                    refusal = _str(content.get("refusal"), "refusal")
+                    refusal = json_str(content.get("refusal"), "refusal")
                 elif content.get("type") == "output_text" and content.get("text"):
                     details, citations = _text_details(content, item.get("phase"), raw_annotations)
                     parts.append(
@@ -1523,7 +1527,7 @@ class ResponsesStreamMapper:
         chunk = cast(JSON, chunk)
         if error := chunk.get("error"):
             # what the SDK raises for any event carrying an `error` object
-            raise oa.stream_error(self._model_name, error)
+            raise stream_error(self._model_name, error)
         try:
             self._event(chunk, out)
         except _PARSE_ERRORS as exc:
@@ -1553,7 +1557,7 @@ class ResponsesStreamMapper:
             out.extend(
                 parts.handle_text_delta(
                     vendor_part_id=key,
-                    content=_str(delta, "text delta"),
+                    content=json_str(delta, "text delta"),
                     id=item_id,
                     provider_name=self._provider_name,
                     provider_details=details,
@@ -1562,13 +1566,15 @@ class ResponsesStreamMapper:
         elif kind == "response.function_call_arguments.delta":
             item_id = chunk.get("item_id")
             if item_id in self._fc_args and item_id not in self._finalized:
-                delta = _str(chunk.get("delta"), "arguments delta")
+                delta = json_str(chunk.get("delta"), "arguments delta")
                 self._fc_args[item_id] += delta
                 out.extend(parts.handle_tool_call_delta(vendor_part_id=item_id, args=delta))
         elif kind in ("response.reasoning_summary_text.delta", "response.reasoning_summary_part.added"):
-            item_id = _str(chunk.get("item_id"), "item_id")
+            item_id = json_str(chunk.get("item_id"), "item_id")
             index = chunk.get("summary_index")
-            text = chunk.get("delta") if kind.endswith("delta") else _obj(chunk.get("part")).get("text")
+            text = (
+                chunk.get("delta") if kind.endswith("delta") else json_object(chunk.get("part")).get("text")
+            )
             out.extend(
                 parts.handle_thinking_delta(
                     vendor_part_id=item_id if index == 0 else f"{item_id}-{index}",
@@ -1578,9 +1584,9 @@ class ResponsesStreamMapper:
                 )
             )
         elif kind == "response.output_item.added":
-            self._item_added(_obj(chunk.get("item")), out)
+            self._item_added(json_object(chunk.get("item")), out)
         elif kind == "response.output_item.done":
-            self._item_done(_obj(chunk.get("item")), out)
+            self._item_done(json_object(chunk.get("item")), out)
         elif kind == "response.function_call_arguments.done":
             self._finalize_call(chunk.get("item_id"), chunk.get("arguments"), out)
         elif kind == "response.output_text.done":
@@ -1589,20 +1595,20 @@ class ResponsesStreamMapper:
             key = (chunk.get("item_id"), chunk.get("content_index"))
             self._annotations.setdefault(key, []).append(chunk.get("annotation"))
         elif kind in ("response.created", "response.in_progress", "response.queued"):
-            self._status(kind, _obj(chunk.get("response")))
+            self._status(kind, json_object(chunk.get("response")))
         elif kind in ("response.completed", "response.incomplete", "response.failed"):
-            self._terminal(kind, _obj(chunk.get("response")), out)
+            self._terminal(kind, json_object(chunk.get("response")), out)
         elif kind == "response.reasoning_text.delta":
             self._raw_thinking(chunk, out)
         elif kind in ("response.refusal.delta", "response.refusal.done"):
             self._has_refusal = True
             if kind.endswith("delta"):
-                self._refusal += _str(chunk.get("delta"), "refusal delta")
+                self._refusal += json_str(chunk.get("delta"), "refusal delta")
             else:  # the whole refusal replaces the deltas
-                self._refusal = _str(chunk.get("refusal"), "refusal")
+                self._refusal = json_str(chunk.get("refusal"), "refusal")
             self._set_finish("content_filter")
         elif kind in ("response.code_interpreter_call_code.delta", "response.mcp_call_arguments.delta"):
-            delta = _str(chunk.get("delta"), "arguments delta")
+            delta = json_str(chunk.get("delta"), "arguments delta")
             if kind.startswith("response.code"):
                 delta = orjson.dumps(delta).decode()[1:-1]  # the code goes into a JSON string
             out.extend(
@@ -1615,7 +1621,7 @@ class ResponsesStreamMapper:
             )
         elif kind == "response.image_generation_call.partial_image":
             item_id = chunk.get("item_id")
-            data = base64.b64decode(_str(chunk.get("partial_image_b64"), "partial image"))
+            data = base64.b64decode(json_str(chunk.get("partial_image_b64"), "partial image"))
             image = BinaryImage(data, media_type=f"image/{chunk.get('output_format')}")
             out.extend(parts.handle_part(vendor_part_id=f"{item_id}-file", part=FilePart(image, id=item_id)))
         elif kind == "error":
@@ -1691,7 +1697,7 @@ class ResponsesStreamMapper:
                     parts.handle_thinking_delta(
                         vendor_part_id=item_id,
                         id=_opt_str(item_id, "reasoning id"),
-                        signature=_str(signature, "encrypted_content"),
+                        signature=json_str(signature, "encrypted_content"),
                         provider_name=name,
                     )
                 )
@@ -1715,7 +1721,7 @@ class ResponsesStreamMapper:
         elif kind == "mcp_list_tools":
             _, ret = _mcp_list_tools(item, name)
             out.extend(parts.handle_part(vendor_part_id=f"{item_id}-return", part=ret))
-            self._listed_tools.add(_str(item_id, "mcp_list_tools id"))
+            self._listed_tools.add(json_str(item_id, "mcp_list_tools id"))
         elif kind == "compaction":
             out.extend(parts.handle_part(vendor_part_id=item_id, part=_compaction(item, name)))
 
@@ -1723,7 +1729,7 @@ class ResponsesStreamMapper:
         """The complete arguments arrived: add whatever the deltas did not carry (2.68)."""
         if not isinstance(item_id, str) or item_id in self._finalized or not final:
             return
-        final_args = _str(final, "arguments")
+        final_args = json_str(final, "arguments")
         existing = self.parts.get_part_by_vendor_id(item_id)
         if not isinstance(existing, ToolCallPart):
             return  # a resumed stream: `output_item.done` creates the part from the whole item
@@ -1755,7 +1761,7 @@ class ResponsesStreamMapper:
         if raw and self._raw_annotations:
             details["annotations"] = raw
         if logprobs := chunk.get("logprobs"):
-            details["logprobs"] = oa.map_logprobs(logprobs)
+            details["logprobs"] = map_logprobs(logprobs)
         if key not in self._phase_started and (phase := self._phase.get(item_id)) is not None:
             details["phase"] = phase
             self._phase_started.add(key)
@@ -1780,14 +1786,14 @@ class ResponsesStreamMapper:
 
     def _raw_thinking(self, chunk: JSON, out: list[ModelResponseStreamEvent]) -> None:
         """Raw chain of thought (gpt-oss) goes into the part's ``provider_details['raw_content']``."""
-        item_id = _str(chunk.get("item_id"), "item_id")
-        delta = _str(chunk.get("delta"), "reasoning delta")
+        item_id = json_str(chunk.get("item_id"), "item_id")
+        delta = json_str(chunk.get("delta"), "reasoning delta")
         index = chunk.get("content_index")
         if not _is_int(index) or index < 0:
             raise ValueError("`content_index` is not a non-negative integer")
 
         def update(existing: dict[str, Any] | None) -> dict[str, Any]:
-            raw = [str(x) for x in oa.json_list((existing or {}).get("raw_content"))]
+            raw = [str(x) for x in json_list((existing or {}).get("raw_content"))]
             raw.extend([""] * (index + 1 - len(raw)))
             raw[index] += delta
             return {**(existing or {}), "raw_content": raw}
@@ -1813,10 +1819,10 @@ class ResponsesStreamMapper:
         self._track_background(response)
         if kind == "response.created":
             if rid := response.get("id"):
-                self._response_id = _str(rid, "response id")
+                self._response_id = json_str(rid, "response id")
             if model := response.get("model"):
-                self._model_name = _str(model, "model")
-            if "timestamp" not in self._details and (ts := oa.timestamp_of(response.get("created_at"))):
+                self._model_name = json_str(model, "model")
+            if "timestamp" not in self._details and (ts := timestamp_of(response.get("created_at"))):
                 self._details["timestamp"] = ts
             self._conversation(response)
         else:
@@ -1828,10 +1834,10 @@ class ResponsesStreamMapper:
         """``response.completed`` / ``incomplete`` / ``failed``: what the complete response reports."""
         self._track_background(response)
         if model := response.get("model"):
-            self._model_name = _str(model, "model")
+            self._model_name = json_str(model, "model")
         if self._response_id is None and (rid := response.get("id")):
-            self._response_id = _str(rid, "response id")
-        if "timestamp" not in self._details and (ts := oa.timestamp_of(response.get("created_at"))):
+            self._response_id = json_str(rid, "response id")
+        if "timestamp" not in self._details and (ts := timestamp_of(response.get("created_at"))):
             self._details["timestamp"] = ts
         if service_tier := response.get("service_tier"):
             self._details["service_tier"] = service_tier
@@ -1842,8 +1848,8 @@ class ResponsesStreamMapper:
         self._dirty = True
         if kind == "response.completed":
             # list-tools results a stream left out of `output_item.done` (2.68 back-fills them)
-            for raw_item in oa.json_list(response.get("output")):
-                item = oa.json_dict(raw_item)
+            for raw_item in json_list(response.get("output")):
+                item = json_dict(raw_item)
                 if (
                     item is not None
                     and item.get("type") == "mcp_list_tools"
@@ -1863,7 +1869,7 @@ class ResponsesStreamMapper:
                 self._details["moderation"] = _moderation(moderation)
         elif kind == "response.incomplete":
             self._record_usage(response)
-            incomplete = oa.json_dict(response.get("incomplete_details"))
+            incomplete = json_dict(response.get("incomplete_details"))
             raw_finish = incomplete.get("reason") if incomplete else None
             if raw_finish and not self._has_refusal:
                 self._details["finish_reason"] = raw_finish
@@ -1872,7 +1878,7 @@ class ResponsesStreamMapper:
         else:  # failed
             self._record_usage(response)
             self._set_state(response.get("status"))
-            if error := oa.json_dict(response.get("error")):
+            if error := json_dict(response.get("error")):
                 self._publish()
                 raise response_error(
                     self._model_name,
@@ -1891,7 +1897,7 @@ class ResponsesStreamMapper:
             self._details["background"] = True
 
     def _conversation(self, response: JSON) -> None:
-        if conversation := oa.json_dict(response.get("conversation")):
+        if conversation := json_dict(response.get("conversation")):
             self._details["conversation_id"] = conversation.get("id")
 
     def _record_usage(self, response: JSON) -> None:
@@ -1956,6 +1962,8 @@ class OpenAIResponsesModel(HTTPModel):
         settings: default settings, under each call's.
     """
 
+    http_error = staticmethod(openai_http_error)
+
     path: str = "responses"
 
     def __init__(
@@ -1972,7 +1980,7 @@ class OpenAIResponsesModel(HTTPModel):
         base = provider.base_url
         # as the SDK's client URL, with a trailing slash
         self._provider_url = base if base.endswith("/") else base + "/"
-        self._headers = openai_headers(provider)
+        self._headers = bearer_headers(provider)
         self._tool_param = ToolParamCache(lambda tool: tool_param(tool, self.profile.chat))
 
     @property
@@ -2002,12 +2010,11 @@ class OpenAIResponsesModel(HTTPModel):
         return _http.HTTPRequest.json(self._url, body, headers)
 
     def parse_response(
-        self, body: bytes, headers: httpx.Headers, params: ModelRequestParameters
-    ) -> ModelResponse:
-        return self.parse_response_with_settings(body, headers, params, self.settings or ModelSettings())
-
-    def parse_response_with_settings(
-        self, body: bytes, headers: httpx.Headers, params: ModelRequestParameters, settings: ModelSettings
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        params: ModelRequestParameters,
+        settings: ModelSettings,
     ) -> ModelResponse:
         # `openai_include_raw_annotations` is a per-call setting
         return parse_responses_body(
@@ -2018,10 +2025,7 @@ class OpenAIResponsesModel(HTTPModel):
             include_raw_annotations=bool(settings.get("openai_include_raw_annotations")),
         )
 
-    def stream_mapper(self, params: ModelRequestParameters, parts: PartsManager) -> ResponsesStreamMapper:
-        return self.stream_mapper_with_settings(params, parts, self.settings or ModelSettings())
-
-    def stream_mapper_with_settings(
+    def stream_mapper(
         self, params: ModelRequestParameters, parts: PartsManager, settings: ModelSettings
     ) -> ResponsesStreamMapper:
         return ResponsesStreamMapper(
@@ -2031,6 +2035,3 @@ class OpenAIResponsesModel(HTTPModel):
             provider_url=self._provider_url,
             include_raw_annotations=bool(settings.get("openai_include_raw_annotations")),
         )
-
-    def http_error(self, status: int, headers: Any, body: bytes, model_name: str) -> Exception:
-        return oa.openai_http_error(status, headers, body, model_name)
