@@ -1121,6 +1121,7 @@ class ChatStreamMapper:
         "_refusal",
         "_service_tier",
         "_thinking_fields",
+        "_thinking_in_delta",
         "_timestamp_seen",
         "_usage_seen",
         "meta",
@@ -1161,6 +1162,8 @@ class ChatStreamMapper:
         self._thinking_fields = tuple(
             dict.fromkeys(f for f in (profile.thinking_field, "reasoning", "reasoning_content") if f)
         )
+        # A profile whose thinking field is spelled like a plain delta's keys never takes the fast path.
+        self._thinking_in_delta = not {"content", "role"}.isdisjoint(self._thinking_fields)
 
     # -- meta ----------------------------------------------------------------------------------
 
@@ -1197,11 +1200,59 @@ class ChatStreamMapper:
         if error := chunk.get("error"):
             raise stream_error(self.meta.model_name or "", error)
         try:
+            text = self._plain_text(chunk)
+            if text is not None:
+                self._text(text, out)
+                return
             self._chunk(chunk, out)
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
             raise UnexpectedModelBehavior(
                 f"Invalid chunk in the chat completions stream: {type(exc).__name__}: {exc}", data
             ) from None
+
+    def _plain_text(self, chunk: JSON) -> str | None:
+        """The content of the commonest chunk, or ``None`` when it needs :meth:`_chunk`.
+
+        That chunk is a bare text delta: only ``content`` (and perhaps ``role``) in the delta, no
+        finish reason, logprobs or usage, and the id, model and service tier already recorded, so
+        that everything ``_chunk`` does for it besides ``_text`` would change nothing. Checking that
+        costs a handful of lookups instead of ``_chunk``'s walk over every field.
+        """
+        raw_choices: object = chunk.get("choices")
+        if not raw_choices or type(raw_choices) is not list:
+            return None
+        raw_choice: object = cast("list[object]", raw_choices)[0]
+        if type(raw_choice) is not dict:
+            return None
+        choice = cast(JSON, raw_choice)
+        raw_delta: object = choice.get("delta")
+        if type(raw_delta) is not dict:
+            return None
+        delta = cast(JSON, raw_delta)
+        content: object = delta.get("content")
+        if (
+            type(content) is not str
+            or not content
+            or not (len(delta) == 1 or (len(delta) == 2 and "role" in delta))
+            or self._thinking_in_delta
+            or choice.get("finish_reason")
+            or choice.get("logprobs")
+            or chunk.get("usage") is not None
+            or chunk.get("moderation")
+            or (not self._timestamp_seen and chunk.get("created"))
+        ):
+            return None
+        meta = self.meta
+        chunk_id = chunk.get("id")
+        if chunk_id and chunk_id != meta.provider_response_id:
+            return None
+        model = chunk.get("model")
+        if model and model != meta.model_name:
+            return None
+        service_tier = chunk.get("service_tier")
+        if service_tier and service_tier != self._service_tier:
+            return None
+        return content
 
     def _chunk(self, chunk: JSON, out: list[ModelResponseStreamEvent]) -> None:
         # Values that repeat in every chunk (id, model, service tier) are compared with the last
