@@ -1121,7 +1121,6 @@ class ChatStreamMapper:
         "_refusal",
         "_service_tier",
         "_thinking_fields",
-        "_thinking_in_delta",
         "_timestamp_seen",
         "_usage_seen",
         "meta",
@@ -1162,8 +1161,6 @@ class ChatStreamMapper:
         self._thinking_fields = tuple(
             dict.fromkeys(f for f in (profile.thinking_field, "reasoning", "reasoning_content") if f)
         )
-        # A profile whose thinking field is spelled like a plain delta's keys never takes the fast path.
-        self._thinking_in_delta = not {"content", "role"}.isdisjoint(self._thinking_fields)
 
     # -- meta ----------------------------------------------------------------------------------
 
@@ -1213,10 +1210,11 @@ class ChatStreamMapper:
     def _plain_text(self, chunk: JSON) -> str | None:
         """The content of the commonest chunk, or ``None`` when it needs :meth:`_chunk`.
 
-        That chunk is a bare text delta: only ``content`` (and perhaps ``role``) in the delta, no
-        finish reason, logprobs or usage, and the id, model and service tier already recorded, so
-        that everything ``_chunk`` does for it besides ``_text`` would change nothing. Checking that
-        costs a handful of lookups instead of ``_chunk``'s walk over every field.
+        That chunk is a bare text delta: non-empty ``content`` and nothing else ``_chunk`` would act
+        on (no refusal, tool calls or reasoning field in the delta, no finish reason, logprobs or
+        usage; the id, model and service tier already recorded; the same truth tests ``_chunk``
+        applies), so everything ``_chunk`` does for it besides ``_text`` would change nothing.
+        Checking that costs a handful of lookups instead of ``_chunk``'s walk over every field.
         """
         raw_choices: object = chunk.get("choices")
         if not raw_choices or type(raw_choices) is not list:
@@ -1233,8 +1231,9 @@ class ChatStreamMapper:
         if (
             type(content) is not str
             or not content
-            or not (len(delta) == 1 or (len(delta) == 2 and "role" in delta))
-            or self._thinking_in_delta
+            or delta.get("refusal")
+            or delta.get("tool_calls")
+            or any(delta.get(name) for name in self._thinking_fields)
             or choice.get("finish_reason")
             or choice.get("logprobs")
             or chunk.get("usage") is not None
