@@ -202,7 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         action="append",
-        choices=[*GROUPS, *(s.key for s in SCENARIOS)],
+        choices=[*GROUPS, *(s.key for s in SCENARIOS), "harness", "ray"],
         help="run only these scenarios (repeatable)",
     )
     parser.add_argument(
@@ -260,13 +260,37 @@ def main(argv: Sequence[str] | None = None) -> int:
             records.append(record)
             out.write(json.dumps(record.to_json()) + "\n")
             out.flush()
+        harness_records: list[dict[str, Any]] = []
+        if not args.only or "harness" in args.only:  # the harness rows (benchmarks/harness_bench.py)
+            from .harness_bench import run_harness_rows
+
+            harness_records = run_harness_rows(quick=args.quick, smoke=args.smoke, log=log)
+            for harness_record in harness_records:
+                out.write(json.dumps(harness_record) + "\n")
+        ray_records: list[dict[str, Any]] = []
+        if not args.only or "ray" in args.only:  # the Ray row (benchmarks/ray_bench.py)
+            from .ray_bench import run_ray_rows
+
+            ray_records = run_ray_rows(quick=args.quick, smoke=args.smoke, log=log)
+            for ray_record in ray_records:
+                out.write(json.dumps(ray_record) + "\n")
     info["load_end"] = _load()
     table = render_markdown(records, info, command.strip(), quick=args.quick, smoke=args.smoke)
+    if harness_records:
+        from .harness_bench import render as render_harness
+
+        table += render_harness(harness_records)
+    if ray_records:
+        from .ray_bench import render as render_ray
+
+        table += render_ray(ray_records)
     log(f"\n(ran in {time.perf_counter() - t0:.0f} s; JSON lines in {json_out})\n")
     print(table)
     md_out = args.markdown_out or RESULTS_DIR / f"latest{kind}.md"
     md_out.write_text(table)
     failed = [r for r in records if "error" in r.result]
+    failed += [r for r in harness_records if "error" in r["result"]]
+    failed += [r for r in ray_records if "error" in r["result"]]
     return 1 if failed else 0
 
 

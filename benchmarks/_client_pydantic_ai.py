@@ -70,6 +70,10 @@ def run(scenario: str, base_url: str, params: dict[str, Any], variant: str | Non
 
     if variant:
         raise NotAvailable(f"no {variant!r} variant for pydantic-ai")
+    if scenario == "fragments":
+        from ._scenario_fragments import fragments_samples, pydantic_ai_feed
+
+        return {"samples": fragments_samples(pydantic_ai_feed, params["sizes"], params["rounds"])}
     model = make_model(base_url)
     sampler = Sampler()
 

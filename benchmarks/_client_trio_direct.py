@@ -236,4 +236,9 @@ def run(scenario: str, base_url: str, params: dict[str, Any], variant: str | Non
 
         return {"samples": _in_thread(early_sync)}
 
+    if scenario == "fragments":
+        from ._scenario_fragments import fragments_samples, trio_direct_feed
+
+        return {"samples": fragments_samples(trio_direct_feed, params["sizes"], params["rounds"])}
+
     raise NotAvailable(f"scenario {scenario!r} is not implemented for trio_direct")

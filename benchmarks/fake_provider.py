@@ -51,6 +51,12 @@ into deltas of exactly ``chunk_chars`` characters, and a non-streamed reply carr
 concatenated stream deltas. Usage: ``prompt_tokens``/``input_tokens`` = request body bytes // 4 (at least
 1), ``completion_tokens``/``output_tokens`` = the number of content chunks.
 
+Rate limits (optional; see ``benchmarks/fake_ratelimit.py``)
+-----------------------------------------------------------
+``--rpm N`` / ``--tpm N`` enforce requests / tokens per minute with real 429s, ``retry-after`` and
+``x-ratelimit-*`` (``anthropic-ratelimit-*`` on the Messages route) headers on every reply;
+``--load-latency-ms MS`` makes latency grow with the number of requests in progress.
+
 Control headers (per request; the CLI options / :func:`start_fake_provider` arguments set the defaults)
 -------------------------------------------------------------------------------------------------------
 ``x-fake-chunks: N``        number of content deltas in the reply (default 50; 0 allowed).
@@ -98,6 +104,11 @@ from collections.abc import Callable, Iterator, Sequence
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any, Final
+
+try:  # run as a package module, or as a script (start_fake_provider runs the file by path)
+    from .fake_ratelimit import FakeRateLimiter
+except ImportError:  # pragma: no cover - script mode
+    from fake_ratelimit import FakeRateLimiter  # type: ignore[no-redef]
 
 __all__ = [
     "DEFAULT_CHUNKS",
@@ -829,13 +840,15 @@ class _Connection(asyncio.Protocol):
                 405, "use POST"
             )
         elif path == b"/_stats" and method == b"GET":
-            self._send(200, b"application/json", json.dumps(stats.snapshot()).encode())
+            self._send(200, b"application/json", json.dumps(self.server.snapshot()).encode())
         elif path == b"/_stats/last_stream" and method == b"GET":
             payload = {"write_ns": self.server.last_stream_writes}
             self._send(200, b"application/json", json.dumps(payload).encode())
         elif path == b"/_stats/reset" and method == b"POST":
-            before = stats.snapshot()
+            before = self.server.snapshot()
             stats.reset()
+            if self.server.limiter is not None:
+                self.server.limiter.reset()
             self._send(200, b"application/json", json.dumps(before).encode())
         elif path in (b"/", b"/health") and method in (b"GET", b"HEAD"):
             self._send(200, b"text/plain; charset=utf-8", b"fake provider: ok\n")
@@ -874,6 +887,14 @@ class _Connection(asyncio.Protocol):
             return
         model_json = server.model_json(payload.get("model"))
         p_tok = max(1, len(body) // 4)
+        limiter = server.limiter
+        if limiter is not None:  # optional rate limits (benchmarks/fake_ratelimit.py)
+            verdict = limiter.check(p_tok + chunks, anthropic=provider != _OPENAI)
+            if verdict.refused:
+                self._provider_error(provider, 429, request_id, verdict.message, rid_header + verdict.headers)
+                return
+            rid_header += verdict.headers
+            ttft_ms += limiter.load_latency_ms * (stats.streams_active + server.delayed_replies)
         if payload.get("stream") is True:
             if provider == _OPENAI:
                 opts = payload.get("stream_options")
@@ -891,6 +912,7 @@ class _Connection(asyncio.Protocol):
         stats.json_responses += 1
         if ttft_ms > 0:
             self.busy = True
+            server.delayed_replies += 1
             self.delayed = server.loop.call_later(ttft_ms / 1000, self._send_delayed, data, rid_header)
         else:
             self._send(200, b"application/json", data, rid_header)
@@ -938,6 +960,7 @@ class _Connection(asyncio.Protocol):
 
     def _send_delayed(self, data: bytes, extra: bytes) -> None:
         self.delayed = None
+        self.server.delayed_replies -= 1
         if not self.closing:
             self._send(200, b"application/json", data, extra)
             self._reply_done()
@@ -973,15 +996,28 @@ class _Connection(asyncio.Protocol):
 class _Server:
     """Shared state of one listening server: defaults, stats, the timer wheel, open connections."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, settings: FakeProviderSettings) -> None:
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        settings: FakeProviderSettings,
+        limiter: FakeRateLimiter | None = None,
+    ) -> None:
         self.loop = loop
         self.settings = settings
+        self.limiter = limiter
+        self.delayed_replies = 0  # non-streamed replies waiting for their ttft
         self.stats = _Stats()
         self.wheel = _TimerWheel(loop)
         self.connections: set[_Connection] = set()
         self.counter = 0
         self._models: dict[object, bytes] = {}
         self.last_stream_writes: list[int] = []
+
+    def snapshot(self) -> dict[str, Any]:
+        data = self.stats.snapshot()
+        if self.limiter is not None:
+            data.update(self.limiter.snapshot())
+        return data
 
     def next_id(self, provider: int) -> str:
         self.counter += 1
@@ -1015,10 +1051,11 @@ async def serve(
     parent_pid: int | None = None,
     quiet: bool = False,
     on_ready: Callable[[int], None] | None = None,
+    limiter: FakeRateLimiter | None = None,
 ) -> None:
     """Listen and serve until SIGTERM/SIGINT (or until ``parent_pid`` is no longer our parent)."""
     loop = asyncio.get_running_loop()
-    state = _Server(loop, settings or FakeProviderSettings())
+    state = _Server(loop, settings or FakeProviderSettings(), limiter)
     server = await loop.create_server(
         lambda: _Connection(state), host, port, backlog=4096, reuse_address=True
     )
@@ -1088,7 +1125,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--no-uvloop", action="store_true", help="use asyncio's loop even if uvloop is installed"
     )
+    parser.add_argument(
+        "--rpm", type=float, help="enforce requests per minute (real 429s, x-ratelimit-* headers)"
+    )
+    parser.add_argument("--tpm", type=float, help="enforce tokens per minute (prompt + completion tokens)")
+    parser.add_argument(
+        "--load-latency-ms", type=float, default=0.0, help="extra ttft per request already in progress"
+    )
+    parser.add_argument("--burst-s", type=float, default=60.0, help="seconds' worth of budget a bucket holds")
     args = parser.parse_args(argv)
+    limiter = (
+        FakeRateLimiter(args.rpm, args.tpm, args.load_latency_ms, args.burst_s)
+        if args.rpm or args.tpm or args.load_latency_ms
+        else None
+    )
     if args.chunks < 0 or args.chunk_chars < 1 or args.delay_ms < 0 or args.ttft_ms < 0:
         parser.error("--chunks, --delay-ms and --ttft-ms must be >= 0, --chunk-chars >= 1")
     settings = FakeProviderSettings(args.chunks, args.delay_ms, args.chunk_chars, args.ttft_ms, args.burst)
@@ -1110,6 +1160,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 ready_file=args.ready_file,
                 parent_pid=args.parent_pid,
                 quiet=args.quiet,
+                limiter=limiter,
             )
         )
 

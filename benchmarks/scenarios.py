@@ -354,6 +354,31 @@ def _scenarios() -> tuple[Scenario, ...]:
                 ),
             ),
         ),
+        Scenario(
+            "fragments",
+            "fragments",
+            "7. tool-call argument fragments before the tool's name (parts manager, no server)",
+            {"chunks": 50},
+            {"sizes": [25_000, 100_000], "rounds": 3},
+            {"sizes": [2_000, 8_000], "rounds": 1},
+            (
+                Metric(
+                    "fragments.cpu_us_25k",
+                    "25,000 nameless tool-call fragments, CPU / fragment",
+                    "µs",
+                    _median_of("fragment_cpu_us_small"),
+                    2,
+                ),
+                Metric(
+                    "fragments.cpu_us_100k",
+                    "100,000 nameless tool-call fragments, CPU / fragment",
+                    "µs",
+                    _median_of("fragment_cpu_us_large"),
+                    2,
+                ),
+            ),
+            clients=(TRIO_DIRECT, PYDANTIC_AI),
+        ),
     )
 
 

@@ -3,10 +3,10 @@
 Every discriminated union has a strategy: messages (``kind``), request parts and response parts
 (``part_kind``), user content (``kind``), stream events (``event_kind``) and deltas
 (``part_delta_kind``). Values are *valid pydantic-ai 2.68 histories*: free-form fields hold JSON,
-typed 2.68 fields that trio_direct keeps as plain JSON (citations, ``workspace_ref``...) stay ``None``,
-and ``ToolReturnPart.retry`` is ``None`` or a well-formed ``RetryInfo`` object. So anything drawn here
-serializes, loads back equal (modulo image narrowing, see :func:`narrowed`), and loads in pydantic-ai
-too (except ``RetryPromptPart``, which 2.68 migrates on load; pass ``retry_prompts=False``).
+typed 2.68 fields that trio_direct keeps as plain JSON (``workspace_ref``...) stay ``None``. So anything
+drawn here serializes, loads back equal (modulo the narrowing loading does, see :func:`narrowed`), and
+loads in pydantic-ai too (except ``RetryPromptPart``, which 2.68 migrates on load; pass
+``retry_prompts=False``).
 
 Usage::
 
@@ -29,23 +29,34 @@ from trio_direct.events import (
     PartDeltaEvent,
     PartEndEvent,
     PartStartEvent,
+    SpeechPartDelta,
     TextPartDelta,
     ThinkingPartDelta,
     ToolCallPartDelta,
 )
 from trio_direct.messages import (
     AudioUrl,
+    BinaryAudio,
     BinaryContent,
     CachePoint,
+    Citation,
     CompactionPart,
+    ContentCitationAnchor,
+    DocumentCitationSource,
     DocumentUrl,
     FilePart,
     ImageUrl,
+    MarkerCitationAnchor,
     ModelRequest,
     ModelResponse,
     NativeToolCallPart,
     NativeToolReturnPart,
+    RetryFeedbackPart,
+    RetryInfo,
     RetryPromptPart,
+    SpeechPart,
+    SpeechTimestamp,
+    StructuredContent,
     SystemPromptPart,
     TextContent,
     TextPart,
@@ -55,6 +66,7 @@ from trio_direct.messages import (
     UploadedFile,
     UserPromptPart,
     VideoUrl,
+    WebCitationSource,
 )
 from trio_direct.usage import RequestUsage
 
@@ -170,9 +182,24 @@ _uploaded_files = st.builds(
     st.none() | short_texts,
 )
 multimodal_contents = st.one_of(file_urls(), binary_contents(), _uploaded_files)
+structured_contents = st.builds(
+    lambda value, tag, description, metadata, content: StructuredContent(
+        value, tag=tag, description=description, metadata=metadata, content=content
+    ),
+    json_values(),
+    st.none()
+    | st.from_regex(r"[a-z][a-z0-9]{0,5}(_[a-z0-9]{1,4})?", fullmatch=True).filter(
+        lambda t: t not in ("system", "context", "tool_result")
+    ),
+    maybe_texts,
+    json_values(),
+    st.just("") | texts,
+)
+"""Structured content: rendered on construction, or with its text given (as a stored item is)."""
 user_contents = st.one_of(
     texts,
     st.builds(lambda content, metadata: TextContent(content, metadata=metadata), texts, json_values()),
+    structured_contents,
     multimodal_contents,
     st.sampled_from(["5m", "1h"]).map(lambda ttl: CachePoint(ttl=ttl)),  # type: ignore[arg-type]
 )
@@ -191,12 +218,52 @@ tool_return_contents = st.recursive(
     ),
     max_leaves=8,
 )
-_retry_infos = st.none() | st.builds(
-    lambda cause, attempt, max_retries: {"cause": cause, "attempt": attempt, "max_retries": max_retries},
-    st.sampled_from(["validation_error", "model_retry", "unknown_tool", "unavailable_tool"]),
-    st.none() | st.integers(1, 5),
-    st.none() | st.integers(1, 5),
+
+
+def _retry_info(causes: list[str]) -> st.SearchStrategy[RetryInfo]:
+    return st.builds(
+        lambda cause, attempt, max_retries: RetryInfo(cause, attempt=attempt, max_retries=max_retries),
+        st.sampled_from(causes),
+        st.none() | st.integers(1, 5),
+        st.none() | st.integers(1, 5),
+    )
+
+
+_retry_infos = st.none() | _retry_info(
+    ["validation_error", "model_retry", "unknown_tool", "unavailable_tool"]
 )
+speech_timestamps = st.builds(
+    lambda text, start, duration, granularity: SpeechTimestamp(
+        text=text, start_ms=start, duration_ms=duration, granularity=granularity
+    ),
+    texts,
+    st.integers(0, 10**6),
+    st.integers(0, 10**5),
+    st.sampled_from(["word", "segment"]),
+)
+
+
+def speech_parts(speaker: str) -> st.SearchStrategy[SpeechPart]:
+    """A speech part of one speaker (``'user'`` in requests, ``'assistant'`` in responses)."""
+    audio = st.none() | st.builds(
+        lambda data, media_type: BinaryContent(data, media_type=media_type),
+        st.binary(max_size=16),
+        st.sampled_from(["audio/wav", "audio/pcm", "audio/mpeg"]),
+    )
+    return st.fixed_dictionaries(
+        {
+            "speaker": st.just(speaker),
+            "transcript": maybe_texts,
+            "audio": audio,
+            "interrupted_at_ms": st.none() | st.integers(0, 10**6),
+            "timestamps": st.none() | st.lists(speech_timestamps, max_size=2),
+            "id": maybe_texts,
+            "provider_name": maybe_texts,
+            "provider_details": maybe_json_objects,
+        }
+    ).map(lambda kw: SpeechPart(**kw))
+
+
 _tool_kinds = st.none() | st.sampled_from(["custom", "my-kind"])  # not core's typed kinds (tool-search...)
 _error_details = st.lists(
     st.fixed_dictionaries(
@@ -251,6 +318,21 @@ def request_parts(*, retry_prompts: bool = True) -> st.SearchStrategy[Any]:
         ),
         _tool_return(ToolReturnPart),
     ]
+    parts.append(
+        st.builds(
+            lambda content, retry, ts: RetryFeedbackPart(content, retry=retry, timestamp=ts),
+            texts | _error_details,
+            _retry_info(["validation_error", "no_output", "model_retry"]),
+            datetimes,
+        )
+    )
+    parts.append(speech_parts("user"))
+    # a request-side compaction part is a summary the application wrote: text and metadata only
+    parts.append(
+        st.builds(
+            lambda content, meta: CompactionPart(content, metadata=meta), maybe_texts, maybe_json_objects
+        )
+    )
     if retry_prompts:
         parts.append(
             st.builds(
@@ -285,12 +367,45 @@ def _tool_call(cls: type[Any]) -> st.SearchStrategy[Any]:
     ).map(lambda kw: cls(**kw))
 
 
+_citation_sources = st.one_of(
+    st.builds(
+        lambda url, title, excerpts: WebCitationSource(url, title=title, excerpts=excerpts),
+        texts,
+        maybe_texts,
+        st.lists(texts, max_size=2),
+    ),
+    st.builds(
+        lambda doc, title, excerpts: DocumentCitationSource(document_id=doc, title=title, excerpts=excerpts),
+        short_texts,  # a document source needs at least one of its fields
+        maybe_texts,
+        st.lists(texts, max_size=2),
+    ),
+)
+_anchors = st.none() | st.builds(
+    lambda cls, start, length: cls(start=start, end=start + length),
+    st.sampled_from([ContentCitationAnchor, MarkerCitationAnchor]),
+    st.integers(0, 100),
+    st.integers(1, 100),
+)
+citations = st.builds(
+    lambda sources, anchor: Citation(sources, anchor=anchor),
+    st.lists(_citation_sources, min_size=1, max_size=2),
+    _anchors,
+)
+
+
 def response_parts() -> st.SearchStrategy[Any]:
     """A response part of each ``part_kind``."""
     return st.one_of(
-        st.fixed_dictionaries({"content": texts, "id": maybe_texts, **_provider}).map(
-            lambda kw: TextPart(**kw)
-        ),
+        st.fixed_dictionaries(
+            {
+                "content": texts,
+                "id": maybe_texts,
+                **_provider,
+                "citations": st.none() | st.lists(citations, max_size=2),
+            }
+        ).map(lambda kw: TextPart(**kw)),
+        speech_parts("assistant"),
         st.fixed_dictionaries(
             {"content": texts, "id": maybe_texts, "signature": maybe_texts, **_provider}
         ).map(lambda kw: ThinkingPart(**kw)),
@@ -396,7 +511,16 @@ def histories(*, retry_prompts: bool = True, max_size: int = 4) -> st.SearchStra
 # -- stream events ------------------------------------------------------------------------------------
 
 _part_kinds = st.none() | st.sampled_from(
-    ["text", "thinking", "tool-call", "builtin-tool-call", "builtin-tool-return", "file", "compaction"]
+    [
+        "text",
+        "thinking",
+        "tool-call",
+        "builtin-tool-call",
+        "builtin-tool-return",
+        "file",
+        "compaction",
+        "speech",
+    ]
 )
 
 
@@ -415,6 +539,15 @@ def deltas() -> st.SearchStrategy[Any]:
                 **_provider,
             }
         ).map(lambda kw: ToolCallPartDelta(**kw)),
+        st.fixed_dictionaries(
+            {
+                "speaker": st.none() | st.sampled_from(["user", "assistant"]),
+                "transcript_delta": maybe_texts,
+                "transcript": maybe_texts,
+                "audio_chunk": st.none() | st.binary(max_size=8),
+                "timestamps": st.none() | st.lists(speech_timestamps, max_size=2),
+            }
+        ).map(lambda kw: SpeechPartDelta(**kw)),
     )
 
 
@@ -445,12 +578,21 @@ def events() -> st.SearchStrategy[Any]:
 
 
 def narrowed(value: Any) -> Any:
-    """``value`` with every image :class:`BinaryContent` replaced by a :class:`BinaryImage`.
-
-    Loading narrows images (as pydantic-ai does), so ``load(dump(x)) == narrowed(x)``.
+    """``value`` as loading gives it back: every image :class:`BinaryContent` a :class:`BinaryImage`,
+    and :class:`BinaryAudio` plain binary content (as pydantic-ai does both), so
+    ``load(dump(x)) == narrowed(x)``.
     """
+    if isinstance(value, BinaryAudio):
+        return BinaryContent(
+            value.data,
+            media_type=value.media_type,
+            vendor_metadata=value.vendor_metadata,
+            identifier=value._identifier,
+        )
     if isinstance(value, BinaryContent):
         return BinaryContent.narrow_type(value)
+    if isinstance(value, SpeechPart) and value.audio is not None:
+        return attrs.evolve(value, audio=narrowed(value.audio))
     if isinstance(value, list):
         return [narrowed(v) for v in value]
     if isinstance(value, dict):

@@ -29,6 +29,9 @@ from trio_direct.exceptions import (
     UnexpectedModelBehavior,
 )
 from trio_direct.messages import (
+    Citation,
+    ContentCitationAnchor,
+    DocumentCitationSource,
     NativeToolCallPart,
     NativeToolReturnPart,
     TextPart,
@@ -627,11 +630,12 @@ def test_streamed_citations_land_on_the_part_at_block_stop() -> None:
     [part] = parts.get_parts()
     assert isinstance(part, TextPart) and part.content == "cited"
     assert part.provider_name == "bedrock"
+    # the citation the provider builds in its JSON form is a Citation on the part
     assert part.citations == [
-        {
-            "sources": [{"document_id": None, "title": "Doc", "excerpts": ["x"], "kind": "document"}],
-            "anchor": {"start": 0, "end": 5, "kind": "content"},
-        }
+        Citation(
+            [DocumentCitationSource(title="Doc", excerpts=["x"])],
+            anchor=ContentCitationAnchor(start=0, end=5),
+        )
     ]
 
 

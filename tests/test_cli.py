@@ -273,11 +273,55 @@ def test_main_timeout_exits_1(
 ) -> None:
     loopback.enqueue(Reply.of(stall()))
     assert cli.main(["--model", "openai:gpt-4o", "--timeout", "0.3", "hi"]) == 1
-    assert capsys.readouterr().err == "error: no answer within 0.3 s\n"
+    assert (
+        capsys.readouterr().err == "error: no complete answer within 0.3 s; raise --timeout to wait longer\n"
+    )
+
+
+def test_main_timeout_mid_stream_ends_the_partial_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The deadline running out after part of the answer was printed (the real deadline's message is
+    # checked above); scripted so that a loaded machine cannot run it out before the first words.
+    async def too_slow(args: object, printer: cli._Printer) -> ModelResponse:  # pyright: ignore[reportPrivateUsage]
+        printer.write("Hel")
+        printer.write("lo")
+        await trio.lowlevel.checkpoint()
+        raise trio.TooSlowError
+
+    monkeypatch.setattr(cli, "_run", too_slow)
+    assert cli.main(["--stream", "--timeout", "5", "hi"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "Hello\n"
+    assert captured.err == "error: no complete answer within 5 s; raise --timeout to wait longer\n"
+
+
+def test_main_error_mid_stream_ends_the_partial_line(
+    loopback: LoopbackServer, openai_env: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    error = {"error": {"message": "kaput mid-stream", "type": "server_error"}}
+    loopback.enqueue(Reply.sse([sse_chunk("Hel"), sse_chunk("lo"), error, "data: [DONE]"]))
+    assert cli.main(["--model", "openai:gpt-4o", "--stream", "hi"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "Hello\n"
+    assert captured.err.startswith("error: ") and "kaput mid-stream" in captured.err
+
+
+def test_main_ctrl_c_mid_stream_ends_the_partial_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def interrupted(args: object, printer: cli._Printer) -> ModelResponse:  # pyright: ignore[reportPrivateUsage]
+        printer.write("partial answ")
+        await trio.lowlevel.checkpoint()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_run", interrupted)
+    assert cli.main(["--stream", "hi"]) == 130
+    assert capsys.readouterr().out == "partial answ\n"
 
 
 def test_main_ctrl_c_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
-    async def interrupted(args: object) -> ModelResponse:
+    async def interrupted(args: object, printer: object) -> ModelResponse:
         await trio.lowlevel.checkpoint()
         raise KeyboardInterrupt
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from unittest import mock
@@ -24,12 +25,14 @@ import trio
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+from tests.hosts import host_env, host_prefixes
 from trio_direct import ModelRequest, ModelRequestParameters, ModelResponse, TrioDirectError, use_http_client
 from trio_direct._aws.eventstream import EventStreamDecoder
 from trio_direct._parts import EventDecorator, PartsManager, ResponseAccumulator
 from trio_direct._sse import SSEDecoder
 from trio_direct.messages import ModelMessage
 from trio_direct.models import HTTPModel, infer_model, known_prefixes
+from trio_direct.models._chat_profile import ChatProfile
 from trio_direct.serialization import messages_to_python
 
 PROMPT: list[ModelMessage] = [ModelRequest.user_text_prompt("hi")]
@@ -46,6 +49,9 @@ _NAMES = {
     "google": "gemini-2.5-flash",
     "google-gla": "gemini-2.5-flash",
     "gemini": "gemini-2.5-flash",
+    "google-cloud": "gemini-2.5-flash",
+    "huggingface": "deepseek-ai/DeepSeek-R1",
+    "bedrock-mantle": "openai.gpt-5.6-luna",
     "groq": "llama-3.3-70b-versatile",
     "mistral": "mistral-large-latest",
     "cohere": "command-a-reasoning-08-2025",
@@ -59,22 +65,54 @@ def http_models() -> tuple[HTTPModel, ...]:
     """One model per HTTPModel class the registry knows, built with throwaway keys and no I/O."""
     env = {f"{p.upper().replace('-', '_')}_API_KEY": "fuzz-key-123456" for p in known_prefixes()}
     env |= {"GEMINI_API_KEY": "fuzz-key-123456", "GOOGLE_API_KEY": "fuzz-key-123456", "XAI_API_KEY": "fuzz"}
-    env |= {"CO_API_KEY": "fuzz-key-123456"}
+    env |= {"CO_API_KEY": "fuzz-key-123456", "HF_TOKEN": "fuzz-key-123456"}
     env |= {"OPENAI_COMPATIBLE_BASE_URL": "http://127.0.0.1:9/v1"}
     # Bedrock signs with AWS keys (throwaway ones) and needs a region; no shared config files are read.
     env |= {"AWS_ACCESS_KEY_ID": "AKIDFUZZ", "AWS_SECRET_ACCESS_KEY": "fuzz-12", "AWS_REGION": "us-east-1"}
-    found: dict[type[HTTPModel], HTTPModel] = {}
-    with mock.patch.dict(os.environ, env):
+    # every OpenAI-compatible host row, pointed at a dead port with its own variables
+    for prefix in host_prefixes():
+        env |= {k: v for k, v in host_env(prefix, "http://127.0.0.1:9", "fuzz-key-123456").items() if v}
+    # one model per class, and per Chat dialect extension a host row turns on (OpenRouter, Z.AI, ...)
+    found: dict[object, HTTPModel] = {}
+    with mock.patch.dict(os.environ, env), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # the retired `github` row warns
         for prefix in known_prefixes():
             model = infer_model(f"{prefix}:{_NAMES.get(prefix, 'gpt-4o')}")
             if isinstance(model, HTTPModel):
-                found.setdefault(type(model), model)
+                found.setdefault((type(model), _dialect_flavour(model)), model)
     return tuple(found.values())
+
+
+def _dialect_flavour(model: HTTPModel) -> tuple[object, ...]:
+    """The Chat dialect extensions a model's profile turns on (empty for other models)."""
+    profile = getattr(model, "profile", None)
+    if not isinstance(profile, ChatProfile):
+        return ()
+    return (
+        profile.reasoning_details,
+        profile.openrouter_extensions,
+        profile.zai_thinking,
+        profile.reasoning_object,
+        profile.finish_from_parts,
+        profile.extra_finish_reasons,
+    )
+
+
+def _model_id(model: HTTPModel) -> str:
+    flavour = _dialect_flavour(model)
+    return type(model).__name__ if not any(flavour) else f"{type(model).__name__}-{model.system}"
 
 
 def test_the_fuzzed_providers() -> None:
     names = {type(m).__name__ for m in http_models()}
-    assert {"OpenAIChatModel", "AnthropicModel", "GroqModel", "CohereModel"} <= names, names
+    assert {
+        "OpenAIChatModel",
+        "AnthropicModel",
+        "GroqModel",
+        "CohereModel",
+        "GoogleCloudModel",
+        "HuggingFaceModel",
+    } <= names, names
 
 
 # ---------------------------------------------------------------------------------------------
@@ -87,6 +125,9 @@ _KEYS = [
     "reasoning", "reasoning_content", "refusal", "tool_calls", "type", "function", "name", "arguments",
     "finish_reason", "logprobs", "usage", "prompt_tokens", "completion_tokens", "total_tokens",
     "x_groq", "annotations", "service_tier", "error", "code", "param",
+    # OpenRouter / Snowflake / Z.AI extensions
+    "reasoning_details", "signature", "format", "summary", "provider", "native_finish_reason",
+    "is_byok", "cost", "cost_details", "server_tool_use_details", "metadata",
     # Anthropic
     "stop_reason", "stop_sequence", "input_tokens", "output_tokens", "content_block", "text",
     "thinking", "signature", "partial_json", "input", "tool_use_id", "citations", "data",
@@ -410,10 +451,10 @@ def only_our_errors(fn: Callable[[], object]) -> object:
 
 
 #: Every fuzz test runs once per provider model class.
-per_model = pytest.mark.parametrize("model", http_models(), ids=lambda m: type(m).__name__)
+per_model = pytest.mark.parametrize("model", http_models(), ids=_model_id)
 
 #: Streams: the same, per provider.
-per_model_stream = pytest.mark.parametrize("model", http_models(), ids=lambda m: type(m).__name__)
+per_model_stream = pytest.mark.parametrize("model", http_models(), ids=_model_id)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -621,7 +662,7 @@ def test_whole_http_path(
 def test_a_delta_to_an_earlier_part_after_a_later_part_starts_in_one_read() -> None:
     # one OpenAI chunk with both content and a tool-call delta: the second chunk starts a text part
     # (ending the tool call) and then extends the tool call; the consumer must end with "ff", not "fff"
-    (model,) = [m for m in http_models() if type(m).__name__ == "OpenAIChatModel"]
+    (model,) = [m for m in http_models() if _model_id(m) == "OpenAIChatModel"]
     run_stream_pipeline(model, _sse(None, _OPENAI_CHUNK) * 2 + b"data: [DONE]\n\n", [], check_views=True)
 
 

@@ -18,7 +18,7 @@ import pytest
 
 from trio_direct import events as te
 from trio_direct import messages as tm
-from trio_direct.exceptions import UnexpectedModelBehavior
+from trio_direct.exceptions import DeltaApplyError, UnexpectedModelBehavior
 from trio_direct.usage import RequestUsage
 
 
@@ -550,7 +550,9 @@ def test_thinking_deltas_coalesce() -> None:
         {"x": 1},
     )
     # a callable update after a dict one is chained, and resolved against the part it finally reaches
-    chained = te.ThinkingPartDelta(provider_details=lambda d: {**(d or {}), "n": len(d or {})}).apply(first)
+    chained = te.ThinkingPartDelta(
+        content_delta="c", provider_details=lambda d: {**(d or {}), "n": len(d or {})}
+    ).apply(first)
     assert isinstance(chained, te.ThinkingPartDelta) and callable(chained.provider_details)
     assert chained.apply(tm.ThinkingPart("", provider_details={"old": 0})).provider_details == {
         "old": 0,
@@ -558,6 +560,13 @@ def test_thinking_deltas_coalesce() -> None:
         "n": 2,
     }
     assert te.ThinkingPartDelta(signature_delta="s").apply(te.ThinkingPartDelta()).content_delta is None
+    # as 2.68: a delta with neither content nor signature cannot coalesce (a ValueError there, too)
+    for empty in (te.ThinkingPartDelta(), te.ThinkingPartDelta(provider_details={"x": 1})):
+        with pytest.raises(DeltaApplyError, match="no content or signature"):
+            empty.apply(first)
+    assert issubclass(DeltaApplyError, ValueError) and issubclass(DeltaApplyError, UnexpectedModelBehavior)
+    # applied to a part, an empty delta changes nothing and does not raise
+    assert te.ThinkingPartDelta().apply(tm.ThinkingPart("a")) == tm.ThinkingPart("a")
 
 
 def test_tool_call_delta_apply() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -27,6 +28,7 @@ from trio_direct.models.fallback import FallbackModel, ResponseRejected
 from trio_direct.models.function import AgentInfo, FunctionModel
 from trio_direct.models.test import TestModel
 from trio_direct.models.wrapper import WrapperModel
+from trio_direct.serialization import messages_from_json, messages_to_json
 
 PROMPT: list[ModelMessage] = [ModelRequest.user_text_prompt("hi")]
 
@@ -114,7 +116,9 @@ async def test_exception_types_and_handlers() -> None:
     assert (await model_request(lambda_handler, PROMPT)).parts == [TextPart("from b")]
 
 
-async def test_response_handlers_reject_and_costs_add_up() -> None:
+async def test_response_handlers_reject_and_attempts_are_recorded() -> None:
+    """As pydantic-ai 2.68: the winner's usage is its own; each model moved on from is a
+    ModelRequestAttempt on ``failed_attempts`` (a rejected one with its usage), and on the group."""
     rejected_usage = RequestUsage(input_tokens=1, cost=Decimal("0.25"))
 
     def reject_a(response: ModelResponse) -> bool:  # annotation is a string here (future import)
@@ -127,8 +131,18 @@ async def test_response_handlers_reject_and_costs_add_up() -> None:
     model = FallbackModel(FunctionModel(a), FunctionModel(b), fallback_on=[ModelAPIError, reject_a])
     response = await model_request(model, PROMPT)
     assert response.text == "from b"
-    assert response.usage.cost == Decimal("1.25")
-    assert b.usage.cost == Decimal("1")  # the winner's own usage object is not mutated
+    assert response.usage.cost == Decimal("1")
+    [attempt] = response.failed_attempts or []
+    assert (attempt.model_name, attempt.provider_name, attempt.outcome, attempt.error) == (
+        "function:a:",
+        "function",
+        "rejected",
+        None,
+    )
+    assert attempt.usage == rejected_usage and attempt.duration >= timedelta(0)
+    assert attempt.timestamp.tzinfo is not None
+    # the attempts survive a JSON round trip, in 2.68's shape
+    assert messages_from_json(messages_to_json([response])) == [response]
 
     async def reject_all(response: ModelResponse) -> bool:
         return True
@@ -144,6 +158,37 @@ async def test_response_handlers_reject_and_costs_add_up() -> None:
     assert isinstance(errors[0], ModelRateLimitError)
     assert isinstance(errors[1], ResponseRejected) and errors[1].rejected_count == 1
     assert str(errors[1]) == "1 model response(s) rejected by fallback_on handler"
+    error_attempt, rejected_attempt = info.value.attempts
+    assert error_attempt.outcome == "error" and error_attempt.usage is None
+    assert error_attempt.error is not None and error_attempt.error.startswith("ModelRateLimitError: ")
+    assert rejected_attempt.outcome == "rejected"
+
+
+async def test_nested_fallback_attempts_come_first() -> None:
+    inner = FallbackModel(
+        FunctionModel(Recorder("a", rate_limited())), FunctionModel(Recorder("b", rate_limited()))
+    )
+    outer = FallbackModel(
+        inner, FunctionModel(Recorder("c")), fallback_on=(ModelAPIError, FallbackExceptionGroup)
+    )
+    response = await model_request(outer, PROMPT)
+    assert response.text == "from c"
+    attempts = response.failed_attempts or []
+    assert [a.model_name for a in attempts] == ["function:a:", "function:b:", inner.model_name]
+    assert [a.outcome for a in attempts] == ["error"] * 3
+
+
+async def test_streamed_fallback_records_attempts() -> None:
+    async def refuse(messages: list[ModelMessage], info: AgentInfo) -> AsyncIterator[str]:
+        raise rate_limited()
+        yield ""  # pragma: no cover - makes this an async generator
+
+    model = FallbackModel(FunctionModel(stream_function=refuse), TestModel())
+    async with model_request_stream(model, PROMPT) as stream:
+        async for _ in stream:
+            pass
+    [attempt] = stream.get().failed_attempts or []
+    assert attempt.outcome == "error" and attempt.model_name == "function::refuse"
 
 
 def test_empty_fallback_on_is_a_user_error() -> None:

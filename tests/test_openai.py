@@ -1193,7 +1193,7 @@ def test_reasoning_field_then_text_then_reasoning() -> None:
     mp = mapper(
         oa.OpenAIChatModel(
             "deepseek-reasoner",
-            provider=Provider("deepseek", "u", "k"),
+            provider=Provider("deepseek", "http://u", "k"),
             profile=oa.deepseek_profile("deepseek-reasoner"),
         )
     )
@@ -1288,7 +1288,7 @@ def test_leading_whitespace_is_ignored_on_profiles_that_ask() -> None:
     mp = mapper(
         oa.OpenAIChatModel(
             "deepseek-reasoner",
-            provider=Provider("deepseek", "u", "k"),
+            provider=Provider("deepseek", "http://u", "k"),
             profile=oa.deepseek_profile("deepseek-reasoner"),
         )
     )
@@ -1464,7 +1464,7 @@ chunk_like = st.fixed_dictionaries(
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(st.one_of(json_values, chunk_like))
 def test_parse_response_fuzz(value: Any) -> None:
-    for m in (model(), GroqModel("g", provider=Provider("groq", "u", "k"))):
+    for m in (model(), GroqModel("g", provider=Provider("groq", "http://u", "k"))):
         try:
             parse(value, m)
         except TrioDirectError:
@@ -1476,7 +1476,7 @@ def test_parse_response_fuzz(value: Any) -> None:
 def test_chunk_mapper_fuzz(chunks: list[Any]) -> None:
     for make in (
         mapper,
-        lambda: GroqModel("g", provider=Provider("groq", "u", "k")).stream_mapper(
+        lambda: GroqModel("g", provider=Provider("groq", "http://u", "k")).stream_mapper(
             ModelRequestParameters(), PartsManager(), {}
         ),
     ):

@@ -351,7 +351,9 @@ _VARIANTS: list[dict[str, Any]] = [
     chunk({"content": "x", "reasoning_content": "both"}),
     chunk({"content": "extra", "token_id": 7, "refusal": None, "tool_calls": None, "reasoning": ""}),
     chunk({"content": "refused", "refusal": "no"}),
-    chunk({"content": "y", "tool_calls": [{"index": 1, "id": "c2", "function": {"name": "g", "arguments": ""}}]}),
+    chunk(
+        {"content": "y", "tool_calls": [{"index": 1, "id": "c2", "function": {"name": "g", "arguments": ""}}]}
+    ),
     chunk({"content": "late id"}, id="chatcmpl-2"),
     chunk({"content": "new model"}, model="gpt-4o-mini"),
     chunk({"content": "tier"}, service_tier="flex"),

@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import logging
 import traceback
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import trio
 
+from tests.hosts import host_env, host_prefixes
 from tests.loopback import LoopbackServer, Reply, stall
 from tests.reliability import CANARY_KEY, PROMPT, chunk, completion, openai_model, sse_text
 from trio_direct import (
@@ -390,3 +392,70 @@ def test_redact_error_walks_the_chain_and_keeps_types() -> None:
         assert exc.body == {"k": ["***", 1]} and exc.__notes__ == ["note ***"]
         assert str(exc.__cause__) == "inner ***"
         assert_clean(all_text_of(exc), "a redacted chain")
+
+
+# ---------------------------------------------------------------------------------------------
+# Every OpenAI-compatible host row, with its own key variable (registry-driven)
+# ---------------------------------------------------------------------------------------------
+
+
+def _host_env(monkeypatch: pytest.MonkeyPatch, env: dict[str, str | None]) -> None:
+    for var, value in env.items():
+        if value is None:
+            monkeypatch.delenv(var, raising=False)
+        else:
+            monkeypatch.setenv(var, value)
+
+
+@pytest.mark.parametrize("prefix", host_prefixes())
+async def test_host_rows_never_show_their_key(
+    prefix: str, loopback: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _host_env(monkeypatch, host_env(prefix, loopback.url, CANARY_KEY))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # the retired `github` row warns
+        model = infer_model(f"{prefix}:some-model")
+    assert_clean(repr(model), f"the repr of a {prefix} model")
+    for name, reply in echoing_replies(loopback):
+        loopback.enqueue(reply)
+        with pytest.raises(TrioDirectError) as info:
+            await model_request(model, PROMPT)
+        assert_clean(all_text_of(info.value), f"{name} via {prefix}")
+
+
+def _azure_env(monkeypatch: pytest.MonkeyPatch, srv: LoopbackServer) -> None:
+    _host_env(
+        monkeypatch,
+        {
+            "AZURE_OPENAI_ENDPOINT": srv.url,
+            "AZURE_OPENAI_API_KEY": CANARY_KEY,
+            "OPENAI_API_VERSION": "2024-10-21",
+        },
+    )
+
+
+async def test_azure_api_key_header_never_shows(
+    loopback: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A resource endpoint sends the key in `api-key`, not `Authorization`: scrubbed all the same."""
+    _azure_env(monkeypatch, loopback)
+    for prefix in ("azure", "azure-responses"):
+        model = infer_model(f"{prefix}:gpt-4o")
+        assert_clean(repr(model), f"the repr of an {prefix} model")
+        for name, reply in echoing_replies(loopback):
+            loopback.enqueue(reply)
+            with pytest.raises(TrioDirectError) as info:
+                await model_request(model, PROMPT)
+            assert_clean(all_text_of(info.value), f"{name} via {prefix}")
+    assert all(r.headers.get("api-key") == CANARY_KEY for r in loopback.requests)
+
+
+async def test_azure_api_key_header_stays_out_of_the_logs(
+    loopback: LoopbackServer, monkeypatch: pytest.MonkeyPatch, debug_logs: pytest.LogCaptureFixture
+) -> None:
+    _azure_env(monkeypatch, loopback)
+    loopback.enqueue(Reply.json(completion()), Reply.json(echo_body(401), 401))
+    await model_request("azure:gpt-4o", PROMPT)
+    with pytest.raises(ModelHTTPError):
+        await model_request("azure:gpt-4o", PROMPT)
+    assert_logs_clean(debug_logs)

@@ -48,6 +48,7 @@ from trio_direct.messages import (
     ModelResponse,
     NativeToolCallPart,
     NativeToolReturnPart,
+    RetryInfo,
     RetryPromptPart,
     SystemPromptPart,
     TextContent,
@@ -198,7 +199,7 @@ def full_history() -> list[ModelMessage]:
                     "call_5",
                     timestamp=TS,
                     outcome="retried",
-                    retry={"cause": "validation_error", "attempt": 1, "max_retries": 3},
+                    retry=RetryInfo("validation_error", attempt=1, max_retries=3),
                 ),
             ],
             timestamp=TS,
@@ -303,7 +304,8 @@ def test_base64_either_alphabet_padded_or_not(text: str) -> None:
 
 
 def test_retry_prompts_load_in_pydantic_ai_as_the_parts_they_mean() -> None:
-    """pydantic-ai 2.68 migrates a stored retry-prompt on load; we keep RetryPromptPart (documented).
+    """pydantic-ai 2.68 migrates a stored retry-prompt on load; we keep RetryPromptPart (documented) and
+    translate it the same way only when it is sent.
 
     The JSON we write is the one pydantic-ai writes for the same part, so it reads it.
     """
@@ -339,6 +341,9 @@ def test_retry_prompts_load_in_pydantic_ai_as_the_parts_they_mean() -> None:
         loaded = pm.ModelMessagesTypeAdapter.validate_json(ours)
     assert ours == theirs
     assert messages_from_json(theirs) == history
+    # what 2.68 loads it as is what we send in its place
+    translated = [part.translated() for part in history[0].parts]  # type: ignore[union-attr]
+    assert messages_to_json([ModelRequest(translated)]) == pydantic_round_trip(theirs)
     assert type(loaded[0].parts[0]).__name__ == "ToolReturnPart"
     assert loaded[0].parts[0].outcome == "retried"
     assert type(loaded[0].parts[1]).__name__ == "RetryFeedbackPart"
@@ -799,13 +804,17 @@ MALFORMED: dict[str, tuple[Any, str]] = {
     "unknown kind": ([{"kind": "nope", "parts": []}], "messages[0].kind: unknown kind 'nope'"),
     "parts not a list": ([{"kind": "request", "parts": {}}], "messages[0].parts: expected an array"),
     "missing parts": ([{"kind": "request"}], "messages[0]: missing required key 'parts'"),
-    "unsupported 2.68 part": (
-        [{"kind": "request", "parts": [{"part_kind": "retry-feedback", "content": "x"}]}],
-        "messages[0].parts[0].part_kind: unknown part_kind 'retry-feedback'",
+    "agent-only 2.68 part": (
+        [{"kind": "request", "parts": [{"part_kind": "tool-availability-delta", "tools": []}]}],
+        "messages[0].parts[0].part_kind: unknown part_kind 'tool-availability-delta'",
     ),
-    "speech part": (
-        [{"kind": "response", "parts": [{"part_kind": "speech", "speaker": "assistant"}]}],
-        "messages[0].parts[0].part_kind: unknown part_kind 'speech'",
+    "retry feedback without retry info": (
+        [{"kind": "request", "parts": [{"part_kind": "retry-feedback", "content": "x"}]}],
+        "messages[0].parts[0]: missing required key 'retry'",
+    ),
+    "bad speaker": (
+        [{"kind": "response", "parts": [{"part_kind": "speech", "speaker": "robot"}]}],
+        "messages[0].parts[0].speaker: expected one of ['assistant', 'user'], got 'robot'",
     ),
     "wrong scalar type": (
         [{"kind": "response", "parts": [{"part_kind": "text", "content": 5}]}],
@@ -842,10 +851,10 @@ MALFORMED: dict[str, tuple[Any, str]] = {
         [
             {
                 "kind": "request",
-                "parts": [{"part_kind": "user-prompt", "content": ["ok", {"kind": "structured-content"}]}],
+                "parts": [{"part_kind": "user-prompt", "content": ["ok", {"kind": "speech-clip"}]}],
             }
         ],
-        "messages[0].parts[0].content[1].kind: unknown user content kind 'structured-content'",
+        "messages[0].parts[0].content[1].kind: unknown user content kind 'speech-clip'",
     ),
     "user content missing url": (
         [{"kind": "request", "parts": [{"part_kind": "user-prompt", "content": [{"kind": "image-url"}]}]}],
@@ -905,9 +914,9 @@ def test_invalid_json_is_a_message_format_error(data: bytes | str) -> None:
 
 def test_malformed_event() -> None:
     with pytest.raises(
-        MessageFormatError, match=r"event\.delta\.part_delta_kind: unknown part_delta_kind 'speech'"
+        MessageFormatError, match=r"event\.delta\.part_delta_kind: unknown part_delta_kind 'file'"
     ):
-        event_from_python({"event_kind": "part_delta", "index": 0, "delta": {"part_delta_kind": "speech"}})
+        event_from_python({"event_kind": "part_delta", "index": 0, "delta": {"part_delta_kind": "file"}})
     with pytest.raises(MessageFormatError, match=r"event\.index: expected an integer"):
         event_from_python(
             {"event_kind": "part_end", "index": "0", "part": {"part_kind": "text", "content": ""}}

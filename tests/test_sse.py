@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trio_direct._sse import ServerSentEvent, SSEDecoder
+from trio_direct._sse import EventTooLarge, ServerSentEvent, SSEDecoder
 
 PROPERTY_SETTINGS = settings(max_examples=200, deadline=None)
 
@@ -495,3 +495,72 @@ def test_property_arbitrary_bytes_any_chunking(stream: bytes, data: st.DataObjec
     whole = _run([stream])
     assert _run(split_at(stream, _cuts(data, stream))) == whole
     assert _run([stream[i : i + 1] for i in range(len(stream))]) == whole
+
+
+# --- size limits -------------------------------------------------------------------------------------
+
+
+def _run_limited(chunks: Sequence[bytes], limit: int) -> tuple[list[ServerSentEvent], EventTooLarge | None]:
+    """Decode with ``max_event_size=limit``; after each chunk the decoder's buffers must be bounded."""
+    decoder = SSEDecoder(limit)
+    events: list[ServerSentEvent] = []
+    try:
+        for chunk in chunks:
+            events.extend(decoder.feed(chunk))
+            held = decoder._tail_size + decoder._data_size  # pyright: ignore[reportPrivateUsage]
+            assert decoder._tail_size <= limit and decoder._data_size <= limit, held  # pyright: ignore[reportPrivateUsage]
+        events.extend(decoder.close())
+    except EventTooLarge as exc:
+        assert exc.limit == limit and exc.seen > limit
+        return events, exc
+    return events, None
+
+
+def _largest(stream: bytes) -> int:
+    """An upper bound on what the decoder must hold for ``stream``: its longest line or event."""
+    text = stream.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    longest_line = max((len(line) for line in text.split(b"\n")), default=0)
+    longest_event = max(
+        (len(block) + 64 * (block.count(b"\n") + 1) for block in text.split(b"\n\n")), default=0
+    )
+    return max(longest_line, longest_event) + 3  # the BOM
+
+
+@PROPERTY_SETTINGS
+@given(_arbitrary_bytes | _encoded_streams().map(lambda e: e[0]), st.integers(1, 1000), st.data())
+def test_property_limit_bounds_buffers_and_events(stream: bytes, limit: int, data: st.DataObject) -> None:
+    """Any limit, any chunking: buffers stay within it, no event exceeds it, under it nothing changes."""
+    chunks = split_at(stream, _cuts(data, stream))
+    events, error = _run_limited(chunks, limit)
+    assert all(len(event.data) <= limit for event in events)
+    whole = _run([stream])[0]
+    if error is None:
+        assert events == whole
+    else:
+        assert events == whole[: len(events)]  # what came before the limit is exact
+    if _largest(stream) <= limit:
+        assert error is None
+
+
+@PROPERTY_SETTINGS
+@given(st.integers(1, 5000), st.integers(1, 300), st.sampled_from([b"data: ", b"", b":", b"data: x\n"]))
+def test_property_endless_line_or_event_stops_at_the_limit(limit: int, piece: int, opener: bytes) -> None:
+    """A line without end, or data lines without the blank line, fail once past the limit plus a chunk."""
+    decoder = SSEDecoder(limit)
+    fed = 0
+    body = b"y" * piece if opener != b"data: x\n" else b"data: " + b"y" * piece + b"\n"
+    with pytest.raises(EventTooLarge) as info:
+        decoder.feed(opener)
+        while True:
+            decoder.feed(body)
+            fed += len(body)
+            assert fed <= 2 * limit + 2 * len(body) + 16, "the decoder kept buffering past its limit"
+    assert limit < info.value.seen <= limit + len(body) + len(opener) + 64
+
+
+def test_default_limit_is_the_response_limit() -> None:
+    from trio_direct._limits import DEFAULT_MAX_RESPONSE_BYTES
+    from trio_direct._sse import DEFAULT_MAX_EVENT_SIZE
+
+    assert DEFAULT_MAX_EVENT_SIZE == DEFAULT_MAX_RESPONSE_BYTES
+    assert SSEDecoder()._max == DEFAULT_MAX_EVENT_SIZE  # pyright: ignore[reportPrivateUsage]

@@ -367,6 +367,24 @@ async def test_state_interrupted_after_cancel() -> None:
             assert source.cancelled
 
 
+async def test_cancel_stops_the_stream_not_the_callers_block() -> None:
+    """``await stream.cancel()`` stops the pump; the rest of the ``async with`` body and the code after it
+    run (the pump's scope is its own, not the nursery's, which surrounds the body)."""
+    cm, source = open_script(itertools.repeat(("x", 1)))
+    reached: list[str] = []
+    with trio.fail_after(HANG_GUARD):
+        async with cm as stream:
+            await stream.__anext__()
+            await stream.cancel()
+            await trio.sleep(0)  # a checkpoint in the body after cancel(): not cancelled
+            await trio.testing.wait_all_tasks_blocked()
+            assert source.cancelled
+            reached.append("body")
+        reached.append("after")
+    assert reached == ["body", "after"]
+    assert stream.get().state == "interrupted"
+
+
 async def test_not_iterating_at_all() -> None:
     cm, _ = open_script([("a", 1)])
     async with cm as stream:

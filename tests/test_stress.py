@@ -329,7 +329,8 @@ def test_shutdown_with_calls_in_flight_raises_portal_closed(stress_server: Loopb
         if kind == "request":
             return Reply.of(stall())  # no answer at all
         if kind == "mid":
-            return Reply.sse(sse_text("a", "b"), then=stall())  # events, then the body never ends
+            # events, then the body never ends (no `[DONE]`: a stream finishes at its end marker)
+            return Reply.sse(sse_text("a", "b")[:-1], then=stall())
         return Reply((Sleep(30.0),))  # "open": the head never comes
 
     stress_server.handler = handler

@@ -46,6 +46,7 @@ from .exceptions import ModelTimeoutError as ModelTimeoutError
 from .exceptions import ModelUnavailableError as ModelUnavailableError
 from .exceptions import PortalClosedError as PortalClosedError
 from .exceptions import RequestTimeoutError as RequestTimeoutError
+from .exceptions import ResponseTooLargeError as ResponseTooLargeError
 from .exceptions import StreamClosedError as StreamClosedError
 from .exceptions import TrioDirectError as TrioDirectError
 from .exceptions import UnexpectedModelBehavior as UnexpectedModelBehavior
@@ -151,6 +152,7 @@ __all__ = [
     "PortalClosedError",
     "RequestTimeoutError",
     "RequestUsage",
+    "ResponseTooLargeError",
     "RetryPolicy",
     "RetryPromptPart",
     "RetryingModel",

@@ -3,8 +3,12 @@
     python -m trio_direct "What is the capital of France?"    # model: $TRIO_DIRECT_MODEL, else 'test'
     python -m trio_direct --model openai:gpt-4o-mini --stream "Tell me a story"
     python -m trio_direct --model anthropic:claude-haiku-4-5 --json "hi"   # pydantic-ai JSON
+    python -m trio_direct batch IN.jsonl -o OUT.jsonl --model openai:gpt-4o-mini   # many requests
 
-With no API key at all, the embedded ``test`` model answers, so the command always works.
+Installed, the same command is the ``trio-direct`` console script. With no API key at all, the embedded
+``test`` model answers (always ``success (no tool calls)``, as pydantic-ai's ``TestModel`` does when no
+tools are offered), so the command always works. ``--json`` prints a message history holding the one
+response, a one-element JSON list in pydantic-ai's format that ``messages_from_json`` loads as it is.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import TextIO
 
 import trio
 
@@ -35,10 +40,34 @@ def _seconds(text: str) -> float:
     return value
 
 
+class _Printer:
+    """Writes streamed text and remembers whether the last line is still open."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.line_open = False
+
+    def write(self, text: str) -> None:
+        if text:
+            self.stream.write(text)
+            self.stream.flush()
+            self.line_open = not text.endswith("\n")
+
+    def end_line(self) -> None:
+        """Finish a partial answer with a newline, so what follows (an error, the prompt) starts clean."""
+        if self.line_open:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.line_open = False
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m trio_direct",
-        description="Send one prompt to a language model and print the response.",
+        description=(
+            "Send one prompt to a language model and print the response. Without an API key the "
+            "'test' model answers 'success (no tool calls)'."
+        ),
     )
     parser.add_argument("prompt", nargs="+", help="the user prompt")
     parser.add_argument(
@@ -53,7 +82,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-tokens", type=int, help="maximum output tokens")
     parser.add_argument("--temperature", type=float, help="sampling temperature")
     parser.add_argument("--timeout", type=_seconds, help="total deadline in seconds")
-    parser.add_argument("--json", action="store_true", help="print the ModelResponse as pydantic-ai JSON")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print a one-message history holding the response, as pydantic-ai's JSON list "
+        "(trio_direct.serialization.messages_from_json loads it)",
+    )
     return parser
 
 
@@ -74,7 +108,7 @@ def _settings(args: argparse.Namespace) -> ModelSettings:
     return settings
 
 
-async def _run(args: argparse.Namespace) -> ModelResponse:
+async def _run(args: argparse.Namespace, printer: _Printer) -> ModelResponse:
     messages = _messages(args)
     settings = _settings(args)
     with trio.fail_after(args.timeout) if args.timeout else trio.CancelScope():
@@ -85,27 +119,36 @@ async def _run(args: argparse.Namespace) -> ModelResponse:
                 if args.json:
                     continue
                 if isinstance(event, PartStartEvent) and isinstance(event.part, TextPart):
-                    sys.stdout.write(event.part.content)
+                    printer.write(event.part.content)
                 elif isinstance(event, PartDeltaEvent) and isinstance(event.delta, TextPartDelta):
-                    sys.stdout.write(event.delta.content_delta)
-                else:
-                    continue
-                sys.stdout.flush()
+                    printer.write(event.delta.content_delta)
             return stream.get()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 1 model error, 2 usage error)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["batch"]:
+        from .harness._cli import main as batch_main
+
+        return batch_main(argv[1:])
     args = _parser().parse_args(argv)
+    printer = _Printer(sys.stdout)
     try:
-        response = trio.run(_run, args)
+        response = trio.run(_run, args, printer)
     except trio.TooSlowError:
-        print(f"error: no answer within {args.timeout:g} s", file=sys.stderr)
+        printer.end_line()
+        print(
+            f"error: no complete answer within {args.timeout:g} s; raise --timeout to wait longer",
+            file=sys.stderr,
+        )
         return 1
     except TrioDirectError as exc:
+        printer.end_line()
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, UserError) else 1
     except KeyboardInterrupt:
+        printer.end_line()
         return 130
     if args.json:
         from .serialization import messages_to_json

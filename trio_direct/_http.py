@@ -23,10 +23,13 @@ propagates unchanged and httpcore discards the connection instead of pooling it.
 
 from __future__ import annotations
 
+import contextvars
+import ipaddress
 import logging
 import os
 import sys
 import time
+import urllib.request
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Final, cast
@@ -36,6 +39,14 @@ import httpx
 import orjson
 import trio
 
+from ._limits import (  # hardening: bounded, decompression-aware body reading
+    ACCEPT_ENCODING,
+    DEFAULT_RESPONSE_LIMITS,
+    ResponseLimits,
+    read_body,
+)
+from ._redact import REDACTED, install_log_filter, request_secrets, secret_forms
+from ._validate import proxy_environment_error
 from .exceptions import (
     ModelAPIError,
     ModelConnectionError,
@@ -57,16 +68,20 @@ __all__ = [
     "credentials_of",
     "current_client",
     "default_http_error",
+    "observe_responses",
+    "open_response",
     "open_stream",
     "parse_error_body",
     "redact_error",
     "send",
+    "stop_observing",
     "transport_error",
     "to_timeout",
     "use_http_client",
 ]
 
 logger = logging.getLogger("trio_direct.http")
+install_log_filter()  # hardening: no credential of a request in any log record, at any level
 
 #: Connect fails fast; reads may legitimately wait minutes for a long generation (pydantic-ai and the
 #: official SDKs use the same 600 s). These are inactivity limits, not deadlines.
@@ -105,6 +120,35 @@ _INVALID_URL_ERRORS: tuple[type[Exception], ...] = (httpx.InvalidURL,)
 
 _CLIENT: trio.lowlevel.RunVar[httpx.AsyncClient] = trio.lowlevel.RunVar("trio_direct_http_client")
 
+#: Called with the status and headers of every provider response (2xx and errors alike) sent from the
+#: current context; see :func:`observe_responses`.
+ResponseObserver = Callable[[int, httpx.Headers], None]
+_OBSERVER: contextvars.ContextVar[ResponseObserver | None] = contextvars.ContextVar(
+    "trio_direct_response_observer", default=None
+)
+
+
+def observe_responses(observer: ResponseObserver | None) -> contextvars.Token[ResponseObserver | None]:
+    """Make ``observer`` see the status and headers of each response received in this context.
+
+    The hook the harness uses to read rate-limit headers (``x-ratelimit-*``,
+    ``anthropic-ratelimit-*``) from successful responses too. A context variable: it covers the
+    current task and the tasks it starts afterwards (a stream's pump). Undo it with
+    :func:`stop_observing`. The observer must be cheap and must not raise.
+    """
+    return _OBSERVER.set(observer)
+
+
+def stop_observing(token: contextvars.Token[ResponseObserver | None]) -> None:
+    """Undo :func:`observe_responses`."""
+    _OBSERVER.reset(token)
+
+
+def _observe(response: httpx.Response) -> None:
+    observer = _OBSERVER.get()
+    if observer is not None:
+        observer(response.status_code, response.headers)
+
 
 def _new_client() -> httpx.AsyncClient:
     lib: Any = httpx
@@ -122,14 +166,71 @@ def _new_client() -> httpx.AsyncClient:
         max_keepalive_connections=DEFAULT_LIMITS.max_keepalive_connections,
         keepalive_expiry=DEFAULT_LIMITS.keepalive_expiry,
     )
+    tls = _TLSContext(lib)  # one verifying TLS context for every pool, built on first need
     client: httpx.AsyncClient = lib.AsyncClient(
         timeout=_convert_timeout(DEFAULT_TIMEOUT, lib),
-        # `limits` still applies to the proxy transports the client mounts from the environment.
         limits=limits,
-        transport=_sharded_transport(lib, limits),
+        transport=_sharded_transport(lib, limits, tls),
+        # httpx reads proxies from the environment only for a client without its own transport, so the
+        # default client mounts them itself, as httpx would have.
+        mounts=_environment_proxy_mounts(lib, limits, tls),
         follow_redirects=False,
     )
     return client
+
+
+class _TLSContext:
+    """The default client's one verifying TLS context, built on first use (the CA bundle: 40-100 ms)."""
+
+    __slots__ = ("_context", "_lib")
+
+    def __init__(self, lib: Any) -> None:
+        self._lib = lib
+        self._context: Any = None
+
+    def get(self) -> Any:
+        if self._context is None:
+            self._context = self._lib.create_ssl_context(trust_env=True)
+        return self._context
+
+
+def _environment_proxy_mounts(lib: Any, limits: Any, tls: _TLSContext) -> dict[str, Any]:
+    """Proxy transports for ``HTTP_PROXY``/``HTTPS_PROXY``/``ALL_PROXY`` and ``NO_PROXY``, read as httpx does.
+
+    Raises:
+        ImportError: a SOCKS proxy without ``socksio`` installed.
+        ValueError: a proxy URL httpx cannot use (an ``ftp://`` proxy, say).
+    """
+    found = urllib.request.getproxies()
+    urls: dict[str, str | None] = {}
+    for scheme in ("http", "https", "all"):
+        url = found.get(scheme)
+        if url:
+            urls[f"{scheme}://"] = url if "://" in url else f"http://{url}"
+    for host in (h.strip() for h in found.get("no", "").split(",")):
+        if host == "*":
+            return {}
+        if not host:
+            continue
+        if "://" in host:
+            urls[host] = None
+        elif _is_ip_address(host) or host.lower() == "localhost":
+            urls[f"all://[{host}]" if ":" in host else f"all://{host}"] = None
+        else:
+            urls[f"all://*{host}"] = None
+    # None: no proxy for that pattern, so the client's own (sharded) transport
+    return {
+        pattern: None if url is None else lib.AsyncHTTPTransport(proxy=url, verify=tls.get(), limits=limits)
+        for pattern, url in urls.items()
+    }
+
+
+def _is_ip_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _register_library(lib: Any) -> None:
@@ -173,12 +274,16 @@ def current_client() -> httpx.AsyncClient:
 
     Raises:
         RuntimeError: not called from inside ``trio.run``.
+        UserError: the proxy environment (``HTTP_PROXY``, ``ALL_PROXY``...) cannot be used.
     """
     try:
         return _CLIENT.get()
     except LookupError:
         pass
-    client = _new_client()
+    try:
+        client = _new_client()
+    except (ImportError, ValueError) as exc:  # hardening: a misconfigured proxy environment
+        raise proxy_environment_error(exc) from None
     _CLIENT.set(client)
     trio.lowlevel.spawn_system_task(_close_at_run_end, client, name="trio_direct: close HTTP client")
     return client
@@ -191,9 +296,18 @@ async def use_http_client(client: httpx.AsyncClient) -> AsyncGenerator[httpx.Asy
     The client stays the caller's: it is not closed here. It must belong to this run (create it
     inside the same ``trio.run``). An ``httpx2.AsyncClient`` works too.
 
+    Raises:
+        UserError: used outside ``trio.run`` (under asyncio the async API runs on the portal, whose
+            run has its own client).
+
     Cancellation:
         Entering and leaving do no I/O; the previous client is restored even on cancellation.
     """
+    if not trio.lowlevel.in_trio_run():
+        raise UserError(
+            "use_http_client() works inside trio.run only: the client belongs to one Trio run. Under "
+            "asyncio the async API runs on the trio_direct portal, which keeps its own client"
+        )
     lib = _library_of(client)
     if lib is not httpx:
         _register_library(lib)
@@ -231,6 +345,8 @@ class HTTPRequest:
     headers: Mapping[str, str] = attrs.field(repr=False)
     method: str = "POST"
     timeout: httpx.Timeout | None = None
+    #: How much of the reply may be held (``ModelSettings['max_response_bytes']`` and friends).
+    limits: ResponseLimits = DEFAULT_RESPONSE_LIMITS
 
     @classmethod
     def json(
@@ -247,9 +363,6 @@ class HTTPRequest:
 
 _SHRINK_BELOW: Final = 64 * 1024
 
-
-#: What a credential is replaced with in errors.
-REDACTED: Final = "***"
 
 #: Request headers whose values are credentials (an ``Authorization`` scheme such as ``Bearer`` is kept).
 _CREDENTIAL_HEADERS: Final = frozenset(
@@ -308,6 +421,7 @@ def redact_error(exc: BaseException, secrets: Sequence[str]) -> None:
     """
     if not secrets:
         return
+    secrets = secret_forms(secrets)  # hardening: escaped and byte forms too (httpx quotes bytes)
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
@@ -424,29 +538,73 @@ def default_http_error(status: int, headers: Mapping[str, str], body: bytes, mod
 async def send(
     request: HTTPRequest, *, model_name: str, error_builder: ErrorBuilder = default_http_error
 ) -> tuple[int, httpx.Headers, bytes]:
-    """Send ``request`` and read the whole body.
+    """Send ``request`` and read the whole body, up to ``request.limits.max_response_bytes`` decoded.
 
     Returns:
         ``(status, headers, body)`` of a 2xx/3xx response.
 
     Raises:
-        ModelHTTPError: (a categorized one) for 4xx/5xx, built by ``error_builder``.
+        ModelHTTPError: (a categorized one) for 4xx/5xx, built by ``error_builder`` from at most
+            ``max_error_body_bytes`` of the body.
+        ResponseTooLargeError: the body is larger than ``max_response_bytes``; the connection is closed.
         ModelConnectionError: the connection failed; ``ModelTimeoutError`` when an inactivity limit ran out.
+        ModelAPIError: the body's compression is corrupt or one we did not ask for.
 
     Cancellation:
         Safe at any point; the connection is discarded, not returned to the pool.
     """
+    async with open_response(request, model_name=model_name) as response:
+        limits = request.limits
+        failed = response.status_code >= 400
+        try:
+            body = await read_body(
+                response,
+                limits.max_error_body_bytes if failed else limits.max_response_bytes,
+                model_name=model_name,
+                url=request.url,
+                truncate=failed,
+            )
+        except TRANSPORT_ERRORS as exc:
+            raise transport_error(exc, request.url, model_name) from exc
+        if failed:
+            raise error_builder(response.status_code, response.headers, body, model_name)
+        return response.status_code, response.headers, body
+
+
+@asynccontextmanager
+async def open_response(request: HTTPRequest, *, model_name: str) -> AsyncGenerator[httpx.Response]:
+    """Send ``request`` and hold its response, body unread, for the block; then close it.
+
+    Raises:
+        ModelConnectionError: the connection failed before the head arrived.
+        UserError: the URL cannot be sent to, or the client cannot be built (proxy settings).
+
+    Cancellation:
+        Leaving the block, by cancellation or otherwise, closes the response at once; an unread body
+        makes httpcore close the connection rather than drain it.
+    """
     client = current_client()
-    http_request = _build(client, request)
-    try:
-        response = await client.send(http_request)
-    except TRANSPORT_ERRORS as exc:
-        raise transport_error(exc, request.url, model_name) from exc
-    except _INVALID_URL_ERRORS as exc:
-        raise UserError(f"invalid provider URL {_where(request.url)!r}: {exc}") from exc
-    if response.status_code >= 400:
-        raise error_builder(response.status_code, response.headers, response.content, model_name)
-    return response.status_code, response.headers, response.content
+    # hardening: while this request is in flight, log records about it are scrubbed of its credentials
+    with request_secrets(credentials_of(request)):
+        try:
+            http_request = _build(client, request)
+            response = await client.send(http_request, stream=True)
+        except TRANSPORT_ERRORS as exc:
+            raise transport_error(exc, request.url, model_name) from exc
+        except _INVALID_URL_ERRORS as exc:
+            raise UserError(f"invalid provider URL {_where(request.url)!r}: {exc}") from exc
+        except UnicodeEncodeError:
+            # A header value httpx cannot encode (from extra_headers): the error would quote it whole.
+            raise UserError(
+                "a request header value (ModelSettings['extra_headers'] or the provider's headers) is "
+                "not ASCII; header values must be printable ASCII"
+            ) from None
+        try:
+            _observe(response)  # the harness's per-request observer (status, headers), if any
+            yield response
+        finally:
+            with trio.CancelScope(shield=True):
+                await response.aclose()
 
 
 @asynccontextmanager
@@ -455,8 +613,10 @@ async def open_stream(
 ) -> AsyncGenerator[httpx.Response]:
     """Send ``request`` and hold the response open for streaming its body.
 
-    A 4xx/5xx body is read (it is small) and raised as the provider's error from the ``async with``.
-    Map transport errors raised while reading the body with :func:`transport_error`.
+    A 4xx/5xx body is read up to ``request.limits.max_error_body_bytes`` and raised as the provider's
+    error from the ``async with``. Read the body with ``trio_direct._limits.consume_raw`` and a
+    ``BodyDecoder`` (the raw bytes: Content-Encoding is ours to undo, in bounded steps); map transport
+    errors raised while reading it with :func:`transport_error`.
 
     Raises:
         ModelHTTPError: for 4xx/5xx.
@@ -466,25 +626,20 @@ async def open_stream(
         Leaving the block, by cancellation or otherwise, closes the response at once; an unread body
         makes httpcore close the connection rather than drain it.
     """
-    client = current_client()
-    http_request = _build(client, request)
-    try:
-        response = await client.send(http_request, stream=True)
-    except TRANSPORT_ERRORS as exc:
-        raise transport_error(exc, request.url, model_name) from exc
-    except _INVALID_URL_ERRORS as exc:
-        raise UserError(f"invalid provider URL {_where(request.url)!r}: {exc}") from exc
-    try:
+    async with open_response(request, model_name=model_name) as response:
         if response.status_code >= 400:
             try:
-                body = await response.aread()
+                body = await read_body(
+                    response,
+                    request.limits.max_error_body_bytes,
+                    model_name=model_name,
+                    url=request.url,
+                    truncate=True,
+                )
             except TRANSPORT_ERRORS as exc:
                 raise transport_error(exc, request.url, model_name) from exc
             raise error_builder(response.status_code, response.headers, body, model_name)
         yield response
-    finally:
-        with trio.CancelScope(shield=True):
-            await response.aclose()
 
 
 def _build(client: httpx.AsyncClient, request: HTTPRequest) -> httpx.Request:
@@ -502,6 +657,10 @@ def _build(client: httpx.AsyncClient, request: HTTPRequest) -> httpx.Request:
         headers=request.headers,
         **_timeout_arg(client, request),
     )
+    # Bodies are decoded by trio_direct._limits in bounded steps, so ask only for what it decodes
+    # (httpx would add br/zstd when their packages are installed).
+    if "accept-encoding" not in {name.lower() for name in request.headers}:
+        http_request.headers["Accept-Encoding"] = ACCEPT_ENCODING
     http_request.stream = _body_stream(_library_of(http_request), request.body)
     return http_request
 
@@ -579,16 +738,16 @@ class _Shard:
 _SHARDED_TRANSPORTS: dict[str, Any] = {}
 
 
-def _sharded_transport(lib: Any, limits: Any) -> Any:
+def _sharded_transport(lib: Any, limits: Any, tls: _TLSContext) -> Any:
     """A :class:`_ShardedTransport` of ``lib`` (httpx or httpx2) for the default client's direct connections.
 
-    Handed to a plain ``lib.AsyncClient`` as its ``transport=``, the seam httpx offers for this: proxies
-    from the environment and mounts stay the client's own. Each pool is the library's own
-    ``AsyncHTTPTransport`` with the settings a default client would give its transport.
+    Handed to a plain ``lib.AsyncClient`` as its ``transport=``, the seam httpx offers for this (proxies
+    from the environment are mounted beside it: :func:`_environment_proxy_mounts`). Each pool is the
+    library's own ``AsyncHTTPTransport`` with the settings a default client would give its transport.
 
-    Pools are per scheme. The TLS context (one for all https pools) is built by the first https
-    request, not before: loading the CA bundle costs 40-100 ms, which a process that only talks to
-    ``http://`` URLs (a local model server, a test) would otherwise pay on its first request.
+    Pools are per scheme. The https pools share the one verifying TLS context ``tls``, built by the
+    first https request, not before: loading the CA bundle costs 40-100 ms, which a process that only
+    talks to ``http://`` URLs (a local model server, a test) would otherwise pay on its first request.
     """
     shard_limits = lib.Limits(
         max_connections=None,
@@ -601,7 +760,7 @@ def _sharded_transport(lib: Any, limits: Any) -> Any:
         context = contexts.get(secure)
         if context is None:
             if secure:
-                context = lib.create_ssl_context(trust_env=True)
+                context = tls.get()
             else:
                 import ssl
 

@@ -336,6 +336,15 @@ class PortalFuture(Generic[T]):
         """True once the task has finished, failed or been cancelled."""
         return self._fut.done()
 
+    def add_done_callback(self, fn: Callable[[], object]) -> None:
+        """Call ``fn()`` once the task has finished, failed or been cancelled (at once if it has).
+
+        For waiting without blocking a thread, as the asyncio bridge (``trio_direct._aio``) does. ``fn``
+        runs in the thread that settles the task, usually the portal's: it must be quick, must not
+        block, and should not raise (an exception is logged and ignored, as ``concurrent.futures`` does).
+        """
+        self._fut.add_done_callback(lambda _: fn())
+
 
 class _Hold(Generic[T]):
     """The portal-side state of an :class:`AsyncContextHandle` (all of it, so the handle stays thin)."""

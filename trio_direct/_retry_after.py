@@ -45,7 +45,7 @@ def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
         return max(seconds, 0.0) if math.isfinite(seconds) else None
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):  # hardening: year 99999999999 overflows
         return None
     return max(when.timestamp() - time.time(), 0.0)
 
@@ -91,7 +91,7 @@ def parse_reset(value: str, now: float) -> float | None:
     except ValueError:
         try:
             when = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):  # hardening: an absurd year
             return None
     if when.tzinfo is None:
         return None

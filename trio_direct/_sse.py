@@ -27,9 +27,33 @@ from typing import Any, Final, final
 import attrs
 import orjson
 
-__all__ = ["SSEDecoder", "ServerSentEvent"]
+__all__ = ["DEFAULT_MAX_EVENT_SIZE", "EventTooLarge", "SSEDecoder", "ServerSentEvent"]
+
+#: The default bound on one line and on one event's data (see ``trio_direct._limits``, which passes
+#: the request's ``max_response_bytes``). A server can otherwise make the decoder buffer without end
+#: by never sending a newline, or by sending ``data:`` lines without the blank line that ends an event.
+DEFAULT_MAX_EVENT_SIZE: Final = 64 * 1024 * 1024
+
+
+class EventTooLarge(ValueError):
+    """A line or an event grew past the decoder's ``max_event_size``; the decoder is unusable after it.
+
+    Attributes:
+        limit: the decoder's ``max_event_size``.
+        seen: the size reached (bytes of an unfinished line, or characters of an event's data).
+    """
+
+    def __init__(self, limit: int, seen: int) -> None:
+        self.limit = limit
+        self.seen = seen
+        super().__init__(f"a server-sent event line or event grew to {seen} bytes, past the limit of {limit}")
+
 
 _BOM: Final = b"\xef\xbb\xbf"
+
+#: What one buffered data line costs besides its characters (a str object and a list slot): counted
+#: into an event's size so that a flood of short ``data:`` lines is bounded by memory, not by text.
+_LINE_COST: Final = 64
 
 
 @attrs.frozen(slots=True)
@@ -92,6 +116,12 @@ class SSEDecoder:
     :meth:`close` once at end of stream to flush a final event the server did not terminate with a
     blank line. A decoder serves exactly one stream.
 
+    Args:
+        max_event_size: The most an unfinished line (bytes) or one pending event may hold (its data
+            characters plus 64 per data line, what buffering a line costs); past it :meth:`feed`
+            raises :class:`EventTooLarge`. Memory stays bounded by about this plus one chunk,
+            whatever the server sends.
+
     Attributes:
         comments_seen: How many comment lines (``:`` first) the stream has carried so far. Servers
             send them as heartbeats; the decoder otherwise ignores them.
@@ -101,22 +131,27 @@ class SSEDecoder:
         "_bom_pending",
         "_closed",
         "_data",
+        "_data_size",
         "_event",
         "_event_retry",
         "_head",
         "_irregular",
         "_last_event_id",
+        "_max",
         "_pending_cr",
         "_retry",
         "_tail",
+        "_tail_size",
         "comments_seen",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, max_event_size: int = DEFAULT_MAX_EVENT_SIZE) -> None:
         self.comments_seen: int = 0
+        self._max = max_event_size
         # Bytes of an unfinished line. A list so that one long line fed in many small chunks is
         # joined once (linear) instead of re-concatenated on every chunk (quadratic).
         self._tail: list[bytes] = []
+        self._tail_size = 0
         # The previous chunk ended in CR: an LF opening the next chunk belongs to the same line end.
         self._pending_cr = False
         # Until three bytes have arrived we cannot tell whether the stream opens with a BOM.
@@ -128,6 +163,7 @@ class SSEDecoder:
         # Per-event buffers of the spec.
         self._event: str | None = None
         self._data: list[str] = []
+        self._data_size = 0  # what _data holds (see _LINE_COST): a pending event is bounded like a line
         self._event_retry: int | None = None
         # Stream-wide state: it survives dispatch.
         self._last_event_id: str | None = None
@@ -155,6 +191,7 @@ class SSEDecoder:
 
         Raises:
             RuntimeError: The decoder was already closed.
+            EventTooLarge: An unfinished line or the pending event grew past ``max_event_size``.
         """
         if self._irregular:
             chunk = self._prepare(chunk)
@@ -167,15 +204,22 @@ class SSEDecoder:
             if not end:
                 if chunk:
                     self._tail.append(chunk)
+                    self._tail_size += len(chunk)
+                    if self._tail_size > self._max:
+                        raise EventTooLarge(self._max, self._tail_size)
                 return []
             if self._tail:
                 self._tail.append(chunk[:end])
                 complete = b"".join(self._tail)
                 self._tail.clear()
+                self._tail_size = 0
             else:
                 complete = chunk[:end]
             if end < len(chunk):
                 self._tail.append(chunk[end:])
+                self._tail_size = len(chunk) - end
+                if self._tail_size > self._max:
+                    raise EventTooLarge(self._max, self._tail_size)
             elif complete[-1] == 0x0D:
                 self._pending_cr = self._irregular = True
         # Decoding all complete lines at once equals decoding line by line: CR and LF are ASCII, so
@@ -186,6 +230,8 @@ class SSEDecoder:
         new, set_event, set_data, set_id, set_retry = _NEW_EVENT
         if text.startswith("data:") and text.find("\n") == len(text) - 2 and not self._data:
             # The commonest chunk of all: exactly one event, a single data line and the blank line.
+            if len(text) > self._max:
+                raise EventTooLarge(self._max, len(text))
             sse = new(ServerSentEvent)
             set_event(sse, self._event)
             set_data(sse, text[6:-2] if text.startswith(" ", 5) else text[5:-2])
@@ -197,11 +243,15 @@ class SSEDecoder:
         lines.pop()  # the empty string after the final line end
         events: list[ServerSentEvent] = []
         data = self._data
+        data_size = self._data_size
+        limit = self._max
         event = self._event
         event_retry = self._event_retry
         for line in lines:
             if not line:
                 if data:
+                    if data_size > limit:
+                        raise EventTooLarge(limit, data_size)
                     # Equivalent to ServerSentEvent(event, data, id, retry), at ~40% of the cost.
                     sse = new(ServerSentEvent)
                     set_event(sse, event)
@@ -210,11 +260,13 @@ class SSEDecoder:
                     set_retry(sse, event_retry)
                     events.append(sse)
                     data = []
+                    data_size = 0
                 event = None
                 event_retry = None
             elif line.startswith("data:"):
                 # The common line gets the cheapest test; the general rules follow below.
-                data.append(line[6:] if line.startswith(" ", 5) else line[5:])
+                data.append(value := line[6:] if line.startswith(" ", 5) else line[5:])
+                data_size += len(value) + _LINE_COST
             elif line.startswith("event:"):  # Anthropic names every event
                 event = (line[7:] if line.startswith(" ", 6) else line[6:]) or None
             elif line[0] == ":":
@@ -227,6 +279,7 @@ class SSEDecoder:
                     event = value or None
                 elif name == "data":  # "data" with no colon: an empty data line
                     data.append(value)
+                    data_size += len(value) + _LINE_COST
                 elif name == "id":
                     if "\x00" not in value:
                         self._last_event_id = value
@@ -235,7 +288,10 @@ class SSEDecoder:
                         event_retry = self._retry = int(value)
                     except ValueError:  # more digits than sys.get_int_max_str_digits() allows
                         pass
+        if data_size > limit:
+            raise EventTooLarge(limit, data_size)
         self._data = data
+        self._data_size = data_size
         self._event = event
         self._event_retry = event_retry
         return events

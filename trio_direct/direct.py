@@ -1,6 +1,8 @@
 """The direct API: one request to a model, async or sync, whole or streamed.
 
-The async functions run in the caller's ``trio.run``; deadlines are the caller's cancel scopes. The
+The async functions run in the caller's ``trio.run``; deadlines are the caller's cancel scopes. Under
+asyncio (plain, anyio, a notebook's top-level ``await``) they run on the portal and are awaited without
+blocking the loop (see :mod:`trio_direct._aio`); deadlines are then the caller's ``asyncio.timeout``. The
 sync functions run the same code on the process's Trio portal thread (see :mod:`trio_direct._portal`)
 so every sync caller shares one event loop, one HTTP client and one connection pool.
 """
@@ -19,6 +21,8 @@ from typing import TYPE_CHECKING, Any, final
 
 import trio
 
+from . import _aio
+from ._validate import check_messages
 from .events import ModelResponseStreamEvent
 from .exceptions import PortalClosedError, RequestTimeoutError, StreamClosedError
 from .messages import ModelMessage, ModelResponse
@@ -41,19 +45,27 @@ __all__ = [
 ]
 
 
+_SYNC_REQUEST = "model_request_sync(...)"
+
+
 def _prepare(
     model: Model | KnownModelName | str,
     messages: Sequence[ModelMessage],
     model_request_parameters: ModelRequestParameters | None,
 ) -> tuple[Model, list[ModelMessage], ModelRequestParameters]:
-    """Resolve the model and put the instructions in force into the parameters.
+    """Resolve the model, put the instructions in force into the parameters, and prepare the history
+    for the model (:meth:`Model.direct_history`), as pydantic-ai 2.68's direct API does.
 
     Which instructions apply is :func:`~trio_direct.models._instructions.choose_instructions`' rule
     (pydantic-ai 2.68's), the same one every model applies to a bare ``Model.request`` call.
+
+    Raises:
+        UserError: ``messages`` is not a list of messages, or the model cannot be resolved.
     """
+    check_messages(messages)  # hardening: a string or a single request is the commonest first mistake
     resolved = infer_model(model)
     params = with_instructions(messages, model_request_parameters or ModelRequestParameters())
-    return resolved, list(messages), params
+    return resolved, resolved.direct_history(messages, params), params
 
 
 async def model_request(
@@ -75,21 +87,36 @@ async def model_request(
         instrument: wrap the model in OpenTelemetry instrumentation (needs ``opentelemetry-api``):
             ``True`` for the default :class:`InstrumentationSettings`, or your own settings.
 
+    Works under Trio (natively) and under asyncio (on the portal thread, awaited without blocking the
+    loop; many concurrent tasks share its connection pool).
+
     Raises:
-        UserError: unknown model name or missing API key (before any I/O).
+        UserError: unknown model name or missing API key (before any I/O); awaited outside Trio and
+            asyncio (use :func:`model_request_sync`).
         ModelHTTPError: the provider answered 4xx/5xx (a categorized subclass such as
             ``ModelRateLimitError``).
         ModelConnectionError: the provider could not be reached; ``ModelTimeoutError`` when an
             inactivity limit ran out.
         UnexpectedModelBehavior: the reply could not be understood.
+        PortalClosedError: (asyncio only) the portal was shut down during the call.
 
     Cancellation:
-        Use ``trio.fail_after``/``move_on_after`` around the call for a total deadline. Cancelling
-        at any point leaves nothing running and discards the connection.
+        Use ``trio.fail_after``/``move_on_after`` (or ``asyncio.timeout``) around the call for a total
+        deadline. Cancelling at any point leaves nothing running and discards the connection; under
+        asyncio the task waits a bounded grace (1 s) for the portal side to unwind, then re-raises.
     """
     resolved, history, params = _prepare(model, messages, model_request_parameters)
     resolved = _instrumented(resolved, instrument)
-    return await resolved.request(history, model_settings, params)
+    if _aio.on_trio("model_request()", _SYNC_REQUEST):
+        return await resolved.request(history, model_settings, params)
+    return await _aio.run_on_portal(
+        resolved.request,
+        history,
+        model_settings,
+        params,
+        api_name="model_request()",
+        sync_alternative=_SYNC_REQUEST,
+    )
 
 
 def model_request_stream(
@@ -104,20 +131,23 @@ def model_request_stream(
 
     The model is resolved now (so a bad name or missing key raises here); the request is sent when
     the block is entered, and errors that arrive before the first chunk raise from ``async with``.
+    Under asyncio the stream runs on the portal thread and each step of ``async for`` fetches every
+    batch already buffered in one round trip, without blocking the loop.
 
     Raises:
-        UserError: unknown model name or missing API key (at call time).
+        UserError: unknown model name or missing API key (at call time); used outside Trio and asyncio
+            (use :func:`model_request_stream_sync`).
         ModelHTTPError, ModelConnectionError, UnexpectedModelBehavior: from ``async with`` or from the
             iteration, unchanged (never wrapped in an exception group).
 
     Cancellation:
         Leaving the block — normally, by ``break``, by an exception or by cancellation — cancels the
         stream's pump task and closes the connection at once, without reading the rest. Put
-        ``trio.fail_after`` around the block for a total deadline.
+        ``trio.fail_after`` (or ``asyncio.timeout``) around the block for a total deadline.
     """
     resolved, history, params = _prepare(model, messages, model_request_parameters)
     resolved = _instrumented(resolved, instrument)
-    return resolved.request_stream(history, model_settings, params)
+    return _aio.stream_context(resolved.request_stream(history, model_settings, params))
 
 
 def _instrumented(model: Model, instrument: InstrumentationSettings | bool | None) -> Model:
@@ -390,9 +420,10 @@ class StreamedResponseSync:
         """Same as :meth:`get`."""
         return self.get()
 
+    @property
     def usage(self) -> RequestUsage:
-        """Token usage so far."""
-        return self._entered().usage()
+        """Token usage so far; ``stream.usage()`` works too (see :meth:`RequestUsage.__call__`)."""
+        return self._entered().usage
 
     @property
     def model_name(self) -> str | None:

@@ -9,11 +9,20 @@ matches a builtin, the class also derives from it, so ``except TimeoutError`` an
     ├── PortalClosedError (RuntimeError)         the sync portal was shut down under a call
     ├── RequestTimeoutError (TimeoutError)       a sync call's ``timeout=`` ran out
     ├── MessageFormatError (ValueError)          stored message JSON that does not fit the message model
+    ├── ToolArgsError (ValueError, AssertionError)  ``args_as_dict(raise_if_invalid=True)`` on bad args
+    ├── CostCalculationError (LookupError, ValueError)  ``ModelResponse.cost()`` cannot price the response
     └── AgentRunError (RuntimeError)             the names pydantic-ai users already catch
+        ├── ConcurrencyLimitExceeded             too many requests queued for a concurrency limit
         ├── UnexpectedModelBehavior              the provider sent something we cannot read
+        │   ├── ContentFilterError               the provider's content filter stopped the response
+        │   ├── DeltaApplyError (ValueError)     a stream delta applied to the wrong part
+        │   └── OutputTokenLimitExceeded         ``finish_reason='length'`` before the output was complete
+        │       └── IncompleteToolCall           ...in the middle of a tool call
         └── ModelAPIError                        the provider request failed
+            ├── ModelRequestTimeout              ``request_timeout`` / ``first_event_timeout`` ran out
             ├── ModelConnectionError             could not connect / read (``phase`` says where)
             │   └── ModelTimeoutError (TimeoutError)   an inactivity limit ran out
+            ├── ResponseTooLargeError            the reply passed a size limit (``max_response_bytes``)
             ├── ModelRateLimitError              429 and friends
             ├── ModelQuotaExceededError          402, insufficient_quota, billing_error
             ├── ModelUnavailableError            503
@@ -25,6 +34,9 @@ matches a builtin, the class also derives from it, so ``except TimeoutError`` an
             │   └── ModelContextWindowExceededError
             └── ModelHTTPError                   any 4xx/5xx; also an instance of its category
 
+The warning classes pydantic-ai emits (``UnsupportedSettingWarning``, ``CostNotFoundWarning``...) exist
+under the same names, as ``Warning`` subclasses.
+
 An HTTP error is built with :meth:`ModelHTTPError.for_category`, which returns an object that is both a
 ``ModelHTTPError`` and its category (named after the category, as pydantic-ai 2.68 does), so
 ``except ModelRateLimitError`` and ``except ModelHTTPError`` both catch a 429.
@@ -35,14 +47,20 @@ API keys never appear in these messages: bodies are the provider's, and request 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal, TypeAlias
 
 from ._retry_after import retry_after_seconds
 
 __all__ = [
     "AgentRunError",
+    "ConcurrencyLimitExceeded",
+    "ContentFilterError",
+    "DeltaApplyError",
+    "CostCalculationFailedWarning",
+    "CostNotFoundWarning",
     "FallbackExceptionGroup",
+    "IncompleteToolCall",
     "MessageFormatError",
     "ModelAPIError",
     "ModelAuthenticationError",
@@ -54,14 +72,23 @@ __all__ = [
     "ModelQuotaExceededError",
     "ModelRateLimitError",
     "ModelRequestRejectedError",
+    "ModelRequestTimeout",
     "ModelServerError",
     "ModelTimeoutError",
     "ModelUnavailableError",
+    "OutputTokenLimitExceeded",
     "PortalClosedError",
+    "PydanticAIDeprecationWarning",
     "RequestTimeoutError",
+    "RequestTimeoutSetting",
+    "ResponseTooLargeError",
     "StreamClosedError",
+    "ToolArgsError",
     "TrioDirectError",
     "UnexpectedModelBehavior",
+    "UnsupportedSettingWarning",
+    "UsageExtractionFailedWarning",
+    "UsageLimitUnavailableWarning",
     "UserError",
 ]
 
@@ -150,7 +177,7 @@ class UnexpectedModelBehavior(AgentRunError):
         if body is not None:
             try:
                 shown = json.dumps(json.loads(body), indent=2)
-            except ValueError:
+            except (ValueError, RecursionError):  # hardening: a pathologically nested body is shown as text
                 shown = body
             self.message = f"{message}, body:\n{shown}"
 
@@ -256,10 +283,122 @@ class ModelConnectionError(ModelAPIError):
         *,
         phase: TransportPhase | None = None,
         body: object | None = None,
+        provider_error_code: str | None = None,
+        provider_error_type: str | None = None,
+        retry_after: float | None = None,
         in_stream: bool = False,
     ) -> None:
         self.phase = phase
-        super().__init__(model_name, message, body=body, in_stream=in_stream)
+        super().__init__(
+            model_name,
+            message,
+            body=body,
+            provider_error_code=provider_error_code,
+            provider_error_type=provider_error_type,
+            retry_after=retry_after,
+            in_stream=in_stream,
+        )
+
+
+class ContentFilterError(UnexpectedModelBehavior):
+    """The provider's content filter stopped the response (``finish_reason='content_filter'`` with nothing
+    usable, or a refusal the provider flags as filtered). Rephrase the request or use another model."""
+
+
+class DeltaApplyError(UnexpectedModelBehavior, ValueError):
+    """A stream delta cannot be applied to the part it was given (a text delta to a tool call, an empty
+    thinking delta to another delta). Also a ``ValueError``, which pydantic-ai 2.68 raises there."""
+
+
+class OutputTokenLimitExceeded(UnexpectedModelBehavior):
+    """The response reached the output token limit (``max_tokens`` or the model's own) before the model
+    finished; ``finish_reason`` is ``'length'``. Raise ``max_tokens`` or ask for less."""
+
+
+class IncompleteToolCall(OutputTokenLimitExceeded):
+    """The model hit the output token limit while writing a tool call, so its arguments are cut off."""
+
+
+class ConcurrencyLimitExceeded(AgentRunError):
+    """More requests are queued for a concurrency limit than its ``max_queued`` allows; retry later."""
+
+
+RequestTimeoutSetting: TypeAlias = Literal["request_timeout", "first_event_timeout"]
+
+
+class ModelRequestTimeout(ModelAPIError):
+    """A request did not finish within ``ModelSettings['request_timeout']``, or a stream produced no
+    output within ``ModelSettings['first_event_timeout']`` (``setting`` says which).
+
+    These cover every attempt at one request to one model; the per-operation inactivity limit is
+    :class:`ModelTimeoutError`, and a deadline of your own is a trio cancel scope.
+    """
+
+    timeout: float
+    setting: RequestTimeoutSetting
+
+    def __init__(
+        self, model_name: str, timeout: float, *, setting: RequestTimeoutSetting = "request_timeout"
+    ) -> None:
+        self.timeout = timeout
+        self.setting = setting
+        message = f"Request to model {model_name!r} timed out after {timeout:g} seconds"
+        if setting == "first_event_timeout":
+            message += " without producing any output"
+        super().__init__(model_name, message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _model_request_timeout, (self.__class__, self.model_name, self.timeout, self.setting)
+
+
+def _model_request_timeout(
+    cls: type[ModelRequestTimeout], model_name: str, timeout: float, setting: RequestTimeoutSetting
+) -> ModelRequestTimeout:
+    """Unpickle a :class:`ModelRequestTimeout` (its ``setting`` is keyword-only)."""
+    return cls(model_name, timeout, setting=setting)
+
+
+class CostCalculationError(TrioDirectError, LookupError, ValueError):
+    """A response's cost cannot be calculated: genai-prices does not know the model or provider (also a
+    ``LookupError``), or the usage cannot be priced, e.g. the provider omitted it (also a ``ValueError``)
+    — the two types pydantic-ai 2.68 lets through from ``ModelResponse.cost()``."""
+
+
+class ToolArgsError(TrioDirectError, ValueError, AssertionError):
+    """A tool call's arguments are not a JSON object (malformed JSON, or JSON that is not an object).
+
+    Raised by ``args_as_dict(raise_if_invalid=True)``. Also a ``ValueError`` and an ``AssertionError``,
+    the two types pydantic-ai 2.68 raises there, so ``except`` clauses written for it still catch it.
+    """
+
+
+# The warning classes pydantic-ai 2.68 emits on the direct path, under the same names so warning
+# filters move over unchanged. Warnings are not errors, so they do not derive from TrioDirectError.
+
+
+class PydanticAIDeprecationWarning(UserWarning):
+    """A deprecated name or behaviour was used."""
+
+
+class UnsupportedSettingWarning(UserWarning):
+    """A model ignores a ``ModelSettings`` field whose absence changes what the request guarantees
+    (``timeout``, ``stop_sequences``, ``parallel_tool_calls=False``, ``extra_headers``, ``extra_body``...)."""
+
+
+class CostCalculationFailedWarning(Warning):
+    """A response's cost could not be calculated."""
+
+
+class CostNotFoundWarning(Warning):
+    """No price is known for the response's model or provider."""
+
+
+class UsageExtractionFailedWarning(Warning):
+    """A usage counter could not be read from the provider's response."""
+
+
+class UsageLimitUnavailableWarning(Warning):
+    """A usage limit could not be checked because the usage it needs was not reported."""
 
 
 class ModelTimeoutError(ModelConnectionError, TimeoutError):
@@ -268,6 +407,66 @@ class ModelTimeoutError(ModelConnectionError, TimeoutError):
     These are per-operation limits (``ModelSettings['timeout']``, the stream inactivity timeout); a total
     deadline is the caller's ``trio.fail_after``.
     """
+
+
+class ResponseTooLargeError(ModelAPIError):
+    """The server sent more than a size limit allows; nothing past the limit was read.
+
+    Sizes are counted after decompression. The connection is closed at once.
+
+    Attributes:
+        limit_name: the ``ModelSettings`` key that sets the limit (``'max_response_bytes'``).
+        limit: the limit in bytes.
+        seen: bytes seen when the limit was passed (a declared ``Content-Length``, or decoded bytes).
+        what: what was too large (``'response body'``, ``'server-sent event'``).
+    """
+
+    limit_name: str
+    limit: int
+    seen: int
+    what: str
+
+    def __init__(
+        self,
+        model_name: str,
+        *,
+        limit_name: str,
+        limit: int,
+        seen: int,
+        what: str,
+        url: str,
+        in_stream: bool = False,
+    ) -> None:
+        self.limit_name = limit_name
+        self.limit = limit
+        self.seen = seen
+        self.what = what
+        super().__init__(
+            model_name,
+            f"the {what} from {url} is larger than {limit_name}={limit} bytes (at least {seen} bytes, "
+            "counted after decompression); nothing more was read and the connection was closed. If the "
+            f"reply is genuine, raise the limit: ModelSettings({limit_name}=...) on the model or the call",
+            in_stream=in_stream,
+        )
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _rebuild_plain, (self.__class__, self.message), dict(vars(self))
+
+
+def _rebuild_plain(cls: type[TrioDirectError], message: str) -> TrioDirectError:
+    # Exceptions whose constructor takes more than a message are rebuilt empty; their state follows.
+    exc = cls.__new__(cls)
+    Exception.__init__(exc, message)
+    exc.message = message
+    return exc
+
+
+def _shown_body(body: object) -> str:
+    # A body nested too deeply for repr (a hostile server's) must not turn the error into a RecursionError.
+    try:
+        return str(body)
+    except RecursionError:
+        return f"<a {type(body).__name__} nested too deeply to show>"
 
 
 class ModelHTTPError(ModelAPIError):
@@ -302,7 +501,7 @@ class ModelHTTPError(ModelAPIError):
         self.headers = {k.lower(): v for k, v in headers.items()} if headers is not None else None
         self.suggested_model_id = suggested_model_id
         self.hint = hint
-        message = f"status_code: {status_code}, model_name: {model_name}, body: {body}"
+        message = f"status_code: {status_code}, model_name: {model_name}, body: {_shown_body(body)}"
         if suggested_model_id is not None:
             message += f". Did you mean {suggested_model_id!r}?"
         if hint is not None:
@@ -454,4 +653,12 @@ def http_error_category(
 
 
 class FallbackExceptionGroup(ExceptionGroup[Exception]):
-    """Every model of a ``FallbackModel`` failed; ``exceptions`` holds each model's error in order."""
+    """Every model of a ``FallbackModel`` failed; ``exceptions`` holds each model's error in order.
+
+    ``attempts`` lists every attempt (a :class:`~trio_direct.messages.ModelRequestAttempt`), including
+    the usage of responses a ``fallback_on`` response handler rejected.
+    """
+
+    #: :class:`~trio_direct.messages.ModelRequestAttempt` records (typed loosely here: the message model
+    #: imports this module, not the other way round).
+    attempts: Sequence[Any] = ()

@@ -5,59 +5,130 @@ discriminators (``kind``, ``part_kind``), so a history moves between the two lib
 (see :mod:`trio_direct.serialization`). Discriminators are real fields declared where upstream
 declares them, which is what fixes the key order of the JSON. Collections inside a frozen value
 (``parts``, ``details``) are ordinary lists and dicts: freeze the value, not your data.
+
+The stream events and deltas are defined here too (as in pydantic-ai; :mod:`trio_direct.events`
+re-exports them), and so is ``ModelMessagesTypeAdapter``, whose wire-format functions
+:mod:`trio_direct.serialization` installs at import (:func:`install_codec`), so this module imports
+neither of them.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import mimetypes
+import os
+import pathlib
 import posixpath
+import re
 import uuid
-from collections.abc import Sequence
-from datetime import UTC, datetime
-from typing import Any, Literal, TypeAlias
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, Literal, TypeAlias, TypeGuard, cast, final
 from urllib.parse import unquote_to_bytes
+from xml.etree import ElementTree
 
 import attrs
 import orjson
 
 from ._json import to_json
+from .exceptions import CostCalculationError, DeltaApplyError, ToolArgsError, UserError
+from .tools import InstructionPart as InstructionPart
 from .usage import RequestUsage
 
 __all__ = [
-    "INVALID_JSON_KEY",
-    "RETURN_VALUE_KEY",
+    "AudioFormat",
+    "AudioMediaType",
     "AudioUrl",
+    "BaseToolCallPart",
+    "BaseToolReturnPart",
+    "BinaryAudio",
     "BinaryContent",
     "BinaryImage",
+    "CONTEXT_DIFF_TAG",
+    "CONTEXT_TAG",
+    "CONVERSATION_SUMMARY_TAG",
     "CachePoint",
+    "Citation",
+    "CitationAnchor",
+    "CitationSource",
     "CompactionPart",
+    "ContentCitationAnchor",
+    "DocumentCitationSource",
+    "DocumentFormat",
+    "DocumentMediaType",
     "DocumentUrl",
+    "ERROR_OUTCOMES",
     "FilePart",
+    "FileUrl",
+    "FinalResultEvent",
     "FinishReason",
+    "ForceDownloadMode",
+    "INTERRUPTED_TOOL_RETURN_CONTENT",
+    "INVALID_JSON_KEY",
+    "ImageFormat",
+    "ImageMediaType",
     "ImageUrl",
+    "InstructionPart",
+    "MULTI_MODAL_CONTENT_TYPES",
+    "MarkerCitationAnchor",
     "ModelMessage",
+    "ModelMessagesTypeAdapter",
     "ModelRequest",
+    "ModelRequestAttempt",
     "ModelRequestPart",
+    "ModelRequestState",
     "ModelResponse",
     "ModelResponsePart",
+    "ModelResponsePartDelta",
     "ModelResponseState",
+    "ModelResponseStreamEvent",
     "MultiModalContent",
     "NativeToolCallPart",
     "NativeToolReturnPart",
+    "PartDeltaEvent",
+    "PartEndEvent",
+    "PartStartEvent",
+    "ProviderDetailsDelta",
+    "RETRY_FEEDBACK_TAG",
+    "RETURN_VALUE_KEY",
+    "RetryFeedbackCause",
+    "RetryFeedbackPart",
+    "RetryInfo",
     "RetryPromptPart",
+    "SpeechPart",
+    "SpeechPartDelta",
+    "SpeechTimestamp",
+    "SpeechTimestampGranularity",
+    "StructuredContent",
+    "StructuredContentFormat",
     "SystemPromptPart",
+    "TOOL_RESULT_TAG",
     "TextContent",
     "TextPart",
+    "TextPartDelta",
     "ThinkingPart",
+    "ThinkingPartDelta",
     "ToolCallPart",
+    "ToolCallPartDelta",
+    "ToolPartKind",
+    "ToolRetryCause",
+    "ToolReturn",
+    "ToolReturnOutcome",
     "ToolReturnPart",
     "UploadedFile",
+    "UploadedFileProviderName",
     "UserContent",
     "UserPromptPart",
+    "VALIDATION_ERRORS_TAG",
+    "VideoFormat",
+    "VideoMediaType",
     "VideoUrl",
+    "WebCitationSource",
     "generate_tool_call_id",
+    "is_multi_modal_content",
+    "post_compaction_window",
 ]
 
 INVALID_JSON_KEY = "INVALID_JSON"
@@ -65,7 +136,74 @@ RETURN_VALUE_KEY = "return_value"
 
 FinishReason: TypeAlias = Literal["stop", "length", "content_filter", "tool_call", "error"]
 ModelResponseState: TypeAlias = Literal["complete", "incomplete", "suspended", "interrupted"]
+ModelRequestState: TypeAlias = Literal["complete", "interrupted"]
 ToolReturnOutcome: TypeAlias = Literal["success", "failed", "denied", "interrupted", "retried"]
+ForceDownloadMode: TypeAlias = bool | Literal["allow-local"]
+
+# The media types and formats the providers know by name (pydantic-ai 2.68's literals; any other
+# string is accepted where a media type is taken).
+AudioMediaType: TypeAlias = Literal[
+    "audio/wav", "audio/mpeg", "audio/ogg", "audio/flac", "audio/aiff", "audio/aac"
+]
+ImageMediaType: TypeAlias = Literal["image/jpeg", "image/png", "image/gif", "image/webp"]
+DocumentMediaType: TypeAlias = Literal[
+    "application/pdf",
+    "text/plain",
+    "text/csv",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "text/html",
+    "text/markdown",
+    "application/msword",
+    "application/vnd.ms-excel",
+]
+VideoMediaType: TypeAlias = Literal[
+    "video/x-matroska",
+    "video/quicktime",
+    "video/mp4",
+    "video/webm",
+    "video/x-flv",
+    "video/mpeg",
+    "video/x-ms-wmv",
+    "video/3gpp",
+]
+AudioFormat: TypeAlias = Literal["wav", "mp3", "oga", "flac", "aiff", "aac"]
+ImageFormat: TypeAlias = Literal["jpeg", "png", "gif", "webp"]
+DocumentFormat: TypeAlias = Literal["csv", "doc", "docx", "html", "md", "pdf", "txt", "xls", "xlsx"]
+VideoFormat: TypeAlias = Literal["mkv", "mov", "mp4", "webm", "flv", "mpeg", "mpg", "wmv", "three_gp"]
+UploadedFileProviderName: TypeAlias = Literal[
+    "anthropic", "openai", "google", "google-cloud", "google-gla", "google-vertex", "bedrock", "xai"
+]
+StructuredContentFormat: TypeAlias = Literal["json", "xml"]
+SpeechTimestampGranularity: TypeAlias = Literal["word", "segment"]
+ToolPartKind: TypeAlias = str
+ToolRetryCause: TypeAlias = Literal["validation_error", "model_retry", "unknown_tool", "unavailable_tool"]
+RetryFeedbackCause: TypeAlias = Literal["validation_error", "no_output", "model_retry"]
+
+ERROR_OUTCOMES: tuple[Literal["failed", "retried"], ...] = ("failed", "retried")
+"""Tool-return outcomes that reach the model as an error (the provider's native error channel, or the
+``{"error": ...}`` wrapper where it has none)."""
+INTERRUPTED_TOOL_RETURN_CONTENT = "The tool call was interrupted before a result was produced."
+
+# The framework's own prompt frames (pydantic-ai reserves the `pyai:` prefix for them).
+TOOL_RESULT_TAG = "pyai:tool_result"
+CONTEXT_TAG = "pyai:context"
+CONTEXT_DIFF_TAG = "pyai:context_diff"
+VALIDATION_ERRORS_TAG = "pyai:validation_errors"
+RETRY_FEEDBACK_TAG = "pyai:retry_feedback"
+CONVERSATION_SUMMARY_TAG = "pyai:conversation_summary"
+_FRAMING_TAG_NAMES = frozenset(
+    {
+        "system",
+        "tool_result",
+        "assistant_thinking",
+        "context",
+        "context_diff",
+        "validation_errors",
+        "retry_feedback",
+        "conversation_summary",
+    }
+)
 
 
 def _now_utc() -> datetime:
@@ -93,6 +231,31 @@ def _no_defaults_repr(self: Any) -> str:
             continue
         shown.append(f"{a.alias or a.name}={value!r}")
     return f"{type(self).__name__}({', '.join(shown)})"
+
+
+_CODEC: dict[str, Callable[..., Any]] = {}
+"""The wire-format functions :mod:`trio_direct.serialization` installs here when it is imported (the
+package imports it), so this module can offer them (``ModelMessagesTypeAdapter``, citations given as
+JSON) without importing the module that imports it."""
+
+
+def install_codec(**functions: Callable[..., Any]) -> None:
+    """Called by :mod:`trio_direct.serialization` at import: the functions the message model borrows."""
+    _CODEC.update(functions)
+
+
+def _codec(name: str) -> Callable[..., Any]:
+    try:
+        return _CODEC[name]
+    except KeyError:  # only reachable when importing this module without the package
+        raise RuntimeError("trio_direct.serialization is not imported; `import trio_direct` first") from None
+
+
+def _otel_message_parts(self: Any, settings: Any) -> list[dict[str, Any]]:
+    """The part as OpenTelemetry GenAI message parts, as ``settings`` (an
+    :class:`~trio_direct.models.instrumented.InstrumentationSettings`) records them on a span."""
+    parts: list[dict[str, Any]] = settings.part_to_otel(self)
+    return parts
 
 
 # ---------------------------------------------------------------------------------------------
@@ -204,7 +367,10 @@ def _format_of(media_type: str, table: dict[str, str], what: str) -> str:
 
 
 @attrs.frozen(slots=True, repr=False)
-class _FileUrl:
+class FileUrl:
+    """A file by URL: the base of :class:`ImageUrl`, :class:`AudioUrl`, :class:`DocumentUrl` and
+    :class:`VideoUrl` (for ``isinstance`` checks; build one of those)."""
+
     url: str
     force_download: bool | Literal["allow-local"] = attrs.field(default=False, kw_only=True)
     vendor_metadata: dict[str, Any] | None = attrs.field(default=None, kw_only=True)
@@ -236,7 +402,7 @@ class _FileUrl:
 
 
 @attrs.frozen(slots=True, repr=False)
-class ImageUrl(_FileUrl):
+class ImageUrl(FileUrl):
     """An image by URL."""
 
     kind: Literal["image-url"] = attrs.field(default="image-url", init=False)
@@ -248,7 +414,7 @@ class ImageUrl(_FileUrl):
 
 
 @attrs.frozen(slots=True, repr=False)
-class AudioUrl(_FileUrl):
+class AudioUrl(FileUrl):
     """An audio file by URL."""
 
     kind: Literal["audio-url"] = attrs.field(default="audio-url", init=False)
@@ -260,7 +426,7 @@ class AudioUrl(_FileUrl):
 
 
 @attrs.frozen(slots=True, repr=False)
-class DocumentUrl(_FileUrl):
+class DocumentUrl(FileUrl):
     """A document by URL."""
 
     kind: Literal["document-url"] = attrs.field(default="document-url", init=False)
@@ -278,7 +444,7 @@ class DocumentUrl(_FileUrl):
 
 
 @attrs.frozen(slots=True, repr=False)
-class VideoUrl(_FileUrl):
+class VideoUrl(FileUrl):
     """A video by URL (YouTube links are recognised and typed ``video/mp4``)."""
 
     kind: Literal["video-url"] = attrs.field(default="video-url", init=False)
@@ -292,7 +458,7 @@ class VideoUrl(_FileUrl):
     def _infer_media_type(self) -> str:
         if self.is_youtube:
             return "video/mp4"
-        return _FileUrl._infer_media_type(self)
+        return FileUrl._infer_media_type(self)
 
     @property
     def format(self) -> str:
@@ -368,6 +534,21 @@ class BinaryContent:
         return found
 
     @classmethod
+    def from_path(cls, path: str | os.PathLike[str]) -> BinaryContent:
+        """Read a local file; the media type is guessed from its name (``application/octet-stream``
+        when unknown), and an image comes back as a :class:`BinaryImage`.
+
+        Raises:
+            FileNotFoundError: the file does not exist.
+            PermissionError: the file cannot be read.
+        """
+        file = pathlib.Path(path)
+        if not file.exists():
+            raise FileNotFoundError(f"File not found: {file}")
+        media_type = mimetypes.guess_type(file)[0] or "application/octet-stream"
+        return BinaryContent.narrow_type(BinaryContent(file.read_bytes(), media_type=media_type))
+
+    @classmethod
     def from_data_uri(cls, uri: str) -> BinaryContent:
         """Build from a ``data:<type>;base64,<data>`` URI (an image becomes a :class:`BinaryImage`).
 
@@ -394,7 +575,28 @@ class BinaryContent:
 
 @attrs.frozen(slots=True, repr=False)
 class BinaryImage(BinaryContent):
-    """Binary content known to be an image (what a :class:`FilePart` holds)."""
+    """Binary content known to be an image (what a :class:`FilePart` holds).
+
+    Raises:
+        ValueError: the media type is not ``image/...`` (as pydantic-ai 2.68 refuses it).
+    """
+
+    def __attrs_post_init__(self) -> None:
+        if not self.is_image:
+            raise ValueError('`BinaryImage` must have a media type that starts with "image/"')
+
+
+@attrs.frozen(slots=True, repr=False)
+class BinaryAudio(BinaryContent):
+    """Binary content known to be audio (a speech model's output, say).
+
+    Raises:
+        ValueError: the media type is not ``audio/...``.
+    """
+
+    def __attrs_post_init__(self) -> None:
+        if not self.is_audio:
+            raise ValueError('`BinaryAudio` must have a media type that starts with "audio/"')
 
 
 @attrs.frozen(slots=True, repr=False)
@@ -420,6 +622,27 @@ class UploadedFile:
     def identifier(self) -> str:
         return self._identifier or _identifier_of(self.file_id)
 
+    @property
+    def format(self) -> str:
+        """The file format derived from the media type (``png``, ``mp4``, ``mp3``, ``pdf``...).
+
+        Raises:
+            ValueError: the media type has no known format.
+        """
+        media_type = self.media_type
+        if media_type.startswith("image/"):
+            table = _IMAGE_FORMATS
+        elif media_type.startswith("video/"):
+            table = _VIDEO_FORMATS
+        elif media_type.startswith("audio/"):
+            table = _AUDIO_FORMATS
+        else:
+            table = _DOCUMENT_FORMATS
+        try:
+            return table[media_type]
+        except KeyError:
+            raise ValueError(f"Unknown media type: {media_type}") from None
+
 
 @attrs.frozen(slots=True, repr=False)
 class TextContent:
@@ -442,8 +665,160 @@ class CachePoint:
     __repr__ = _no_defaults_repr
 
 
+_MODEL_VISIBLE_NAME = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
+_LEGACY_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+@attrs.frozen(slots=True, repr=False, init=False)
+class StructuredContent(TextContent):
+    """A value sent to the model as text rendered once, when the item is created, and kept with it.
+
+    ``content`` is the rendered text (compact JSON by default, wrapped in ``<tag>`` when given and
+    preceded by ``description``); ``value`` stays structured in the history. After a JSON round trip
+    ``value`` is the JSON form of the original value and ``content`` is the text rendered then.
+
+    Args:
+        value: the value.
+        content: the text, when already rendered (as on load); rendered from ``value`` when empty.
+        format: ``'json'`` (the default), ``'xml'``, or a function from the value to the text (then
+            ``tag`` and ``description`` are not added). Not stored.
+        tag: a lowercase snake_case tag to wrap the JSON in (not one of the framework's framing tags).
+        description: a line put before the rendered value.
+        metadata: application data, never sent to the model.
+
+    Raises:
+        ValueError: a bad ``tag``, or the value renders to empty text.
+    """
+
+    # Redeclared in full (with TextContent's order first) so the JSON keys come out in upstream's order.
+    content: str = attrs.field(default="", kw_only=True)
+    metadata: Any = attrs.field(default=None, kw_only=True)
+    kind: Literal["structured-content"] = attrs.field(default="structured-content", kw_only=True)  # type: ignore[assignment]
+    value: Any = attrs.field(default=None, kw_only=True)
+    tag: str | None = attrs.field(default=None, kw_only=True)
+    description: str | None = attrs.field(default=None, kw_only=True)
+
+    def __init__(
+        self,
+        value: Any,
+        *,
+        content: str = "",
+        format: StructuredContentFormat | Callable[[Any], str] | None = None,
+        tag: str | None = None,
+        description: str | None = None,
+        metadata: Any = None,
+    ) -> None:
+        self.__attrs_init__(  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType]
+            content=content,
+            metadata=metadata,
+            kind="structured-content",
+            value=value,
+            tag=tag,
+            description=description,
+        )
+        if content:
+            # Already rendered (as on load): the tag is only data then, so a stored history never fails
+            # to load because a later release reserved its tag.
+            return
+        if tag is not None:
+            if tag.lower().startswith("pyai:"):
+                raise ValueError(
+                    "`StructuredContent.tag` cannot start with 'pyai:', which is reserved for Pydantic AI;"
+                    f" got {tag!r}."
+                )
+            if not _MODEL_VISIBLE_NAME.fullmatch(tag) and not _LEGACY_NAME.fullmatch(tag):
+                raise ValueError(
+                    "`StructuredContent.tag` must be lowercase snake_case, like `judge_feedback`;"
+                    f" got {tag!r}."
+                )
+            if tag in _FRAMING_TAG_NAMES:
+                raise ValueError(f"`StructuredContent.tag` cannot be {tag!r}, a built-in framing tag.")
+        if format is None:
+            text = self.render()
+        elif callable(format):
+            text = format(value)
+        else:
+            text = self._render_as(format)
+        if not text:
+            raise ValueError(
+                "`StructuredContent` rendered to empty text, which a model cannot be sent; give it a `tag`"
+                " or a `format` that renders the value as text."
+            )
+        object.__setattr__(self, "content", text)
+
+    def render(self) -> str:
+        """The text for the value when no ``content`` or ``format`` is given; override to render a kind of
+        value the same way everywhere (compact JSON by default)."""
+        return self._render_as("json")
+
+    def _render_as(self, format: StructuredContentFormat) -> str:
+        if format == "json":
+            text = _tool_return_json(self.value)
+            # Escaped so that a value can never close the tag it is wrapped in.
+            text = text.replace("<", r"\u003c").replace(">", r"\u003e").replace("&", r"\u0026")
+            if self.tag is not None:
+                text = f"<{self.tag}>{text}</{self.tag}>"
+        elif format == "xml":
+            text = _format_as_xml(orjson.loads(_tool_return_json(self.value)), self.tag)
+        else:
+            raise ValueError(f"unknown StructuredContent format {format!r}; use 'json', 'xml' or a function")
+        return text if self.description is None else f"{self.description}\n{text}"
+
+
+_XML_NAME = re.compile(r"[^\W\d][\w\-.\u00b7]*")
+
+
+def _format_as_xml(value: Any, root_tag: str | None, indent: str = "  ") -> str:
+    """JSON-like data as XML, as pydantic-ai's ``format_as_xml`` writes it: object keys as elements (a key
+    that is not an XML name as ``<item key="...">``), array items as ``<item>``, ``None`` as ``null``,
+    other scalars as their ``str``, indented two spaces."""
+
+    def build(tag: str, item: Any) -> ElementTree.Element:
+        element = ElementTree.Element(tag)
+        if isinstance(item, dict):
+            mapping: dict[Any, Any] = item  # pyright: ignore[reportUnknownVariableType]
+            for key, sub in mapping.items():
+                name = str(key)
+                is_name = _XML_NAME.fullmatch(name) is not None
+                child = build(name if is_name else "item", sub)
+                if not is_name:
+                    child.set("key", name)
+                element.append(child)
+        elif isinstance(item, list):
+            sequence: list[Any] = item  # pyright: ignore[reportUnknownVariableType]
+            for sub in sequence:
+                element.append(build("item", sub))
+        else:
+            element.text = "null" if item is None else str(item)
+        return element
+
+    root = build(root_tag or "item", value)
+    if root_tag is None and root.text is None:
+        pieces: list[str] = []
+        for child in root:
+            ElementTree.indent(child, space=indent)
+            pieces.append(ElementTree.tostring(child, encoding="unicode"))
+        return "\n".join(pieces)
+    ElementTree.indent(root, space=indent)
+    return ElementTree.tostring(root, encoding="unicode")
+
+
 MultiModalContent: TypeAlias = ImageUrl | AudioUrl | DocumentUrl | VideoUrl | BinaryContent | UploadedFile
-UserContent: TypeAlias = str | TextContent | MultiModalContent | CachePoint
+UserContent: TypeAlias = str | StructuredContent | TextContent | MultiModalContent | CachePoint
+MULTI_MODAL_CONTENT_TYPES: tuple[type, ...] = (
+    ImageUrl,
+    AudioUrl,
+    DocumentUrl,
+    VideoUrl,
+    BinaryContent,
+    UploadedFile,
+)
+"""The multimodal content classes, for ``isinstance`` checks."""
+
+
+def is_multi_modal_content(obj: Any) -> TypeGuard[MultiModalContent]:
+    """Whether ``obj`` is a file item (a URL, inline bytes or an uploaded file)."""
+    return isinstance(obj, MULTI_MODAL_CONTENT_TYPES)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -464,6 +839,7 @@ class SystemPromptPart:
     part_kind: Literal["system-prompt"] = attrs.field(default="system-prompt", init=False)
 
     __repr__ = _no_defaults_repr
+    otel_message_parts = _otel_message_parts
 
 
 @attrs.frozen(slots=True, repr=False)
@@ -475,6 +851,7 @@ class UserPromptPart:
     part_kind: Literal["user-prompt"] = attrs.field(default="user-prompt", init=False)
 
     __repr__ = _no_defaults_repr
+    otel_message_parts = _otel_message_parts
 
 
 def _tool_return_json(value: Any) -> str:
@@ -492,11 +869,38 @@ def _tool_return_text(value: Any) -> str:
     return text
 
 
-_ERROR_OUTCOMES = ("failed", "retried")
-"""Outcomes that reach the model as an error (and get the ``{"error": ...}`` wrapper)."""
-
-
 _FILE_TYPES = (ImageUrl, AudioUrl, DocumentUrl, VideoUrl, BinaryContent, UploadedFile)
+
+
+@attrs.frozen(slots=True, repr=False)
+class RetryInfo:
+    """Why a retry happened (``cause``) and how far into its budget it is; never sent to the model.
+
+    Carried by a retried :class:`ToolReturnPart` (a :data:`ToolRetryCause`) and by every
+    :class:`RetryFeedbackPart` (a :data:`RetryFeedbackCause`). Not generic here, unlike upstream.
+    """
+
+    cause: str
+    attempt: int | None = attrs.field(default=None, kw_only=True)
+    max_retries: int | None = attrs.field(default=None, kw_only=True)
+
+    __repr__ = _no_defaults_repr
+
+
+@attrs.frozen(slots=True, repr=False)
+class ToolReturn:
+    """A tool result (``return_value``) plus content sent to the model separately, as a user prompt.
+
+    The direct API never runs tools; this is here so code and histories that use it keep working.
+    """
+
+    return_value: Any
+    content: str | Sequence[UserContent] | None = attrs.field(default=None, kw_only=True)
+    metadata: Any = attrs.field(default=None, kw_only=True)
+    tools: list[str] | None = attrs.field(default=None, kw_only=True)
+    kind: Literal["tool-return"] = attrs.field(default="tool-return", init=False)
+
+    __repr__ = _no_defaults_repr
 
 
 @attrs.frozen(slots=True, repr=False)
@@ -510,6 +914,7 @@ class _BaseToolReturn:
     outcome: ToolReturnOutcome = attrs.field(default="success", kw_only=True)
 
     __repr__ = _no_defaults_repr
+    otel_message_parts = _otel_message_parts
 
     @property
     def files(self) -> list[MultiModalContent]:
@@ -555,7 +960,7 @@ class _BaseToolReturn:
             text = value
         else:
             text = _tool_return_text(value)
-        if wrap_if_error and self.outcome in _ERROR_OUTCOMES:
+        if wrap_if_error and self.outcome in ERROR_OUTCOMES:
             return _tool_return_json({"error": self._error_value(value, text)})
         return text
 
@@ -563,7 +968,7 @@ class _BaseToolReturn:
         """The content as a JSON object (what Gemini wants): objects as-is, other values under
         ``return_value``; files left out; errors wrapped as in :meth:`model_response_str`."""
         value = self._unwrap_data()
-        if wrap_if_error and self.outcome in _ERROR_OUTCOMES:
+        if wrap_if_error and self.outcome in ERROR_OUTCOMES:
             return {"error": self._error_value(value, self.model_response_str(wrap_if_error=False))}
         if value is None:
             return {}
@@ -575,13 +980,85 @@ class _BaseToolReturn:
     def has_content(self) -> bool:
         return self.content is not None
 
+    @property
+    def typed_content(self) -> Any:
+        """The content when the call succeeded, else ``None`` (then the content is an error).
+
+        trio_direct has no typed tool parts (pydantic-ai's ``ToolKind`` registry), so this is the
+        content as it is.
+        """
+        return self.content if self.outcome == "success" else None
+
+    def content_items(
+        self, *, mode: Literal["raw", "str", "jsonable"] = "raw", wrap_if_error: bool = True
+    ) -> list[Any]:
+        """The content as a flat list.
+
+        Args:
+            mode: ``'raw'`` gives the items as they are; ``'str'`` turns every non-file item into the
+                text a model reads (strings as-is, other values as compact JSON); ``'jsonable'`` into
+                JSON-mode Python. Files pass through unchanged in every mode.
+            wrap_if_error: for a ``failed``/``retried`` outcome (ignored in ``'raw'`` mode), collapse the
+                data into one ``{"error": ...}`` item ahead of the files.
+        """
+        items: list[Any]
+        if isinstance(self.content, list):
+            whole: list[Any] = self.content  # pyright: ignore[reportUnknownVariableType, reportUnknownMemberType]
+            items, was_list = whole, True
+        else:
+            items, was_list = [self.content], False
+        if mode == "raw":
+            return items
+        if wrap_if_error and self.outcome in ERROR_OUTCOMES:
+            wrapped: Any = self.model_response_str() if mode == "str" else self.model_response_object()
+            return [wrapped, *self.files]
+        if self.outcome == "retried" and was_list and not self.files:
+            # A retry's validation errors are one JSON array shown whole, not one item per error.
+            return [
+                self.model_response_str(wrap_if_error=False)
+                if mode == "str"
+                else orjson.loads(_tool_return_json(items))
+            ]
+        result: list[Any] = []
+        for item in items:
+            if isinstance(item, (*_FILE_TYPES, str)):
+                result.append(item)
+            elif mode == "str":
+                result.append(_tool_return_text(item))
+            else:
+                result.append(orjson.loads(_tool_return_json(item)))
+        return result
+
+    def structured_content(self) -> dict[str, Any] | list[Any] | None:
+        """The content as structured JSON data: a JSON string parsed, a dict or list as it is; ``None``
+        for plain text, other scalars and files."""
+        content = self.content
+        if isinstance(content, str):
+            try:
+                content = orjson.loads(content)
+            except orjson.JSONDecodeError:
+                return None
+        if isinstance(content, dict | list):
+            return cast("dict[str, Any] | list[Any]", content)
+        return None
+
 
 @attrs.frozen(slots=True, repr=False)
 class ToolReturnPart(_BaseToolReturn):
-    """The result of a function tool call, sent back to the model."""
+    """The result of a function tool call, sent back to the model.
 
-    retry: Any = attrs.field(default=None, kw_only=True)
+    ``outcome='retried'`` makes it a retry: the call must be made again, and ``content`` is the feedback
+    (``retry`` says why, for your code only).
+    """
+
+    retry: RetryInfo | None = attrs.field(default=None, kw_only=True)
     part_kind: Literal["tool-return"] = attrs.field(default="tool-return", init=False)
+
+    @staticmethod
+    def narrow_type(part: ToolReturnPart, *, tool_kind: ToolPartKind | None = None) -> ToolReturnPart:
+        """The part with ``tool_kind`` set (trio_direct has no typed subclasses to promote it to)."""
+        kind = tool_kind if tool_kind is not None else part.tool_kind
+        return part if kind == part.tool_kind else attrs.evolve(part, tool_kind=kind)
 
 
 @attrs.frozen(slots=True, repr=False)
@@ -595,6 +1072,7 @@ class RetryPromptPart:
     part_kind: Literal["retry-prompt"] = attrs.field(default="retry-prompt", init=False)
 
     __repr__ = _no_defaults_repr
+    otel_message_parts = _otel_message_parts
 
     def model_response(self) -> str:
         """The text sent to the model: the feedback plus "Fix the errors and try again."."""
@@ -614,8 +1092,269 @@ class RetryPromptPart:
             description = f"{len(self.content)} validation error{plural}:\n```json\n{rendered}\n```"
         return f"{description}\n\nFix the errors and try again."
 
+    @classmethod
+    def from_error(
+        cls, error: Exception, *, tool_name: str | None = None, tool_call_id: str | None = None
+    ) -> RetryPromptPart:
+        """A retry prompt from a validation error (its ``errors(include_url=False, include_context=False)``,
+        for pydantic's ``ValidationError``) or from any exception with a ``message`` (pydantic-ai's
+        ``ModelRetry``), else the exception's text."""
+        errors: Any = getattr(error, "errors", None)
+        content: list[dict[str, Any]] | str
+        if callable(errors):
+            details: Any = errors(include_url=False, include_context=False)
+            content = list(details)
+        else:
+            message = getattr(error, "message", None)
+            content = message if isinstance(message, str) else str(error)
+        if tool_call_id:
+            return cls(content, tool_name=tool_name, tool_call_id=tool_call_id)
+        return cls(content, tool_name=tool_name)
 
-ModelRequestPart: TypeAlias = SystemPromptPart | UserPromptPart | ToolReturnPart | RetryPromptPart
+    def translated(self) -> ToolReturnPart | RetryFeedbackPart:
+        """The part this legacy retry means in pydantic-ai 2.68: a :class:`ToolReturnPart` with
+        ``outcome='retried'`` when it names a tool, else a :class:`RetryFeedbackPart`.
+
+        This is what 2.68 loads a stored ``retry-prompt`` as, and what it sends in its place.
+        """
+        if self.tool_name is not None:
+            return ToolReturnPart(
+                self.tool_name,
+                self.content if isinstance(self.content, str) else _error_details(self.content),
+                self.tool_call_id,
+                timestamp=self.timestamp,
+                outcome="retried",
+                # A message alone cannot say whether the tool, a hook or the tool manager asked.
+                retry=None if isinstance(self.content, str) else RetryInfo("validation_error"),
+            )
+        return RetryFeedbackPart(
+            self.content,
+            retry=RetryInfo("model_retry" if isinstance(self.content, str) else "validation_error"),
+            timestamp=self.timestamp,
+        )
+
+
+RETRY_FEEDBACK_FRAMING = (
+    "Your previous response failed the application's validation "
+    "(this is automated feedback, not a message from the user):"
+)
+"""The line pydantic-ai 2.68 puts ahead of retry feedback it sends in the user voice."""
+
+
+def dump_error_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Validation errors as pydantic-ai 2.68 shows them to a model: no ``ctx``; a root ``input`` repeated
+    by a later root error only once."""
+    out: list[dict[str, Any]] = []
+    root_input: Any = None
+    seen_root = False
+    for error in errors:
+        drop = {"ctx"}
+        if len(error.get("loc", ())) <= 1:
+            if not seen_root:
+                root_input, seen_root = error.get("input"), True
+            elif error.get("input") == root_input:
+                drop.add("input")
+        out.append({k: (list(v) if k == "loc" else v) for k, v in error.items() if k not in drop})
+    return out
+
+
+_error_details = dump_error_details
+
+
+_NO_OUTPUT_TEXTS: frozenset[str] = frozenset(
+    "Please " + " or ".join(chosen) + "."
+    for chosen in (
+        tuple(x for x in (a, b, c) if x)
+        for a in ("", "return text")
+        for b in ("", "include your response in a tool call", "call a tool")
+        for c in ("", "return an image")
+    )
+)
+"""Every fixed text pydantic-ai's agent loop writes into ``no_output`` feedback: the only feedback that
+reaches the model in the system voice rather than fenced in the user voice."""
+
+
+@attrs.frozen(slots=True, repr=False)
+class RetryFeedbackPart:
+    """Feedback about a response that could not be used (bad structured output, a ``ModelRetry`` from
+    output validation, no output at all); answers no tool call.
+
+    Sent to the model fenced in ``<pyai:validation_errors>`` or ``<pyai:retry_feedback>`` behind a line
+    saying the application speaks, or, for the framework's fixed ``no_output`` texts, as a system prompt.
+    """
+
+    content: list[dict[str, Any]] | str
+    retry: RetryInfo = attrs.field(kw_only=True)
+    timestamp: datetime = attrs.field(factory=_now_utc, kw_only=True)
+    part_kind: Literal["retry-feedback"] = attrs.field(default="retry-feedback", init=False)
+
+    __repr__ = _no_defaults_repr
+    otel_message_parts = _otel_message_parts
+
+    @property
+    def speaks_for_the_harness(self) -> bool:
+        """Whether the feedback goes out as a system prompt (only ``no_output`` with a framework text)."""
+        return (
+            self.retry.cause == "no_output"
+            and isinstance(self.content, str)
+            and self.content in _NO_OUTPUT_TEXTS
+        )
+
+    def feedback_text(self) -> str:
+        """The content as text: a message as-is, validation errors as compact JSON."""
+        if isinstance(self.content, str):
+            return self.content
+        return _tool_return_json(_error_details(self.content))
+
+    def model_response(self) -> str:
+        """The text the model is shown, in the voice ``retry.cause`` calls for."""
+        text = self.feedback_text()
+        if self.speaks_for_the_harness:
+            return text
+        tag = VALIDATION_ERRORS_TAG if self.retry.cause == "validation_error" else RETRY_FEEDBACK_TAG
+        return f"{RETRY_FEEDBACK_FRAMING}\n<{tag}>\n{text}\n</{tag}>"
+
+
+# ---------------------------------------------------------------------------------------------
+# Speech (realtime sessions) and citations
+# ---------------------------------------------------------------------------------------------
+
+
+@attrs.frozen(slots=True, repr=False)
+class SpeechTimestamp:
+    """When a piece of the model's speech is heard in its part's audio."""
+
+    text: str = attrs.field(kw_only=True)
+    start_ms: int = attrs.field(kw_only=True)
+    duration_ms: int = attrs.field(kw_only=True)
+    granularity: SpeechTimestampGranularity = attrs.field(default="word", kw_only=True)
+
+    __repr__ = _no_defaults_repr
+
+
+@attrs.frozen(slots=True, repr=False)
+class SpeechPart:
+    """Spoken audio from a realtime session with its transcript; ``speaker`` is ``'user'`` in a request
+    and ``'assistant'`` in a response. Non-realtime models are sent the transcript as text."""
+
+    speaker: Literal["user", "assistant"] = attrs.field(kw_only=True)
+    transcript: str | None = attrs.field(default=None, kw_only=True)
+    audio: BinaryContent | None = attrs.field(default=None, kw_only=True)
+    interrupted_at_ms: int | None = attrs.field(default=None, kw_only=True)
+    timestamps: list[SpeechTimestamp] | None = attrs.field(default=None, kw_only=True)
+    id: str | None = attrs.field(default=None, kw_only=True)
+    provider_name: str | None = attrs.field(default=None, kw_only=True)
+    provider_details: dict[str, Any] | None = attrs.field(default=None, kw_only=True)
+    part_kind: Literal["speech"] = attrs.field(default="speech", init=False)
+
+    __repr__ = _no_defaults_repr
+    otel_message_parts = _otel_message_parts
+
+    @property
+    def content(self) -> str:
+        """The transcript, or ``''`` (so generic code can treat speech like text)."""
+        return self.transcript or ""
+
+    def has_content(self) -> bool:
+        return bool(self.transcript) or self.audio is not None
+
+
+def _check_anchor(start: int, end: int) -> None:
+    if start < 0 or end <= start:
+        raise ValueError("Citation anchor must satisfy 0 <= start < end")
+
+
+@attrs.frozen(slots=True, repr=False)
+class WebCitationSource:
+    """A web page a citation points to."""
+
+    url: str
+    title: str | None = attrs.field(default=None, kw_only=True)
+    excerpts: list[str] = attrs.field(factory=list[str], kw_only=True)
+    kind: Literal["web"] = attrs.field(default="web", init=False)
+
+    __repr__ = _no_defaults_repr
+
+
+@attrs.frozen(slots=True, repr=False)
+class DocumentCitationSource:
+    """Any other source a citation points to (a document you sent, a file in the provider's store).
+
+    Raises:
+        ValueError: none of ``document_id``, ``title``, ``excerpts`` is given.
+    """
+
+    document_id: str | None = attrs.field(default=None, kw_only=True)
+    title: str | None = attrs.field(default=None, kw_only=True)
+    excerpts: list[str] = attrs.field(factory=list[str], kw_only=True)
+    kind: Literal["document"] = attrs.field(default="document", init=False)
+
+    __repr__ = _no_defaults_repr
+
+    def __attrs_post_init__(self) -> None:
+        if not any((self.document_id, self.title, self.excerpts)):
+            raise ValueError("A document citation source must have at least one source field")
+
+
+@attrs.frozen(slots=True, repr=False)
+class ContentCitationAnchor:
+    """The cited text, as ``content[start:end]`` of the part."""
+
+    start: int = attrs.field(kw_only=True)
+    end: int = attrs.field(kw_only=True)
+    kind: Literal["content"] = attrs.field(default="content", init=False)
+
+    __repr__ = _no_defaults_repr
+
+    def __attrs_post_init__(self) -> None:
+        _check_anchor(self.start, self.end)
+
+
+@attrs.frozen(slots=True, repr=False)
+class MarkerCitationAnchor:
+    """A marker the model wrote (``[1]``, a link), as ``content[start:end]`` of the part."""
+
+    start: int = attrs.field(kw_only=True)
+    end: int = attrs.field(kw_only=True)
+    kind: Literal["marker"] = attrs.field(default="marker", init=False)
+
+    __repr__ = _no_defaults_repr
+
+    def __attrs_post_init__(self) -> None:
+        _check_anchor(self.start, self.end)
+
+
+CitationSource: TypeAlias = WebCitationSource | DocumentCitationSource
+CitationAnchor: TypeAlias = ContentCitationAnchor | MarkerCitationAnchor
+
+
+@attrs.frozen(slots=True, repr=False)
+class Citation:
+    """Links part of a model's answer to the sources that back it.
+
+    Raises:
+        ValueError: ``sources`` is empty.
+    """
+
+    sources: list[CitationSource]
+    anchor: CitationAnchor | None = attrs.field(default=None, kw_only=True)
+
+    __repr__ = _no_defaults_repr
+
+    def __attrs_post_init__(self) -> None:
+        if not self.sources:
+            raise ValueError("A citation must have at least one source")
+
+
+def _to_citations(value: Sequence[Citation | dict[str, Any]] | None) -> list[Citation] | None:
+    """Citations as :class:`Citation` objects; a citation given in its JSON form (as some provider
+    modules build them) is loaded."""
+    if value is None:
+        return None
+    if isinstance(value, list) and all(isinstance(item, Citation) for item in value):
+        return cast("list[Citation]", value)
+    load = _codec("citation_from_python")
+    return [item if isinstance(item, Citation) else load(item) for item in value]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -631,10 +1370,11 @@ class TextPart:
     id: str | None = attrs.field(default=None, kw_only=True)
     provider_name: str | None = attrs.field(default=None, kw_only=True)
     provider_details: dict[str, Any] | None = attrs.field(default=None, kw_only=True)
-    citations: list[Any] | None = attrs.field(default=None, kw_only=True)
+    citations: list[Citation] | None = attrs.field(default=None, kw_only=True, converter=_to_citations)
     part_kind: Literal["text"] = attrs.field(default="text", init=False)
 
     __repr__ = _no_defaults_repr
+    otel_message_parts = _otel_message_parts
 
     def has_content(self) -> bool:
         return bool(self.content)
@@ -652,6 +1392,7 @@ class ThinkingPart:
     part_kind: Literal["thinking"] = attrs.field(default="thinking", init=False)
 
     __repr__ = _no_defaults_repr
+    otel_message_parts = _otel_message_parts
 
     def has_content(self) -> bool:
         return bool(self.content)
@@ -668,6 +1409,7 @@ class _BaseToolCall:
     provider_details: dict[str, Any] | None = attrs.field(default=None, kw_only=True)
 
     __repr__ = _no_defaults_repr
+    otel_message_parts = _otel_message_parts
 
     def args_as_dict(self, *, raise_if_invalid: bool = False) -> dict[str, Any]:
         """The arguments as a dict.
@@ -676,7 +1418,8 @@ class _BaseToolCall:
         object, gives ``{"INVALID_JSON": "<raw>"}``.
 
         Raises:
-            ValueError: the JSON is malformed or not an object and ``raise_if_invalid`` is true.
+            ToolArgsError: the JSON is malformed or not an object and ``raise_if_invalid`` is true (also
+                a ``ValueError`` and an ``AssertionError``, what pydantic-ai raises there).
         """
         if not self.args:
             return {}
@@ -684,15 +1427,27 @@ class _BaseToolCall:
             return self.args
         try:
             parsed = orjson.loads(self.args)
-        except orjson.JSONDecodeError:
+        except orjson.JSONDecodeError as exc:
             if raise_if_invalid:
-                raise ValueError(f"tool call args are not valid JSON: {self.args!r}") from None
+                raise ToolArgsError(f"tool call args are not valid JSON ({exc}): {self.args!r}") from None
             return {INVALID_JSON_KEY: self.args}
         if not isinstance(parsed, dict):
             if raise_if_invalid:
-                raise ValueError(f"tool call args are not a JSON object: {self.args!r}")
+                raise ToolArgsError(f"tool call args are not a JSON object: {self.args!r}")
             return {INVALID_JSON_KEY: self.args}
         return parsed  # pyright: ignore[reportUnknownVariableType]
+
+    @property
+    def typed_args(self) -> dict[str, Any] | None:
+        """The arguments as a dict, or ``None`` while they are not (yet) a valid JSON object.
+
+        trio_direct has no typed tool parts (pydantic-ai's ``ToolKind`` registry), so this is
+        :meth:`args_as_dict` without the ``INVALID_JSON`` fallback.
+        """
+        try:
+            return self.args_as_dict(raise_if_invalid=True)
+        except ToolArgsError:
+            return None
 
     def args_as_json_str(self) -> str:
         """The arguments as compact JSON text (``'{}'`` when empty), keys in their original order."""
@@ -707,6 +1462,12 @@ class ToolCallPart(_BaseToolCall):
     """The model asks for a function tool to be called."""
 
     part_kind: Literal["tool-call"] = attrs.field(default="tool-call", init=False)
+
+    @staticmethod
+    def narrow_type(part: ToolCallPart, *, tool_kind: ToolPartKind | None = None) -> ToolCallPart:
+        """The part with ``tool_kind`` set (trio_direct has no typed subclasses to promote it to)."""
+        kind = tool_kind if tool_kind is not None else part.tool_kind
+        return part if kind == part.tool_kind else attrs.evolve(part, tool_kind=kind)
 
 
 @attrs.frozen(slots=True, repr=False)
@@ -736,6 +1497,7 @@ class FilePart:
     part_kind: Literal["file"] = attrs.field(default="file", init=False)
 
     __repr__ = _no_defaults_repr
+    otel_message_parts = _otel_message_parts
 
     def has_content(self) -> bool:
         return bool(self.content.data)
@@ -753,6 +1515,7 @@ class CompactionPart:
     part_kind: Literal["compaction"] = attrs.field(default="compaction", init=False)
 
     __repr__ = _no_defaults_repr
+    otel_message_parts = _otel_message_parts
 
     def has_content(self) -> bool:
         return bool(self.content)
@@ -766,7 +1529,19 @@ ModelResponsePart: TypeAlias = (
     | NativeToolReturnPart
     | FilePart
     | CompactionPart
+    | SpeechPart
 )
+
+ModelRequestPart: TypeAlias = (
+    SystemPromptPart
+    | UserPromptPart
+    | SpeechPart
+    | ToolReturnPart
+    | RetryPromptPart
+    | RetryFeedbackPart
+    | CompactionPart
+)
+"""A request part; a :class:`CompactionPart` in a request is a summary the application wrote."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -795,6 +1570,28 @@ class ModelRequest:
         return cls([UserPromptPart(user_prompt)], instructions=instructions)
 
 
+@attrs.frozen(slots=True, repr=False, kw_only=True)
+class ModelRequestAttempt:
+    """An attempt at a request that did not produce the response it is recorded on.
+
+    A :class:`~trio_direct.models.fallback.FallbackModel` records one for each model it moved on from,
+    on the response of the model that answered (:attr:`ModelResponse.failed_attempts`), or on the
+    :class:`~trio_direct.exceptions.FallbackExceptionGroup` when every model failed.
+    ``outcome`` is ``'error'`` (``error`` is ``'ExceptionType: message'``) or ``'rejected'`` (a
+    ``fallback_on`` response handler rejected the response; ``usage`` is what it cost).
+    """
+
+    model_name: str
+    provider_name: str | None = None
+    outcome: Literal["error", "rejected"]
+    error: str | None = None
+    timestamp: datetime
+    duration: timedelta
+    usage: RequestUsage | None = None
+
+    __repr__ = _no_defaults_repr
+
+
 @attrs.frozen(slots=True, repr=False)
 class ModelResponse:
     """What the model answered: its parts, usage, and provider metadata."""
@@ -816,7 +1613,7 @@ class ModelResponse:
     metadata: dict[str, Any] | None = attrs.field(default=None, kw_only=True)
     workspace_ref: Any = attrs.field(default=None, kw_only=True)
     history_digest: Any = attrs.field(default=None, kw_only=True)
-    failed_attempts: Any = attrs.field(default=None, kw_only=True)
+    failed_attempts: list[ModelRequestAttempt] | None = attrs.field(default=None, kw_only=True)
     state: ModelResponseState = attrs.field(default="complete", kw_only=True)
 
     __repr__ = _no_defaults_repr
@@ -868,5 +1665,541 @@ class ModelResponse:
         """The image files among :attr:`files`."""
         return [f for f in self.files if isinstance(f, BinaryImage)]
 
+    def otel_message_parts(self, settings: Any) -> list[dict[str, Any]]:
+        """The response's parts as OpenTelemetry GenAI message parts, as ``settings`` (an
+        :class:`~trio_direct.models.instrumented.InstrumentationSettings`) records them."""
+        parts: list[dict[str, Any]] = settings.response_to_otel(self)
+        return parts
+
+    def price_context(self) -> dict[str, str]:
+        """What selects a price variant in genai-prices: the response's string-valued
+        ``provider_details`` (``service_tier``...), as pydantic-ai 2.68 passes them, plus
+        ``processing='batch'`` when the provider says the request ran in its batch tier (Anthropic's
+        ``service_tier='batch'``) or ``metadata`` marks it (``{'processing': 'batch'}``), so batch
+        prices come out right where 2.68 charges the standard price."""
+        context = {k: v for k, v in (self.provider_details or {}).items() if isinstance(v, str)}
+        processing = (self.metadata or {}).get("processing")
+        if processing == "batch" or context.get("service_tier") == "batch":
+            context["processing"] = "batch"
+        return context
+
+    def cost(self) -> Any:
+        """The price of this response from `genai-prices <https://github.com/pydantic/genai-prices>`_
+        (a ``genai_prices.types.PriceCalculation``: ``total_price``, ``input_price``, ``output_price``).
+
+        Matches on ``provider_url`` first, then ``provider_name``, at the response's ``timestamp``, with
+        :meth:`price_context` selecting batch or service-tier prices.
+
+        Raises:
+            UserError: genai-prices is not installed (``pip install 'trio-direct[prices]'``), or the
+                response has no ``model_name``.
+            CostCalculationError: the model or provider is unknown to genai-prices, or the response
+                omitted its usage (``usage.unmeasured_requests``), so its cost would be incomplete.
+        """
+        try:
+            from genai_prices import calc_price
+        except ImportError:
+            raise UserError(
+                "ModelResponse.cost() needs genai-prices: install the `prices` extra "
+                "(pip install 'trio-direct[prices]')"
+            ) from None
+        if not self.model_name:
+            raise UserError("a response without a model_name cannot be priced")
+        if self.usage.unmeasured_requests:
+            raise CostCalculationError(
+                "Cannot calculate the price of a response that omitted usage information "
+                "(`usage.unmeasured_requests` is non-zero)"
+            )
+        context = self.price_context() or None
+        try:
+            if self.provider_url and self.provider_name != "openai-decisions":
+                try:
+                    return calc_price(
+                        self.usage,
+                        self.model_name,
+                        provider_api_url=self.provider_url,
+                        genai_request_timestamp=self.timestamp,
+                        price_context=context,
+                    )
+                except LookupError:
+                    pass  # an unknown URL: the provider name may still resolve
+            return calc_price(
+                self.usage,
+                self.model_name,
+                provider_id=self.provider_name,
+                genai_request_timestamp=self.timestamp,
+                price_context=context,
+            )
+        except (LookupError, ValueError) as exc:
+            raise CostCalculationError(f"cannot price {self.model_name!r}: {exc}") from exc
+
 
 ModelMessage: TypeAlias = ModelRequest | ModelResponse
+
+BaseToolCallPart = _BaseToolCall
+"""The base of :class:`ToolCallPart` and :class:`NativeToolCallPart` (for ``isinstance`` checks)."""
+BaseToolReturnPart = _BaseToolReturn
+"""The base of :class:`ToolReturnPart` and :class:`NativeToolReturnPart` (for ``isinstance`` checks)."""
+ProviderDetailsDelta: TypeAlias = dict[str, Any] | Callable[[dict[str, Any] | None], dict[str, Any]] | None
+"""A delta's ``provider_details``: a dict merged into the part's, a callable from the old details to the
+new, or None. A callable has no JSON form and is written as null."""
+
+
+def post_compaction_window(messages: Sequence[ModelMessage]) -> list[ModelMessage]:
+    """The messages from the latest :class:`CompactionPart` on: what the model effectively works from.
+
+    A compaction part in a response (the provider's) opens the window at that part, dropping the
+    response's earlier parts; one in a request (a summary the application wrote) opens it at the start
+    of that request's turn (the run of consecutive requests around it). Without a compaction part the
+    whole history is returned, as a new list.
+    """
+    for message_index in range(len(messages) - 1, -1, -1):
+        message = messages[message_index]
+        if isinstance(message, ModelResponse):
+            for part_index in range(len(message.parts) - 1, -1, -1):
+                if isinstance(message.parts[part_index], CompactionPart):
+                    return [
+                        attrs.evolve(message, parts=list(message.parts[part_index:])),
+                        *(messages[i] for i in range(message_index + 1, len(messages))),
+                    ]
+        elif any(isinstance(part, CompactionPart) for part in message.parts):
+            start = message_index
+            while start > 0 and isinstance(messages[start - 1], ModelRequest):
+                start -= 1
+            return [*(messages[i] for i in range(start, len(messages)))]
+    return list(messages)
+
+
+# ---------------------------------------------------------------------------------------------
+# Stream events and the deltas they carry (also importable from trio_direct.events)
+#
+# Stream events and the deltas they carry.
+#
+# A streamed response is a sequence of :data:`ModelResponseStreamEvent`: a part starts
+# (:class:`PartStartEvent`), grows by deltas (:class:`PartDeltaEvent`), ends (:class:`PartEndEvent`),
+# and once the answer is known to be final a :class:`FinalResultEvent` is emitted. Each delta knows
+# how to ``apply`` itself to the part it extends; that pure function is what both the producer-side
+# parts manager and the consumer-side accumulator use.
+#
+# Events and deltas are slotted but not frozen: a stream builds two of them per token, and frozen
+# attrs classes cost about twice as much to construct. Treat them as read-only all the same.
+# ---------------------------------------------------------------------------------------------
+
+PartKind: TypeAlias = Literal[
+    "text",
+    "thinking",
+    "tool-call",
+    "builtin-tool-call",
+    "builtin-tool-return",
+    "file",
+    "compaction",
+    "speech",
+]
+
+
+def _merge_details(old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not new:
+        return old
+    merged = {**(old or {}), **new}
+    return merged or None
+
+
+@attrs.define(slots=True, repr=False)
+class TextPartDelta:
+    """More text for a :class:`TextPart`."""
+
+    content_delta: str
+    provider_name: str | None = attrs.field(default=None, kw_only=True)
+    provider_details: dict[str, Any] | None = attrs.field(default=None, kw_only=True)
+    citations_delta: list[Any] | None = attrs.field(default=None, kw_only=True)
+    part_delta_kind: Literal["text"] = attrs.field(default="text", init=False)
+
+    __repr__ = _no_defaults_repr
+
+    def apply(self, part: ModelResponsePart) -> TextPart:
+        """A new text part with this delta's content appended.
+
+        Raises:
+            DeltaApplyError: ``part`` is not a :class:`TextPart`.
+        """
+        if not isinstance(part, TextPart):
+            raise DeltaApplyError(f"cannot apply a text delta to {part!r}")
+        return TextPart(
+            part.content + self.content_delta,
+            id=part.id,
+            provider_name=self.provider_name or part.provider_name,
+            provider_details=_merge_details(part.provider_details, self.provider_details),
+            citations=(
+                (part.citations or []) + self.citations_delta if self.citations_delta else part.citations
+            ),
+        )
+
+
+_DetailsUpdate: TypeAlias = dict[str, Any] | Callable[[dict[str, Any] | None], dict[str, Any]]
+
+
+@attrs.define(slots=True, repr=False)
+class ThinkingPartDelta:
+    """More thinking, and/or a new signature, for a :class:`ThinkingPart`.
+
+    ``provider_details`` may be a callable mapping the old details to the new (it serializes as null).
+    """
+
+    content_delta: str | None = attrs.field(default=None, kw_only=True)
+    signature_delta: str | None = attrs.field(default=None, kw_only=True)
+    provider_name: str | None = attrs.field(default=None, kw_only=True)
+    provider_details: _DetailsUpdate | None = attrs.field(default=None, kw_only=True)
+    part_delta_kind: Literal["thinking"] = attrs.field(default="thinking", init=False)
+
+    __repr__ = _no_defaults_repr
+
+    def _details_for(self, old: dict[str, Any] | None) -> dict[str, Any] | None:
+        # A callable computes an update from the old details; like a dict, the update is merged in.
+        update = self.provider_details(old) if callable(self.provider_details) else self.provider_details
+        return _merge_details(old, update)
+
+    def _chained_details(self, earlier: _DetailsUpdate | None) -> _DetailsUpdate | None:
+        """This delta's details update applied after ``earlier`` (as pydantic-ai chains them)."""
+        new = self.provider_details
+        if new is None:
+            return earlier
+        if callable(new):
+            if callable(earlier):
+                first = earlier
+                return lambda d: new(first(d))
+            if earlier:
+                merged = earlier
+                return lambda d: new({**(d or {}), **merged})
+            return new
+        if callable(earlier):
+            first = earlier
+            return lambda d: {**first(d), **new}
+        return {**(earlier or {}), **new}
+
+    def apply(self, part: ModelResponsePart | ThinkingPartDelta) -> ThinkingPart | ThinkingPartDelta:
+        """Content appended, signature replaced, provider name replaced, details merged.
+
+        Applied to another :class:`ThinkingPartDelta` the two coalesce into one delta.
+
+        Raises:
+            DeltaApplyError: ``part`` is neither a thinking part nor a thinking delta, or this delta
+                carries neither content nor a signature and is applied to a delta (as pydantic-ai 2.68).
+        """
+        if isinstance(part, ThinkingPartDelta):
+            if self.content_delta is None and self.signature_delta is None:
+                raise DeltaApplyError("Cannot apply ThinkingPartDelta with no content or signature")
+            content = (
+                None
+                if part.content_delta is None and self.content_delta is None
+                else ((part.content_delta or "") + (self.content_delta or ""))
+            )
+            return ThinkingPartDelta(
+                content_delta=content,
+                signature_delta=(
+                    self.signature_delta if self.signature_delta is not None else part.signature_delta
+                ),
+                provider_name=self.provider_name or part.provider_name,
+                provider_details=self._chained_details(part.provider_details),
+            )
+        if not isinstance(part, ThinkingPart):
+            raise DeltaApplyError(f"cannot apply a thinking delta to {part!r}")
+        return ThinkingPart(
+            part.content + (self.content_delta or ""),
+            id=part.id,
+            signature=self.signature_delta if self.signature_delta is not None else part.signature,
+            provider_name=self.provider_name or part.provider_name,
+            provider_details=self._details_for(part.provider_details),
+        )
+
+
+@attrs.define(slots=True, repr=False)
+class ToolCallPartDelta:
+    """A fragment of a tool call: more name, more arguments, or its id.
+
+    String arguments concatenate; dict arguments merge shallowly; mixing the two is an error.
+    """
+
+    tool_name_delta: str | None = attrs.field(default=None, kw_only=True)
+    args_delta: str | dict[str, Any] | None = attrs.field(default=None, kw_only=True)
+    tool_call_id: str | None = attrs.field(default=None, kw_only=True)
+    provider_name: str | None = attrs.field(default=None, kw_only=True)
+    provider_details: dict[str, Any] | None = attrs.field(default=None, kw_only=True)
+    part_delta_kind: Literal["tool_call"] = attrs.field(default="tool_call", init=False)
+
+    __repr__ = _no_defaults_repr
+
+    def _merge_args(self, args: str | dict[str, Any] | None) -> str | dict[str, Any] | None:
+        delta = self.args_delta
+        if delta is None:
+            return args
+        if args is None:
+            return delta
+        if isinstance(args, str) and isinstance(delta, str):
+            return args + delta
+        if isinstance(args, dict) and isinstance(delta, dict):
+            return {**args, **delta}
+        raise DeltaApplyError(f"cannot mix string and dict tool-call arguments: {args!r} then {delta!r}")
+
+    def apply(
+        self, part: ModelResponsePart | ToolCallPartDelta
+    ) -> ToolCallPart | NativeToolCallPart | ToolCallPartDelta:
+        """Name appended, arguments merged, id replaced, details merged.
+
+        Applied to another delta the two accumulate; the result becomes a :class:`ToolCallPart` as
+        soon as a name is known.
+
+        Raises:
+            DeltaApplyError: ``part`` is not a tool call, or string and dict args are mixed.
+        """
+        if isinstance(part, ToolCallPartDelta):
+            merged = ToolCallPartDelta(
+                tool_name_delta=(part.tool_name_delta or "") + (self.tool_name_delta or "") or None,
+                args_delta=self._merge_args(part.args_delta),
+                tool_call_id=self.tool_call_id or part.tool_call_id,
+                provider_name=self.provider_name or part.provider_name,
+                provider_details=_merge_details(part.provider_details, self.provider_details),
+            )
+            return merged.as_part() or merged
+        if not isinstance(part, ToolCallPart | NativeToolCallPart):
+            raise DeltaApplyError(f"cannot apply a tool-call delta to {part!r}")
+        return type(part)(
+            part.tool_name + (self.tool_name_delta or ""),
+            self._merge_args(part.args),
+            self.tool_call_id or part.tool_call_id,
+            tool_kind=part.tool_kind,
+            id=part.id,
+            provider_name=self.provider_name or part.provider_name,
+            provider_details=_merge_details(part.provider_details, self.provider_details),
+        )
+
+    def as_part(self) -> ToolCallPart | None:
+        """The :class:`ToolCallPart` this delta describes, or None while it has no name."""
+        if not self.tool_name_delta:
+            return None
+        return ToolCallPart(
+            self.tool_name_delta,
+            self.args_delta,
+            self.tool_call_id or generate_tool_call_id(),
+            provider_name=self.provider_name,
+            provider_details=self.provider_details,
+        )
+
+
+@attrs.define(slots=True, repr=False)
+class SpeechPartDelta:
+    """More transcript and/or audio for a :class:`~trio_direct.messages.SpeechPart` (realtime sessions).
+
+    ``transcript``, when set, is the turn's whole transcript so far and replaces the part's (how a
+    provider revises what it transcribed); otherwise ``transcript_delta`` is appended.
+    """
+
+    speaker: Literal["user", "assistant"] | None = attrs.field(default=None, kw_only=True)
+    transcript_delta: str | None = attrs.field(default=None, kw_only=True)
+    transcript: str | None = attrs.field(default=None, kw_only=True)
+    audio_chunk: bytes | None = attrs.field(default=None, kw_only=True)
+    timestamps: list[SpeechTimestamp] | None = attrs.field(default=None, kw_only=True)
+    part_delta_kind: Literal["speech"] = attrs.field(default="speech", init=False)
+
+    __repr__ = _no_defaults_repr
+
+    def apply(self, part: ModelResponsePart) -> SpeechPart:
+        """The part with the transcript replaced or extended, the audio chunk appended (only when the
+        part retains audio) and the timestamps added.
+
+        Raises:
+            DeltaApplyError: ``part`` is not a speech part.
+        """
+        if not isinstance(part, SpeechPart):
+            raise DeltaApplyError("Cannot apply SpeechPartDeltas to non-SpeechParts")
+        transcript = part.transcript
+        if self.transcript is not None:
+            transcript = self.transcript
+        elif self.transcript_delta:
+            transcript = (transcript or "") + self.transcript_delta
+        audio = part.audio
+        if self.audio_chunk and audio is not None:
+            audio = attrs.evolve(audio, data=audio.data + self.audio_chunk)
+        timestamps = part.timestamps
+        if self.timestamps:
+            timestamps = [*(timestamps or ()), *self.timestamps]
+        return attrs.evolve(part, transcript=transcript, audio=audio, timestamps=timestamps)
+
+
+ModelResponsePartDelta: TypeAlias = TextPartDelta | ThinkingPartDelta | ToolCallPartDelta | SpeechPartDelta
+
+
+@attrs.define(slots=True, repr=False)
+class PartStartEvent:
+    """A new part begins at ``index`` (a second start at the same index replaces that part)."""
+
+    index: int
+    part: ModelResponsePart
+    previous_part_kind: PartKind | None = None
+    canonical_system: str | None = None
+    event_kind: Literal["part_start"] = attrs.field(default="part_start", init=False)
+
+    __repr__ = _no_defaults_repr
+
+
+@attrs.define(slots=True, repr=False)
+class PartDeltaEvent:
+    """The part at ``index`` grows by ``delta``."""
+
+    index: int
+    delta: ModelResponsePartDelta
+    event_kind: Literal["part_delta"] = attrs.field(default="part_delta", init=False)
+
+    __repr__ = _no_defaults_repr
+
+
+@attrs.define(slots=True, repr=False)
+class PartEndEvent:
+    """The part at ``index`` is complete; ``part`` is its final value."""
+
+    index: int
+    part: ModelResponsePart
+    next_part_kind: PartKind | None = None
+    canonical_system: str | None = None
+    event_kind: Literal["part_end"] = attrs.field(default="part_end", init=False)
+
+    __repr__ = _no_defaults_repr
+
+
+@attrs.define(slots=True, repr=False)
+class FinalResultEvent:
+    """The response is known to be the final result: text, or a call to the named output tool."""
+
+    tool_name: str | None
+    tool_call_id: str | None
+    event_kind: Literal["final_result"] = attrs.field(default="final_result", init=False)
+
+    __repr__ = _no_defaults_repr
+
+
+ModelResponseStreamEvent: TypeAlias = PartStartEvent | PartDeltaEvent | PartEndEvent | FinalResultEvent
+
+
+# ---------------------------------------------------------------------------------------------------
+# pydantic-ai's ModelMessagesTypeAdapter, over trio_direct.serialization's converter
+# ---------------------------------------------------------------------------------------------------
+
+_IGNORED_OPTIONS: Final = frozenset(
+    {
+        "by_alias",
+        "by_name",
+        "strict",
+        "context",
+        "round_trip",
+        "warnings",
+        "serialize_as_any",
+        "from_attributes",
+    }
+)
+"""pydantic TypeAdapter keywords that change nothing for this model (it has no aliases, loading is
+always as strict as described above, and dumping always round-trips); accepted so calls move over."""
+
+
+def _check_options(method: str, options: Mapping[str, Any]) -> None:
+    unknown = sorted(key for key, value in options.items() if key not in _IGNORED_OPTIONS and value)
+    if unknown:
+        raise UserError(
+            f"ModelMessagesTypeAdapter.{method}() does not support {', '.join(unknown)}: trio_direct writes "
+            "every field, as pydantic-ai does by default; filter the JSON-mode output of "
+            "dump_python(mode='json') instead"
+        )
+
+
+def _history_items(data: Any) -> list[Any]:
+    if isinstance(data, list | tuple):
+        return list(data)  # pyright: ignore[reportUnknownArgumentType]
+    return [data]
+
+
+@final
+class _MessagesTypeAdapter:
+    """``pydantic.TypeAdapter(list[ModelMessage])`` as pydantic-ai users call it, over the cattrs
+    converter: ``validate_json`` / ``validate_python`` load a history, ``dump_json`` / ``dump_python``
+    write one, with exactly the JSON pydantic-ai 2.68 writes.
+
+    ``indent`` (``dump_json``) and ``mode`` (``dump_python``) are honoured; ``by_alias``, ``strict``,
+    ``context``, ``round_trip`` and the like are accepted and change nothing; filtering options
+    (``include``, ``exclude``, ``exclude_none``...) raise :class:`~trio_direct.exceptions.UserError`.
+    """
+
+    def validate_json(self, data: str | bytes | bytearray, /, **options: Any) -> list[ModelMessage]:
+        """Load a history from JSON.
+
+        Raises:
+            MessageFormatError: not valid JSON, or not a valid history (the message names the item).
+            UserError: an unsupported option.
+        """
+        _check_options("validate_json", options)
+        return _codec("messages_from_json")(data)  # type: ignore[no-any-return]
+
+    def validate_python(self, data: Any, /, **options: Any) -> list[ModelMessage]:
+        """Load a history from Python: JSON-mode dicts (as ``json.loads`` gives), Python-mode values
+        (datetimes, bytes), or messages already built (kept as they are).
+
+        Raises:
+            MessageFormatError: not a valid history.
+            UserError: an unsupported option.
+        """
+        _check_options("validate_python", options)
+        if isinstance(data, list | tuple) and all(
+            isinstance(item, ModelRequest | ModelResponse)
+            for item in data  # pyright: ignore[reportUnknownVariableType]
+        ):
+            return list(cast("list[ModelMessage]", data))
+        items = _history_items(data)
+        built = [
+            item
+            if isinstance(item, ModelRequest | ModelResponse)
+            else _codec("messages_from_python")([item])[0]
+            for item in items
+        ]
+        return built
+
+    def dump_json(
+        self, messages: Sequence[ModelMessage], /, *, indent: int | None = None, **options: Any
+    ) -> bytes:
+        """The history as pydantic-ai 2.68's JSON; ``indent`` pretty-prints it as pydantic does.
+
+        Raises:
+            TypeError: an object in the history is not part of the message model.
+            UserError: an unsupported option.
+        """
+        _check_options("dump_json", options)
+        if indent is None:
+            return _codec("messages_to_json")(messages)  # type: ignore[no-any-return]
+        if indent == 2:
+            return orjson.dumps(
+                orjson.loads(_codec("messages_to_json")(messages)), option=orjson.OPT_INDENT_2
+            )
+        return json.dumps(_codec("messages_to_python")(messages), indent=indent, ensure_ascii=False).encode()
+
+    def dump_python(
+        self,
+        messages: Sequence[ModelMessage],
+        /,
+        *,
+        mode: Literal["python", "json"] = "python",
+        **options: Any,
+    ) -> list[Any]:
+        """The history as Python: ``mode='json'`` gives exactly ``json.loads(dump_json(...))``;
+        ``mode='python'`` (the default, as in pydantic) keeps datetimes as ``datetime`` objects, but
+        writes bytes as base64 text and costs as decimal strings, as the JSON does.
+
+        Raises:
+            TypeError: an object in the history is not part of the message model.
+            UserError: an unsupported option.
+        """
+        _check_options("dump_python", options)
+        if mode == "json":
+            return _codec("messages_to_python")(messages)  # type: ignore[no-any-return]
+        if mode != "python":
+            raise UserError(f"mode must be 'python' or 'json', got {mode!r}")
+        return _codec("messages_to_python_mode")(messages)  # type: ignore[no-any-return]
+
+
+ModelMessagesTypeAdapter: Final = _MessagesTypeAdapter()
+"""Reads and writes message histories as pydantic-ai's ``ModelMessagesTypeAdapter`` does."""

@@ -28,13 +28,21 @@ Unknown keys inside ``usage`` are the exception to "extra keys are ignored": pyd
 (``web_searches``, ``input_text_tokens``...) and writes them back after ``cost``; here they live in
 :attr:`RequestUsage.extra <trio_direct.usage.RequestUsage.extra>`.
 
-What is not reproduced: pydantic-ai 2.68 loads a ``retry-prompt`` part as a ``ToolReturnPart``
-(``outcome='retried'``) or a ``RetryFeedbackPart``; here it stays a
-:class:`~trio_direct.messages.RetryPromptPart` (the JSON we write for one is the JSON pydantic-ai writes
-for it). Part kinds trio_direct does not model (``speech``, ``retry-feedback``, request-side
-``compaction``, ...) raise :class:`~trio_direct.exceptions.MessageFormatError`. Integers beyond 64 bits
-inside free-form JSON (tool arguments, provider details) load as floats, because orjson reads them so;
-they dump exactly (through the stdlib encoder, which orjson falls back to).
+Validation error details are read and written as pydantic's ``ErrorDetails`` (its keys only, in its
+order).
+
+What is not reproduced: pydantic-ai 2.68 loads a stored ``retry-prompt`` part as the part it means (a
+retried ``ToolReturnPart`` or a ``RetryFeedbackPart``); here it stays a
+:class:`~trio_direct.messages.RetryPromptPart`, so it dumps back byte for byte, and is translated the
+same way only when it is sent (:meth:`RetryPromptPart.translated
+<trio_direct.messages.RetryPromptPart.translated>`, run by ``Model.prepare_messages``). The request
+parts only pydantic-ai's Agent writes (``instruction-delta``,
+``instruction-baseline``, ``tool-availability-delta``, ``capability-load-delta``,
+``model-settings-delta``) raise :class:`~trio_direct.exceptions.MessageFormatError`; typed tool parts
+(``tool_kind='tool-search'`` and the like) load as plain tool parts with that ``tool_kind``, which dump
+to the same JSON. Integers beyond 64 bits inside free-form JSON (tool arguments, provider details) load
+as floats, because orjson reads them so; they dump exactly (through the stdlib encoder, which orjson
+falls back to).
 
 Performance: the per-class functions are generated once at import by cattrs with an explicit hook per
 field (``detailed_validation=False``); the error path alone pays for naming the offending item, by
@@ -47,8 +55,9 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from types import NoneType, UnionType
 from typing import Any, Final, Literal, TypeAlias, Union, cast, get_args, get_origin
@@ -61,6 +70,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from cattrs.preconf.orjson import OrjsonConverter, make_converter
 
 from . import _json
+from . import messages as _messages_module
 from ._json import dump_bytes as _dump_bytes
 from ._json import to_json as _to_json
 from ._json import to_python as _to_python
@@ -70,6 +80,7 @@ from .events import (
     PartDeltaEvent,
     PartEndEvent,
     PartStartEvent,
+    SpeechPartDelta,
     TextPartDelta,
     ThinkingPartDelta,
     ToolCallPartDelta,
@@ -77,19 +88,30 @@ from .events import (
 from .exceptions import MessageFormatError
 from .messages import (
     AudioUrl,
+    BinaryAudio,
     BinaryContent,
     BinaryImage,
     CachePoint,
+    Citation,
     CompactionPart,
+    ContentCitationAnchor,
+    DocumentCitationSource,
     DocumentUrl,
     FilePart,
     ImageUrl,
+    MarkerCitationAnchor,
     ModelMessage,
     ModelRequest,
+    ModelRequestAttempt,
     ModelResponse,
     NativeToolCallPart,
     NativeToolReturnPart,
+    RetryFeedbackPart,
+    RetryInfo,
     RetryPromptPart,
+    SpeechPart,
+    SpeechTimestamp,
+    StructuredContent,
     SystemPromptPart,
     TextContent,
     TextPart,
@@ -99,10 +121,13 @@ from .messages import (
     UploadedFile,
     UserPromptPart,
     VideoUrl,
+    WebCitationSource,
 )
 from .usage import RequestUsage
 
 __all__ = [
+    "ModelMessagesTypeAdapter",
+    "citation_from_python",
     "event_from_json",
     "event_from_python",
     "event_to_json",
@@ -300,13 +325,44 @@ def _load_args(value: Any, _: Any = None) -> str | dict[str, Any] | None:
     raise TypeError(f"expected a string, an object or null, got {_describe(value)}")
 
 
+_ERROR_DETAIL_KEYS: Final = ("type", "loc", "msg", "input", "ctx", "url")
+"""pydantic-core's ``ErrorDetails`` keys in declaration order: the order 2.68 writes them in."""
+
+
+def _load_error_detail(value: Any) -> dict[str, Any]:
+    # Loaded as pydantic-ai loads an ``ErrorDetails``: required keys checked, unknown keys dropped,
+    # keys put in declaration order (which is how they are written back).
+    error = _load_dict(value)
+    for key in ("type", "loc", "msg", "input"):
+        if key not in error:
+            raise KeyError(key)
+    _load_str(error["type"])
+    _load_str(error["msg"])
+    for item in _load_list(error["loc"]):
+        if not isinstance(item, str) and not (isinstance(item, int) and not isinstance(item, bool)):
+            raise TypeError(f"loc: expected strings and integers, got {_describe(item)}")
+    if "ctx" in error:
+        _load_dict(error["ctx"])
+    if "url" in error:
+        _load_str(error["url"])
+    ordered: dict[str, Any] = {key: error[key] for key in _ERROR_DETAIL_KEYS if key in error}
+    if isinstance(ordered["loc"], tuple):  # Python-mode input: the JSON form is a list
+        ordered["loc"] = list(ordered["loc"])  # pyright: ignore[reportUnknownArgumentType]
+        return ordered
+    return error if list(error) == list(ordered) else ordered
+
+
+def _dump_retry_content(value: list[dict[str, Any]] | str) -> Any:
+    # Written as pydantic writes an ``ErrorDetails``: its keys only, in declaration order.
+    if isinstance(value, str):
+        return value
+    return [{key: error[key] for key in _ERROR_DETAIL_KEYS if key in error} for error in value]
+
+
 def _load_retry_content(value: Any, _: Any = None) -> list[dict[str, Any]] | str:
     if isinstance(value, str):
         return value
-    errors = _load_list(value)
-    for error in errors:
-        _load_dict(error)
-    return errors
+    return [_load_error_detail(error) for error in _load_list(value)]
 
 
 _SCALAR_LOADERS: Final[dict[Any, _Hook]] = {
@@ -482,11 +538,29 @@ _UPLOADED_FILE_PROVIDERS: Final = (
 )
 _register(UploadedFile, load={"provider_name": _literal_loader(_UPLOADED_FILE_PROVIDERS)})
 _with_computed_keys(UploadedFile, media_type=True)
-for _cls in (BinaryContent, BinaryImage):
+for _cls in (BinaryContent, BinaryImage, BinaryAudio):
     _register(_cls, dump={"data": _dump_bytes})
     _with_computed_keys(_cls, media_type=False)
 _register(TextContent)
 _register(CachePoint)
+_register(StructuredContent)
+
+
+def _load_structured_content(value: Any, _: Any = None) -> StructuredContent:
+    # Built through the constructor: an empty `content` is rendered from `value`, as upstream does.
+    value = _load_dict(value)
+    if value.get("kind", "structured-content") != "structured-content":
+        raise ValueError(f"expected kind 'structured-content', got {value.get('kind')!r}")
+    return StructuredContent(
+        value.get("value"),
+        content=_load_str(value.get("content", "")),
+        tag=_load_optional_str(value.get("tag")),
+        description=_load_optional_str(value.get("description")),
+        metadata=value.get("metadata"),
+    )
+
+
+_LOADERS[StructuredContent] = _load_structured_content
 
 
 def _load_binary(value: Any, _: Any = None) -> BinaryContent:
@@ -508,6 +582,7 @@ _USER_CONTENT_LOADERS: Final[dict[str, Callable[[Any], Any]]] = {
     "binary": _load_binary,
     "uploaded-file": _LOADERS[UploadedFile],
     "text-content": _LOADERS[TextContent],
+    "structured-content": _load_structured_content,
     "cache-point": _LOADERS[CachePoint],
 }
 _USER_CONTENT_CLASSES: Final[dict[str, type]] = {
@@ -518,6 +593,7 @@ _USER_CONTENT_CLASSES: Final[dict[str, type]] = {
     "binary": BinaryContent,
     "uploaded-file": UploadedFile,
     "text-content": TextContent,
+    "structured-content": StructuredContent,
     "cache-point": CachePoint,
 }
 _dump_user_item = _dispatch_dump(_DUMPERS, "user content")
@@ -631,7 +707,7 @@ def _load_tool_content(value: Any, record: frozenset[str] | None) -> Any:
         if (
             isinstance(kind, str)
             and kind in _USER_CONTENT_CLASSES
-            and kind not in ("text-content", "cache-point")
+            and kind not in ("text-content", "structured-content", "cache-point")
         ):
             try:
                 item = _rebuild_file(mapping, kind, record)
@@ -675,41 +751,6 @@ def _tool_return_wrappers(cls: type) -> None:
     _DUMPERS[cls] = dump
 
 
-# --- parts --------------------------------------------------------------------------------------------
-
-_register(SystemPromptPart)
-_register(UserPromptPart, load={"content": _load_user_content}, dump={"content": _dump_user_content})
-for _cls in (ToolReturnPart, NativeToolReturnPart):
-    _register(_cls)
-    _tool_return_wrappers(_cls)
-_register(RetryPromptPart, load={"content": _load_retry_content})
-_register(TextPart)
-_register(ThinkingPart)
-for _cls in (ToolCallPart, NativeToolCallPart):
-    _register(_cls, load={"args": _load_args})
-# A file part's content dumper dispatches on the class: the content may be a narrowed BinaryImage.
-_register(
-    FilePart, load={"content": _load_binary}, dump={"content": _dispatch_dump(_DUMPERS, "file content")}
-)
-_register(CompactionPart)
-
-_REQUEST_PARTS: Final[dict[str, type]] = {
-    "system-prompt": SystemPromptPart,
-    "user-prompt": UserPromptPart,
-    "tool-return": ToolReturnPart,
-    "retry-prompt": RetryPromptPart,
-}
-_RESPONSE_PARTS: Final[dict[str, type]] = {
-    "text": TextPart,
-    "thinking": ThinkingPart,
-    "tool-call": ToolCallPart,
-    "builtin-tool-call": NativeToolCallPart,
-    "builtin-tool-return": NativeToolReturnPart,
-    "file": FilePart,
-    "compaction": CompactionPart,
-}
-
-
 def _union_loader(tag_key: str, members: Mapping[str, type], what: str) -> Callable[[Any], Any]:
     """Tagged-union disambiguation: read the discriminator, run that member's loader."""
     loaders = {tag: _LOADERS[cls] for tag, cls in members.items()}
@@ -743,6 +784,108 @@ def _list_dumper(table: Mapping[type, _Dumper], what: str) -> _Dumper:
             raise
 
     return dump
+
+
+# --- parts --------------------------------------------------------------------------------------------
+
+_register(RetryInfo, load={"cause": _load_str})
+_load_retry_info = _LOADERS[RetryInfo]
+_register(SystemPromptPart)
+_register(UserPromptPart, load={"content": _load_user_content}, dump={"content": _dump_user_content})
+_register(
+    ToolReturnPart,
+    load={"retry": _optional(_load_retry_info)},
+    dump={"retry": _optional(_DUMPERS[RetryInfo])},
+)
+_register(NativeToolReturnPart)
+for _cls in (ToolReturnPart, NativeToolReturnPart):
+    _tool_return_wrappers(_cls)
+_register(RetryPromptPart, load={"content": _load_retry_content}, dump={"content": _dump_retry_content})
+_register(
+    RetryFeedbackPart,
+    load={"content": _load_retry_content, "retry": _load_retry_info},
+    dump={"content": _dump_retry_content, "retry": _DUMPERS[RetryInfo]},
+)
+
+
+# --- speech and citations -------------------------------------------------------------------------
+
+
+def _load_str_list(value: Any, _: Any = None) -> list[str]:
+    return [_load_str(item) for item in _load_list(value)]
+
+
+def _optional_list_dumper(item: _Dumper) -> _Dumper:
+    def dump(values: Iterable[Any] | None) -> list[Any] | None:
+        return None if values is None else [item(v) for v in values]
+
+    return dump
+
+
+_register(SpeechTimestamp)
+_register(
+    SpeechPart,
+    load={
+        "audio": _optional(_load_binary),
+        "timestamps": _optional(_list_loader(_LOADERS[SpeechTimestamp])),
+    },
+    dump={
+        "audio": _optional(_dispatch_dump(_DUMPERS, "speech audio")),
+        "timestamps": _optional_list_dumper(_DUMPERS[SpeechTimestamp]),
+    },
+)
+for _cls in (WebCitationSource, DocumentCitationSource):
+    _register(_cls, load={"excerpts": _load_str_list})
+for _cls in (ContentCitationAnchor, MarkerCitationAnchor):
+    _register(_cls)
+_CITATION_SOURCES: Final[dict[str, type]] = {"web": WebCitationSource, "document": DocumentCitationSource}
+_CITATION_ANCHORS: Final[dict[str, type]] = {"content": ContentCitationAnchor, "marker": MarkerCitationAnchor}
+_register(
+    Citation,
+    load={
+        "sources": _list_loader(_union_loader("kind", _CITATION_SOURCES, "citation source")),
+        "anchor": _optional(_union_loader("kind", _CITATION_ANCHORS, "citation anchor")),
+    },
+    dump={
+        "sources": _list_dumper({c: _DUMPERS[c] for c in _CITATION_SOURCES.values()}, "a citation source"),
+        "anchor": _optional(
+            _dispatch_dump({c: _DUMPERS[c] for c in _CITATION_ANCHORS.values()}, "an anchor")
+        ),
+    },
+)
+_register(
+    TextPart,
+    load={"citations": _optional(_list_loader(_LOADERS[Citation]))},
+    dump={"citations": _optional_list_dumper(_DUMPERS[Citation])},
+)
+_register(ThinkingPart)
+for _cls in (ToolCallPart, NativeToolCallPart):
+    _register(_cls, load={"args": _load_args})
+# A file part's content dumper dispatches on the class: the content may be a narrowed BinaryImage.
+_register(
+    FilePart, load={"content": _load_binary}, dump={"content": _dispatch_dump(_DUMPERS, "file content")}
+)
+_register(CompactionPart)
+
+_REQUEST_PARTS: Final[dict[str, type]] = {
+    "system-prompt": SystemPromptPart,
+    "user-prompt": UserPromptPart,
+    "speech": SpeechPart,
+    "tool-return": ToolReturnPart,
+    "retry-prompt": RetryPromptPart,
+    "retry-feedback": RetryFeedbackPart,
+    "compaction": CompactionPart,
+}
+_RESPONSE_PARTS: Final[dict[str, type]] = {
+    "text": TextPart,
+    "thinking": ThinkingPart,
+    "tool-call": ToolCallPart,
+    "builtin-tool-call": NativeToolCallPart,
+    "builtin-tool-return": NativeToolReturnPart,
+    "file": FilePart,
+    "compaction": CompactionPart,
+    "speech": SpeechPart,
+}
 
 
 _load_request_part = _union_loader("part_kind", _REQUEST_PARTS, "request part")
@@ -812,10 +955,76 @@ _register(
     load={"parts": _list_loader(_load_request_part)},
     dump={"parts": _list_dumper(_REQUEST_PART_DUMPERS, "a request part")},
 )
+_DURATION = re.compile(
+    r"([-+])?P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?"
+    r"(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?",
+    re.ASCII,
+)
+
+
+def _dump_timedelta(value: timedelta) -> str:
+    """A duration as pydantic writes it: ISO 8601 with years of 365 days, seconds with only the
+    fraction it needs (``PT1.5S``, ``P1DT1H``, ``-PT1S``, ``PT0S``)."""
+    sign = "-" if value < timedelta(0) else ""
+    value = abs(value)
+    years, days = divmod(value.days, 365)
+    hours, rest = divmod(value.seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    date_part = (f"{years}Y" if years else "") + (f"{days}D" if days else "")
+    second_text = (
+        f"{seconds}.{value.microseconds:06d}".rstrip("0").rstrip(".") if value.microseconds else str(seconds)
+    )
+    time_part = (
+        (f"{hours}H" if hours else "")
+        + (f"{minutes}M" if minutes else "")
+        + (f"{second_text}S" if seconds or value.microseconds else "")
+    )
+    if not date_part and not time_part:
+        return "PT0S"
+    return f"{sign}P{date_part}" + (f"T{time_part}" if time_part else "")
+
+
+def _load_timedelta(value: Any, _: Any = None) -> timedelta:
+    """An ISO 8601 duration (``PT1.5S``, ``P1DT2H``; a year is 365 days, a month 30) or seconds."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    if isinstance(value, str):
+        match = _DURATION.fullmatch(value)
+        if match is not None and value not in ("P", "-P", "+P") and not value.endswith("T"):
+            sign, years, months, weeks, days, hours, minutes, seconds = match.groups()
+            total = timedelta(
+                days=int(years or 0) * 365 + int(months or 0) * 30 + int(weeks or 0) * 7 + int(days or 0),
+                hours=int(hours or 0),
+                minutes=int(minutes or 0),
+                seconds=float(seconds or 0),
+            )
+            return -total if sign == "-" else total
+        try:
+            return timedelta(seconds=float(value))
+        except ValueError:
+            raise ValueError(f"not a duration: {value!r}") from None
+    raise TypeError(f"expected an ISO 8601 duration or seconds, got {_describe(value)}")
+
+
+_register(
+    ModelRequestAttempt,
+    load={"duration": _load_timedelta, "usage": _optional(_load_usage)},
+    dump={"duration": _dump_timedelta, "usage": _optional(_DUMPERS[RequestUsage])},
+)
 _register(
     ModelResponse,
-    load={"parts": _list_loader(_load_response_part), "usage": _load_usage},
-    dump={"parts": _list_dumper(_RESPONSE_PART_DUMPERS, "a response part"), "usage": _DUMPERS[RequestUsage]},
+    load={
+        "parts": _list_loader(_load_response_part),
+        "usage": _load_usage,
+        "failed_attempts": _optional(_list_loader(_LOADERS[ModelRequestAttempt])),
+    },
+    dump={
+        "parts": _list_dumper(_RESPONSE_PART_DUMPERS, "a response part"),
+        "usage": _DUMPERS[RequestUsage],
+        "failed_attempts": _optional_list_dumper(_DUMPERS[ModelRequestAttempt]),
+    },
 )
 _plain_load_response = _LOADERS[ModelResponse]
 
@@ -840,10 +1049,22 @@ _register(
     dump={"provider_details": _dump_thinking_details},
 )
 _register(ToolCallPartDelta, load={"args_delta": _load_args})
+_register(
+    SpeechPartDelta,
+    load={
+        "audio_chunk": _optional(_load_bytes),
+        "timestamps": _optional(_list_loader(_LOADERS[SpeechTimestamp])),
+    },
+    dump={
+        "audio_chunk": _optional(_dump_bytes),
+        "timestamps": _optional_list_dumper(_DUMPERS[SpeechTimestamp]),
+    },
+)
 _DELTAS: Final[dict[str, type]] = {
     "text": TextPartDelta,
     "thinking": ThinkingPartDelta,
     "tool_call": ToolCallPartDelta,
+    "speech": SpeechPartDelta,
 }
 _load_delta = _union_loader("part_delta_kind", _DELTAS, "delta")
 _dump_delta = _dispatch_dump({cls: _DUMPERS[cls] for cls in _DELTAS.values()}, "a delta")
@@ -1094,3 +1315,48 @@ def event_from_json(data: str | bytes | bytearray | memoryview) -> ModelResponse
         MessageFormatError: ``data`` is not valid JSON or not a valid stream event.
     """
     return event_from_python(_parse_json(data))
+
+
+def citation_from_python(data: Any) -> Citation:
+    """One :class:`~trio_direct.messages.Citation` from its JSON-mode form (what provider modules
+    build from a provider's grounding data).
+
+    Raises:
+        MessageFormatError: ``data`` is not a valid citation.
+    """
+    try:
+        citation: Citation = _LOADERS[Citation](_load_dict(data))
+    except Exception as exc:
+        raise MessageFormatError(f"invalid citation: {_reason(exc)}") from exc
+    return citation
+
+
+def _python_mode_messages(messages: Sequence[ModelMessage]) -> list[Any]:
+    """A history as Python-mode values (``ModelMessagesTypeAdapter.dump_python(mode='python')``)."""
+    return _python_mode(_dump_messages(messages))  # type: ignore[no-any-return]
+
+
+def _python_mode(value: Any) -> Any:
+    """Dumped values with their nested attrs objects and mappings turned into plain dicts and lists
+    (datetimes stay datetimes)."""
+    if isinstance(value, dict):
+        mapping: dict[Any, Any] = value  # pyright: ignore[reportUnknownVariableType]
+        return {k: _python_mode(v) for k, v in mapping.items()}
+    if isinstance(value, list | tuple):
+        return [_python_mode(v) for v in cast("list[Any]", value)]
+    if isinstance(value, bytes | Decimal) or _is_attrs_instance(value):
+        return _python_mode(_json.orjson_default(value))
+    return value
+
+
+# The message model borrows these (ModelMessagesTypeAdapter, citations given as JSON) without importing
+# this module: see trio_direct.messages.install_codec.
+_messages_module.install_codec(
+    messages_from_json=messages_from_json,
+    messages_from_python=messages_from_python,
+    messages_to_json=messages_to_json,
+    messages_to_python=messages_to_python,
+    messages_to_python_mode=_python_mode_messages,
+    citation_from_python=citation_from_python,
+)
+ModelMessagesTypeAdapter = _messages_module.ModelMessagesTypeAdapter

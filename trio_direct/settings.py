@@ -7,9 +7,66 @@ from typing import Literal, TypeAlias, TypedDict
 import attrs
 import httpx
 
-__all__ = ["ModelSettings", "ThinkingLevel", "ToolOrOutput", "merge_model_settings"]
+__all__ = [
+    "CacheConfig",
+    "CacheRetention",
+    "CacheSetting",
+    "FramingAnnouncement",
+    "ModelSettingName",
+    "ModelSettings",
+    "ServiceTier",
+    "ThinkingEffort",
+    "ThinkingLevel",
+    "ToolChoice",
+    "ToolChoiceScalar",
+    "ToolOrOutput",
+    "merge_model_settings",
+]
 
 ThinkingLevel: TypeAlias = bool | Literal["minimal", "low", "medium", "high", "xhigh"]
+
+# pydantic-ai 2.68's names for setting values, so annotations move over. Which settings a model
+# honours is up to each provider module; these only name the values.
+ThinkingEffort: TypeAlias = Literal["minimal", "low", "medium", "high", "xhigh", "max"]
+CacheRetention: TypeAlias = Literal["5m", "30m", "1h", "12h"]
+
+
+class CacheConfig(TypedDict, total=False):
+    """Detailed prompt-cache configuration (pydantic-ai's ``cache`` setting): ``retention``, and whether
+    to also cache the growing conversation (``messages``)."""
+
+    retention: CacheRetention
+    messages: bool
+
+
+CacheSetting: TypeAlias = bool | CacheRetention | CacheConfig
+ToolChoiceScalar: TypeAlias = Literal["none", "required", "auto"]
+FramingAnnouncement: TypeAlias = Literal["always", "when_needed", "never"]
+ServiceTier: TypeAlias = Literal["auto", "default", "flex", "priority"]
+ModelSettingName: TypeAlias = Literal[
+    "max_tokens",
+    "temperature",
+    "top_p",
+    "top_k",
+    "timeout",
+    "request_timeout",
+    "first_event_timeout",
+    "framing_announcement",
+    "max_retries",
+    "parallel_tool_calls",
+    "tool_choice",
+    "seed",
+    "presence_penalty",
+    "frequency_penalty",
+    "logit_bias",
+    "stop_sequences",
+    "extra_headers",
+    "thinking",
+    "citations",
+    "cache",
+    "service_tier",
+    "extra_body",
+]
 
 
 @attrs.frozen(slots=True)
@@ -17,6 +74,9 @@ class ToolOrOutput:
     """A ``tool_choice`` value: only these function tools, plus output tools or text."""
 
     function_tools: list[str]
+
+
+ToolChoice: TypeAlias = ToolChoiceScalar | list[str] | ToolOrOutput | None
 
 
 class ModelSettings(TypedDict, total=False):
@@ -28,6 +88,11 @@ class ModelSettings(TypedDict, total=False):
     ``timeout`` is an *inactivity* limit (seconds, or an ``httpx.Timeout``) for one attempt: for a
     stream it bounds the gap between chunks. Total deadlines are the caller's ``trio.fail_after``.
     ``stream_inactivity_timeout`` overrides the gap limit for streams only.
+
+    ``max_response_bytes`` (default 64 MiB) bounds a non-streamed reply's body and any single line or
+    event of a stream, counted after decompression; past it the request fails with
+    ``ResponseTooLargeError`` and nothing more is read. ``max_error_body_bytes`` (default 1 MiB) is how
+    much of an error body is read. Set them on a model (``settings=``) or per call.
     """
 
     max_tokens: int
@@ -36,6 +101,8 @@ class ModelSettings(TypedDict, total=False):
     top_k: int
     timeout: float | httpx.Timeout
     stream_inactivity_timeout: float
+    max_response_bytes: int
+    max_error_body_bytes: int
     parallel_tool_calls: bool
     tool_choice: Literal["auto", "none", "required"] | list[str] | ToolOrOutput | None
     seed: int

@@ -26,8 +26,10 @@ in a repr or an error message.
 from __future__ import annotations
 
 import configparser
+import ipaddress
 import os
 import re
+import urllib.parse
 from collections.abc import Mapping
 from typing import Final
 
@@ -36,7 +38,7 @@ import attrs
 from ..exceptions import UserError
 from .keys import AWSCredentials, CredentialSource
 
-__all__ = ["AWSConfig", "AWSCredentials", "CredentialSource", "resolve_aws_config"]
+__all__ = ["AWSConfig", "AWSCredentials", "CredentialSource", "is_loopback_url", "resolve_aws_config"]
 
 _REGION: Final = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 #: Profile keys that mean "credentials come from somewhere trio_direct does not go".
@@ -205,6 +207,7 @@ def resolve_aws_config(
     endpoint_url: str | None = None,
     environ: Mapping[str, str] | None = None,
     chain: bool | None = None,
+    bearer_over_loopback_http: bool = False,
 ) -> AWSConfig:
     """Credentials, region and endpoint for one AWS service (see the module docstring for the order).
 
@@ -221,6 +224,8 @@ def resolve_aws_config(
             ``credential_process``, roles, container and instance metadata), looked up at request time.
             Default: when botocore is installed (the ``aws`` extra), unless
             ``TRIO_DIRECT_AWS_CREDENTIAL_CHAIN=off``.
+        bearer_over_loopback_http: a bearer token may go over plain HTTP to this machine (``localhost``,
+            ``127.0.0.0/8``, ``[::1]``): a local gateway or test server, where it crosses no network.
 
     Raises:
         UserError: no credentials or no region were found, a profile named explicitly or by
@@ -299,7 +304,11 @@ def resolve_aws_config(
         raise UserError(
             f"the AWS endpoint URL {url!r} must start with https:// (or http:// for a local server)"
         )
-    if token is not None and not url.lower().startswith("https://"):
+    if (
+        token is not None
+        and not url.lower().startswith("https://")
+        and not (bearer_over_loopback_http and is_loopback_url(url))
+    ):
         # As botocore: a bearer token is a long-lived secret; never send it in clear text.
         raise UserError(
             f"a Bedrock API key (from {source}) is sent only over HTTPS, but the endpoint is {url!r}; "
@@ -314,6 +323,17 @@ def resolve_aws_config(
         source=source,
         credential_source=lookup,
     )
+
+
+def is_loopback_url(url: str) -> bool:
+    """Whether ``url``'s host is this machine (``localhost``, ``127.0.0.0/8`` or ``[::1]``)."""
+    host = (urllib.parse.urlsplit(url).hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _chain_enabled(chain: bool | None, env: Mapping[str, str]) -> bool:

@@ -10,9 +10,8 @@ from __future__ import annotations
 from typing import Final, Protocol
 
 import httpx
-import trio
 
-from .. import _http  # pyright: ignore[reportPrivateUsage]
+from .. import _http, _limits  # pyright: ignore[reportPrivateUsage]
 from .._parts import PartsManager
 from ..events import ModelResponseStreamEvent
 from ..exceptions import TrioDirectError, UnexpectedModelBehavior
@@ -97,29 +96,28 @@ class EventStreamSource(EventSource):
         ) as response:
             await self._check_content_type(response)
             decoder = EventStreamDecoder()
-            failure: BaseException | None = None
+            # hardening: Content-Encoding undone here in bounded steps, one batch per decoded piece
+            body = _limits.body_decoder(response, model_name=self._model_name, url=self.request.url)
+
+            async def handle_decoded(chunk: bytes) -> None:
+                out: list[ModelResponseStreamEvent] = []
+                for message in decoder.feed(chunk):
+                    mapper.feed(message, out)
+                self.meta = mapper.meta
+                await emit(out)
+
+            async def handle(raw: bytes) -> None:
+                for chunk in body.decode(raw):
+                    await handle_decoded(chunk)
+
             try:
-                with trio.CancelScope() as unwind:
-                    async for chunk in response.aiter_bytes():
-                        if failure is not None:
-                            continue  # what httpx had buffered, until the cancelled read unwinds
-                        try:
-                            out: list[ModelResponseStreamEvent] = []
-                            for message in decoder.feed(chunk):
-                                mapper.feed(message, out)
-                            self.meta = mapper.meta
-                            await emit(out)
-                        except BaseException as exc:
-                            # As in SSEEventSource: leaving the loop here would leave httpx's async
-                            # generators suspended for the GC; cancelling the next read unwinds them.
-                            failure = exc
-                            unwind.cancel()
+                await _limits.consume_raw(response, handle)
+                for chunk in body.flush():
+                    await handle_decoded(chunk)
             except _http.TRANSPORT_ERRORS as exc:
                 raise _http.transport_error(exc, self.request.url, self._model_name, in_stream=True) from exc
-            if failure is not None:
-                raise failure
             decoder.close()
-            out = []
+            out: list[ModelResponseStreamEvent] = []
             mapper.finish(out)
             self.meta = mapper.meta
             await emit(out)
@@ -131,7 +129,13 @@ class EventStreamSource(EventSource):
         if media_type not in _NOT_EVENT_STREAMS:
             return
         try:
-            body = await response.aread()
+            body = await _limits.read_body(  # hardening: read only so far, never whole
+                response,
+                self.request.limits.max_error_body_bytes,
+                model_name=self._model_name,
+                url=self.request.url,
+                truncate=True,
+            )
         except _http.TRANSPORT_ERRORS as exc:
             raise _http.transport_error(exc, self.request.url, self._model_name, in_stream=True) from exc
         text = body.decode("utf-8", "replace")

@@ -8,6 +8,7 @@ The registry (prefix → dialect module or OpenAI-compatible host row) is
 from __future__ import annotations
 
 from .._exports import show_public_module as _show_public_module
+from ..tools import ModelRequestParameters, ToolDefinition
 from ._chat_profile import generic_profile
 from ._registry import (
     ChatHost,
@@ -39,6 +40,7 @@ __all__ = [
     "HTTPModel",
     "KnownModelName",
     "Model",
+    "ModelRequestParameters",
     "Provider",
     "SSEEventSource",
     "StreamClosedError",
@@ -46,6 +48,7 @@ __all__ = [
     "StreamMapper",
     "StreamMeta",
     "StreamedResponse",
+    "ToolDefinition",
     "generic_profile",
     "infer_model",
     "known_model_names",

@@ -90,20 +90,23 @@ from ._chat_profile import (
 )
 from ._common import (
     NOTE_ANNOUNCEMENT,
-    RETRY_FEEDBACK_FRAMING,
     dump_error_details,
     http_status_category,
     needs_download,
+    provenance_tags,
+    retry_feedback_text,
     says_overloaded,
 )
 from ._instructions import request_instructions
 from ._json import JSON, count, json_array, json_dict, json_list, parse_json_body
+from ._reasoning_details import detail_fields, thinking_from_detail, thinking_to_detail
 from ._tool_choice import resolve_tool_choice
 from .base import StreamMeta
 
 __all__ = [
     "FINISH_REASONS",
     "SAMPLING_SETTINGS",
+    "finish_reason_of",
     "ChatStreamMapper",
     "build_chat_body",
     "check_stream_end",
@@ -192,10 +195,6 @@ def _jsonable(value: Any) -> Any:
 def _json_text(value: Any) -> str:
     """Compact JSON (non-ASCII kept), as pydantic-ai writes tool results and arguments."""
     return orjson.dumps(value).decode()
-
-
-def _escape_attr(value: str) -> str:
-    return value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def map_content_item(item: UserContent, profile: ChatProfile) -> JSON | None:
@@ -293,11 +292,8 @@ def tool_return_text(part: ToolReturnPart) -> tuple[str, list[UserContent]]:
         if isinstance(item, _FILE_ITEMS):
             identifier = item.identifier
             pieces.append(f"See file {identifier}.")
-            open_tag = (
-                f'<pyai:tool_result tool_name="{_escape_attr(part.tool_name)}" '
-                f'tool_call_id="{_escape_attr(part.tool_call_id)}" file_id="{_escape_attr(identifier)}">'
-            )
-            file_content.extend([open_tag, item, "</pyai:tool_result>"])
+            open_tag, close_tag = provenance_tags(part.tool_name, part.tool_call_id, identifier)
+            file_content.extend([open_tag, item, close_tag])
         elif isinstance(item, str):
             pieces.append(item)
         elif item is not None:
@@ -316,11 +312,7 @@ def retry_messages(part: RetryPromptPart, role: str, announce: bool) -> list[JSO
     if part.tool_name is not None:
         value: Any = content if isinstance(content, str) else dump_error_details(content)
         return [{"role": "tool", "tool_call_id": part.tool_call_id, "content": _json_text({"error": value})}]
-    if isinstance(content, str):
-        body, tag = content, "pyai:retry_feedback"
-    else:
-        body, tag = _json_text(dump_error_details(content)), "pyai:validation_errors"
-    text = f"{RETRY_FEEDBACK_FRAMING}\n<{tag}>\n{body}\n</{tag}>"
+    text = retry_feedback_text(content)
     messages: list[JSON] = [{"role": role, "content": NOTE_ANNOUNCEMENT}] if announce else []
     messages.append({"role": "user", "content": text})
     return messages
@@ -335,10 +327,19 @@ def _assistant_message(response: ModelResponse, profile: ChatProfile, provider_n
     texts: list[str] = []
     thinkings: dict[str, list[str]] = {}
     tool_calls: list[JSON] = []
+    reasoning_details: list[JSON] = []
     start_tag, end_tag = profile.thinking_tags
     for part in response.parts:
         if isinstance(part, TextPart):
             texts.append(part.content)
+        elif (
+            isinstance(part, ThinkingPart)
+            and profile.reasoning_details
+            and part.provider_name == provider_name
+            and (detail := thinking_to_detail(part)) is not None
+        ):
+            # a detail this host made goes back to it unchanged (signatures, encrypted data)
+            reasoning_details.append(detail)
         elif isinstance(part, ThinkingPart):
             mode = profile.send_back_thinking
             if mode == "auto":
@@ -366,7 +367,7 @@ def _assistant_message(response: ModelResponse, profile: ChatProfile, provider_n
                 call["extra_content"] = extra
             tool_calls.append(call)
         # native tool calls/returns, files and compaction parts are not sent back on Chat
-    if not texts and not tool_calls:
+    if not texts and not tool_calls and not reasoning_details:
         return None
     message: JSON = {"role": "assistant"}
     for field_name, contents in thinkings.items():
@@ -374,6 +375,8 @@ def _assistant_message(response: ModelResponse, profile: ChatProfile, provider_n
     message["content"] = "\n\n".join(texts) if texts else None
     if tool_calls:
         message["tool_calls"] = tool_calls
+    if reasoning_details:
+        message["reasoning_details"] = reasoning_details
     return message
 
 
@@ -756,7 +759,12 @@ def build_chat_body(
         ]
     if "stop_sequences" in s:
         body["stop"] = s["stop_sequences"]
-    if (effort := reasoning_effort(s, thinking, profile)) is not None:
+    if profile.openrouter_extensions or profile.zai_thinking or profile.reasoning_object:
+        # these hosts take unified thinking in their own objects (below); only an explicit effort goes here
+        effort = s.get("openai_reasoning_effort") or None
+    else:
+        effort = reasoning_effort(s, thinking, profile)
+    if effort is not None:
         body["reasoning_effort"] = effort
     service_tier = s.get("openai_service_tier") or s.get("service_tier")
     if service_tier:
@@ -767,6 +775,21 @@ def build_chat_body(
     extra_body = s.get("extra_body")
     if isinstance(extra_body, Mapping):
         body.update(cast(Mapping[str, Any], extra_body))
+    if profile.zai_thinking:
+        zai_body_settings(body, s, thinking, profile)
+    if profile.reasoning_object:
+        reasoning = s.get("snowflake_reasoning")
+        if reasoning is None and thinking is not None and thinking is not False:
+            reasoning = {"effort": _REASONING_OBJECT_EFFORTS.get(thinking, "medium")}
+        if reasoning:
+            body["reasoning"] = reasoning
+            # Cortex applies a non-1 default temperature, which reasoning rejects (2.68)
+            body.setdefault("temperature", 1)
+    if profile.openrouter_extensions:
+        # after `extra_body`: 2.68 writes the `openrouter_*` settings over the user's extra_body keys
+        openrouter_body_settings(body, s, thinking, profile)
+        if tools and model_name.startswith("anthropic/") and s.get("anthropic_eager_input_streaming"):
+            body["tools"] = [{**t, "eager_input_streaming": True} for t in body["tools"]]
     return body
 
 
@@ -804,6 +827,14 @@ FINISH_REASONS: Final[dict[str, FinishReason]] = {
 }
 
 
+def finish_reason_of(raw: str, profile: ChatProfile) -> FinishReason | None:
+    """A raw ``finish_reason`` → pydantic-ai's, with the host's own reasons (None for unknown ones)."""
+    reason = FINISH_REASONS.get(raw)
+    if reason is None and profile.extra_finish_reasons:
+        reason = cast("FinishReason | None", dict(profile.extra_finish_reasons).get(raw))
+    return reason
+
+
 def timestamp_of(created: Any) -> datetime | None:
     """``created`` (Unix seconds, or milliseconds when huge) as an aware UTC datetime; None if unusable."""
     if not created or isinstance(created, bool) or not isinstance(created, int | float):
@@ -818,21 +849,22 @@ def timestamp_of(created: Any) -> datetime | None:
 def map_chat_usage(usage: Any, flavor: UsageFlavor = USAGE_OPENAI) -> RequestUsage:
     """A Chat ``usage`` object → :class:`RequestUsage`, as pydantic-ai 2.68 (via genai-prices) maps it.
 
-    ``details`` holds every integer top-level key but the three totals, plus every integer in
-    ``completion_tokens_details``. No ``usage`` at all counts as one unmeasured request.
+    ``details`` holds every integer (or boolean, as 1/0) top-level key but the three totals, plus every
+    integer in ``completion_tokens_details``. No ``usage`` at all counts as one unmeasured request.
     """
     if not isinstance(usage, dict):
         return RequestUsage(unmeasured_requests=1)
     u = cast(JSON, usage)
+    # bools count as 1/0, as 2.68 (``isinstance(v, int)``): OpenRouter's ``is_byok``
     details: dict[str, int] = {
-        k: v
+        k: int(v)
         for k, v in u.items()
-        if type(v) is int
+        if isinstance(v, int)
         and k not in ("prompt_tokens", "completion_tokens", "total_tokens", "input_tokens", "output_tokens")
     }
     completion = u.get("completion_tokens_details")
     completion = cast(JSON, completion) if isinstance(completion, dict) else {}
-    details.update({k: v for k, v in completion.items() if type(v) is int})
+    details.update({k: int(v) for k, v in completion.items() if isinstance(v, int)})
     prompt = u.get("prompt_tokens_details")
     prompt = cast(JSON, prompt) if isinstance(prompt, dict) else {}
     result = RequestUsage(
@@ -963,6 +995,8 @@ def _parse_completion(
     if not isinstance(data, dict):
         raise TypeError("the body is not a JSON object")
     completion = cast(JSON, data)
+    if profile.openrouter_extensions:
+        completion = openrouter_completion(completion)
     choices = json_array(completion["choices"])
     if not choices:
         raise ValueError("`choices` is empty or not a list")
@@ -981,8 +1015,14 @@ def _parse_completion(
     if raw_finish is not None and not isinstance(raw_finish, str):
         raise TypeError("`finish_reason` is not a string")
     if raw_finish == "":
-        raise ValueError("`finish_reason` is empty")
-    finish_reason = FINISH_REASONS.get(raw_finish or "stop")
+        if not profile.finish_from_parts:
+            raise ValueError("`finish_reason` is empty")
+        raw_finish = None
+    if raw_finish is None and profile.finish_from_parts:
+        # the reason is inferred; provider_details keep only what the server said
+        finish_reason: FinishReason | None = "tool_call" if message.get("tool_calls") else "stop"
+    else:
+        finish_reason = finish_reason_of(raw_finish or "stop", profile)
 
     details: JSON = {}
     if (
@@ -997,6 +1037,11 @@ def _parse_completion(
         details["moderation"] = moderation
     if service_tier := completion.get("service_tier"):
         details["service_tier"] = service_tier
+    if profile.openrouter_extensions:
+        details.update(openrouter_details(completion, choice))
+        details.update(openrouter_usage_details(completion.get("usage")))
+        if annotations := json_array(message.get("annotations")):
+            details["annotations"] = annotations
     response_id = completion.get("id")
     usage = map_chat_usage(completion.get("usage"), profile.usage)
     timestamp = timestamp_of(completion.get("created"))
@@ -1019,13 +1064,17 @@ def _parse_completion(
         )
 
     parts: list[ModelResponsePart] = []
-    for field_name in (profile.thinking_field, "reasoning", "reasoning_content"):
-        if not field_name:
-            continue
-        reasoning = message.get(field_name)
-        if reasoning and isinstance(reasoning, str):
-            parts.append(ThinkingPart(reasoning, id=field_name, provider_name=provider_name))
-            break
+    detail_list = json_array(message.get("reasoning_details")) if profile.reasoning_details else None
+    if detail_list:
+        parts.extend(p for d in detail_list if (p := thinking_from_detail(d, provider_name)) is not None)
+    else:
+        for field_name in (profile.thinking_field, "reasoning", "reasoning_content"):
+            if not field_name:
+                continue
+            reasoning = message.get(field_name)
+            if reasoning and isinstance(reasoning, str):
+                parts.append(ThinkingPart(reasoning, id=field_name, provider_name=provider_name))
+                break
     text = content_text(message.get("content"))
     if text:
         parts.extend(split_thinking(text, profile.thinking_tags, provider_name))
@@ -1051,17 +1100,59 @@ def _parse_completion(
     )
 
 
+def _valid_url_citation(raw: Any) -> JSON | None:
+    """A ``url_citation`` annotation with the fields OpenAI's type requires, else None."""
+    a = json_dict(raw)
+    if a is None or a.get("type") != "url_citation":
+        return None
+    c = json_dict(a.get("url_citation"))
+    if c is None:
+        return None
+    start, end = c.get("start_index"), c.get("end_index")
+    if not (
+        isinstance(c.get("url"), str)
+        and isinstance(c.get("title"), str)
+        and isinstance(start, int)
+        and isinstance(end, int)
+        and not isinstance(start, bool)
+        and not isinstance(end, bool)
+    ):
+        return None
+    return a
+
+
+def chat_citations(annotations: Sequence[JSON], text: str) -> list[Any]:
+    """pydantic-ai's ``Citation`` JSON for valid ``url_citation`` annotations of ``text`` (2.68's
+    ``map_chat_citations``: the retrieved ``content`` some hosts add is the source's excerpt)."""
+    citations: list[Any] = []
+    for a in annotations:
+        c = a["url_citation"]
+        start, end = c["start_index"], c["end_index"]
+        content = c.get("content")
+        source: JSON = {
+            "url": c["url"],
+            "title": c["title"],
+            "excerpts": [content] if isinstance(content, str) and content else [],
+            "kind": "web",
+        }
+        anchor = {"start": start, "end": end, "kind": "marker"} if 0 <= start < end <= len(text) else None
+        citations.append({"sources": [source], "anchor": anchor})
+    return citations
+
+
 def _attach_annotations(parts: list[ModelResponsePart], annotations: Any, provider_name: str) -> None:
-    """URL citations on a lone text part go into its ``provider_details['citations']`` (2.68)."""
+    """URL citations on a lone text part become its ``citations``, the raw annotations its
+    ``provider_details['citations']`` (2.68's ``map_chat_content``)."""
     items = json_array(annotations)
     if items is None or len(parts) != 1 or not isinstance(parts[0], TextPart):
         return
-    citations: list[JSON] = [
-        d for a in items if (d := json_dict(a)) is not None and d.get("type") == "url_citation"
-    ]
-    if citations:
+    valid = [v for a in items if (v := _valid_url_citation(a)) is not None]
+    if valid:
         parts[0] = attrs.evolve(
-            parts[0], provider_name=provider_name, provider_details={"citations": citations}
+            parts[0],
+            citations=chat_citations(valid, parts[0].content),
+            provider_name=provider_name,
+            provider_details={"citations": valid},
         )
 
 
@@ -1104,6 +1195,7 @@ class ChatStreamMapper:
     """
 
     __slots__ = (
+        "_annotations",
         "_awaiting_text",
         "_chunks",
         "_content_gen",
@@ -1158,6 +1250,7 @@ class ChatStreamMapper:
         self._in_think = False
         self._timestamp_seen = False
         self._service_tier: object = None
+        self._annotations: list[Any] = []
         self._thinking_fields = tuple(
             dict.fromkeys(f for f in (profile.thinking_field, "reasoning", "reasoning_content") if f)
         )
@@ -1171,6 +1264,11 @@ class ChatStreamMapper:
         self.meta = attrs.evolve(self.meta, provider_details={**(current or {}), **changes})
 
     # -- SSE -----------------------------------------------------------------------------------
+
+    @property
+    def done(self) -> bool:
+        """The end marker (``data: [DONE]``) arrived: the stream finishes here (see ``StreamMapper``)."""
+        return self._done
 
     def feed(self, event: ServerSentEvent, out: list[ModelResponseStreamEvent]) -> None:
         """Handle one SSE event.
@@ -1195,7 +1293,13 @@ class ChatStreamMapper:
         chunk = cast(JSON, chunk)
         self._chunks += 1
         if error := chunk.get("error"):
-            raise stream_error(self.meta.model_name or "", error)
+            model_name = self.meta.model_name or ""
+            error_object = json_dict(error)
+            if self._profile.openrouter_extensions and error_object is not None:
+                code = error_object.get("code")
+                if isinstance(code, int) and not isinstance(code, bool):
+                    raise openrouter_error(error_object, model_name, in_stream=True)
+            raise stream_error(model_name, error_object if error_object is not None else error)
         try:
             text = self._plain_text(chunk)
             if text is not None:
@@ -1268,6 +1372,8 @@ class ChatStreamMapper:
             self.meta = attrs.evolve(
                 self.meta, usage=mapped if self._continuous_usage else self.meta.usage + mapped
             )
+            if self._profile.openrouter_extensions and (extra := openrouter_usage_details(usage)):
+                self._details(**extra)
         chunk_id = chunk.get("id")
         if chunk_id and chunk_id != self.meta.provider_response_id:
             self.meta = attrs.evolve(self.meta, provider_response_id=chunk_id)
@@ -1287,6 +1393,8 @@ class ChatStreamMapper:
         raw_finish = choice.get("finish_reason")
         if raw_finish:
             self._has_finish = True
+        elif raw_finish == "" and self._profile.finish_from_parts:
+            raw_finish = None
         delta = choice.get("delta")
         if delta is None:
             return
@@ -1297,8 +1405,13 @@ class ChatStreamMapper:
             self._set_finish("content_filter")
             return
         if raw_finish and not self._refusal:
-            self._set_finish(FINISH_REASONS.get(raw_finish))
+            self._set_finish(finish_reason_of(raw_finish, self._profile))
             self._details(finish_reason=raw_finish)
+        if self._profile.openrouter_extensions:
+            self._details(**openrouter_details(chunk, choice))
+            if annotations := json_array(delta.get("annotations")):
+                self._annotations.extend(annotations)
+                self._details(annotations=list(self._annotations))
         logprobs = choice.get("logprobs")
         if logprobs and (content := logprobs.get("content")):
             self._logprobs.extend(map_logprobs(content))
@@ -1311,7 +1424,10 @@ class ChatStreamMapper:
 
     def _deltas(self, delta: JSON, out: list[ModelResponseStreamEvent]) -> None:
         parts = self.parts
-        for field_name in self._thinking_fields:
+        details = json_array(delta.get("reasoning_details")) if self._profile.reasoning_details else None
+        if details:
+            self._reasoning_details(details, out)
+        for field_name in () if details else self._thinking_fields:
             reasoning = delta.get(field_name)
             if not reasoning or not isinstance(reasoning, str):
                 continue
@@ -1346,6 +1462,27 @@ class ChatStreamMapper:
                 if events and type(events[0]) is PartStartEvent:
                     self._boundary("tool")
                 out.extend(events)
+
+    def _reasoning_details(self, details: list[Any], out: list[ModelResponseStreamEvent]) -> None:
+        for i, raw in enumerate(details):
+            fields = detail_fields(raw)
+            if fields is None:
+                continue
+            kind, ident, content, signature, provider_details = fields
+            # OpenRouter's `index` is stable across chunks (the position in a chunk is not); the type
+            # stays in the key because Gemini sends text and encrypted details with the same index
+            index = provider_details["index"]
+            events = self.parts.handle_thinking_delta(
+                vendor_part_id=("reasoning_detail", kind, i if index is None else index),
+                id=ident,
+                content=content,
+                signature=signature,
+                provider_name=self._provider_name,
+                provider_details=provider_details,
+            )
+            if events and type(events[0]) is PartStartEvent:
+                self._boundary("reasoning")
+            out.extend(events)
 
     def _boundary(self, source: Literal["reasoning", "content", "tool"]) -> None:
         # 2.68's `_advance_part_boundary`: a new part from another source ends the current segment.
@@ -1422,7 +1559,10 @@ class ChatStreamMapper:
         if changes:
             self._details(**changes)
         if not self._has_finish and not self._refusal:
-            self._set_finish("stop")
+            calls = self._profile.finish_from_parts and any(
+                isinstance(p, ToolCallPart) for p in self.parts.get_parts()
+            )
+            self._set_finish("tool_call" if calls else "stop")
         if not self._usage_seen and not self._continuous_usage:
             self.meta = attrs.evolve(self.meta, usage=self.meta.usage + RequestUsage(unmeasured_requests=1))
 
@@ -1552,3 +1692,184 @@ def stream_error(model_name: str, error: object) -> ModelAPIError:
         provider_error_type=error_type,
         in_stream=True,
     )
+
+
+# =============================================================================================
+# OpenRouter's extensions (``ChatProfile.openrouter_extensions``)
+# =============================================================================================
+
+#: pydantic-ai 2.68's mapping of unified ``thinking`` to OpenRouter's ``reasoning.effort``
+_OPENROUTER_EFFORTS: Final[dict[object, str]] = {
+    True: "medium",
+    False: "none",
+    "minimal": "low",
+    "low": "low",
+    "medium": "medium",
+    "high": "high",
+    "xhigh": "high",
+    "max": "max",
+}
+#: ``openrouter_*`` settings → body keys, copied as they are (2.68 puts them in ``extra_body``)
+_OPENROUTER_BODY_SETTINGS: Final = (
+    ("openrouter_models", "models"),
+    ("openrouter_provider", "provider"),
+    ("openrouter_preset", "preset"),
+    ("openrouter_transforms", "transforms"),
+)
+
+
+def openrouter_error(error: JSON, model_name: str, *, in_stream: bool = False) -> ModelHTTPError:
+    """An ``{"code": <status>, "message": ...}`` error OpenRouter sends inside a 200 (2.68): ``code`` is
+    the HTTP status OpenRouter gives the same error elsewhere; a 403 for flagged input rejects the
+    request rather than the credentials."""
+    code, message = error["code"], error.get("message")
+    if not isinstance(code, int) or isinstance(code, bool) or not isinstance(message, str):
+        raise TypeError("`error` is not an OpenRouter error object")
+    category = openai_compatible_category(code, None, None, message)
+    metadata = json_dict(error.get("metadata"))
+    if code == 403 and metadata is not None and metadata.get("flagged_input"):
+        category = ModelRequestRejectedError
+    return ModelHTTPError.for_category(
+        category,
+        status_code=code,
+        model_name=model_name,
+        body=message,
+        provider_error_code=str(code),
+        in_stream=in_stream,
+    )
+
+
+def openrouter_completion(completion: JSON) -> JSON:
+    """The completion in an OpenRouter 200 body, which comes in more shapes than OpenAI's (2.68).
+
+    Raises:
+        ModelHTTPError: the body is an error object (the categorized class for its ``code``).
+        ModelAPIError: the body has ``choices: null`` and no error (a transient OpenRouter hiccup).
+        TypeError: the body is none of the shapes OpenRouter sends.
+    """
+    model = completion.get("model")
+    model_name = model if isinstance(model, str) else ""
+    if (error := json_dict(completion.get("error"))) is not None:
+        raise openrouter_error(error, model_name)
+    if completion.get("choices") is not None:
+        return completion
+    provider = completion.get("provider")
+    if provider is None or isinstance(provider, str):
+        raise ModelAPIError(
+            model_name, "OpenRouter returned a response with null `choices` and no error envelope"
+        )
+    # the completion nested in `provider` (https://github.com/pydantic/pydantic-ai/issues/3994)
+    nested = json_dict(provider)
+    if nested is None:
+        raise TypeError("`choices` is missing")
+    nested = dict(nested)
+    if not isinstance(nested.get("provider"), str):
+        nested["provider"] = "unknown"
+    if not nested.get("created"):
+        nested["created"] = completion.get("created") or 0
+    return nested
+
+
+def openrouter_details(completion: JSON, choice: JSON | None) -> JSON:
+    """``provider_details`` from the routing fields: the downstream provider and its own finish reason."""
+    out: JSON = {"downstream_provider": completion.get("provider")}
+    if choice is not None and (native := choice.get("native_finish_reason")):
+        out["finish_reason"] = native
+    return out
+
+
+def openrouter_usage_details(usage: Any) -> JSON:
+    """``provider_details`` from OpenRouter's usage: cost, upstream costs, BYOK, server tool use (2.68)."""
+    u = json_dict(usage)
+    if u is None:
+        return {}
+    out: JSON = {}
+    if cost := u.get("cost"):
+        out["cost"] = cost
+    if (cost_details := json_dict(u.get("cost_details"))) is not None:
+        for key in (
+            "upstream_inference_cost",
+            "upstream_inference_prompt_cost",
+            "upstream_inference_completions_cost",
+        ):
+            out[key] = cost_details.get(key)
+    if isinstance(is_byok := u.get("is_byok"), bool):
+        out["is_byok"] = is_byok
+    if (tools := json_dict(u.get("server_tool_use_details"))) is not None:
+        used = {
+            k: v
+            for k in ("tool_calls_requested", "tool_calls_executed", "web_search_requests")
+            if (v := tools.get(k)) is not None
+        }
+        if used:
+            out["server_tool_use"] = used
+    return out
+
+
+def openrouter_body_settings(
+    body: JSON, settings: Mapping[str, Any], thinking: object, profile: ChatProfile
+) -> None:
+    """Add OpenRouter's request extensions to ``body`` (2.68's ``_openrouter_settings_to_openai_settings``).
+
+    ``openrouter_models``/``_provider``/``_preset``/``_transforms``/``_usage`` go in as they are;
+    ``openrouter_reasoning`` as ``reasoning``, else unified ``thinking`` as ``reasoning.effort`` (with
+    ``enabled``; a model that always reasons gets its lowest effort for ``thinking=False``).
+    """
+    for setting, key in _OPENROUTER_BODY_SETTINGS:
+        if value := settings.get(setting):
+            body[key] = value
+    reasoning: Any = settings.get("openrouter_reasoning")
+    if "openrouter_reasoning" not in settings and thinking is not None:
+        if thinking is False and profile.thinking_always_enabled:
+            reasoning = {"effort": "low"}
+        else:
+            reasoning = {"effort": _OPENROUTER_EFFORTS.get(thinking, "medium")}
+        if thinking is not False:
+            reasoning["enabled"] = True
+    if reasoning:
+        body["reasoning"] = reasoning
+    if usage := settings.get("openrouter_usage"):
+        body["usage"] = usage
+
+
+# =============================================================================================
+# Z.AI's and Snowflake's thinking objects
+# =============================================================================================
+
+#: unified ``thinking`` → Snowflake Cortex's ``reasoning.effort`` (2.68)
+_REASONING_OBJECT_EFFORTS: Final[dict[object, str]] = {
+    True: "medium",
+    "minimal": "low",
+    "low": "low",
+    "medium": "medium",
+    "high": "high",
+    "xhigh": "high",
+    "max": "high",
+}
+
+
+def zai_body_settings(
+    body: JSON, settings: Mapping[str, Any], thinking: object, profile: ChatProfile
+) -> None:
+    """Z.AI's ``thinking: {type, clear_thinking}`` and, on GLM-5.2+, ``reasoning_effort`` (2.68's
+    ``_zai_settings_to_openai_settings``). ``zai_clear_thinking`` defaults to False (thinking kept across
+    turns) on models that think; a model that always thinks gets ``minimal`` for ``thinking=False``."""
+    payload: JSON = {}
+    if thinking is False and profile.thinking_always_enabled:
+        thinking = "minimal"
+    if thinking is False:
+        payload["type"] = "disabled"
+    elif thinking is not None:
+        payload["type"] = "enabled"
+    clear = settings.get("zai_clear_thinking")
+    if clear is None and profile.supports_thinking:
+        clear = False
+    if clear is not None:
+        payload["clear_thinking"] = clear
+    extra: JSON = {}
+    if payload:
+        extra["thinking"] = payload
+    if profile.zai_efforts is not None and isinstance(thinking, str):
+        extra["reasoning_effort"] = dict(profile.zai_efforts).get(thinking, thinking)
+    # 2.68 writes these into `extra_body`, over the user's own keys of the same name
+    body.update(extra)

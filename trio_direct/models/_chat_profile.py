@@ -21,13 +21,20 @@ __all__ = [
     "ChatProfile",
     "Effort",
     "UsageFlavor",
+    "azure_profile",
     "cerebras_profile",
+    "crusoe_profile",
     "deepseek_profile",
     "fireworks_profile",
     "generic_profile",
+    "heroku_profile",
+    "moonshotai_profile",
     "ollama_profile",
     "openai_model_profile",
     "openrouter_profile",
+    "snowflake_profile",
+    "vllm_profile",
+    "zai_profile",
 ]
 
 Effort: TypeAlias = Literal["none", "minimal", "low", "medium", "high", "xhigh"]
@@ -96,6 +103,23 @@ class ChatProfile:
     usage: UsageFlavor = USAGE_OPENAI
     #: ``provider_url`` ends with a slash, as the OpenAI SDK's client URL does
     url_trailing_slash: bool = False
+    #: reasoning comes (and goes back) as a ``reasoning_details`` list (OpenRouter, Snowflake Cortex)
+    reasoning_details: bool = False
+    #: OpenRouter's extensions: ``openrouter_*`` settings and ``reasoning`` in the body, the routed
+    #: provider, cost and BYOK in ``provider_details``, ``error`` objects inside a 200
+    openrouter_extensions: bool = False
+    #: finish reasons the host sends beyond OpenAI's, and what they mean (Z.AI's ``sensitive``...)
+    extra_finish_reasons: tuple[tuple[str, str], ...] = ()
+    #: a missing or empty ``finish_reason`` is ``tool_call`` when the reply calls tools (Snowflake)
+    finish_from_parts: bool = False
+    #: Z.AI's ``thinking: {type, clear_thinking}`` object instead of ``reasoning_effort`` for unified
+    #: ``thinking`` (``zai_clear_thinking`` setting)
+    zai_thinking: bool = False
+    #: GLM-5.2+ also take ``reasoning_effort`` for an effort level, with these substitutions
+    zai_efforts: tuple[tuple[str, str], ...] | None = None
+    #: unified ``thinking`` goes out as a ``reasoning: {effort}`` object (Snowflake Cortex's Claude;
+    #: ``snowflake_reasoning`` overrides), with ``temperature`` 1 unless set
+    reasoning_object: bool = False
 
 
 # prefix -> (supported, always on, on by default, can be disabled, pinned efforts); first match wins
@@ -194,6 +218,9 @@ def deepseek_profile(model_name: str) -> ChatProfile:
 def openrouter_profile(model_name: str) -> ChatProfile:
     return _vendor_family_profile(
         model_name,
+        reasoning_details=True,
+        openrouter_extensions=True,
+        extra_finish_reasons=(("error", "error"),),
         supports_max_completion_tokens=False,
         thinking_field="reasoning",
         send_back_thinking="field",
@@ -232,3 +259,127 @@ def generic_profile(model_name: str) -> ChatProfile:
 
 def fireworks_profile(model_name: str) -> ChatProfile:
     return _vendor_family_profile(model_name, usage=USAGE_DEEPSEEK)
+
+
+# Z.AI's GLM finish reasons beyond OpenAI's (2.68's ``_ZAI_FINISH_REASON_MAP``)
+_ZAI_FINISH_REASONS: Final = (
+    ("sensitive", "content_filter"),
+    ("model_context_window_exceeded", "length"),
+    ("network_error", "error"),
+)
+_GLM_5_3_EFFORTS: Final = (("minimal", "low"), ("medium", "high"), ("xhigh", "max"))
+
+
+def _glm_profile(bare: str, **overrides: Any) -> ChatProfile | None:
+    """Z.AI's GLM family (``glm-4.5`` and later think; GLM-5.2+ take an effort; GLM-5.3 always thinks)."""
+    if not bare.startswith(("glm-5", "glm-4.7", "glm-4.6", "glm-4.5")):
+        return None
+    efforts: tuple[tuple[str, str], ...] | None = None
+    if bare.startswith("glm-5.3"):
+        efforts = _GLM_5_3_EFFORTS
+    elif bare.startswith("glm-5.2"):
+        efforts = ()
+    return ChatProfile(
+        supports_thinking=True,
+        thinking_always_enabled=bare.startswith("glm-5.3"),
+        zai_efforts=efforts,
+        openai_schema=False,
+        **overrides,
+    )
+
+
+def zai_profile(model_name: str) -> ChatProfile:
+    """Z.AI (2.68's ``ZaiProvider``): reasoning in ``reasoning_content`` and sent back in it, JSON
+    mode, the ``thinking`` object, GLM finish reasons."""
+    common: dict[str, Any] = {
+        "thinking_field": "reasoning_content",
+        "send_back_thinking": "field",
+        "supports_json_object_output": True,
+        "zai_thinking": True,
+        "extra_finish_reasons": _ZAI_FINISH_REASONS,
+    }
+    glm = _glm_profile(model_name.lower(), **common)
+    return glm if glm is not None else ChatProfile(openai_schema=True, **common)
+
+
+def crusoe_profile(model_name: str) -> ChatProfile:
+    """Crusoe: the family named by the vendor prefix; guided decoding makes every model take
+    ``json_schema`` and ``json_object`` output (2.68)."""
+    vendor, _, bare = model_name.lower().partition("/")
+    base: ChatProfile | None = None
+    if vendor in ("zai", "zai-org"):
+        base = _glm_profile(bare)
+    elif vendor == "deepseek-ai":
+        base = deepseek_profile(bare)
+    if base is None:
+        base = _vendor_family_profile(model_name)
+    return attrs.evolve(base, supports_json_schema_output=True, supports_json_object_output=True)
+
+
+def snowflake_profile(model_name: str) -> ChatProfile:
+    """Snowflake Cortex: no ``strict`` on tools, ``reasoning_details``, a missing finish reason read
+    from the parts; Claude takes ``json_schema`` only and thinks through a ``reasoning`` object (2.68)."""
+    lower = model_name.lower()
+    common: dict[str, Any] = {
+        "supports_strict_tools": False,
+        "reasoning_details": True,
+        "finish_from_parts": True,
+    }
+    if lower.startswith("claude"):
+        return ChatProfile(
+            supports_json_schema_output=True,
+            supports_json_object_output=False,
+            supports_thinking=True,
+            reasoning_object=True,
+            openai_schema=False,
+            **common,
+        )
+    if lower.startswith("openai-"):
+        return attrs.evolve(openai_model_profile(lower.removeprefix("openai-")), **common)
+    return _vendor_family_profile(model_name, **common)
+
+
+def heroku_profile(model_name: str) -> ChatProfile:
+    """Heroku Managed Inference: bare names of several families, each with its family's quirks."""
+    lower = model_name.lower()
+    if lower.startswith("glm"):
+        glm = _glm_profile(lower)
+        if glm is not None:
+            return attrs.evolve(glm, openai_schema=True)
+    return attrs.evolve(_vendor_family_profile(model_name), openai_schema=True)
+
+
+def moonshotai_profile(model_name: str) -> ChatProfile:
+    """Moonshot AI (Kimi): no forced tool choice, reasoning in ``reasoning_content`` and sent back in
+    it, JSON mode, thinking on the Kimi K2.5+/thinking models (2.68)."""
+    reasoning = model_name.lower().startswith(
+        ("kimi-k2.5", "kimi-k2.6", "kimi-k2.7", "kimi-k2-thinking", "kimi-k3", "kimi-thinking")
+    )
+    return ChatProfile(
+        supports_forced_tool_choice=False,
+        thinking_field="reasoning_content",
+        send_back_thinking="field",
+        supports_json_object_output=True,
+        supports_thinking=reasoning,
+        ignore_streamed_leading_whitespace=True,
+    )
+
+
+def vllm_profile(model_name: str) -> ChatProfile:
+    """vLLM: reasoning in ``reasoning_content`` (its reasoning parsers), no ``strict`` guarantee."""
+    return _vendor_family_profile(model_name, thinking_field="reasoning_content")
+
+
+def azure_profile(model_name: str) -> ChatProfile:
+    """Azure OpenAI / AI Foundry (2.68's ``AzureProvider``): OpenAI models by their bare names, other
+    families by prefix; Chat Completions takes no document input; Mistral wants ``max_tokens``."""
+    lower = model_name.lower()
+    if lower.startswith(
+        ("llama", "meta-", "deepseek", "mistral", "ministral", "magistral", "cohere-", "grok")
+    ):
+        base = _vendor_family_profile(lower.removeprefix("meta-").removeprefix("cohere-"))
+        if lower.startswith(("mistral", "ministral", "magistral")):
+            base = attrs.evolve(base, supports_max_completion_tokens=False)
+    else:
+        base = openai_model_profile(model_name)
+    return attrs.evolve(base, supports_document_input=False)

@@ -71,6 +71,7 @@ import orjson
 import trio
 
 from .. import _http  # pyright: ignore[reportPrivateUsage]
+from .._validate import path_segment  # pyright: ignore[reportPrivateUsage]
 from ..exceptions import (
     ModelAPIError,
     ModelAuthenticationError,
@@ -583,14 +584,12 @@ def _token_error_builder(source: str, fix: str) -> _http.ErrorBuilder:
 
 
 def _segment(value: str, what: str) -> str:
-    """``value`` percent-encoded as one URL path segment.
+    """``value`` percent-encoded as one URL path segment (the shared rule: ``_validate.path_segment``).
 
     Raises:
         UserError: empty, ``.``/``..``, or holding a control character.
     """
-    if not value or value in (".", "..") or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
-        raise UserError(f"invalid {what} {value!r} for a Vertex AI URL")
-    return urllib.parse.quote(value, safe="-._~@")
+    return path_segment(value, what=f"{what} (Vertex AI)")
 
 
 def _location_host_part(location: str) -> str:

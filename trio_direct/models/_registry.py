@@ -15,8 +15,10 @@ Adding a provider
 
   ``env="ACME"`` means the key comes from ``ACME_API_KEY`` and an override URL from ``ACME_BASE_URL``.
   ``profile`` builds the :class:`~trio_direct.models._chat_profile.ChatProfile` for a model name (write
-  a new ``*_profile`` function in :mod:`._chat_profile` when the host has quirks). Add known model
-  names to :data:`KnownModelName`.
+  a new ``*_profile`` function in :mod:`._chat_profile` when the host has quirks). ``api='responses'``
+  puts the row on the Responses dialect; ``resolve=`` takes a function for an endpoint that is more
+  than a base URL and a bearer key (Azure, Snowflake, the Gateway). :data:`KnownModelName` is
+  pydantic-ai 2.68's list (:mod:`._known_names`); any name with a registered prefix works.
 * **A new dialect** is one module under ``trio_direct/models/`` built on the shared layer
   (:mod:`._json`, :mod:`._common`, :mod:`._instructions`, :mod:`._tool_choice`, and :mod:`._chat` if it
   is a Chat Completions variant) with pure request/response/stream functions, a thin
@@ -29,23 +31,34 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import re
+import warnings
 from collections.abc import Callable
 from typing import Final, Literal, TypeAlias, cast
+from urllib.parse import quote, urlsplit
 
 import attrs
 
 from ..exceptions import UserError
 from ._chat_profile import (
     ChatProfile,
+    azure_profile,
     cerebras_profile,
+    crusoe_profile,
     deepseek_profile,
     fireworks_profile,
     generic_profile,
+    heroku_profile,
+    moonshotai_profile,
     ollama_profile,
     openai_model_profile,
     openrouter_profile,
+    snowflake_profile,
+    vllm_profile,
+    zai_profile,
 )
 from ._common import PLACEHOLDER_API_KEY, env_value
+from ._known_names import KnownModelName
 from .base import Model, Provider
 
 __all__ = [
@@ -54,6 +67,7 @@ __all__ = [
     "ChatHost",
     "Dialect",
     "KnownModelName",
+    "Unavailable",
     "chat_host",
     "dialect_modules",
     "infer_model",
@@ -61,49 +75,18 @@ __all__ = [
     "known_prefixes",
     "register_prefix",
     "suggest_model",
+    "unavailable_prefixes",
 ]
 
-KnownModelName: TypeAlias = Literal[
-    "test",
-    "anthropic:claude-haiku-4-5",
-    "anthropic:claude-opus-4-5",
-    "anthropic:claude-opus-4-6",
-    "anthropic:claude-sonnet-4-5",
-    "anthropic:claude-sonnet-4-6",
-    "openai:gpt-4.1",
-    "openai:gpt-4.1-mini",
-    "openai:gpt-4.1-nano",
-    "openai:gpt-4o",
-    "openai:gpt-4o-mini",
-    "openai:gpt-5",
-    "openai:gpt-5-mini",
-    "openai:gpt-5-nano",
-    "openai:o3",
-    "openai:o3-mini",
-    "openai:o4-mini",
-    "openai-chat:gpt-4o",
-    "openai-chat:gpt-4o-mini",
-    "openai-chat:gpt-5",
-    "groq:llama-3.3-70b-versatile",
-    "groq:llama-3.1-8b-instant",
-    "groq:qwen/qwen3-32b",
-    "deepseek:deepseek-chat",
-    "deepseek:deepseek-reasoner",
-    "cerebras:llama-3.3-70b",
-    "mistral:mistral-large-latest",
-    "cohere:command-a-03-2025",
-    "cohere:command-a-plus-05-2026",
-    "cohere:command-a-reasoning-08-2025",
-    "cohere:command-a-vision-07-2025",
-    "cohere:command-r-08-2024",
-    "cohere:command-r-plus-08-2024",
-    "cohere:command-r7b-12-2024",
-    "google-gla:gemini-2.5-flash",
-    "google-gla:gemini-2.5-pro",
-]
 
-#: The factory that builds a model for a :class:`ChatHost` row.
+#: The factory that builds a model for a :class:`ChatHost` row speaking Chat Completions.
 CHAT_HOST_FACTORY: Final = "trio_direct.models.openai:from_host"
+#: The factory that builds a model for a :class:`ChatHost` row speaking the Responses API.
+RESPONSES_HOST_FACTORY: Final = "trio_direct.models.openai_responses:from_host"
+#: The endpoint path after the base URL, per API.
+DEFAULT_PATHS: Final[dict[str, str]] = {"chat": "chat/completions", "responses": "responses"}
+
+HostAPI: TypeAlias = Literal["chat", "responses"]
 
 
 @attrs.frozen(slots=True)
@@ -119,6 +102,14 @@ class Dialect:
         return self.target.partition(":")[0]
 
 
+@attrs.frozen(slots=True)
+class Unavailable:
+    """A registry row for a prefix pydantic-ai 2.68 knows that trio_direct deliberately does not serve:
+    resolving it raises :class:`UserError` with ``reason``. Not in :func:`known_prefixes`."""
+
+    reason: str
+
+
 @attrs.frozen(slots=True, kw_only=True)
 class ChatHost:
     """A registry row for a server that speaks OpenAI Chat Completions: data only.
@@ -128,6 +119,11 @@ class ChatHost:
         base_url: the default base URL; None when the user must give one (``<ENV>_BASE_URL``).
         env: the prefix of the ``<ENV>_API_KEY`` and ``<ENV>_BASE_URL`` variables.
         profile: builds the model's :class:`ChatProfile` from its name (the host's quirks).
+        api: ``'chat'`` (Chat Completions) or ``'responses'`` (the Responses API).
+        key_var: the key variable when it is not ``<ENV>_API_KEY`` (``HEROKU_INFERENCE_KEY``).
+        url_var: the base URL variable when it is not ``<ENV>_BASE_URL``.
+        resolve: the row's own endpoint resolution, for hosts whose URL, path or authentication is
+            more than a base URL and a bearer key (Azure deployments, Snowflake accounts, the Gateway).
         key_required: a missing key is an error (False for local servers, which get a placeholder).
         keyless_with_base_url: a key may be missing when ``<ENV>_BASE_URL`` is set (as the OpenAI SDK
             allows for a self-hosted server).
@@ -147,14 +143,33 @@ class ChatHost:
     alt_key_envs: tuple[str, ...] = ()
     header_envs: tuple[tuple[str, str], ...] = ()
     canonical_system: str | None = None
+    api: HostAPI = "chat"
+    key_var: str | None = None
+    url_var: str | None = None
+    resolve: Callable[[ChatHost, str, str], tuple[Provider, str]] | None = None
 
     @property
     def key_env(self) -> str:
-        return f"{self.env}_API_KEY"
+        return self.key_var or f"{self.env}_API_KEY"
 
     @property
     def url_env(self) -> str:
-        return f"{self.env}_BASE_URL"
+        return self.url_var or f"{self.env}_BASE_URL"
+
+    @property
+    def factory(self) -> str:
+        """The ``module:factory`` that builds this row's models."""
+        return RESPONSES_HOST_FACTORY if self.api == "responses" else CHAT_HOST_FACTORY
+
+    def endpoint(self, prefix: str, model_name: str) -> tuple[Provider, str]:
+        """The :class:`Provider` and the path after its base URL for ``model_name``, from the environment.
+
+        Raises:
+            UserError: a key, base URL or other setting the host needs is missing (naming the variable).
+        """
+        if self.resolve is not None:
+            return self.resolve(self, prefix, model_name)
+        return self.provider(prefix), DEFAULT_PATHS[self.api]
 
     def provider(self, prefix: str) -> Provider:
         """The :class:`Provider` for this host from the environment.
@@ -202,6 +217,150 @@ OPENAI_HOST: Final = ChatHost(
     canonical_system="openai",
 )
 
+
+def _require(var: str, what: str, prefix: str) -> str:
+    value = env_value(var)
+    if value is None:
+        raise UserError(f"Set the `{var}` environment variable ({what}) to use the {prefix!r} provider.")
+    return value
+
+
+def _azure_v1_base(endpoint: str) -> str | None:
+    """The OpenAI-compatible ``/v1`` base URL an Azure endpoint serves, or None for a resource endpoint
+    that takes ``api-version`` (2.68: a path ending in ``/v1``, or a ``*.models.ai.azure.com`` host)."""
+    stripped = endpoint.rstrip("/")
+    if stripped.endswith("/v1"):
+        return stripped
+    if (urlsplit(stripped).hostname or "").endswith(".models.ai.azure.com"):
+        return stripped + "/v1"
+    return None
+
+
+def _azure_endpoint(host: ChatHost, prefix: str, model_name: str) -> tuple[Provider, str]:
+    """Azure OpenAI, as 2.68's ``AzureProvider`` with the ``openai`` SDK reaches it.
+
+    ``AZURE_OPENAI_ENDPOINT`` and ``AZURE_OPENAI_API_KEY``. A v1 endpoint (``…/openai/v1``, or an AI
+    Foundry ``*.models.ai.azure.com`` host) is an OpenAI-compatible base URL with a bearer key and no
+    ``api-version``; a resource endpoint takes ``OPENAI_API_VERSION`` as the ``api-version`` query, the
+    key in the ``api-key`` header, and Chat Completions per deployment
+    (``/openai/deployments/{model}/chat/completions``).
+    """
+    endpoint = _require(
+        "AZURE_OPENAI_ENDPOINT", "your resource endpoint, https://<resource>.openai.azure.com", prefix
+    )
+    api_key = _require(host.key_env, "the resource key", prefix)
+    path = DEFAULT_PATHS[host.api]
+    if (v1 := _azure_v1_base(endpoint)) is not None:
+        return Provider(host.name, v1, api_key), path
+    version = env_value("OPENAI_API_VERSION")
+    if version is None:
+        raise UserError(
+            "Set the `OPENAI_API_VERSION` environment variable (for example 2024-10-21) to use the "
+            f"{prefix!r} provider with a resource endpoint, or set `AZURE_OPENAI_ENDPOINT` to the v1 API "
+            "(https://<resource>.openai.azure.com/openai/v1), which takes none."
+        )
+    base = endpoint.rstrip("/") + "/openai"
+    if host.api == "chat":
+        path = f"deployments/{quote(model_name, safe='')}/{path}"
+    query = f"?api-version={quote(version, safe='')}"
+    # the key goes in `api-key`, not `Authorization` (no `api_key` on the Provider)
+    return Provider(host.name, base, None, {"api-key": api_key}), path + query
+
+
+_SNOWFLAKE_ACCOUNT = re.compile(r"[A-Za-z0-9._-]+")
+
+
+def _snowflake_endpoint(host: ChatHost, prefix: str, model_name: str) -> tuple[Provider, str]:
+    """Snowflake Cortex: ``SNOWFLAKE_TOKEN``; ``SNOWFLAKE_BASE_URL``, else the account's URL from
+    ``SNOWFLAKE_ACCOUNT`` (a bare identifier, validated so it cannot redirect the key, as 2.68)."""
+    base = env_value(host.url_env)
+    if base is None:
+        account = _require("SNOWFLAKE_ACCOUNT", f"your account identifier, or {host.url_env}", prefix)
+        account = account.removeprefix("https://").removeprefix("http://").removesuffix("/")
+        account = account.removesuffix(".snowflakecomputing.com")
+        if not _SNOWFLAKE_ACCOUNT.fullmatch(account):
+            raise UserError(
+                f"Invalid Snowflake account identifier {account!r} in SNOWFLAKE_ACCOUNT: use a bare "
+                f"identifier like myorg-myaccount, or set {host.url_env} to a custom endpoint."
+            )
+        base = f"https://{account}.snowflakecomputing.com/api/v2/cortex/v1"
+    api_key = _require(host.key_env, "a programmatic access token", prefix)
+    return Provider(host.name, base, api_key), DEFAULT_PATHS[host.api]
+
+
+def _heroku_endpoint(host: ChatHost, prefix: str, model_name: str) -> tuple[Provider, str]:
+    """Heroku Managed Inference: ``HEROKU_INFERENCE_KEY``; ``HEROKU_INFERENCE_URL`` (the add-on's URL,
+    ``/v1`` added unless present), else ``https://us.inference.heroku.com``."""
+    base = (env_value(host.url_env) or "https://us.inference.heroku.com").rstrip("/")
+    if not base.endswith("/v1"):
+        base += "/v1"
+    api_key = _require(host.key_env, "the add-on's inference key", prefix)
+    return Provider(host.name, base, api_key), DEFAULT_PATHS[host.api]
+
+
+_GATEWAY_KEY = re.compile(r"^pylf_v(?P<version>[0-9]+)_(?P<region>[a-z]+)_[a-zA-Z0-9-_]+$")
+
+
+def _gateway_endpoint(host: ChatHost, prefix: str, model_name: str) -> tuple[Provider, str]:
+    """The Pydantic AI Gateway's OpenAI route: ``PYDANTIC_AI_GATEWAY_API_KEY`` (or ``PAIG_API_KEY``) as a
+    bearer key; ``PYDANTIC_AI_GATEWAY_BASE_URL`` (or ``PAIG_BASE_URL``), else the region the key encodes;
+    then ``/openai`` (2.68's ``gateway_provider``)."""
+    api_key = env_value("PYDANTIC_AI_GATEWAY_API_KEY") or env_value("PAIG_API_KEY")
+    if api_key is None:
+        raise UserError(
+            f"Set the `PYDANTIC_AI_GATEWAY_API_KEY` environment variable to use the {prefix!r} provider."
+        )
+    base = env_value("PYDANTIC_AI_GATEWAY_BASE_URL") or env_value("PAIG_BASE_URL")
+    if base is None:
+        match = _GATEWAY_KEY.match(api_key)
+        if match is None:
+            raise UserError(
+                "Could not infer the Pydantic AI Gateway base URL: the API key does not encode a region. "
+                "Set the `PYDANTIC_AI_GATEWAY_BASE_URL` environment variable."
+            )
+        region = match.group("region")
+        base = (
+            "https://gateway.pydantic.info/proxy"
+            if region.startswith("staging")
+            else f"https://gateway-{region}.pydantic.dev/proxy"
+        )
+    return Provider(host.name, base.rstrip("/") + "/openai", api_key), DEFAULT_PATHS[host.api]
+
+
+def _github_endpoint(host: ChatHost, prefix: str, model_name: str) -> tuple[Provider, str]:
+    """GitHub Models, retired on 2026-07-30: still resolved as 2.68 does, with its deprecation warning."""
+    warnings.warn(
+        "The 'github' provider is deprecated: GitHub Models was retired on 2026-07-30, so its inference "
+        "API is no longer available. See https://docs.github.com/en/github-models.",
+        DeprecationWarning,
+        stacklevel=5,
+    )
+    return host.provider(prefix), DEFAULT_PATHS[host.api]
+
+
+def _azure_host(api: HostAPI) -> ChatHost:
+    return ChatHost(
+        name="azure",
+        base_url=None,
+        env="AZURE_OPENAI",
+        profile=azure_profile,
+        api=api,
+        url_var="AZURE_OPENAI_ENDPOINT",
+        resolve=_azure_endpoint,
+    )
+
+
+def _gateway_host(api: HostAPI) -> ChatHost:
+    return ChatHost(
+        name="openai",
+        base_url=None,
+        env="PYDANTIC_AI_GATEWAY",
+        profile=openai_model_profile,
+        api=api,
+        resolve=_gateway_endpoint,
+    )
+
+
 #: prefix → row. Order does not matter; prefixes are unique.
 _ROUTES: dict[str, Dialect | ChatHost] = {
     "test": Dialect("trio_direct.models.test:from_name"),
@@ -211,15 +370,112 @@ _ROUTES: dict[str, Dialect | ChatHost] = {
     "google-gla": Dialect("trio_direct.models.google:from_name"),
     "gemini": Dialect("trio_direct.models.google:from_name"),
     "google": Dialect("trio_direct.models.google:from_name"),
+    "google-cloud": Dialect("trio_direct.models.google:from_cloud_name"),
     "mistral": Dialect("trio_direct.models.mistral:from_name"),
     "cohere": Dialect("trio_direct.models.cohere:from_name"),
     "bedrock": Dialect("trio_direct.models.bedrock:from_name"),
+    "huggingface": Dialect("trio_direct.models.huggingface:from_name"),
+    "bedrock-mantle": Dialect("trio_direct.models.openai_responses:from_mantle_name"),
+    "xai": Dialect("trio_direct.models.openai_responses:from_xai_name"),
     # OpenAI Chat Completions and the servers that speak it
     "openai": OPENAI_HOST,
     "openai-chat": OPENAI_HOST,
     "deepseek": ChatHost(
         name="deepseek", base_url="https://api.deepseek.com", env="DEEPSEEK", profile=deepseek_profile
     ),
+    "deepseek-responses": ChatHost(
+        name="deepseek",
+        base_url="https://api.deepseek.com",
+        env="DEEPSEEK",
+        profile=deepseek_profile,
+        api="responses",
+    ),
+    "openrouter-responses": ChatHost(
+        name="openrouter",
+        base_url="https://openrouter.ai/api/v1",
+        env="OPENROUTER",
+        profile=openrouter_profile,
+        header_envs=(("OPENROUTER_APP_URL", "HTTP-Referer"), ("OPENROUTER_APP_TITLE", "X-Title")),
+        api="responses",
+    ),
+    "azure": _azure_host("chat"),
+    "azure-responses": _azure_host("responses"),
+    "zai": ChatHost(name="zai", base_url="https://api.z.ai/api/paas/v4", env="ZAI", profile=zai_profile),
+    "crusoe": ChatHost(
+        name="crusoe",
+        base_url="https://api.inference.crusoecloud.com/v1",
+        env="CRUSOE",
+        profile=crusoe_profile,
+    ),
+    "snowflake": ChatHost(
+        name="snowflake",
+        base_url=None,
+        env="SNOWFLAKE",
+        profile=snowflake_profile,
+        key_var="SNOWFLAKE_TOKEN",
+        resolve=_snowflake_endpoint,
+    ),
+    "heroku": ChatHost(
+        name="heroku",
+        base_url="https://us.inference.heroku.com/v1",
+        env="HEROKU",
+        profile=heroku_profile,
+        key_var="HEROKU_INFERENCE_KEY",
+        url_var="HEROKU_INFERENCE_URL",
+        resolve=_heroku_endpoint,
+    ),
+    "moonshotai": ChatHost(
+        name="moonshotai", base_url="https://api.moonshot.ai/v1", env="MOONSHOTAI", profile=moonshotai_profile
+    ),
+    "alibaba": ChatHost(
+        name="alibaba",
+        base_url="https://dashscope-intl.aliyuncs.com/compatible-mode/v1",
+        env="ALIBABA",
+        profile=generic_profile,
+        alt_key_envs=("DASHSCOPE_API_KEY",),
+    ),
+    "github": ChatHost(
+        name="github",
+        base_url="https://models.github.ai/inference",
+        env="GITHUB",
+        profile=generic_profile,
+        resolve=_github_endpoint,
+    ),
+    "litellm": ChatHost(
+        name="litellm", base_url=None, env="LITELLM", profile=generic_profile, key_required=False
+    ),
+    "nebius": ChatHost(
+        name="nebius", base_url="https://api.studio.nebius.com/v1", env="NEBIUS", profile=generic_profile
+    ),
+    "ovhcloud": ChatHost(
+        name="ovhcloud",
+        base_url="https://oai.endpoints.kepler.ai.cloud.ovh.net/v1",
+        env="OVHCLOUD",
+        profile=generic_profile,
+    ),
+    "sambanova": ChatHost(
+        name="sambanova", base_url="https://api.sambanova.ai/v1", env="SAMBANOVA", profile=generic_profile
+    ),
+    "vercel": ChatHost(
+        name="vercel",
+        base_url="https://ai-gateway.vercel.sh/v1",
+        env="VERCEL",
+        profile=generic_profile,
+        key_var="VERCEL_AI_GATEWAY_API_KEY",
+        alt_key_envs=("VERCEL_OIDC_TOKEN",),
+        headers=(("http-referer", "https://pydantic.dev/docs/ai/"), ("x-title", "pydantic-ai")),
+    ),
+    "vllm": ChatHost(name="vllm", base_url=None, env="VLLM", profile=vllm_profile, key_required=False),
+    # Meta's API serves its reasoning and `phase` only through the Responses API (2.68)
+    "meta": ChatHost(
+        name="meta", base_url="https://api.meta.ai/v1", env="META", profile=generic_profile, api="responses"
+    ),
+    # the Pydantic AI Gateway's OpenAI route (`gateway/openai` is Chat, as `openai:` is here)
+    "gateway/openai": _gateway_host("chat"),
+    "gateway/openai-chat": _gateway_host("chat"),
+    "gateway/chat": _gateway_host("chat"),
+    "gateway/openai-responses": _gateway_host("responses"),
+    "gateway/responses": _gateway_host("responses"),
     "openrouter": ChatHost(
         name="openrouter",
         base_url="https://openrouter.ai/api/v1",
@@ -265,6 +521,43 @@ _ROUTES: dict[str, Dialect | ChatHost] = {
         key_required=False,
     ),
 }
+
+
+_LOGIN = (
+    "it authenticates through a subscription login flow (OAuth device/browser sign-in and token refresh), "
+    "which trio_direct does not implement; use an API key with the matching API-key provider instead"
+)
+_DECISIONS = (
+    "it serves decision models (answers to choice/score questions), not chat models, and trio_direct "
+    "implements only the direct chat API"
+)
+_GATEWAY_ROUTE = (
+    "this Pydantic AI Gateway route speaks the {} dialect with the Gateway's bearer key, which that "
+    "dialect does not take yet; the Gateway's OpenAI routes (gateway/openai, gateway/openai-chat, "
+    "gateway/openai-responses) work"
+)
+#: prefixes pydantic-ai 2.68 knows that trio_direct deliberately leaves out, and why (never in
+#: :func:`known_prefixes`; a row registered in :data:`_ROUTES` under the same prefix wins)
+_UNAVAILABLE: Final[dict[str, Unavailable]] = {
+    "openai-codex": Unavailable(_LOGIN + " ('openai-responses:')"),
+    "openai-chatgpt": Unavailable(_LOGIN + " ('openai-responses:')"),
+    "github-copilot": Unavailable(_LOGIN),
+    "typesafe": Unavailable(_DECISIONS),
+    "openai-decisions": Unavailable(_DECISIONS),
+    "google-decisions": Unavailable(_DECISIONS),
+    "system-one": Unavailable(_DECISIONS),
+    "gateway/anthropic": Unavailable(_GATEWAY_ROUTE.format("Anthropic Messages")),
+    "gateway/groq": Unavailable(_GATEWAY_ROUTE.format("Groq")),
+    "gateway/google": Unavailable(_GATEWAY_ROUTE.format("Gemini (Vertex)")),
+    "gateway/google-cloud": Unavailable(_GATEWAY_ROUTE.format("Gemini (Vertex)")),
+    "gateway/bedrock": Unavailable(_GATEWAY_ROUTE.format("Bedrock Converse")),
+    "gateway/converse": Unavailable(_GATEWAY_ROUTE.format("Bedrock Converse")),
+}
+
+
+def unavailable_prefixes() -> dict[str, str]:
+    """The prefixes pydantic-ai 2.68 knows that trio_direct leaves out, each with the reason."""
+    return {p: row.reason for p, row in sorted(_UNAVAILABLE.items()) if p not in _ROUTES}
 
 
 def _load(target: str) -> Callable[..., object]:
@@ -331,10 +624,11 @@ def chat_host(prefix: str) -> ChatHost | None:
 
 
 def dialect_modules() -> list[str]:
-    """The modules the registry names (each a provider module), sorted; the Chat Completions host
-    factory's module included."""
+    """The modules the registry names (each a provider module), sorted; the host factories' modules
+    (Chat Completions and Responses) included."""
     modules = {row.module for row in _ROUTES.values() if isinstance(row, Dialect)}
     modules.add(CHAT_HOST_FACTORY.partition(":")[0])
+    modules.add(RESPONSES_HOST_FACTORY.partition(":")[0])
     return sorted(modules)
 
 
@@ -348,8 +642,13 @@ def known_model_names() -> list[str]:
     return list(KnownModelName.__args__)  # type: ignore[attr-defined]
 
 
+#: prefixes whose names :data:`KnownModelName` lists under another one (2.68 lists Gemini as ``google:``)
+_NAME_NAMESPACES: Final = {"google-gla": "google", "gemini": "google"}
+
+
 def suggest_model(prefix: str, model_name: str) -> str | None:
     """The known ``'<prefix>:<name>'`` closest to ``model_name``, for a 404 naming an unknown model."""
+    prefix = _NAME_NAMESPACES.get(prefix, prefix)
     wanted = f"{prefix}:{model_name}"
     known = [n for n in known_model_names() if n.startswith(f"{prefix}:")]
     close = difflib.get_close_matches(wanted, known, n=1, cutoff=0.6)
@@ -357,11 +656,36 @@ def suggest_model(prefix: str, model_name: str) -> str | None:
 
 
 def _suggest(name: str) -> str:
-    candidates = known_model_names() + [f"{p}:" for p in _ROUTES if p != "test"]
-    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.5)
-    if not close and ":" not in name:
-        close = difflib.get_close_matches(f"openai:{name}", candidates, n=1, cutoff=0.6)
-    return f" Did you mean {close[0]!r}?" if close else ""
+    """`` Did you mean '<model string>'?`` for a close, valid model string, else ``""``.
+
+    A suggestion is always a string :func:`infer_model` resolves: a known model name close to what
+    was typed (``gpt-4o`` → ``openai:gpt-4o``), or what was typed with its misspelt prefix corrected
+    (``opnai:gpt-4o`` → ``openai:gpt-4o``). A bare prefix (``openai:``) is never suggested: it is not
+    a model; nothing close enough means no suggestion (``nope``, ``nope:foo``).
+    """
+    found = _suggest_model_string(name, list(_ROUTES), known_model_names())
+    return f" Did you mean {found!r}?" if found else ""
+
+
+def _suggest_model_string(typed: str, prefixes: list[str], known: list[str]) -> str | None:
+    """A valid model string close to ``typed`` (see :func:`_suggest`), or None. Pure."""
+    prefix, colon, model = typed.partition(":")
+    if colon and model:
+        close = difflib.get_close_matches(prefix, prefixes, n=1, cutoff=0.75)
+        if close and close[0] != "test":
+            return f"{close[0]}:{model}"
+    if not colon:
+        # a model name without its prefix: the known name it is (or is close to)
+        by_model: dict[str, str] = {}
+        for name in known:
+            if ":" in name:
+                by_model.setdefault(name.partition(":")[2], name)  # the first prefix listed wins
+        close = difflib.get_close_matches(typed, list(by_model), n=1, cutoff=0.8)
+        return by_model[close[0]] if close else None
+    if not model:
+        return None  # 'prefix:' with nothing after it names no model to be close to
+    close = difflib.get_close_matches(typed, known, n=1, cutoff=0.8)
+    return close[0] if close else None
 
 
 def infer_model(model: Model | KnownModelName | str) -> Model:
@@ -371,8 +695,9 @@ def infer_model(model: Model | KnownModelName | str) -> Model:
     ``<PROVIDER>_BASE_URL``). Does no I/O.
 
     Raises:
-        UserError: the name has no known prefix, the provider's API key is missing (the message
-            names the variable to set), or the prefix's registry row is broken.
+        UserError: the name has no known prefix, the prefix is one trio_direct does not serve (the
+            message says why), the provider's API key is missing (the message names the variable to
+            set), or the prefix's registry row is broken.
     """
     if isinstance(model, Model):
         return model
@@ -388,13 +713,17 @@ def infer_model(model: Model | KnownModelName | str) -> Model:
             f"(prefixes: {', '.join(known_prefixes())}).{_suggest(model)}"
         )
     row = _ROUTES.get(prefix)
+    if row is None and (unavailable := _UNAVAILABLE.get(prefix)) is not None:
+        raise UserError(
+            f"{model!r}: the {prefix!r} provider is not available in trio_direct: {unavailable.reason}"
+        )
     if row is None:
         raise UserError(
             f"Unknown model: {model!r}: no provider with the prefix {prefix!r} "
             f"(known: {', '.join(known_prefixes())}).{_suggest(model)}"
         )
     if isinstance(row, ChatHost):
-        from_host = cast("Callable[[ChatHost, str, str], Model]", _load(CHAT_HOST_FACTORY))
+        from_host = cast("Callable[[ChatHost, str, str], Model]", _load(row.factory))
         return from_host(row, name, prefix)
     resolved = _load(row.target)(name, prefix)
     if not isinstance(resolved, Model):

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import collections
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Final, Protocol, cast, final
@@ -28,12 +28,12 @@ import attrs
 import httpx
 import trio
 
-from .. import _http  # pyright: ignore[reportPrivateUsage]
+from .. import _http, _limits, _untrusted, _validate  # pyright: ignore[reportPrivateUsage]
 from .._parts import EventDecorator, PartsManager, ResponseAccumulator
-from .._sse import ServerSentEvent, SSEDecoder
+from .._sse import EventTooLarge, ServerSentEvent, SSEDecoder
 from ..events import ModelResponseStreamEvent
 from ..exceptions import StreamClosedError, TrioDirectError, UnexpectedModelBehavior, UserError
-from ..messages import FinishReason, ModelMessage, ModelResponse, ModelResponseState
+from ..messages import FinishReason, ModelMessage, ModelRequestAttempt, ModelResponse, ModelResponseState
 from ..settings import ModelSettings, merge_model_settings
 from ..tools import ModelRequestParameters
 from ..usage import RequestUsage
@@ -70,6 +70,10 @@ class Provider:
     base_url: str
     api_key: str | None = attrs.field(default=None)
     headers: dict[str, str] = attrs.field(factory=dict[str, str])
+
+    def __attrs_post_init__(self) -> None:
+        # hardening: what goes into URLs and headers is checked when the model is resolved, before I/O
+        _validate.check_provider(self.name, self.base_url, self.api_key, self.headers)
 
     def __repr__(self) -> str:
         key = "None" if self.api_key is None else "'***'"
@@ -146,6 +150,33 @@ class Model(ABC):
     def customize_request_parameters(self, params: ModelRequestParameters) -> ModelRequestParameters:
         """Hook for providers that rewrite tool schemas or output modes."""
         return params
+
+    def prepare_messages(
+        self, messages: Sequence[ModelMessage], model_request_parameters: ModelRequestParameters | None = None
+    ) -> list[ModelMessage]:
+        """The history as this model is sent it; the direct API calls this before every request, as
+        pydantic-ai 2.68's does.
+
+        The default (what the HTTP provider modules expect): realtime speech becomes text, retry
+        feedback takes the voice its cause calls for, and a summary the application wrote into a
+        request becomes the user text that frames it (see :mod:`trio_direct.models._prepare`).
+        ``model_request_parameters`` is accepted for 2.68's signature.
+        """
+        from ._prepare import convert_speech, sendable_retries, sendable_summaries
+
+        del model_request_parameters
+        return sendable_summaries(sendable_retries(convert_speech(messages)))
+
+    def direct_history(
+        self, messages: Sequence[ModelMessage], model_request_parameters: ModelRequestParameters | None = None
+    ) -> list[ModelMessage]:
+        """What the direct API sends this model for ``messages``: :meth:`prepare_messages`'s result.
+
+        In-process models that are handed the parts (``FunctionModel``, ``TestModel``) get it only when
+        the history holds a retry part, as pydantic-ai 2.68's direct API does; otherwise the history as
+        it is.
+        """
+        return self.prepare_messages(messages, model_request_parameters)
 
     @abstractmethod
     async def request(
@@ -227,6 +258,11 @@ class StreamMapper(Protocol):
         """The body ended; raise if the stream was cut short, else flush anything pending."""
         ...
 
+    # Optional: a mapper whose protocol has an end marker (Chat's ``data: [DONE]``, Anthropic's
+    # ``message_stop``, ...) has a ``done`` attribute or property that turns true when the marker
+    # arrives. The stream then finishes there: nothing after the marker is read, even if the server
+    # keeps the connection open or keeps sending heartbeats, and the connection is closed.
+
 
 class SSEEventSource(EventSource):
     """An HTTP SSE response decoded by a provider's :class:`StreamMapper`."""
@@ -257,37 +293,65 @@ class SSEEventSource(EventSource):
 
     async def _run(self, emit: Emit) -> None:
         mapper = self.mapper
+        request = self.request
         async with _http.open_stream(
-            self.request, model_name=self._model_name, error_builder=self._error_builder
+            request, model_name=self._model_name, error_builder=self._error_builder
         ) as response:
             await self._check_content_type(response)
-            decoder = SSEDecoder()
-            failure: BaseException | None = None
-            try:
-                with trio.CancelScope() as unwind:
-                    async for chunk in response.aiter_bytes():
-                        if failure is not None:
-                            continue  # skip what httpx had buffered until the cancelled read unwinds
-                        try:
-                            out: list[ModelResponseStreamEvent] = []
-                            for sse in decoder.feed(chunk):
-                                mapper.feed(sse, out)
+            limit = request.limits.max_response_bytes
+            decoder = SSEDecoder(limit)
+            # Content-Encoding is undone here in bounded steps (httpx would inflate a bomb whole).
+            body = _limits.body_decoder(response, model_name=self._model_name, url=request.url)
+            ends = hasattr(type(mapper), "done") or hasattr(mapper, "done")
+
+            async def feed(pieces: Iterable[bytes]) -> None:
+                # One batch per decoded piece (at most one network read, or one DECODE_STEP of an
+                # inflated one): a compressed read cannot put more than that in front of the consumer.
+                for piece in pieces:
+                    out: list[ModelResponseStreamEvent] = []
+                    # Few brackets in a read cannot nest deeply; only then is each event measured.
+                    deep = piece.count(b"{") + piece.count(b"[") > _untrusted.MAX_NESTING
+                    for sse in decoder.feed(piece):
+                        if deep:
+                            _untrusted.check_nesting(sse.data, "a server-sent event")
+                        mapper.feed(sse, out)
+                        if ends and mapper.done:  # type: ignore[attr-defined]
                             self.meta = mapper.meta
                             await emit(out)
-                        except BaseException as exc:
-                            # Leaving the loop from here would leave httpx's chain of async generators
-                            # suspended for the GC (a ResourceWarning under Trio). Cancelling the next
-                            # read unwinds them from the inside; then the error is raised unchanged.
-                            failure = exc
-                            unwind.cancel()
+                            raise _EndMarker
+                    self.meta = mapper.meta
+                    await emit(out)
+
+            identity = body.identity
+
+            def handle(raw: bytes) -> Awaitable[None]:
+                return feed((raw,) if identity else body.decode(raw))
+
+            out: list[ModelResponseStreamEvent] = []
+            try:
+                try:
+                    await _limits.consume_raw(response, handle)
+                    await feed(body.flush())
+                except EventTooLarge as exc:
+                    raise _limits.too_large(
+                        self._model_name,
+                        limit=limit,
+                        seen=exc.seen,
+                        what="server-sent event",
+                        url=request.url,
+                        in_stream=True,
+                    ) from None
+            except _EndMarker:
+                pass  # the stream is complete; what follows the marker is never read, the block closes it
             except _http.TRANSPORT_ERRORS as exc:
-                raise _http.transport_error(exc, self.request.url, self._model_name, in_stream=True) from exc
-            if failure is not None:
-                raise failure
-            out = []
-            for sse in decoder.close():
-                mapper.feed(sse, out)
+                raise _http.transport_error(exc, request.url, self._model_name, in_stream=True) from exc
+            else:
+                for sse in decoder.close():
+                    _untrusted.check_nesting(sse.data, "a server-sent event")
+                    mapper.feed(sse, out)
             mapper.finish(out)
+            # What was built from strings (tool arguments parsed at the end) must serialize too.
+            _untrusted.check_parts_serialize(self.parts.get_parts())
             self.meta = mapper.meta
             await emit(out)
 
@@ -300,7 +364,13 @@ class SSEEventSource(EventSource):
         if media_type not in _NOT_EVENT_STREAMS and not media_type.endswith("+json"):
             return
         try:
-            body = await response.aread()
+            body = await _limits.read_body(
+                response,
+                self.request.limits.max_error_body_bytes,
+                model_name=self._model_name,
+                url=self.request.url,
+                truncate=True,
+            )
         except _http.TRANSPORT_ERRORS as exc:
             raise _http.transport_error(exc, self.request.url, self._model_name, in_stream=True) from exc
         text = body.decode("utf-8", "replace")
@@ -312,6 +382,10 @@ class SSEEventSource(EventSource):
             f"answered HTTP {response.status_code} with {content_type}",
             text,
         )
+
+
+class _EndMarker(Exception):
+    """Raised inside the read loop once the mapper saw its stream's end marker, to stop reading."""
 
 
 #: Media types that are never an SSE stream (see ``SSEEventSource._check_content_type``).
@@ -447,15 +521,16 @@ class _EventStream:
         # The view starts from the state before the first read: by the time start() returns, the
         # pump may already have read (and buffered) more, which the consumer has not seen yet.
         initial_meta = self._source.meta
+        pump_scope = trio.CancelScope()
         try:
-            await nursery.start(_pump, self._source, self._params, send, outcome)
+            await nursery.start(_scoped_pump, pump_scope, self._source, self._params, send, outcome)
         except BaseException as exc:
             receive.close()
             nursery.cancel_scope.cancel()
             # The nursery would wrap our error in a group; exit it clean and raise the error itself.
             await self._cm.__aexit__(None, None, None)
             raise _unwrap(exc) from None
-        self._stream = StreamedResponse(receive, outcome, self._params, initial_meta, nursery.cancel_scope)
+        self._stream = StreamedResponse(receive, outcome, self._params, initial_meta, pump_scope)
         return self._stream
 
     async def __aexit__(
@@ -466,9 +541,26 @@ class _EventStream:
             stream._close()  # pyright: ignore[reportPrivateUsage]
         # Exit the nursery without handing it the body's exception: that exception propagates from
         # here unchanged instead of inside an ExceptionGroup. The pump's Cancelled belongs to the
-        # nursery's own scope (cancelled just above), so the nursery absorbs it.
+        # pump's own scope (cancelled just above), which absorbs it.
         await self._cm.__aexit__(None, None, None)
         return None
+
+
+async def _scoped_pump(
+    scope: trio.CancelScope,
+    source: EventSource,
+    params: ModelRequestParameters,
+    send: trio.MemorySendChannel[Batch],
+    outcome: _Outcome,
+    *,
+    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    # The stream stops its pump through this scope, not the nursery's: the nursery is entered by
+    # ``__aenter__``, so its scope also surrounds the caller's ``async with`` body, and cancelling it
+    # would cancel the caller's own code after ``await stream.cancel()`` (and leak that Cancelled out
+    # of the block, since ``__aexit__`` does not hand the body's exception to the nursery).
+    with scope:
+        await _pump(source, params, send, outcome, task_status=task_status)
 
 
 def _unwrap(exc: BaseException) -> BaseException:
@@ -488,6 +580,22 @@ def open_event_stream(source: EventSource, params: ModelRequestParameters) -> St
 
 
 _CLOSED_MESSAGE: Final = "the stream is closed; iterate it inside its `async with` block"
+
+
+class ForeignFeed(Protocol):
+    """How a :class:`StreamedResponse` living in the portal is consumed from another event loop."""
+
+    async def fetch(self) -> list[Batch]:
+        """The next batches, waiting for at least one; ``[]`` once the stream's channel has ended."""
+        ...
+
+    async def close(self) -> None:
+        """Close the stream now (pump cancelled, connection closed), as leaving its block would."""
+        ...
+
+    def closed_error(self) -> BaseException:
+        """What to raise when the stream was closed before it finished (the block left, a shutdown)."""
+        ...
 
 
 @final
@@ -511,6 +619,8 @@ class StreamedResponse:
         self._params = params
         self._meta = meta
         self._cancel_scope = cancel_scope
+        #: The attempts that failed before this stream was opened (a FallbackModel sets it).
+        self.failed_attempts: list[ModelRequestAttempt] | None = None
         self._acc = ResponseAccumulator()
         self._events: list[ModelResponseStreamEvent] = []
         self._pos = 0
@@ -522,6 +632,8 @@ class StreamedResponse:
         self._exhausted = False
         self._closed = False
         self._cancelled = False
+        # Set when the consumer is an asyncio task and this stream lives in the portal (trio_direct._aio).
+        self._foreign: ForeignFeed | None = None
 
     @property
     def model_request_parameters(self) -> ModelRequestParameters:
@@ -548,6 +660,8 @@ class StreamedResponse:
         if pos < len(events) and not self._closed:
             self._pos = pos + 1
             return events[pos]
+        if self._foreign is not None:
+            return await self._anext_foreign(self._foreign)
         if self._closed and not self._exhausted:
             # Even events already received but not yet consumed: after the block, the stream is over.
             raise StreamClosedError(_CLOSED_MESSAGE)
@@ -573,13 +687,14 @@ class StreamedResponse:
 
     # -- the batch protocol ------------------------------------------------------------------
     #
-    # The one way events leave the pump's channel, for both consumers: ``__anext__`` above and the
+    # The one way events leave the pump's channel, for every consumer: ``__anext__`` above, the
     # sync wrapper (``trio_direct.direct.StreamedResponseSync``), which calls the two fetch methods
-    # in the portal thread and the rest in its own. Fetching returns whole batches; the consumer side
-    # queues them (``_accept``) and hands out one event at a time (``_next_event``), applying consumed
-    # events to the accumulator lazily, per batch; ``_exhausted`` says the end was accepted. Batches
-    # fetched but not consumed stay queued, so a consumer that stops part way (a ``break``) loses
-    # nothing and resumes later.
+    # in the portal thread and the rest in its own, and an asyncio task (``_anext_foreign``, whose
+    # feed in ``trio_direct._aio`` runs the fetch side in the portal). Fetching returns whole batches;
+    # the consumer side queues them (``_accept``) and hands out one event at a time (``_next_event``),
+    # applying consumed events to the accumulator lazily, per batch; ``_exhausted`` says the end was
+    # accepted. Batches fetched but not consumed stay queued, so a consumer that stops part way (a
+    # ``break``) loses nothing and resumes later.
 
     def _poll_batches(self) -> list[Batch] | None:
         """Fetch side, in the stream's own thread: every batch already buffered, without waiting.
@@ -668,6 +783,23 @@ class StreamedResponse:
             self._acc.apply_all(self._events[self._applied : self._pos])
             self._applied = self._pos
 
+    async def _anext_foreign(self, feed: ForeignFeed) -> ModelResponseStreamEvent:
+        """:meth:`__anext__` for a consumer on another event loop (asyncio): ``feed`` fetches the batches.
+
+        The same batch protocol as the other consumers: ``feed.fetch()`` runs the fetch side in the
+        portal (waiting, then draining what is buffered) and this side accepts and hands out events.
+        """
+        if self._closed and not self._exhausted:
+            raise feed.closed_error()
+        while (event := self._next_event()) is None:
+            if self._exhausted:
+                raise StopAsyncIteration
+            self._accept(await feed.fetch())  # at the end, raises the error the stream failed with
+            if self._exhausted_early:
+                # Ended without finishing and without an error: closed under the consumer.
+                raise feed.closed_error()
+        return event
+
     # -- state -------------------------------------------------------------------------------
 
     def get(self) -> ModelResponse:
@@ -698,11 +830,17 @@ class StreamedResponse:
             provider_response_id=meta.provider_response_id,
             finish_reason=meta.finish_reason,
             metadata=meta.metadata,
+            failed_attempts=self.failed_attempts,
             state=state,
         )
 
+    @property
     def usage(self) -> RequestUsage:
-        """Token usage so far (final once the stream has ended)."""
+        """Token usage so far (final once the stream has ended).
+
+        A property, as in pydantic-ai 2.68; ``stream.usage()`` works too, because calling a
+        :class:`RequestUsage` returns it (the seed API spelled it as a method).
+        """
         return self._meta.usage
 
     @property
@@ -739,6 +877,9 @@ class StreamedResponse:
         """
         if not self._exhausted:
             self._cancelled = True
+        if self._foreign is not None:
+            await self._foreign.close()  # the channel and the pump live in the portal thread
+            return
         self._close()
         await trio.lowlevel.checkpoint()
 
@@ -831,6 +972,9 @@ class HTTPModel(Model):
     ) -> _http.HTTPRequest:
         # `timeout` (and for streams the inactivity override) become httpx per-operation limits.
         timeout = _http.to_timeout(settings.get("timeout"), read=read)
+        limits = _limits.ResponseLimits.from_settings(settings)  # hardening: size limits
+        if limits is not request.limits:
+            request = attrs.evolve(request, limits=limits)
         if timeout is None or request.timeout is not None:
             return request
         return attrs.evolve(request, timeout=timeout)
@@ -857,7 +1001,10 @@ class HTTPModel(Model):
             _, headers, body = await _http.send(
                 request, model_name=self._model_name, error_builder=self.http_error
             )
-            return self.parse_response(body, headers, params, settings)
+            _untrusted.check_nesting(body, "the response body")  # hardening: whatever is accepted serializes
+            response = self.parse_response(body, headers, params, settings)
+            _untrusted.check_parts_serialize(response.parts)
+            return response
         except TrioDirectError as exc:
             # A server may echo the API key in an error body; the caller never sees it.
             _http.redact_error(exc, _http.credentials_of(request))

@@ -31,13 +31,11 @@ from __future__ import annotations
 
 import base64
 import datetime
-import html
 import itertools
 import os
 import re
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
-from types import TracebackType
 from typing import Any, Final, Literal, TypedDict, cast
 from urllib.parse import quote
 
@@ -48,6 +46,7 @@ import orjson
 from .. import _http  # pyright: ignore[reportPrivateUsage]
 from .._aws.credentials import AWSConfig, resolve_aws_config
 from .._aws.eventstream import EventStreamMessage
+from .._aws.lookup import AfterLookup
 from .._aws.sigv4 import sign_request
 from .._aws.source import EVENTSTREAM_MEDIA_TYPE, EventStreamSource
 from .._json import to_json
@@ -95,19 +94,32 @@ from ..messages import (
 from ..settings import ModelSettings
 from ..tools import ModelRequestParameters, ToolDefinition
 from ..usage import RequestUsage
+from ._bedrock_ids import split_model_id as split_model_id
+from ._claude import (
+    CLAUDE_ADAPTIVE_THINKING,
+    CLAUDE_EFFORT,
+    CLAUDE_JSON_SCHEMA_OUTPUT,
+    CLAUDE_MAX_OUTPUT_128K,
+    CLAUDE_NO_FORCED_TOOL_CHOICE,
+    CLAUDE_THINKING_ALWAYS,
+    CLAUDE_THINKING_BY_DEFAULT,
+    CLAUDE_XHIGH_EFFORT,
+)
 from ._common import (
-    RETRY_FEEDBACK_FRAMING,
     SYSTEM_BLOCKS_ANNOUNCEMENT,
     USER_AGENT,
     dump_error_details,
     http_status_category,
+    provenance_tags,
+    retry_feedback_text,
     says_overloaded,
 )
 from ._instructions import request_instructions
 from ._json import JSON, SHAPE_ERRORS, json_array, json_dict, json_list
+from ._prepare import unprepared_part_error
 from ._registry import suggest_model
 from ._tool_choice import resolve_tool_choice
-from .base import HTTPModel, Provider, StreamContext, StreamedResponse, StreamMeta, open_event_stream
+from .base import HTTPModel, Provider, StreamContext, StreamMeta, open_event_stream
 
 __all__ = [
     "BedrockConverseModel",
@@ -151,9 +163,6 @@ class BedrockModelSettings(ModelSettings, total=False):
 # Model ids and profiles
 # ---------------------------------------------------------------------------------------------
 
-_GEO_PREFIXES: Final = ("us", "eu", "apac", "jp", "au", "ca", "in", "global", "us-gov")
-_VERSION_SUFFIX: Final = re.compile(r"(.+)-v\d+(?::\d+)?$")
-_MODEL_ARN: Final = re.compile(r"^arn:[^:]+:bedrock:[^:]*:[^:]*:(?:inference-profile|foundation-model)/(.+)$")
 #: What a model id or ARN may hold: no whitespace, control characters, or URL delimiters (`?`, `#`).
 _MODEL_ID: Final = re.compile(r"^[A-Za-z0-9._:/@+\-]{1,2048}$")
 
@@ -182,25 +191,6 @@ def converse_url(endpoint_url: str, model_id: str, *, stream: bool) -> str:
     return f"{endpoint_url.rstrip('/')}/model/{segment}/{'converse-stream' if stream else 'converse'}"
 
 
-def _remove_geo_prefix(model_id: str) -> str:
-    for prefix in _GEO_PREFIXES:
-        if model_id.startswith(f"{prefix}."):
-            return model_id.removeprefix(f"{prefix}.")
-    return model_id
-
-
-def split_model_id(model_id: str) -> tuple[str | None, str]:
-    """``(vendor, bare name)`` of a Bedrock id: ARN, geo prefix and ``-vN:M`` suffix removed."""
-    if arn := _MODEL_ARN.match(model_id):
-        model_id = arn.group(1)
-    vendor, _, name = _remove_geo_prefix(model_id).partition(".")
-    if not name:
-        return None, model_id
-    if version := _VERSION_SUFFIX.match(name):
-        name = version.group(1)
-    return vendor, name
-
-
 MediaKind = Literal["text", "image", "document", "video"]
 _ALL_KINDS: Final[frozenset[MediaKind]] = frozenset({"text", "image", "document", "video"})
 SchemaTransform = Literal["none", "bedrock", "bedrock_no_contains", "claude", "inline_defs"]
@@ -209,41 +199,6 @@ ThinkingVariant = Literal[
 ]
 
 # Claude facts Bedrock needs (the same prefix rules as pydantic-ai 2.68's Anthropic profile).
-_CLAUDE_ADAPTIVE: Final = (
-    "claude-fable-5", "claude-mythos-5", "claude-mythos-preview", "claude-sonnet-4-6", "claude-sonnet-5",
-    "claude-opus-4-6", "claude-opus-4-7", "claude-opus-4-8", "claude-opus-5", "claude-haiku-5-5",
-)  # fmt: skip
-_CLAUDE_EFFORT: Final = (
-    "claude-fable-5", "claude-mythos-5", "claude-opus-4-5", "claude-opus-4-6", "claude-opus-4-7",
-    "claude-opus-4-8", "claude-opus-5", "claude-sonnet-4-6", "claude-sonnet-5", "claude-haiku-5-5",
-)  # fmt: skip
-_CLAUDE_XHIGH: Final = (
-    "claude-fable-5", "claude-mythos-5", "claude-opus-4-7", "claude-opus-4-8", "claude-opus-5",
-    "claude-sonnet-5", "claude-haiku-5-5",
-)  # fmt: skip
-_CLAUDE_JSON_SCHEMA: Final = (
-    "claude-fable-5", "claude-mythos-5", "claude-haiku-4-5", "claude-sonnet-4-5", "claude-sonnet-4-6",
-    "claude-opus-4-1", "claude-opus-4-5", "claude-opus-4-6", "claude-opus-4-7", "claude-opus-4-8",
-    "claude-opus-5", "claude-sonnet-5", "claude-haiku-5-5",
-)  # fmt: skip
-_CLAUDE_128K: Final = (
-    "claude-fable-5", "claude-mythos-5", "claude-opus-4-6", "claude-opus-4-7", "claude-opus-4-8",
-    "claude-opus-5", "claude-sonnet-4-6", "claude-sonnet-5", "claude-haiku-5-5",
-)  # fmt: skip
-_CLAUDE_THINKING_BY_DEFAULT: Final = (
-    "claude-fable-5", "claude-mythos-5", "claude-mythos-preview", "claude-opus-5", "claude-sonnet-5",
-    "claude-haiku-5-5",
-)  # fmt: skip
-_CLAUDE_THINKING_ALWAYS: Final = (
-    "claude-fable-5",
-    "claude-mythos-5",
-    "claude-mythos-preview",
-    "claude-opus-5-5",
-)
-_CLAUDE_NO_FORCED_TOOL_CHOICE: Final = (
-    "claude-fable-5-1", "claude-fable-5-2", "claude-mythos-5-1", "claude-mythos-5-2", "claude-opus-5-5",
-    "claude-sonnet-5-5",
-)  # fmt: skip
 _CLAUDE_ONE_HOUR_CACHE: Final = (
     "claude-fable-5", "claude-haiku-4-5", "claude-haiku-5-5", "claude-mythos-5", "claude-opus-4-5",
     "claude-opus-4-6", "claude-opus-4-7", "claude-opus-4-8", "claude-opus-5", "claude-sonnet-4-5",
@@ -301,15 +256,15 @@ class BedrockProfile:
         vendor, name = split_model_id(model_id)
         p = cls(vendor=vendor)
         if vendor == "anthropic":
-            json_schema = name.startswith(_CLAUDE_JSON_SCHEMA)
+            json_schema = name.startswith(CLAUDE_JSON_SCHEMA_OUTPUT)
             max_output = (
                 128_000
-                if name.startswith(_CLAUDE_128K)
+                if name.startswith(CLAUDE_MAX_OUTPUT_128K)
                 else 64_000
                 if name.startswith(("claude-haiku-4-5", "claude-opus-4-5", "claude-sonnet-4-5"))
                 else None
             )
-            adaptive = name.startswith(_CLAUDE_ADAPTIVE)
+            adaptive = name.startswith(CLAUDE_ADAPTIVE_THINKING)
             return attrs.evolve(
                 p,
                 supports_tool_choice=True,
@@ -322,17 +277,17 @@ class BedrockProfile:
                 citations=True,
                 thinking_variant="anthropic",
                 adaptive_thinking=adaptive,
-                effort=adaptive and name.startswith(_CLAUDE_EFFORT),
-                xhigh_effort=name.startswith(_CLAUDE_XHIGH),
+                effort=adaptive and name.startswith(CLAUDE_EFFORT),
+                xhigh_effort=name.startswith(CLAUDE_XHIGH_EFFORT),
                 max_effort=not name.startswith("claude-opus-4-5"),
-                thinking_by_default=name.startswith(_CLAUDE_THINKING_BY_DEFAULT),
-                thinking_always=name.startswith(_CLAUDE_THINKING_ALWAYS),
+                thinking_by_default=name.startswith(CLAUDE_THINKING_BY_DEFAULT),
+                thinking_always=name.startswith(CLAUDE_THINKING_ALWAYS),
                 top_k_variant="anthropic",
                 tool_choice_none_variant="anthropic",
                 document_cache_point_variant="anthropic",
-                disallows_sampling=name.startswith(_CLAUDE_XHIGH),
+                disallows_sampling=name.startswith(CLAUDE_XHIGH_EFFORT),
                 max_output_tokens=max_output,
-                forced_tool_choice=not name.startswith(_CLAUDE_NO_FORCED_TOOL_CHOICE),
+                forced_tool_choice=not name.startswith(CLAUDE_NO_FORCED_TOOL_CHOICE),
                 json_schema_output=json_schema,
                 strict_tools=json_schema,
                 schema_transform="claude" if json_schema else "bedrock",
@@ -720,31 +675,13 @@ def _tool_return_json(value: Any) -> str:
     return to_json(value).decode()
 
 
-def _tag_attr(value: str) -> str:
-    return html.escape(value)
-
-
-def _provenance_tags(tool_name: str, tool_call_id: str, file_id: str) -> tuple[str, str]:
-    # 2.68's frame for a tool's file that travels on the user channel.
-    attributes = "".join(
-        f' {name}="{_tag_attr(value)}"'
-        for name, value in (("tool_name", tool_name), ("tool_call_id", tool_call_id), ("file_id", file_id))
-    )
-    return f"<pyai:tool_result{attributes}>", "</pyai:tool_result>"
-
-
 def _json_text(value: Any) -> str:
     return value if isinstance(value, str) else orjson.dumps(value).decode()
 
 
 def _retry_feedback(part: RetryPromptPart) -> str:
     """A tool-less retry as 2.68 renders it: user-voice feedback in a fence behind an attribution line."""
-    content = part.content
-    if isinstance(content, str):
-        tag, body = "pyai:retry_feedback", content
-    else:
-        tag, body = "pyai:validation_errors", _json_text(dump_error_details(content))
-    return f"{RETRY_FEEDBACK_FRAMING}\n<{tag}>\n{body}\n</{tag}>"
+    return retry_feedback_text(part.content)
 
 
 def _cache_point(setting: bool | str) -> JSON:
@@ -928,7 +865,7 @@ class _Mapper:
                 content.append(block)
                 continue
             # This media travels on the user channel, framed with the call it came from.
-            open_tag, close_tag = _provenance_tags(part.tool_name, part.tool_call_id, item.identifier)
+            open_tag, close_tag = provenance_tags(part.tool_name, part.tool_call_id, item.identifier)
             framed: JSONContent = [{"text": open_tag}, block, {"text": close_tag}]
             if kind in self.profile.colocatable:
                 colocated.extend(framed)
@@ -968,8 +905,10 @@ class _Mapper:
                 self.user_prompt(part)
             elif isinstance(part, ToolReturnPart):
                 self.tool_return(part)
-            else:
+            elif isinstance(part, RetryPromptPart):
                 self.retry(part)
+            else:
+                raise unprepared_part_error(part)
 
     def response(self, message: ModelResponse) -> None:
         content: JSONContent = []
@@ -2377,8 +2316,11 @@ class BedrockConverseModel(HTTPModel):
         model_settings: ModelSettings | None,
         model_request_parameters: ModelRequestParameters | None,
     ) -> StreamContext:
-        if self.aws.credential_source is not None:
-            return _AfterLookup(self, messages, model_settings, model_request_parameters)
+        source = self.aws.credential_source
+        if source is not None:
+            return AfterLookup(
+                source.get, lambda: self._open_stream(messages, model_settings, model_request_parameters)
+            )
         return self._open_stream(messages, model_settings, model_request_parameters)
 
     def _open_stream(
@@ -2404,35 +2346,6 @@ class BedrockConverseModel(HTTPModel):
             secrets=self._secrets(),
         )
         return open_event_stream(source, params)
-
-
-class _AfterLookup:
-    """A stream whose credentials are looked up (botocore's chain, in a thread) before it opens."""
-
-    def __init__(
-        self,
-        model: BedrockConverseModel,
-        messages: list[ModelMessage],
-        model_settings: ModelSettings | None,
-        model_request_parameters: ModelRequestParameters | None,
-    ) -> None:
-        self._model = model
-        self._args = (messages, model_settings, model_request_parameters)
-        self._inner: StreamContext | None = None
-
-    async def __aenter__(self) -> StreamedResponse:
-        source = self._model.aws.credential_source
-        assert source is not None
-        await source.get()
-        self._inner = self._model._open_stream(*self._args)  # pyright: ignore[reportPrivateUsage]
-        return await self._inner.__aenter__()
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> bool | None:
-        if self._inner is None:
-            return None
-        return await self._inner.__aexit__(exc_type, exc, tb)
 
 
 def from_name(name: str, prefix: str) -> BedrockConverseModel:

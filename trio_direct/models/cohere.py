@@ -87,11 +87,11 @@ from ..tools import InstructionPart, ModelRequestParameters, ToolDefinition
 from ..usage import RequestUsage
 from ._common import (
     NOTE_ANNOUNCEMENT,
-    RETRY_FEEDBACK_FRAMING,
     USER_AGENT,
     dump_error_details,
     http_status_category,
     provider_from_args,
+    retry_feedback_text,
 )
 from ._instructions import request_instructions
 from ._json import JSON, count, json_array, json_dict
@@ -242,12 +242,8 @@ def _retry_messages(part: RetryPromptPart, announce: bool) -> list[JSON]:
                 "content": _json_text({"error": value}),
             }
         ]
-    if isinstance(content, str):
-        body, tag = content, "pyai:retry_feedback"
-    else:
-        body, tag = _json_text(dump_error_details(content)), "pyai:validation_errors"
     out: list[JSON] = [{"role": "system", "content": NOTE_ANNOUNCEMENT}] if announce else []
-    out.append({"role": "user", "content": f"{RETRY_FEEDBACK_FRAMING}\n<{tag}>\n{body}\n</{tag}>"})
+    out.append({"role": "user", "content": retry_feedback_text(content)})
     return out
 
 
@@ -624,6 +620,11 @@ class CohereStreamMapper:
         self._events = 0
         self._ended = False
         self._usage_seen = False
+
+    @property
+    def done(self) -> bool:
+        """The end marker (``message-end``) arrived: the stream finishes here (see ``StreamMapper``)."""
+        return self._ended
 
     def feed(self, event: ServerSentEvent, out: list[ModelResponseStreamEvent]) -> None:
         """Handle one SSE event.

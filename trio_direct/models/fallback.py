@@ -10,19 +10,20 @@ the HTTP status, the first chunk); once the stream is handed over, its errors ar
 from __future__ import annotations
 
 import inspect
+import time
 import typing
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, TypeAlias, TypeGuard
 
 import attrs
 
 from ..exceptions import FallbackExceptionGroup, ModelAPIError, UserError
-from ..messages import ModelMessage, ModelResponse
+from ..messages import ModelMessage, ModelRequestAttempt, ModelResponse
 from ..settings import ModelSettings
 from ..tools import ModelRequestParameters
-from ..usage import RequestUsage
 from .base import Model, StreamContext, StreamedResponse
 
 __all__ = ["ExceptionHandler", "FallbackModel", "FallbackOn", "ResponseHandler", "ResponseRejected"]
@@ -128,11 +129,77 @@ def _isinstance_handler(exception_type: type[Exception]) -> ExceptionHandler:
     return handler
 
 
-def _raise_all_failed(exceptions: list[Exception], rejected: list[ModelResponse]) -> typing.NoReturn:
+def _raise_all_failed(
+    exceptions: list[Exception], rejected: list[ModelResponse], attempts: list[ModelRequestAttempt]
+) -> typing.NoReturn:
     errors = list(exceptions)
     if rejected:
         errors.append(ResponseRejected(len(rejected)))
-    raise FallbackExceptionGroup("All models from FallbackModel failed", errors)
+    group = FallbackExceptionGroup("All models from FallbackModel failed", errors)
+    group.attempts = attempts
+    raise group
+
+
+@attrs.frozen
+class _AttemptStart:
+    """When an attempt started: wall-clock for the record, monotonic to time it by."""
+
+    timestamp: datetime = attrs.field(factory=lambda: datetime.now(tz=UTC))
+    monotonic_ns: int = attrs.field(factory=time.perf_counter_ns)
+
+    def elapsed(self) -> timedelta:
+        return timedelta(microseconds=(time.perf_counter_ns() - self.monotonic_ns) / 1e3)
+
+
+def _describe_error(error: Exception) -> str:
+    """``'ExceptionType: message'`` (the type alone when the message is empty or unprintable)."""
+    name = type(error).__name__
+    try:
+        message = str(error)
+    except Exception:
+        return name
+    return f"{name}: {message}" if message else name
+
+
+def _record_attempt(
+    attempts: list[ModelRequestAttempt],
+    model: Model,
+    failure: Exception | ModelResponse,
+    start: _AttemptStart,
+) -> None:
+    """Append the attempt at ``model`` that failed with ``failure`` (an error or a rejected response),
+    after the attempts a nested FallbackModel recorded on it, as pydantic-ai 2.68 records them."""
+    if isinstance(failure, ModelResponse):
+        attempts.extend(failure.failed_attempts or [])
+        attempts.append(
+            ModelRequestAttempt(
+                model_name=failure.model_name or model.model_name,
+                provider_name=failure.provider_name or model.system,
+                outcome="rejected",
+                timestamp=start.timestamp,
+                duration=start.elapsed(),
+                usage=failure.usage,
+            )
+        )
+        return
+    if isinstance(failure, FallbackExceptionGroup):
+        attempts.extend(failure.attempts)
+    attempts.append(
+        ModelRequestAttempt(
+            model_name=model.model_name,
+            provider_name=model.system,
+            outcome="error",
+            error=_describe_error(failure),
+            timestamp=start.timestamp,
+            duration=start.elapsed(),
+        )
+    )
+
+
+def _with_attempts(response: ModelResponse, attempts: list[ModelRequestAttempt]) -> ModelResponse:
+    if not attempts:
+        return response
+    return attrs.evolve(response, failed_attempts=[*attempts, *(response.failed_attempts or [])])
 
 
 def _note_answering_model(model: Model) -> None:
@@ -191,6 +258,12 @@ class FallbackModel(Model):
         """Pass-through: each model prepares the original settings and parameters itself."""
         return model_settings or ModelSettings(), model_request_parameters or ModelRequestParameters()
 
+    def prepare_messages(
+        self, messages: Sequence[ModelMessage], model_request_parameters: ModelRequestParameters | None = None
+    ) -> list[ModelMessage]:
+        """The history unchanged: each model prepares it for itself when its turn comes."""
+        return list(messages)
+
     async def request(
         self,
         messages: list[ModelMessage],
@@ -199,7 +272,8 @@ class FallbackModel(Model):
     ) -> ModelResponse:
         """Ask each model in turn; return the first accepted response.
 
-        The cost of responses rejected by a response handler is added to the winner's ``usage.cost``.
+        The response's ``failed_attempts`` records each model moved on from (its error, or the usage
+        of a rejected response), as pydantic-ai 2.68 records them; so does the group's ``attempts``.
 
         Raises:
             FallbackExceptionGroup: every model failed or was rejected.
@@ -210,21 +284,26 @@ class FallbackModel(Model):
         """
         exceptions: list[Exception] = []
         rejected: list[ModelResponse] = []
+        attempts: list[ModelRequestAttempt] = []
         for model in self.models:
+            start = _AttemptStart()
             try:
-                response = await model.request(messages, model_settings, model_request_parameters)
+                prepared = model.prepare_messages(messages, model_request_parameters)
+                response = await model.request(prepared, model_settings, model_request_parameters)
             except Exception as exc:
                 if await self._predicates.should_fallback(exc):
                     exceptions.append(exc)
+                    _record_attempt(attempts, model, exc, start)
                     continue
                 _note_answering_model(model)
                 raise
             if await self._predicates.should_fallback(response):
                 rejected.append(response)
+                _record_attempt(attempts, model, response, start)
                 continue
             _note_answering_model(model)
-            return _with_rejected_cost(response, rejected)
-        _raise_all_failed(exceptions, rejected)
+            return _with_attempts(response, attempts)
+        _raise_all_failed(exceptions, rejected, attempts)
 
     def request_stream(
         self,
@@ -238,16 +317,6 @@ class FallbackModel(Model):
         any configured, a ``UserWarning`` says so and the stream is accepted.
         """
         return _FallbackStream(self, messages, model_settings, model_request_parameters)
-
-
-def _with_rejected_cost(response: ModelResponse, rejected: list[ModelResponse]) -> ModelResponse:
-    costs = [r.usage.cost for r in rejected if r.usage.cost is not None]
-    if not costs:
-        return response
-    usage = response.usage + RequestUsage()  # a copy: the winner's own usage object stays untouched
-    for cost in costs:
-        usage.cost = cost if usage.cost is None else usage.cost + cost
-    return attrs.evolve(response, usage=usage)
 
 
 class _FallbackStream:
@@ -278,20 +347,26 @@ class _FallbackStream:
                 stacklevel=2,
             )
         exceptions: list[Exception] = []
+        attempts: list[ModelRequestAttempt] = []
         for model in self._model.models:
+            start = _AttemptStart()
             try:
-                inner = model.request_stream(self._messages, self._settings, self._params)
+                prepared = model.prepare_messages(self._messages, self._params)
+                inner = model.request_stream(prepared, self._settings, self._params)
                 stream = await inner.__aenter__()
             except Exception as exc:
                 if await predicates.should_fallback(exc):
                     exceptions.append(exc)
+                    _record_attempt(attempts, model, exc, start)
                     continue
                 _note_answering_model(model)
                 raise
             self._inner = inner
             _note_answering_model(model)
+            if attempts:
+                stream.failed_attempts = [*attempts, *(stream.failed_attempts or [])]
             return stream
-        _raise_all_failed(exceptions, [])
+        _raise_all_failed(exceptions, [], attempts)
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

@@ -25,6 +25,7 @@ from ..events import ModelResponseStreamEvent
 from ..exceptions import UserError
 from ..messages import (
     BinaryContent,
+    CompactionPart,
     FilePart,
     ModelMessage,
     ModelRequest,
@@ -32,7 +33,9 @@ from ..messages import (
     ModelResponsePart,
     NativeToolCallPart,
     NativeToolReturnPart,
+    RetryFeedbackPart,
     RetryPromptPart,
+    SpeechPart,
     SystemPromptPart,
     TextContent,
     TextPart,
@@ -46,10 +49,12 @@ from ..settings import ModelSettings
 from ..tools import InstructionPart, ModelRequestParameters, ToolDefinition
 from ..usage import RequestUsage
 from ._instructions import choose_instructions
+from ._prepare import conversation_summary_text
 from .base import Emit, EventSource, Model, StreamContext, StreamMeta, open_event_stream
 
 __all__ = [
     "AgentInfo",
+    "BuiltinToolCallsReturns",
     "DeltaThinkingCalls",
     "DeltaThinkingPart",
     "DeltaToolCall",
@@ -108,6 +113,8 @@ class DeltaThinkingPart:
 DeltaToolCalls: TypeAlias = dict[int, DeltaToolCall]
 DeltaThinkingCalls: TypeAlias = dict[int, DeltaThinkingPart]
 NativeToolCallsReturns: TypeAlias = dict[int, NativeToolCallPart | NativeToolReturnPart]
+BuiltinToolCallsReturns: TypeAlias = NativeToolCallsReturns
+"""pydantic-ai's older name for :data:`NativeToolCallsReturns`."""
 
 _StreamItem: TypeAlias = str | DeltaToolCalls | DeltaThinkingCalls | NativeToolCallsReturns
 
@@ -182,6 +189,29 @@ class FunctionModel(Model):
     @property
     def provider(self) -> None:
         return None
+
+    def direct_history(
+        self, messages: Sequence[ModelMessage], model_request_parameters: ModelRequestParameters | None = None
+    ) -> list[ModelMessage]:
+        """The history prepared only when it holds a retry part, else as it is (as 2.68's direct API)."""
+        from ._prepare import carries_retry
+
+        if carries_retry(messages):
+            return self.prepare_messages(messages, model_request_parameters)
+        return list(messages)
+
+    def prepare_messages(
+        self, messages: Sequence[ModelMessage], model_request_parameters: ModelRequestParameters | None = None
+    ) -> list[ModelMessage]:
+        """The history as pydantic-ai 2.68 hands it to a function: speech as text, every retry part as
+        the part that carries it (a retried :class:`ToolReturnPart`, fenced user feedback, or a system
+        prompt), and, as this model has no mid-conversation system role, system prompts after the first
+        request's opening ones as ``<system>`` user prompts. A summary the application wrote into a
+        request reaches the function as the :class:`CompactionPart` itself."""
+        from ._prepare import convert_speech, translate_retries, wrap_non_leading_system_prompts
+
+        del model_request_parameters
+        return wrap_non_leading_system_prompts(translate_retries(convert_speech(messages)))
 
     def _agent_info(
         self, messages: list[ModelMessage], settings: ModelSettings, params: ModelRequestParameters
@@ -380,7 +410,9 @@ def _response_part_tokens(part: ModelResponsePart) -> int:
         return estimate_string_tokens(part.model_response_str())
     if isinstance(part, FilePart):
         return estimate_string_tokens([part.content])
-    return 0
+    if isinstance(part, SpeechPart):
+        return estimate_string_tokens(part.content)
+    return 0  # a provider's compaction item is opaque state, not text the model reads
 
 
 def estimate_usage(messages: Iterable[ModelMessage]) -> RequestUsage:
@@ -395,8 +427,19 @@ def estimate_usage(messages: Iterable[ModelMessage]) -> RequestUsage:
                     input_tokens += estimate_string_tokens(part.content)
                 elif isinstance(part, ToolReturnPart):
                     input_tokens += estimate_string_tokens(part.model_response_str())
-                elif isinstance(part, RetryPromptPart):  # pyright: ignore[reportUnnecessaryIsInstance]
+                elif isinstance(part, RetryPromptPart):
+                    # As 2.68 counts a legacy retry an adapter is handed (`_legacy_retry_as_sendable`).
+                    translated = part.translated()
+                    if isinstance(translated, ToolReturnPart):
+                        input_tokens += estimate_string_tokens(translated.model_response_str())
+                    else:
+                        input_tokens += estimate_string_tokens(part.model_response())
+                elif isinstance(part, RetryFeedbackPart):
                     input_tokens += estimate_string_tokens(part.model_response())
+                elif isinstance(part, CompactionPart):
+                    input_tokens += estimate_string_tokens(conversation_summary_text(part.content))
+                elif isinstance(part, SpeechPart):  # pyright: ignore[reportUnnecessaryIsInstance]
+                    input_tokens += estimate_string_tokens(part.content)
         else:
             for response_part in message.parts:
                 output_tokens += _response_part_tokens(response_part)

@@ -21,7 +21,7 @@ from typing import Any, Final, cast
 import attrs
 import orjson
 
-from .. import _http  # pyright: ignore[reportPrivateUsage]
+from .. import _http, _untrusted  # pyright: ignore[reportPrivateUsage]
 from .._parts import PartsManager  # pyright: ignore[reportPrivateUsage]
 from .._sse import ServerSentEvent  # pyright: ignore[reportPrivateUsage]
 from ..events import ModelResponseStreamEvent
@@ -499,6 +499,11 @@ class GroqStreamMapper:
         self._reasoning_index = 0
         self._executed_call_id: str | None = None
 
+    @property
+    def done(self) -> bool:
+        """``data: [DONE]`` or a ``tool_use_failed`` error arrived: the stream finishes here."""
+        return self._done or self._stopped
+
     def feed(self, event: ServerSentEvent, out: list[ModelResponseStreamEvent]) -> None:
         """Handle one SSE event.
 
@@ -732,6 +737,7 @@ class GroqModel(HTTPModel):
                 part = ToolCallPart(generation["name"], generation["arguments"], generate_tool_call_id())
             else:
                 part = TextPart(generation) if generation else None
+            _untrusted.check_parts_serialize([part] if part is not None else [])  # hardening: must serialize
             return ModelResponse(
                 [part] if part is not None else [],
                 model_name=exc.model_name,

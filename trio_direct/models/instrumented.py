@@ -29,6 +29,7 @@ from ..messages import (
     AudioUrl,
     BinaryContent,
     CachePoint,
+    CompactionPart,
     DocumentUrl,
     FilePart,
     ImageUrl,
@@ -36,9 +37,12 @@ from ..messages import (
     ModelRequest,
     ModelRequestPart,
     ModelResponse,
+    ModelResponsePart,
     NativeToolCallPart,
     NativeToolReturnPart,
+    RetryFeedbackPart,
     RetryPromptPart,
+    SpeechPart,
     SystemPromptPart,
     TextContent,
     TextPart,
@@ -51,6 +55,7 @@ from ..messages import (
 )
 from ..settings import ModelSettings
 from ..tools import ModelRequestParameters
+from ..usage import RequestUsage
 from .base import Model, StreamContext, StreamedResponse
 from .function import get_instructions
 from .wrapper import WrapperModel
@@ -113,6 +118,9 @@ class InstrumentationSettings:
             and output definitions as JSON).
         version: pydantic-ai's instrumentation format: 5 (the default) or 6 (tool results in
             messages with role ``tool``).
+        use_aggregated_usage_attribute_names: name usage on spans that sum many requests
+            ``gen_ai.aggregated_usage.*`` (see :meth:`aggregated_usage_attributes`); the direct API's
+            own ``chat`` spans always use ``gen_ai.usage.*``.
 
     Raises:
         UserError: ``opentelemetry-api`` is not installed.
@@ -128,6 +136,7 @@ class InstrumentationSettings:
         include_content: bool = True,
         include_model_request_parameters: bool = True,
         version: Literal[5, 6] = 5,
+        use_aggregated_usage_attribute_names: bool = True,
     ) -> None:
         _import_otel()
         from opentelemetry.metrics import get_meter_provider
@@ -139,6 +148,7 @@ class InstrumentationSettings:
         self.include_binary_content = include_binary_content
         self.include_content = include_content
         self.include_model_request_parameters = include_model_request_parameters
+        self.use_aggregated_usage_attribute_names = use_aggregated_usage_attribute_names
         self.tracer = (tracer_provider or get_tracer_provider()).get_tracer(SCOPE_NAME, __version__)
         self.meter = (meter_provider or get_meter_provider()).get_meter(SCOPE_NAME, __version__)
         self.tokens_histogram: Histogram = self.meter.create_histogram(
@@ -154,6 +164,19 @@ class InstrumentationSettings:
             unit="s",
             description="Time from issuing a streaming request to the first chunk surfacing to the consumer",
         )
+
+    def aggregated_usage_attributes(self, usage: RequestUsage) -> dict[str, int]:
+        """Usage attributes for a span that sums many requests (a run or session span you open): the
+        ``gen_ai.usage.*`` names become ``gen_ai.aggregated_usage.*`` when
+        ``use_aggregated_usage_attribute_names`` is set (the default, as in 2.68), so a backend that sums
+        span attributes does not count the requests' ``chat`` spans twice."""
+        attributes = usage.opentelemetry_attributes()
+        if not self.use_aggregated_usage_attribute_names:
+            return attributes
+        return {
+            key.replace("gen_ai.usage.", "gen_ai.aggregated_usage.", 1): value
+            for key, value in attributes.items()
+        }
 
     # -- messages as GenAI JSON --------------------------------------------------------------------
 
@@ -232,6 +255,12 @@ class InstrumentationSettings:
             if self.include_content and part.content is not None:
                 response["result"] = self._jsonable(part.content)
             return [response]
+        if isinstance(part, RetryFeedbackPart):
+            return [self._text(part.model_response())]
+        if isinstance(part, SpeechPart):
+            return self._speech(part)
+        if isinstance(part, CompactionPart):
+            return [self._text(part.content)] if part.content else []
         # RetryPromptPart
         if part.tool_name is None:
             return [self._text(part.model_response())]
@@ -239,6 +268,35 @@ class InstrumentationSettings:
         if self.include_content:
             retry["result"] = part.model_response()
         return [retry]
+
+    def _speech(self, part: SpeechPart) -> list[dict[str, Any]]:
+        parts: list[dict[str, Any]] = []
+        if part.transcript is not None:
+            parts.append(self._text(part.transcript))
+        if part.audio is not None:
+            parts.append(self._blob(part.audio))
+        return parts
+
+    def response_to_otel(self, response: ModelResponse) -> list[dict[str, Any]]:
+        """A response's parts as the GenAI message parts these settings record (what
+        ``response.otel_message_parts(settings)`` returns)."""
+        parts: list[dict[str, Any]] = self._response_message(response)["parts"]
+        return parts
+
+    def part_to_otel(self, part: ModelRequestPart | ModelResponsePart) -> list[dict[str, Any]]:
+        """One message part as the GenAI message parts these settings record (what a part's
+        ``otel_message_parts(settings)`` returns)."""
+        if isinstance(
+            part, SystemPromptPart | UserPromptPart | ToolReturnPart | RetryPromptPart | RetryFeedbackPart
+        ):
+            return self._request_part(part)
+        if isinstance(part, SpeechPart):
+            return self._speech(part)
+        if isinstance(part, CompactionPart):
+            return [self._text(part.content)] if part.content else []
+        message = self._response_message(ModelResponse([part]))
+        parts: list[dict[str, Any]] = message["parts"]
+        return parts
 
     def _response_message(self, message: ModelResponse) -> dict[str, Any]:
         parts: list[dict[str, Any]] = []
@@ -259,6 +317,8 @@ class InstrumentationSettings:
                 if self.include_content and part.args is not None:
                     call["arguments"] = part.args if isinstance(part.args, str) else self._jsonable(part.args)
                 parts.append(call)
+            elif isinstance(part, SpeechPart):
+                parts += self._speech(part)
             elif isinstance(part, NativeToolReturnPart):
                 returned = _call_response(part.tool_call_id, part.tool_name)
                 returned["builtin"] = True

@@ -1183,6 +1183,11 @@ class MistralStreamMapper:
         self._has_finish = False
         self._usage_seen = False
 
+    @property
+    def done(self) -> bool:
+        """The end marker (``data: [DONE]``) arrived: the stream finishes here (see ``StreamMapper``)."""
+        return self._done
+
     def feed(self, event: ServerSentEvent, out: list[ModelResponseStreamEvent]) -> None:
         """Handle one SSE event.
 

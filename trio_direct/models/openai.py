@@ -60,19 +60,24 @@ __all__ = [
 def from_host(host: ChatHost, model_name: str, prefix: str) -> OpenAIChatModel:
     """The model ``model_name`` on the OpenAI-compatible ``host`` (a registry row), from the environment.
 
-    Reads ``<ENV>_API_KEY`` and ``<ENV>_BASE_URL`` for the host (see :class:`ChatHost`). Does no I/O.
+    Reads ``<ENV>_API_KEY`` and ``<ENV>_BASE_URL`` for the host, or what its row's resolver reads (see
+    :class:`ChatHost`). Does no I/O.
 
     Raises:
-        UserError: the model name is empty, the API key is missing (naming the variable), or a host
-            without a default base URL has none.
+        UserError: the model name is empty, the API key is missing (naming the variable), a host
+            without a default base URL has none, or the row speaks another API.
     """
     if not model_name:
         raise UserError(f"model name missing: use '{prefix}:<model name>'")
+    if host.api != "chat":
+        raise UserError(f"the {prefix!r} row speaks the {host.api!r} API, not Chat Completions")
+    provider, path = host.endpoint(prefix, model_name)
     return OpenAIChatModel(
         model_name,
-        provider=host.provider(prefix),
+        provider=provider,
         profile=host.profile(model_name),
         canonical_system=host.canonical_system,
+        path=path,
     )
 
 
@@ -104,6 +109,9 @@ class OpenAIChatModel(HTTPModel):
         provider: where and how to reach it; :func:`from_name` builds one from the environment.
         profile: the model's quirks; defaults to :func:`openai_model_profile`.
         settings: default settings, under each call's.
+        canonical_system: ``ModelResponse.canonical_system`` (``'openai'`` for OpenAI itself).
+        path: the endpoint after the base URL, query included (Azure deployments); defaults to
+            :attr:`path`.
     """
 
     path: str = "chat/completions"
@@ -117,12 +125,13 @@ class OpenAIChatModel(HTTPModel):
         profile: ChatProfile | None = None,
         settings: ModelSettings | None = None,
         canonical_system: str | None = None,
+        path: str | None = None,
     ) -> None:
         super().__init__(model_name, provider=provider, settings=settings)
         self.profile = profile or openai_model_profile(model_name)
         #: ``ModelResponse.canonical_system``: ``'openai'`` for OpenAI itself, None for other hosts (2.68)
         self.canonical_system = canonical_system
-        self._url = provider.url(self.path)
+        self._url = provider.url(path or self.path)
         base = provider.base_url
         self._provider_url = base if not self.profile.url_trailing_slash or base.endswith("/") else base + "/"
         self._headers = bearer_headers(provider)

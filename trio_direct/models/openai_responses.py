@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, TypeGuard, cast
@@ -51,10 +52,13 @@ import attrs
 import orjson
 
 from .. import _http  # pyright: ignore[reportPrivateUsage]
+from .._aws.credentials import AWSConfig, resolve_aws_config
+from .._aws.lookup import AfterLookup
+from .._aws.sigv4 import sign_request
 from .._parts import PartsManager  # pyright: ignore[reportPrivateUsage]
 from .._sse import ServerSentEvent  # pyright: ignore[reportPrivateUsage]
 from ..events import ModelResponseStreamEvent
-from ..exceptions import ModelAPIError, ModelHTTPError, UnexpectedModelBehavior, UserError
+from ..exceptions import ModelAPIError, ModelHTTPError, TrioDirectError, UnexpectedModelBehavior, UserError
 from ..messages import (
     AudioUrl,
     BinaryContent,
@@ -87,6 +91,7 @@ from ..messages import (
 from ..settings import ModelSettings
 from ..tools import InstructionPart, ModelRequestParameters, OutputObjectDefinition, ToolDefinition
 from ..usage import RequestUsage
+from ._bedrock_ids import split_model_id
 from ._chat import (
     drop_sampling_while_reasoning,
     map_logprobs,
@@ -102,11 +107,12 @@ from ._chat import (
 from ._chat_profile import DEFAULT_OUTPUT_TOOL_NAME, ChatProfile, openai_model_profile
 from ._common import (
     NOTE_ANNOUNCEMENT,
-    RETRY_FEEDBACK_FRAMING,
     ToolParamCache,
     bearer_headers,
     dump_error_details,
+    env_value,
     needs_download,
+    retry_feedback_text,
     with_extra_headers,
 )
 from ._instructions import request_instructions
@@ -121,11 +127,13 @@ from ._json import (
     json_str,
     parse_json_body,
 )
-from ._registry import OPENAI_HOST
+from ._registry import OPENAI_HOST, ChatHost
 from ._tool_choice import resolve_tool_choice
-from .base import HTTPModel, Provider, StreamMeta
+from .base import HTTPModel, Provider, StreamContext, StreamMeta
 
 __all__ = [
+    "MANTLE_PROVIDER_NAME",
+    "BedrockMantleResponsesModel",
     "DEFAULT_BASE_URL",
     "FINISH_REASONS",
     "OpenAIResponsesModel",
@@ -133,12 +141,20 @@ __all__ = [
     "ResponsesProfile",
     "ResponsesStreamMapper",
     "build_responses_body",
+    "from_host",
+    "from_mantle_name",
     "from_name",
+    "from_xai_name",
+    "host_profile",
+    "mantle_interface",
+    "mantle_origin",
+    "mantle_profile",
     "map_responses_usage",
     "parse_responses_body",
     "response_error",
     "responses_profile",
     "tool_param",
+    "xai_profile",
 ]
 
 DEFAULT_BASE_URL: Final = "https://api.openai.com/v1"
@@ -166,6 +182,12 @@ class ResponsesProfile:
     phase: bool = False
     #: ``prompt_cache_options.comparison_response_id`` is sent: GPT-5.6 and GPT-6
     cache_diagnostics: bool = False
+    #: ``ModelResponse.canonical_system`` stamped on replies, and the system whose encrypted reasoning
+    #: goes back (``'openai'``; None for a host that stamps none and takes back only its own)
+    canonical_system: str | None = PROVIDER_NAME
+    #: the server numbers tool calls per response (Bedrock Mantle's ``call_0``...): call ids are
+    #: qualified with the response id when read (``resp_x:call_0``) and sent back unqualified
+    response_scoped_tool_call_ids: bool = False
 
 
 def responses_profile(model_name: str) -> ResponsesProfile:
@@ -194,6 +216,36 @@ def from_name(model_name: str, prefix: str) -> OpenAIResponsesModel:
         raise UserError(f"model name missing: use '{prefix}:<model name>'")
     provider = OPENAI_HOST.provider(prefix)
     return OpenAIResponsesModel(model_name, provider=provider)
+
+
+def host_profile(host: ChatHost, model_name: str) -> ResponsesProfile:
+    """The Responses profile of ``model_name`` on ``host``: OpenAI's flags for the OpenAI model the
+    name names (a vendor prefix such as ``openai/`` dropped), on top of the host's Chat profile."""
+    bare = model_name.rsplit("/", 1)[-1]
+    return attrs.evolve(responses_profile(bare), chat=host.profile(model_name))
+
+
+def from_host(host: ChatHost, model_name: str, prefix: str) -> OpenAIResponsesModel:
+    """The model ``model_name`` on ``host``'s Responses API (a registry row with ``api='responses'``).
+
+    Reads the host's variables as :meth:`ChatHost.endpoint` does. Does no I/O.
+
+    Raises:
+        UserError: the model name is empty, the API key or another setting is missing (naming the
+            variable), or the row speaks another API.
+    """
+    if not model_name:
+        raise UserError(f"model name missing: use '{prefix}:<model name>'")
+    if host.api != "responses":
+        raise UserError(f"the {prefix!r} row speaks the {host.api!r} API, not the Responses API")
+    provider, path = host.endpoint(prefix, model_name)
+    return OpenAIResponsesModel(
+        model_name,
+        provider=provider,
+        profile=host_profile(host, model_name),
+        canonical_system=host.canonical_system,
+        path=path,
+    )
 
 
 # =============================================================================================
@@ -311,6 +363,8 @@ class _Replay:
     store_disabled: bool
     items: list[JSON] = attrs.field(factory=list[JSON])
     announced: bool = False
+    #: the id of the last response of this endpoint, for unqualifying response-scoped tool-call ids
+    response_id: str | None = None
     # per response
     message_item: JSON | None = None
     reasoning_item: JSON | None = None
@@ -327,9 +381,18 @@ class _Replay:
         """Whether encrypted data from ``part_provider`` in ``response`` can go back (by canonical system)."""
         if part_provider is None:
             return False
+        own = self.profile.canonical_system
         if part_provider == response.provider_name and response.canonical_system is not None:
-            return response.canonical_system == PROVIDER_NAME
-        return part_provider == PROVIDER_NAME or part_provider == self.provider_name
+            return response.canonical_system == (own or self.provider_name)
+        return part_provider == self.provider_name or (own is not None and part_provider == own)
+
+    def unscoped(self, tool_call_id: str, response_id: str | None) -> str:
+        """A tool-call id as the server knows it: without the response-id qualifier it was given
+        when read (only for servers with response-scoped ids)."""
+        call_id = _call_id(tool_call_id)
+        if not self.profile.response_scoped_tool_call_ids or response_id is None:
+            return call_id
+        return call_id.removeprefix(f"{response_id}:")
 
     # -- requests ------------------------------------------------------------------------------
 
@@ -342,7 +405,7 @@ class _Replay:
                 self.items.append(_user_message(part.content, self.provider_name))
             elif isinstance(part, ToolReturnPart):
                 output = _tool_output(part, self.provider_name)
-                call_id = _call_id(part.tool_call_id)
+                call_id = self.unscoped(part.tool_call_id, self.response_id)
                 self.items.append({"type": "function_call_output", "call_id": call_id, "output": output})
             elif isinstance(part, RetryPromptPart):  # pyright: ignore[reportUnnecessaryIsInstance]
                 self.retry(part, role)
@@ -354,18 +417,13 @@ class _Replay:
         if part.tool_name is not None:
             value: Any = content if isinstance(content, str) else dump_error_details(content)
             output = _json_text({"error": value})
-            self.items.append(
-                {"type": "function_call_output", "call_id": _call_id(part.tool_call_id), "output": output}
-            )
+            call_id = self.unscoped(part.tool_call_id, self.response_id)
+            self.items.append({"type": "function_call_output", "call_id": call_id, "output": output})
             return
-        if isinstance(content, str):
-            body, tag = content, "pyai:retry_feedback"
-        else:
-            body, tag = _json_text(dump_error_details(content)), "pyai:validation_errors"
         if not self.announced:
             self.announced = True
             self.items.append({"role": role, "content": NOTE_ANNOUNCEMENT})
-        self.items.append({"role": "user", "content": f"{RETRY_FEEDBACK_FRAMING}\n<{tag}>\n{body}\n</{tag}>"})
+        self.items.append({"role": "user", "content": retry_feedback_text(content)})
 
     # -- responses -----------------------------------------------------------------------------
 
@@ -374,6 +432,9 @@ class _Replay:
         self.builtin_items = {}
         mine = message.provider_name == self.provider_name
         same_endpoint = not mine or self.accepts_server_state(message)
+        # the tool results that follow answer this response's calls (2.68 keys this on the response)
+        scope = message.provider_response_id if mine and same_endpoint else None
+        self.response_id = scope
         for part in message.parts:
             part_provider = getattr(part, "provider_name", None)
             from_same = same_endpoint and (
@@ -383,7 +444,7 @@ class _Replay:
             if isinstance(part, TextPart):
                 self.text(part, send_id)
             elif isinstance(part, ToolCallPart):
-                self.tool_call(part, send_id)
+                self.tool_call(part, send_id, scope)
             elif isinstance(part, ThinkingPart):
                 self.thinking(part, message, send_id)
             elif isinstance(part, NativeToolCallPart):
@@ -436,8 +497,9 @@ class _Replay:
                 easy["phase"] = phase
             self.items.append(easy)
 
-    def tool_call(self, part: ToolCallPart, send_id: bool) -> None:
-        call_id, _, legacy_id = part.tool_call_id.partition("|")
+    def tool_call(self, part: ToolCallPart, send_id: bool, scope: str | None) -> None:
+        _, _, legacy_id = part.tool_call_id.partition("|")
+        call_id = self.unscoped(part.tool_call_id, scope)
         item_id = legacy_id or part.id
         item: JSON = {
             "name": part.tool_name,
@@ -1217,12 +1279,17 @@ def _compaction(item: JSON, provider_name: str) -> CompactionPart:
     )
 
 
-def _function_call(item: JSON, provider_name: str) -> ToolCallPart:
+def _function_call(item: JSON, provider_name: str, response_id: str | None = None) -> ToolCallPart:
+    """A ``function_call`` item; its call id qualified as ``{response_id}:{call_id}`` when the server's
+    ids are response-scoped (``response_id`` given), so ids stay unique across a history."""
     namespace = item.get("namespace")
+    name = json_str(item.get("name"), "function_call name")
+    arguments = _opt_str(item.get("arguments"), "function_call arguments")
+    call_id = json_str(item.get("call_id"), "function_call call_id")
     return ToolCallPart(
-        json_str(item.get("name"), "function_call name"),
-        _opt_str(item.get("arguments"), "function_call arguments"),
-        json_str(item.get("call_id"), "function_call call_id"),
+        name,
+        arguments,
+        f"{response_id}:{call_id}" if response_id is not None else call_id,
         id=_opt_str(item.get("id"), "function_call id"),
         provider_name=provider_name,
         provider_details={"namespace": namespace} if namespace else None,
@@ -1330,8 +1397,13 @@ def parse_responses_body(
     provider_name: str = PROVIDER_NAME,
     provider_url: str | None = None,
     include_raw_annotations: bool = False,
+    canonical_system: str | None = PROVIDER_NAME,
+    response_scoped_tool_call_ids: bool = False,
 ) -> ModelResponse:
     """A 200 ``/responses`` body → :class:`ModelResponse` (pure), as pydantic-ai 2.68 maps it.
+
+    ``canonical_system`` is stamped on the response; with ``response_scoped_tool_call_ids`` each tool
+    call id is qualified with the response id (see :class:`ResponsesProfile`).
 
     Raises:
         ModelAPIError: the body reports a failed response (``error`` set), categorised as 2.68 does.
@@ -1341,14 +1413,26 @@ def parse_responses_body(
         body,
         "the OpenAI Responses endpoint",
         lambda data: _parse(
-            json_object(data), model_name, provider_name, provider_url, include_raw_annotations
+            json_object(data),
+            model_name,
+            provider_name,
+            provider_url,
+            include_raw_annotations,
+            canonical_system,
+            response_scoped_tool_call_ids,
         ),
         _PARSE_ERRORS,
     )
 
 
 def _parse(
-    response: JSON, model_name: str, provider_name: str, provider_url: str | None, raw_annotations: bool
+    response: JSON,
+    model_name: str,
+    provider_name: str,
+    provider_url: str | None,
+    raw_annotations: bool,
+    canonical_system: str | None = PROVIDER_NAME,
+    response_scoped: bool = False,
 ) -> ModelResponse:
     if error := json_dict(response.get("error")):
         raise response_error(
@@ -1378,7 +1462,8 @@ def _parse(
                         )
                     )
         elif kind == "function_call":
-            parts.append(_function_call(item, provider_name))
+            scope = _opt_str(response.get("id"), "response id") if response_scoped else None
+            parts.append(_function_call(item, provider_name, scope))
         elif kind == "code_interpreter_call":
             call, ret, files = _code_interpreter(item, provider_name)
             parts.extend([call, *files, ret])
@@ -1416,7 +1501,7 @@ def _parse(
         model_name=_opt_str(model, "model"),
         provider_name=provider_name,
         provider_url=provider_url,
-        canonical_system=PROVIDER_NAME,
+        canonical_system=canonical_system,
         provider_details=details or None,
         provider_response_id=_opt_str(response_id, "id"),
         finish_reason=finish_reason,
@@ -1448,6 +1533,7 @@ class ResponsesStreamMapper:
         "_background",
         "_details",
         "_dirty",
+        "_ended",
         "_events",
         "_fc_args",
         "_finalized",
@@ -1462,6 +1548,7 @@ class ResponsesStreamMapper:
         "_raw_annotations",
         "_refusal",
         "_response_id",
+        "_response_scoped",
         "_state",
         "_usage",
         "_usage_seen",
@@ -1477,11 +1564,17 @@ class ResponsesStreamMapper:
         provider_name: str = PROVIDER_NAME,
         provider_url: str | None = None,
         include_raw_annotations: bool = False,
+        canonical_system: str | None = PROVIDER_NAME,
+        response_scoped_tool_call_ids: bool = False,
     ) -> None:
         self.parts = parts
         self.meta = StreamMeta(
-            model_name, provider_name=provider_name, provider_url=provider_url, canonical_system=PROVIDER_NAME
+            model_name,
+            provider_name=provider_name,
+            provider_url=provider_url,
+            canonical_system=canonical_system,
         )
+        self._response_scoped = response_scoped_tool_call_ids
         self._provider_name = provider_name
         self._raw_annotations = include_raw_annotations
         self._model_name = model_name
@@ -1494,6 +1587,7 @@ class ResponsesStreamMapper:
         self._background = False
         self._events = 0
         self._last_sequence: object = None
+        self._ended = False  # response.completed / incomplete arrived: the stream is over
         self._dirty = False
         self._has_refusal = False
         self._refusal = ""
@@ -1505,6 +1599,11 @@ class ResponsesStreamMapper:
         self._listed_tools: set[str] = set()
 
     # -- SSE -----------------------------------------------------------------------------------
+
+    @property
+    def done(self) -> bool:
+        """``response.completed`` or ``response.incomplete`` arrived: the stream finishes here."""
+        return self._ended
 
     def feed(self, event: ServerSentEvent, out: list[ModelResponseStreamEvent]) -> None:
         """Handle one SSE event.
@@ -1631,7 +1730,8 @@ class ResponsesStreamMapper:
     # -- items ---------------------------------------------------------------------------------
 
     def _function_call(self, item: JSON) -> list[ModelResponseStreamEvent]:
-        part = _function_call(item, self._provider_name)
+        # response-scoped ids are qualified with the id `response.created` announced
+        part = _function_call(item, self._provider_name, self._response_id if self._response_scoped else None)
         if part.id is not None:
             self._fc_args[part.id] = part.args if isinstance(part.args, str) else ""
         return self.parts.handle_tool_call_part(
@@ -1846,6 +1946,7 @@ class ResponsesStreamMapper:
                 diagnostics, _CACHE_DIAGNOSTICS_FIELDS, _CACHE_MISS
             )
         self._dirty = True
+        self._ended = kind != "response.failed"
         if kind == "response.completed":
             # list-tools results a stream left out of `output_item.done` (2.68 back-fills them)
             for raw_item in json_list(response.get("output")):
@@ -1973,10 +2074,14 @@ class OpenAIResponsesModel(HTTPModel):
         provider: Provider,
         profile: ResponsesProfile | None = None,
         settings: ModelSettings | None = None,
+        canonical_system: str | None = PROVIDER_NAME,
+        path: str | None = None,
     ) -> None:
         super().__init__(model_name, provider=provider, settings=settings)
         self.profile = profile or responses_profile(model_name)
-        self._url = provider.url(self.path)
+        #: ``ModelResponse.canonical_system``: ``'openai'`` for OpenAI itself, None for other hosts (2.68)
+        self.canonical_system = canonical_system
+        self._url = provider.url(path or self.path)
         base = provider.base_url
         # as the SDK's client URL, with a trailing slash
         self._provider_url = base if base.endswith("/") else base + "/"
@@ -2017,21 +2122,320 @@ class OpenAIResponsesModel(HTTPModel):
         settings: ModelSettings,
     ) -> ModelResponse:
         # `openai_include_raw_annotations` is a per-call setting
-        return parse_responses_body(
+        response = parse_responses_body(
             body,
             model_name=self._model_name,
             provider_name=self.system,
             provider_url=self._provider_url,
             include_raw_annotations=bool(settings.get("openai_include_raw_annotations")),
+            canonical_system=self.profile.canonical_system,
+            response_scoped_tool_call_ids=self.profile.response_scoped_tool_call_ids,
         )
+        if self.canonical_system != PROVIDER_NAME:
+            response = attrs.evolve(response, canonical_system=self.canonical_system)
+        return response
 
     def stream_mapper(
         self, params: ModelRequestParameters, parts: PartsManager, settings: ModelSettings
     ) -> ResponsesStreamMapper:
-        return ResponsesStreamMapper(
+        mapper = ResponsesStreamMapper(
             parts,
             model_name=self._model_name,
             provider_name=self.system,
             provider_url=self._provider_url,
             include_raw_annotations=bool(settings.get("openai_include_raw_annotations")),
+            canonical_system=self.profile.canonical_system,
+            response_scoped_tool_call_ids=self.profile.response_scoped_tool_call_ids,
         )
+        if self.canonical_system != PROVIDER_NAME:
+            mapper.meta = attrs.evolve(mapper.meta, canonical_system=self.canonical_system)
+        return mapper
+
+
+# =============================================================================================
+# 6. Amazon Bedrock Mantle (`bedrock-mantle:`)
+# =============================================================================================
+
+MANTLE_PROVIDER_NAME: Final = "bedrock-mantle"
+#: The SigV4 signing name of Bedrock Mantle (as the OpenAI SDK's Bedrock client signs).
+MANTLE_SIGNING_SERVICE: Final = "bedrock-mantle"
+MANTLE_DEFAULT_ENDPOINT: Final = "https://bedrock-mantle.{region}.api.aws"
+
+
+def mantle_interface(model_name: str) -> str:
+    """Which Mantle endpoint serves ``model_name`` (2.68's ``bedrock_mantle_interface``):
+    ``'openai-responses'`` (GPT-5.x, ``/openai/v1/responses``), ``'responses'`` (GPT-OSS,
+    ``/v1/responses``) or ``'chat'`` (GPT-OSS Safeguard, ``/v1/chat/completions``).
+
+    Raises:
+        UserError: not an OpenAI model (Mantle serves only those through this prefix).
+    """
+    vendor, base = split_model_id(model_name)
+    if vendor != "openai":
+        raise UserError(
+            f"Model {model_name!r} is not an OpenAI model on Bedrock Mantle. "
+            "Bedrock Mantle currently serves OpenAI models through the `bedrock-mantle:` prefix."
+        )
+    if base.startswith("gpt-oss-safeguard"):
+        return "chat"
+    return "responses" if base.startswith("gpt-oss") else "openai-responses"
+
+
+def mantle_profile(model_name: str) -> ResponsesProfile:
+    """The Responses profile of an OpenAI model on Bedrock Mantle (2.68's ``bedrock_mantle_model_profile``):
+    the OpenAI model's own, no canonical system stamped (Mantle takes back only its own encrypted
+    reasoning), response-scoped tool-call ids on ``/openai/v1``, no forced tool choice on GPT-OSS
+    (``/v1/responses`` accepts only ``auto``)."""
+    interface = mantle_interface(model_name)
+    _, base = split_model_id(model_name)
+    profile = responses_profile(base)
+    chat = profile.chat
+    if interface == "responses":
+        chat = attrs.evolve(chat, supports_forced_tool_choice=False)
+    return attrs.evolve(
+        profile,
+        chat=chat,
+        canonical_system=None,
+        response_scoped_tool_call_ids=interface == "openai-responses",
+        # prompt cache diagnostics are OpenAI's own (2.68 sends no comparison id to Mantle)
+        cache_diagnostics=False,
+    )
+
+
+def mantle_origin(base_url: str) -> str:
+    """The scheme and host of a Mantle base URL, any ``/openai/v1`` or ``/v1`` suffix removed: Mantle
+    serves both endpoint families under one origin."""
+    origin = base_url.rstrip("/")
+    for suffix in ("/openai/v1", "/v1"):
+        if origin.endswith(suffix):
+            return origin[: -len(suffix)]
+    return origin
+
+
+class BedrockMantleResponsesModel(OpenAIResponsesModel):
+    """An OpenAI model on Amazon Bedrock Mantle's Responses API (2.68's ``BedrockMantleResponsesModel``).
+
+    GPT-5.x goes to ``{origin}/openai/v1/responses``, GPT-OSS to ``{origin}/v1/responses``; the origin is
+    ``base_url`` (or ``BEDROCK_MANTLE_BASE_URL``, ``AWS_ENDPOINT_URL_BEDROCK_MANTLE``), else
+    ``https://bedrock-mantle.{region}.api.aws``. Authenticated with a Bedrock API key (``api_key``, or
+    ``AWS_BEARER_TOKEN_BEDROCK``) as a bearer token, or SigV4-signed (service ``bedrock-mantle``) with the
+    AWS credentials Bedrock uses (explicit keys, the environment, the profile, botocore's chain).
+
+    Args:
+        model_name: ``'openai.gpt-5.6-luna'``, ``'openai.gpt-oss-120b'``...
+        region_name, base_url, api_key, aws_access_key_id, aws_secret_access_key, aws_session_token,
+        profile_name: as :class:`~trio_direct.models.bedrock.BedrockConverseModel` takes them.
+        config: a ready :class:`AWSConfig` instead.
+        settings: default settings.
+
+    Raises:
+        UserError: not an OpenAI model, a GPT-OSS Safeguard model (served on Chat Completions, which this
+            prefix does not reach), no credentials or region, or an API key over plain HTTP to another
+            machine.
+    """
+
+    def __init__(
+        self,
+        model_name: str,
+        *,
+        region_name: str | None = None,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        aws_access_key_id: str | None = None,
+        aws_secret_access_key: str | None = None,
+        aws_session_token: str | None = None,
+        profile_name: str | None = None,
+        config: AWSConfig | None = None,
+        settings: ModelSettings | None = None,
+    ) -> None:
+        interface = mantle_interface(model_name)
+        if interface == "chat":
+            raise UserError(
+                f"Model {model_name!r} is served on the Bedrock Mantle Chat Completions API, which "
+                "trio_direct does not reach yet; use a GPT-5.x or GPT-OSS model"
+            )
+        if config is None:
+            config = resolve_aws_config(
+                service_env_name="BEDROCK_MANTLE",
+                default_endpoint=MANTLE_DEFAULT_ENDPOINT,
+                access_key_id=aws_access_key_id,
+                secret_access_key=aws_secret_access_key,
+                session_token=aws_session_token,
+                bearer_token=api_key,
+                bearer_env="AWS_BEARER_TOKEN_BEDROCK",
+                region=region_name,
+                profile=profile_name,
+                endpoint_url=base_url or env_value("BEDROCK_MANTLE_BASE_URL"),
+                # The OpenAI SDK 2.68 uses sends the key to any URL; here it goes over plain HTTP only to
+                # this machine (a local gateway or test server), never across a network.
+                bearer_over_loopback_http=True,
+            )
+        self.aws = config
+        origin = mantle_origin(config.endpoint_url)
+        path = "/openai/v1" if interface == "openai-responses" else "/v1"
+        super().__init__(
+            model_name,
+            provider=Provider(MANTLE_PROVIDER_NAME, origin + path),
+            profile=mantle_profile(model_name),
+            settings=settings,
+        )
+        # the credentials go on per request (a bearer token, or a SigV4 signature over the exact bytes)
+        self._headers.pop("authorization", None)
+
+    def __repr__(self) -> str:
+        return f"BedrockMantleResponsesModel(model_name={self.model_name!r}, aws={self.aws!r})"
+
+    def build_request(
+        self,
+        messages: Sequence[ModelMessage],
+        settings: ModelSettings,
+        params: ModelRequestParameters,
+        *,
+        stream: bool,
+    ) -> _http.HTTPRequest:
+        """The Responses request, with a bearer token or signed with SigV4.
+
+        Raises:
+            UserError: see :func:`build_responses_body`; or botocore's credentials were not looked up yet.
+        """
+        request = super().build_request(messages, settings, params, stream=stream)
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
+        if self.aws.bearer_token is not None:
+            headers["authorization"] = f"Bearer {self.aws.bearer_token}"
+            return attrs.evolve(request, headers=headers)
+        credentials = self.aws.credentials
+        if credentials is None and self.aws.credential_source is not None:
+            credentials = self.aws.credential_source.current
+        if credentials is None:
+            raise UserError(
+                "the AWS credentials have not been looked up yet: send requests through "
+                "request() / request_stream(), which look them up first"
+            )
+        # The user agent is not signed (proxies rewrite it), so it goes on after signing.
+        agent = {k: v for k, v in headers.items() if k.lower() == "user-agent"}
+        signed = {k: v for k, v in headers.items() if k.lower() != "user-agent"}
+        signed.update(
+            sign_request(
+                method="POST",
+                url=request.url,
+                headers=signed,
+                body=request.body,
+                credentials=credentials,
+                region=self.aws.region,
+                service=MANTLE_SIGNING_SERVICE,
+                now=datetime.datetime.now(datetime.UTC),
+            )
+        )
+        return attrs.evolve(request, headers={**signed, **agent})
+
+    async def request(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters | None,
+    ) -> ModelResponse:
+        """Send one Responses request (looking botocore's credentials up first when they come from it).
+
+        Raises:
+            ModelHTTPError, ModelConnectionError, UnexpectedModelBehavior: as
+            :meth:`OpenAIResponsesModel.request`; UserError: no credentials.
+
+        Cancellation:
+            Safe at any point.
+        """
+        if self.aws.credential_source is not None:
+            await self.aws.credential_source.get()
+        try:
+            return await super().request(messages, model_settings, model_request_parameters)
+        except TrioDirectError as exc:
+            _http.redact_error(exc, self.aws.secrets())
+            raise
+
+    def request_stream(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters | None,
+    ) -> StreamContext:
+        def open_stream() -> StreamContext:
+            return super(BedrockMantleResponsesModel, self).request_stream(
+                messages, model_settings, model_request_parameters
+            )
+
+        source = self.aws.credential_source
+        if source is not None:
+            return AfterLookup(source.get, open_stream)
+        return open_stream()
+
+
+def from_mantle_name(model_name: str, prefix: str) -> BedrockMantleResponsesModel:
+    """The registry factory for ``'bedrock-mantle:<model id>'``: credentials, region and origin from the
+    environment (see :class:`BedrockMantleResponsesModel`).
+
+    Raises:
+        UserError: as :class:`BedrockMantleResponsesModel`, or an empty model name.
+    """
+    if not model_name:
+        raise UserError(f"model name missing: use '{prefix}:openai.gpt-5.6-luna'")
+    return BedrockMantleResponsesModel(model_name)
+
+
+# =============================================================================================
+# 7. xAI (`xai:`), over its REST Responses API
+# =============================================================================================
+
+XAI_PROVIDER_NAME: Final = "xai"
+XAI_DEFAULT_BASE_URL: Final = "https://api.x.ai/v1"
+#: Grok models and the ``reasoning.effort`` values each accepts (pydantic-ai 2.68's Grok profile);
+#: ``none`` turns reasoning off. First matching prefix wins; models not listed reason (or not) on
+#: their own and get no effort.
+_GROK_EFFORTS: Final[tuple[tuple[str, frozenset[str]], ...]] = (
+    ("grok-3-mini", frozenset(("none", "low", "high"))),
+    ("grok-4.3", frozenset(("none", "low", "medium", "high"))),
+    ("grok-latest", frozenset(("none", "low", "medium", "high"))),
+    ("grok-4.5", frozenset(("low", "medium", "high"))),
+    ("grok-4.6", frozenset(("low", "medium", "high"))),
+    ("grok-4.7", frozenset(("low", "medium", "high"))),
+    ("grok-build-latest", frozenset(("low", "medium", "high"))),
+)
+
+
+def xai_profile(model_name: str) -> ResponsesProfile:
+    """The Responses profile of a Grok model on xAI: ``reasoning.effort`` from ``thinking`` where the model
+    takes one (snapped to its accepted values), encrypted reasoning sent back, sampling settings kept
+    (xAI accepts them while reasoning), no OpenAI-only features (phases, reasoning context/mode, prompt
+    cache diagnostics), ``xai`` as the canonical system."""
+    efforts = next((e for prefix, e in _GROK_EFFORTS if model_name.startswith(prefix)), None)
+    chat = ChatProfile(
+        supports_thinking=efforts is not None,
+        thinking_always_enabled=efforts is not None and "none" not in efforts,
+        supports_effort_none=efforts is not None and "none" in efforts,
+        reasoning_efforts=efforts,
+        supports_json_object_output=True,
+        openai_schema=False,
+    )
+    return ResponsesProfile(
+        chat=chat,
+        encrypted_reasoning=efforts is not None or model_name.startswith(("grok-4", "grok-build")),
+        canonical_system=XAI_PROVIDER_NAME,
+    )
+
+
+def from_xai_name(model_name: str, prefix: str) -> OpenAIResponsesModel:
+    """The registry factory for ``'xai:<model>'``: xAI's REST Responses API
+    (``POST {XAI_BASE_URL}/responses``, default ``https://api.x.ai/v1``), ``XAI_API_KEY`` as a bearer token.
+
+    Raises:
+        UserError: the model name is empty or ``XAI_API_KEY`` is not set.
+    """
+    if not model_name:
+        raise UserError(f"model name missing: use '{prefix}:grok-4.3'")
+    key = env_value("XAI_API_KEY")
+    if not key:
+        raise UserError(
+            "Set the `XAI_API_KEY` environment variable or pass `api_key` to use the xAI provider."
+        )
+    base_url = (env_value("XAI_BASE_URL") or XAI_DEFAULT_BASE_URL).rstrip("/")
+    return OpenAIResponsesModel(
+        model_name, provider=Provider(XAI_PROVIDER_NAME, base_url, key), profile=xai_profile(model_name)
+    )

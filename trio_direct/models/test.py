@@ -121,6 +121,37 @@ class TestModel(Model):
     def provider(self) -> None:
         return None
 
+    def direct_history(
+        self, messages: Sequence[ModelMessage], model_request_parameters: ModelRequestParameters | None = None
+    ) -> list[ModelMessage]:
+        """The history prepared only when it holds a retry part, else as it is (as 2.68's direct API)."""
+        from ._prepare import carries_retry
+
+        if carries_retry(messages):
+            return self.prepare_messages(messages, model_request_parameters)
+        return list(messages)
+
+    def prepare_messages(
+        self, messages: Sequence[ModelMessage], model_request_parameters: ModelRequestParameters | None = None
+    ) -> list[ModelMessage]:
+        """The history as pydantic-ai 2.68 hands it to its test model: speech as text, and every retry
+        part as the part that carries it (a retried tool return, or feedback as a prompt)."""
+        from ._prepare import convert_speech, translate_retries
+
+        del model_request_parameters
+        return translate_retries(convert_speech(messages))
+
+    def customize_request_parameters(self, params: ModelRequestParameters) -> ModelRequestParameters:
+        """The parameters unchanged.
+
+        Raises:
+            UserError: native structured output was asked for (the test model, like 2.68's, has no
+                JSON-schema output mode; use ``'tool'`` or ``'prompted'``).
+        """
+        if params.output_mode == "native":
+            raise UserError("Native structured output is not supported by this model.")
+        return params
+
     async def request(
         self,
         messages: list[ModelMessage],
@@ -210,9 +241,13 @@ class TestModel(Model):
             last = messages[-1]
             if not isinstance(last, ModelRequest):
                 raise UserError("TestModel expects the last message to be a ModelRequest")
-            # Retries naming a tool call it again; one naming no tool is plain feedback (pydantic-ai
-            # 2.68 turns it into a prompt, so the answer below is text or the output tool).
+            # Retries naming a tool call it again (a retried tool return, as `prepare_messages` turns
+            # a legacy retry into); one naming no tool is plain feedback, so the answer below is text
+            # or the output tool.
             retry_names = {
+                p.tool_name for p in last.parts if isinstance(p, ToolReturnPart) and p.outcome == "retried"
+            }
+            retry_names |= {
                 p.tool_name for p in last.parts if isinstance(p, RetryPromptPart) and p.tool_name is not None
             }
             if retry_names:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ..messages import ModelMessage, ModelResponse
@@ -56,6 +57,16 @@ class WrapperModel(Model):
 
     def customize_request_parameters(self, params: ModelRequestParameters) -> ModelRequestParameters:
         return self.wrapped.customize_request_parameters(params)
+
+    def prepare_messages(
+        self, messages: Sequence[ModelMessage], model_request_parameters: ModelRequestParameters | None = None
+    ) -> list[ModelMessage]:
+        return self.wrapped.prepare_messages(messages, model_request_parameters)
+
+    def direct_history(
+        self, messages: Sequence[ModelMessage], model_request_parameters: ModelRequestParameters | None = None
+    ) -> list[ModelMessage]:
+        return self.wrapped.direct_history(messages, model_request_parameters)
 
     @property
     def settings(self) -> ModelSettings | None:

@@ -7,6 +7,18 @@ from typing import Any, Final, Literal, TypeAlias
 import attrs
 
 from ...settings import ModelSettings
+from .._claude import (
+    CLAUDE_ADAPTIVE_THINKING,
+    CLAUDE_EFFORT,
+    CLAUDE_INLINE_SYSTEM_PROMPTS,
+    CLAUDE_JSON_SCHEMA_OUTPUT,
+    CLAUDE_LEGACY_MAX_TOKENS,
+    CLAUDE_MAX_OUTPUT_128K,
+    CLAUDE_NO_FORCED_TOOL_CHOICE,
+    CLAUDE_THINKING_ALWAYS,
+    CLAUDE_THINKING_BY_DEFAULT,
+    CLAUDE_XHIGH_EFFORT,
+)
 from .._json import JSON as JSON
 
 #: The ``anthropic-version`` header: the long-standing documented API version.
@@ -57,41 +69,16 @@ def _starts(name: str, *prefixes: str) -> bool:
     return name.startswith(prefixes)
 
 
-_ADAPTIVE = (
-    "claude-fable-5", "claude-mythos-5", "claude-mythos-preview", "claude-sonnet-4-6", "claude-sonnet-5",
-    "claude-opus-4-6", "claude-opus-4-7", "claude-opus-4-8", "claude-opus-5", "claude-haiku-5-5",
-)  # fmt: skip
-_EFFORT = (
-    "claude-fable-5", "claude-mythos-5", "claude-opus-4-5", "claude-opus-4-6", "claude-opus-4-7",
-    "claude-opus-4-8", "claude-opus-5", "claude-sonnet-4-6", "claude-sonnet-5", "claude-haiku-5-5",
-)  # fmt: skip
-_XHIGH = (
-    "claude-fable-5", "claude-mythos-5", "claude-opus-4-7", "claude-opus-4-8", "claude-opus-5",
-    "claude-sonnet-5", "claude-haiku-5-5",
-)  # fmt: skip
-JSON_SCHEMA_OUTPUT = (
-    "claude-fable-5", "claude-mythos-5", "claude-haiku-4-5", "claude-sonnet-4-5", "claude-sonnet-4-6",
-    "claude-opus-4-1", "claude-opus-4-5", "claude-opus-4-6", "claude-opus-4-7", "claude-opus-4-8",
-    "claude-opus-5", "claude-sonnet-5", "claude-haiku-5-5",
-)  # fmt: skip
-_MAX_OUTPUT_128K = (
-    "claude-fable-5", "claude-mythos-5", "claude-opus-4-6", "claude-opus-4-7", "claude-opus-4-8",
-    "claude-opus-5", "claude-sonnet-4-6", "claude-sonnet-5", "claude-haiku-5-5",
-)  # fmt: skip
-_LEGACY_MAX_TOKENS = (
-    "claude-3", "claude-4-", "claude-opus-4-0", "claude-opus-4-1", "claude-opus-4-2", "claude-opus-4@",
-    "claude-sonnet-4-0", "claude-sonnet-4-2", "claude-sonnet-4@",
-)  # fmt: skip
-_THINKING_BY_DEFAULT = (
-    "claude-fable-5", "claude-mythos-5", "claude-mythos-preview", "claude-opus-5", "claude-sonnet-5",
-    "claude-haiku-5-5",
-)  # fmt: skip
-_THINKING_ALWAYS = ("claude-fable-5", "claude-mythos-5", "claude-mythos-preview", "claude-opus-5-5")
-_INLINE_SYSTEM_PROMPTS = ("claude-fable-5", "claude-mythos-5", "claude-opus-4-8", "claude-opus-5")
-_NO_FORCED_TOOL_CHOICE = (
-    "claude-fable-5-1", "claude-fable-5-2", "claude-mythos-5-1", "claude-mythos-5-2", "claude-opus-5-5",
-    "claude-sonnet-5-5",
-)  # fmt: skip
+_ADAPTIVE: Final = CLAUDE_ADAPTIVE_THINKING
+_EFFORT: Final = CLAUDE_EFFORT
+_XHIGH: Final = CLAUDE_XHIGH_EFFORT
+JSON_SCHEMA_OUTPUT: Final = CLAUDE_JSON_SCHEMA_OUTPUT
+_MAX_OUTPUT_128K: Final = CLAUDE_MAX_OUTPUT_128K
+_LEGACY_MAX_TOKENS: Final = CLAUDE_LEGACY_MAX_TOKENS
+_THINKING_BY_DEFAULT: Final = CLAUDE_THINKING_BY_DEFAULT
+_THINKING_ALWAYS: Final = CLAUDE_THINKING_ALWAYS
+_INLINE_SYSTEM_PROMPTS: Final = CLAUDE_INLINE_SYSTEM_PROMPTS
+_NO_FORCED_TOOL_CHOICE: Final = CLAUDE_NO_FORCED_TOOL_CHOICE
 
 
 @attrs.frozen(slots=True)

@@ -41,15 +41,16 @@ from ...messages import (
 from ...settings import ModelSettings
 from ...tools import InstructionPart, ModelRequestParameters, ToolDefinition
 from .._common import NOTE_ANNOUNCEMENT as _NOTE_ANNOUNCEMENT
-from .._common import RETRY_FEEDBACK_FRAMING as _RETRY_FEEDBACK_FRAMING
 from .._common import SYSTEM_BLOCKS_ANNOUNCEMENT as _SYSTEM_BLOCKS_ANNOUNCEMENT
 from .._common import USER_VOICE as _USER_VOICE
 from .._common import b64 as _b64
 from .._common import dump_error_details as _dump_error_details
 from .._common import json_default as _json_default
+from .._common import retry_feedback_text
 from .._instructions import request_instructions
 from .._json import JSON as JSON
 from .._json import json_array, json_dict, json_list
+from .._prepare import unprepared_part_error
 from .._tool_choice import resolve_tool_choice
 from ._profile import PROVIDER_NAME, AnthropicModelSettings, AnthropicProfile, CacheTTL
 
@@ -221,11 +222,7 @@ def _retry_blocks(part: RetryPromptPart) -> JSON:
             "content": [{"type": "text", "text": text}],
             "is_error": True,
         }
-    if isinstance(content, str):
-        tag, body = "pyai:retry_feedback", content
-    else:
-        tag, body = "pyai:validation_errors", _json_text(_dump_error_details(content))
-    return {"type": "text", "text": f"{_RETRY_FEEDBACK_FRAMING}\n<{tag}>\n{body}\n</{tag}>"}
+    return {"type": "text", "text": retry_feedback_text(content)}
 
 
 def _web_citation_for_replay(citation: Any) -> JSON | None:
@@ -419,8 +416,10 @@ class _Mapped:
                 self._user(part, blocks)
             elif isinstance(part, ToolReturnPart):
                 blocks.append(_tool_result_block(part))
-            else:
+            elif isinstance(part, RetryPromptPart):
                 blocks.append(_retry_blocks(part))
+            else:
+                raise unprepared_part_error(part)
         if self.announce_inline and any(_is_feedback(p) for p in message.parts):
             inline_system.append(_NOTE_ANNOUNCEMENT)  # once, closing the first turn with a frame
             self.announce_inline = False

@@ -95,6 +95,11 @@ class AnthropicStreamMapper:
         self._stopped = False
         self.meta = StreamMeta(model_name=model_name, provider_name=PROVIDER_NAME, provider_url=provider_url)
 
+    @property
+    def done(self) -> bool:
+        """The end marker (``message_stop``) arrived: the stream finishes here (see ``StreamMapper``)."""
+        return self._stopped
+
     def feed(self, event: ServerSentEvent, out: list[ModelResponseStreamEvent]) -> None:
         """Handle one SSE event, appending the raw events it produces to ``out``.
 

@@ -1,7 +1,13 @@
-"""Google's Gemini API (``'google-gla:<model>'``, ``'gemini:<model>'``, ``'google:<model>'``) over raw httpx.
+"""Google's Gemini API (``'google-gla:<model>'``, ``'gemini:<model>'``, ``'google:<model>'``) and Gemini on
+Google Cloud's Vertex AI (``'google-cloud:<model>'``) over raw httpx.
 
 The generativelanguage API: ``POST {base}/v1beta/models/{model}:generateContent`` and, streamed,
 ``:streamGenerateContent?alt=sse``, authenticated by the ``x-goog-api-key`` header (never the URL).
+Vertex AI takes the same bodies at the URLs :mod:`trio_direct.models._gcp` resolves, with an OAuth2
+bearer token (or an express-mode API key): :class:`GoogleCloudModel`. Where 2.68's ``GoogleModel``
+behaves differently on Google Cloud, the profile's ``cloud`` flag says so (provider name
+``google-cloud``, file URLs sent as references, ``gs://`` uploads, service-tier headers instead of
+``serviceTier``, no server-side tool invocation parts, two thinking rules).
 A package with one module per piece, each pure; the package exports the public names, so
 ``trio_direct.models.google.X`` works as before the split:
 
@@ -49,8 +55,11 @@ import orjson
 from ... import _http  # pyright: ignore[reportPrivateUsage]
 from ..._exports import show_public_module as _show_public_module
 from ..._parts import PartsManager  # pyright: ignore[reportPrivateUsage]
+from ..._validate import path_segment  # pyright: ignore[reportPrivateUsage]
 from ...exceptions import (
     ModelAPIError,
+    ModelHTTPError,
+    TrioDirectError,
     UserError,
 )
 from ...messages import (
@@ -64,18 +73,21 @@ from .._common import (
     USER_AGENT,
     provider_from_args,
 )
+from .._gcp import Credentials, TokenSource, VertexTarget, resolve_vertex
 from .._json import JSON as JSON
-from ..base import HTTPModel, Provider
+from ..base import Emit, HTTPModel, Provider, SSEEventSource, StreamContext, open_event_stream
 from ._errors import api_error as api_error
 from ._errors import http_error as http_error
 from ._errors import stream_error as stream_error
 from ._profile import API_VERSION as API_VERSION
+from ._profile import CLOUD_PROVIDER_NAME as CLOUD_PROVIDER_NAME
 from ._profile import DEFAULT_BASE_URL as DEFAULT_BASE_URL
 from ._profile import PROVIDER_NAME as PROVIDER_NAME
 from ._profile import GoogleModelSettings as GoogleModelSettings
 from ._profile import GoogleProfile as GoogleProfile
 from ._profile import ThinkingLevelName as ThinkingLevelName
 from ._request import build_generate_content_request as build_generate_content_request
+from ._request import cloud_service_tier_headers as cloud_service_tier_headers
 from ._request import map_messages as map_messages
 from ._request import transform_schema as transform_schema
 from ._response import FINISH_REASONS as FINISH_REASONS
@@ -85,14 +97,18 @@ from ._stream import GoogleStreamMapper as GoogleStreamMapper
 
 __all__ = [
     "API_VERSION",
+    "CLOUD_PROVIDER_NAME",
     "DEFAULT_BASE_URL",
     "FINISH_REASONS",
+    "GoogleCloudModel",
     "GoogleModel",
     "GoogleModelSettings",
     "GoogleProfile",
     "GoogleStreamMapper",
     "api_error",
     "build_generate_content_request",
+    "cloud_service_tier_headers",
+    "from_cloud_name",
     "from_name",
     "http_error",
     "map_messages",
@@ -109,9 +125,11 @@ __all__ = [
 
 
 def _model_path(model_name: str) -> str:
-    if model_name.startswith(("models/", "tunedModels/")):
-        return model_name
-    return f"models/{model_name}"
+    # hardening: the name is one path segment whatever it holds (`../`, `?`, `#` cannot rewrite the URL)
+    collection, _, name = model_name.partition("/")
+    if collection not in ("models", "tunedModels") or not _:
+        collection, name = "models", model_name
+    return f"{collection}/{path_segment(name, what='Gemini model name')}"
 
 
 class GoogleModel(HTTPModel):
@@ -222,6 +240,190 @@ def from_name(name: str, prefix: str) -> GoogleModel:
     if not name:
         raise UserError(f"a Gemini model name is needed: '{prefix}:gemini-2.5-flash'")
     return GoogleModel(name)
+
+
+# =============================================================================================
+# Google Cloud (Vertex AI)
+# =============================================================================================
+
+
+class GoogleCloudModel(GoogleModel):
+    """A Gemini (or other publisher) model on Google Cloud's Vertex AI, as 2.68's ``GoogleModel`` on a
+    ``GoogleCloudProvider``: the Gemini request bodies, sent to the Vertex URL with an OAuth2 access token
+    (project mode) or an API key (express mode).
+
+    Args:
+        model_name: ``'gemini-2.5-flash'``, ``'anthropic/claude-x'``, or a ``publishers/...``,
+            ``models/...`` or full ``projects/...`` resource name.
+        api_key: an express-mode API key (default: ``GOOGLE_API_KEY``, then ``GEMINI_API_KEY``, read only
+            when ``GOOGLE_APPLICATION_CREDENTIALS`` is unset and no credentials/project/location is given).
+        credentials: OAuth2 credentials (see :mod:`trio_direct.models._gcp`) or a shared
+            :class:`TokenSource`; default Application Default Credentials.
+        project: default ``GOOGLE_CLOUD_PROJECT`` (then ``GCLOUD_PROJECT``, then the credentials').
+        location: default ``GOOGLE_CLOUD_LOCATION``, else ``us-central1``.
+        base_url: replaces the Vertex host (default ``GOOGLE_VERTEX_BASE_URL``).
+        target: a ready :class:`VertexTarget` instead of the arguments above.
+        settings: default settings (:class:`GoogleModelSettings`).
+
+    Raises:
+        UserError: no credentials or project can be found, or a credentials file is unusable (see
+            :func:`resolve_vertex`); the model name cannot be put in a URL.
+
+    A request whose access token the server rejects with a 401 fetches a new token and is sent once
+    more (a token can be revoked or expire early); a second 401 is raised.
+    """
+
+    def __init__(
+        self,
+        model_name: str,
+        *,
+        api_key: str | None = None,
+        credentials: Credentials | TokenSource | None = None,
+        project: str | None = None,
+        location: str | None = None,
+        base_url: str | None = None,
+        target: VertexTarget | None = None,
+        settings: GoogleModelSettings | None = None,
+    ) -> None:
+        if target is None:
+            target = resolve_vertex(
+                api_key=api_key,
+                credentials=credentials,
+                project=project,
+                location=location,
+                base_url=base_url,
+            )
+        self.vertex = target
+        provider = Provider(CLOUD_PROVIDER_NAME, target.provider_url)
+        super().__init__(model_name, provider=provider, settings=settings)
+        self.profile = GoogleProfile.for_model(model_name, cloud=True)
+        # checked now, so a name that cannot be a URL is a UserError when the model is made
+        self._url = target.url(model_name, stream=False)
+        self._stream_url = target.url(model_name, stream=True)
+        # the credentials go on per request (authorize), never into the stored headers
+        self._headers.pop("x-goog-api-key", None)
+
+    def __repr__(self) -> str:
+        return f"GoogleCloudModel(model_name={self._model_name!r}, vertex={self.vertex!r})"
+
+    async def request(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters | None,
+    ) -> ModelResponse:
+        """Send a non-streamed ``generateContent`` request to Vertex AI and parse the reply.
+
+        Raises:
+            ModelHTTPError: Vertex (or the token endpoint) answered 4xx/5xx (a categorized subclass).
+            ModelConnectionError: Vertex or the token endpoint could not be reached.
+            UnexpectedModelBehavior: the reply could not be understood.
+            UserError: the credentials cannot be used.
+
+        Cancellation:
+            Safe at any point; the connection is discarded and no token is left half-fetched.
+        """
+        settings, params = self.prepare_request(model_settings, model_request_parameters)
+        unsigned = self._with_timeout(self.build_request(messages, settings, params, stream=False), settings)
+        sent: list[_http.HTTPRequest] = []
+        try:
+            for attempt in range(2):
+                request = await self.vertex.authorize(unsigned, model_name=self._model_name)
+                sent.append(request)
+                try:
+                    _, headers, body = await _http.send(
+                        request, model_name=self._model_name, error_builder=self.http_error
+                    )
+                except ModelHTTPError as exc:
+                    if attempt == 0 and _token_rejected(self.vertex, exc):
+                        continue
+                    raise
+                return self.parse_response(body, headers, params, settings)
+            raise AssertionError("unreachable: the second attempt returns or raises")
+        except TrioDirectError as exc:
+            # A server may echo a token or key in an error body; the caller never sees one.
+            _http.redact_error(exc, [s for r in sent for s in _http.credentials_of(r)])
+            raise
+
+    def request_stream(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters | None,
+    ) -> StreamContext:
+        settings, params = self.prepare_request(model_settings, model_request_parameters)
+        request = self._with_timeout(
+            self.build_request(messages, settings, params, stream=True),
+            settings,
+            read=settings.get("stream_inactivity_timeout"),
+        )
+        parts = PartsManager()
+        source = _VertexEventSource(
+            self.vertex,
+            request,
+            self.stream_mapper(params, parts, settings),
+            parts,
+            model_name=self._model_name,
+            error_builder=self.http_error,
+        )
+        return open_event_stream(source, params)
+
+
+def _token_rejected(target: VertexTarget, exc: ModelHTTPError) -> bool:
+    """Whether ``exc`` is Vertex refusing the access token at the start of a response; if so the token is
+    forgotten, so the next :meth:`VertexTarget.authorize` fetches a new one."""
+    if exc.status_code != 401 or exc.in_stream or target.tokens is None:
+        return False
+    target.tokens.invalidate()
+    return True
+
+
+class _VertexEventSource(SSEEventSource):
+    """A Vertex AI stream: authorized when it opens (fetching a token first when needed), and opened once
+    more with a new token when the first is refused with a 401 before any event."""
+
+    def __init__(
+        self,
+        target: VertexTarget,
+        request: _http.HTTPRequest,
+        mapper: GoogleStreamMapper,
+        parts: PartsManager,
+        *,
+        model_name: str,
+        error_builder: _http.ErrorBuilder,
+    ) -> None:
+        super().__init__(request, mapper, parts, model_name=model_name, error_builder=error_builder)
+        self._target = target
+        self._unsigned = request
+
+    async def run(self, emit: Emit) -> None:
+        stale: tuple[str, ...] = ()
+        for attempt in range(2):
+            try:
+                self.request = await self._target.authorize(self._unsigned, model_name=self._model_name)
+            except TrioDirectError as exc:
+                _http.redact_error(exc, stale)
+                raise
+            try:
+                await super().run(emit)  # redacts this request's own credentials
+                return
+            except ModelHTTPError as exc:
+                _http.redact_error(exc, stale)
+                if attempt == 0 and _token_rejected(self._target, exc):
+                    stale = _http.credentials_of(self.request)
+                    continue
+                raise
+            except TrioDirectError as exc:
+                _http.redact_error(exc, stale)
+                raise
+
+
+def from_cloud_name(name: str, prefix: str) -> GoogleCloudModel:
+    """The registry factory for ``'google-cloud:<model>'``: credentials, project and location from the
+    environment (see :class:`GoogleCloudModel`)."""
+    if not name:
+        raise UserError(f"a Gemini model name is needed: '{prefix}:gemini-2.5-flash'")
+    return GoogleCloudModel(name)
 
 
 _show_public_module(globals(), __all__, __name__)

@@ -16,8 +16,12 @@ ThinkingLevelName: TypeAlias = Literal["MINIMAL", "LOW", "MEDIUM", "HIGH"]
 DEFAULT_BASE_URL: Final = "https://generativelanguage.googleapis.com"
 API_VERSION: Final = "v1beta"
 PROVIDER_NAME: Final = "google"
+#: The provider name of Gemini on Google Cloud (Vertex AI), ``google-cloud:``.
+CLOUD_PROVIDER_NAME: Final = "google-cloud"
 #: Every name this transport's parts have carried (pre-v2 histories say ``google-gla``).
 OWN_PROVIDER_NAMES: Final = frozenset({"google", "google-gla"})
+#: The same on Google Cloud (pre-v2 histories say ``google-vertex``).
+CLOUD_PROVIDER_NAMES: Final = frozenset({"google-cloud", "google-vertex"})
 #: ``X-Server-Timeout``: pydantic-ai asks for at least Google's 20-minute long-decode figure.
 LONG_DECODE_TIMEOUT: Final = 20 * 60
 #: The documented placeholder for a first function call that carries no signature of this API's own.
@@ -76,7 +80,8 @@ _TOOL_RETURN_MIME_TYPES: Final = ("image/png", "image/jpeg", "image/webp", "appl
 
 @attrs.frozen(slots=True)
 class GoogleProfile:
-    """What pydantic-ai 2.68's Google profile says about a model name, on the Gemini API."""
+    """What pydantic-ai 2.68's Google profile says about a model name, on the Gemini API or (``cloud``)
+    on Google Cloud's Vertex AI, where 2.68's ``GoogleModel`` keys a few rules on the transport."""
 
     supports_thinking: bool
     thinking_level: bool  # `thinkingLevel` (Gemini 3+) rather than `thinkingBudget` (2.5)
@@ -92,10 +97,21 @@ class GoogleProfile:
     supports_tools: bool
     web_search_billed_per_prompt: bool
     disables_thinking_with_zero_budget: bool = False
+    cloud: bool = False  # Google Cloud (Vertex AI) rather than the Gemini API
+
+    @property
+    def provider_name(self) -> str:
+        """``provider_name`` on responses and parts: ``google``, or ``google-cloud`` on Vertex AI."""
+        return CLOUD_PROVIDER_NAME if self.cloud else PROVIDER_NAME
+
+    @property
+    def own_provider_names(self) -> frozenset[str]:
+        """The provider names whose signed parts and uploaded files this transport takes back."""
+        return CLOUD_PROVIDER_NAMES if self.cloud else OWN_PROVIDER_NAMES
 
     @classmethod
-    def for_model(cls, name: str) -> GoogleProfile:
-        """The profile for ``name`` (substring and prefix rules, as upstream)."""
+    def for_model(cls, name: str, *, cloud: bool = False) -> GoogleProfile:
+        """The profile for ``name`` (substring and prefix rules, as upstream); ``cloud`` for Vertex AI."""
         is_image = "image" in name
         is_2_5 = "gemini-2.5" in name
         is_pre_2_5 = "gemini-1" in name or ("gemini-2." in name and not is_2_5) or name == "gemini-pro"
@@ -110,21 +126,26 @@ class GoogleProfile:
         modern = not is_older and not is_gemma
         is_pro = "pro" in name and "flash" not in name
         levels = next((lv for prefix, lv in _MODEL_THINKING_LEVELS if name.startswith(prefix)), None)
-        if levels is None and name.startswith("gemini-3.1-flash-image"):
+        if levels is None and name.startswith("gemini-3.1-flash-image") and not cloud:
             # the Gemini API (not Vertex) takes only these two for this model, as 2.68's GoogleModel sets
             levels = frozenset(("MINIMAL", "HIGH"))
+        # Vertex accepts a zero thinking budget on Gemini 3.1 Pro (the Gemini API rejects it), as 2.68
+        zero_budget_off = cloud and name.startswith("gemini-3.1-pro-preview")
         return cls(
             supports_thinking=thinking,
             thinking_level=level,
-            thinking_always_enabled=thinking and is_pro,
+            thinking_always_enabled=thinking and is_pro and not zero_budget_off,
             thinking_levels=levels,
             strict_tool_definition=thinking and not is_image,
             tool_combination=modern,
-            server_side_tool_invocations=modern,
+            # Vertex has no `toolCall`/`toolResponse` parts (2.68 neither asks for nor replays them there)
+            server_side_tool_invocations=modern and not cloud,
             tool_return_mime_types=_TOOL_RETURN_MIME_TYPES if modern else (),
             image_output=is_image,
             json_schema_output=modern or not is_image,
             json_object_output=modern or not is_image,
             supports_tools=not is_image,
             web_search_billed_per_prompt=is_older,
+            disables_thinking_with_zero_budget=zero_budget_off,
+            cloud=cloud,
         )

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import binascii
 import copy
-import html
 import re
 import warnings
 from collections.abc import Mapping, Sequence
@@ -45,20 +44,20 @@ from ...messages import (
 from ...settings import ModelSettings
 from ...tools import InstructionPart, ModelRequestParameters, ToolDefinition
 from .._common import DEFAULT_PROMPTED_OUTPUT_TEMPLATE as DEFAULT_PROMPTED_OUTPUT_TEMPLATE
-from .._common import RETRY_FEEDBACK_FRAMING as _RETRY_FEEDBACK_FRAMING
-from .._common import SYSTEM_BLOCKS_ANNOUNCEMENT
+from .._common import SYSTEM_BLOCKS_ANNOUNCEMENT, provenance_tags, retry_feedback_text
 from .._common import b64 as _b64
 from .._common import dump_error_details as _dump_error_details
 from .._common import json_default as _json_default
 from .._instructions import request_instructions
 from .._json import JSON as JSON
+from .._prepare import unprepared_part_error
 from .._tool_choice import resolve_tool_choice
 from ._profile import (
+    CLOUD_PROVIDER_NAME,
     DUMMY_THOUGHT_SIGNATURE,
     LEVEL_ORDER,
     LONG_DECODE_TIMEOUT,
     MEDIA_PROCESSING,
-    OWN_PROVIDER_NAMES,
     PROVIDER_NAME,
     TOOL_CALL_ID_PREFIX,
     GoogleModelSettings,
@@ -126,24 +125,35 @@ def _media_type(item: ImageUrl | AudioUrl | DocumentUrl | VideoUrl | BinaryConte
 
 def _file_part(
     item: ImageUrl | AudioUrl | DocumentUrl | VideoUrl | BinaryContent | UploadedFile,
+    profile: GoogleProfile,
     *,
     function_response: bool = False,
 ) -> JSON:
     """An ``inlineData`` or ``fileData`` part for a file (a ``functionResponse`` part carries no metadata).
 
+    On the Gemini API only Google Files API and YouTube URLs go as references; Vertex AI (``profile.cloud``)
+    fetches any URL itself (``gs://`` included), as 2.68 sends them there.
+
     Raises:
         UserError: the file needs a download (we do no I/O while building a request), or an
             ``UploadedFile`` that is not this provider's.
     """
+    own_names = profile.own_provider_names
     if isinstance(item, BinaryContent):
         part: JSON = {"inlineData": {"data": _b64(item.data), "mimeType": item.media_type}}
     elif isinstance(item, UploadedFile):
-        if item.provider_name not in OWN_PROVIDER_NAMES:
+        if item.provider_name not in own_names:
             raise UserError(
                 f"UploadedFile with `provider_name={item.provider_name!r}` cannot be used with GoogleModel. "
-                f"Expected `provider_name` to be one of {sorted(OWN_PROVIDER_NAMES)!r}."
+                f"Expected `provider_name` to be one of {sorted(own_names)!r}."
             )
-        if not item.file_id.startswith("https://"):
+        if profile.cloud:
+            if not item.file_id.startswith("gs://"):
+                raise UserError(
+                    "UploadedFile for GoogleModel (Google Cloud) must use a GCS URI (gs://bucket/path), "
+                    f"got: {item.file_id}"
+                )
+        elif not item.file_id.startswith("https://"):
             raise UserError(
                 "UploadedFile for GoogleModel (Gemini API) must use a file URI from the Google Files API "
                 f"(https://generativelanguage.googleapis.com/...), got: {item.file_id}"
@@ -157,7 +167,12 @@ def _file_part(
         except (ValueError, binascii.Error) as exc:
             raise UserError(f"invalid data URI: {exc}") from None
         part = {"inlineData": {"data": _b64(decoded.data), "mimeType": decoded.media_type}}
-    elif item.force_download or not item.url.startswith(_FILES_API_PREFIX):
+    elif item.force_download and profile.cloud:
+        raise UserError(
+            f"{type(item).__name__} {item.url!r} has `force_download=True`, which trio_direct does not do "
+            "while building a request; fetch the file and pass it as BinaryContent"
+        )
+    elif not profile.cloud and (item.force_download or not item.url.startswith(_FILES_API_PREFIX)):
         raise UserError(
             f"{type(item).__name__} {item.url!r} needs a download on the Gemini API (only Google Files API "
             "and YouTube URLs are sent as references), which trio_direct does not do while building a "
@@ -177,7 +192,7 @@ def _file_part(
     return part
 
 
-def _user_parts(part: UserPromptPart) -> list[JSON]:
+def _user_parts(part: UserPromptPart, profile: GoogleProfile) -> list[JSON]:
     if isinstance(part.content, str):
         return [{"text": part.content}]
     out: list[JSON] = []
@@ -189,16 +204,8 @@ def _user_parts(part: UserPromptPart) -> list[JSON]:
         elif isinstance(item, CachePoint):
             continue  # Gemini caches through `google_cached_content`, not inline markers
         else:
-            out.append(_file_part(item))
+            out.append(_file_part(item, profile))
     return out
-
-
-def _provenance_tags(tool_name: str, tool_call_id: str, file_id: str) -> tuple[str, str]:
-    attrs_text = "".join(
-        f' {name}="{html.escape(value)}"'
-        for name, value in (("tool_name", tool_name), ("tool_call_id", tool_call_id), ("file_id", file_id))
-    )
-    return f"<pyai:tool_result{attrs_text}>", "</pyai:tool_result>"
 
 
 def _function_response(part: ToolReturnPart, profile: GoogleProfile) -> tuple[JSON, list[JSON]]:
@@ -208,12 +215,12 @@ def _function_response(part: ToolReturnPart, profile: GoogleProfile) -> tuple[JS
     refs: list[str] = []
     for file in part.files:
         if _media_type(file) in profile.tool_return_mime_types:
-            inner_parts.append(_file_part(file, function_response=True))
+            inner_parts.append(_file_part(file, profile, function_response=True))
         else:
             identifier = file.identifier
             refs.append(f"See file {identifier}.")
-            open_tag, close_tag = _provenance_tags(part.tool_name, part.tool_call_id, identifier)
-            fallback.extend(({"text": open_tag}, _file_part(file), {"text": close_tag}))
+            open_tag, close_tag = provenance_tags(part.tool_name, part.tool_call_id, identifier)
+            fallback.extend(({"text": open_tag}, _file_part(file, profile), {"text": close_tag}))
     if part.outcome in _ERROR_OUTCOMES:
         # Gemini's own error channel: the failure message as a plain string
         response: JSON = {"error": part.model_response_str(wrap_if_error=False)}
@@ -242,12 +249,7 @@ def _retry_function_response(part: RetryPromptPart) -> JSON:
 
 def _retry_feedback_text(part: RetryPromptPart) -> str:
     """A tool-less retry as 2.68 renders it: user-voice feedback in a fence behind an attribution line."""
-    content = part.content
-    if isinstance(content, str):
-        tag, body = "pyai:retry_feedback", content
-    else:
-        tag, body = "pyai:validation_errors", _json_text(_dump_error_details(content))
-    return f"{_RETRY_FEEDBACK_FRAMING}\n<{tag}>\n{body}\n</{tag}>"
+    return retry_feedback_text(part.content)
 
 
 def _split_function_responses(parts: list[JSON]) -> list[JSON]:
@@ -266,21 +268,22 @@ def _split_function_responses(parts: list[JSON]) -> list[JSON]:
     return contents
 
 
-def _artifact_accepted(response: ModelResponse, provider_name: str | None) -> bool:
+def _artifact_accepted(response: ModelResponse, provider_name: str | None, profile: GoogleProfile) -> bool:
     """Whether signed data (thought signatures, native tool parts) from ``provider_name`` in ``response``
-    came from the Gemini API and can go back to it (pydantic-ai's ``accepts_stateless_artifacts``)."""
+    came from this transport (the Gemini API, or Vertex AI for ``profile.cloud``) and can go back to it
+    (pydantic-ai's ``accepts_stateless_artifacts``)."""
     if provider_name is None:
         return False
     if provider_name == response.provider_name:
         if response.canonical_system is not None:
-            return response.canonical_system == PROVIDER_NAME
+            return response.canonical_system == profile.provider_name
         host = _host_of(response.provider_url)
-        if provider_name in ("google", "google-cloud") and host is not None:
+        if provider_name in (PROVIDER_NAME, CLOUD_PROVIDER_NAME) and host is not None:
             if host == "generativelanguage.googleapis.com":
-                return True
+                return not profile.cloud
             if _GOOGLE_CLOUD_HOST.fullmatch(host):
-                return False
-    return provider_name in OWN_PROVIDER_NAMES
+                return profile.cloud
+    return provider_name in profile.own_provider_names
 
 
 _GOOGLE_CLOUD_HOST: Final = re.compile(
@@ -302,16 +305,19 @@ def _with_signature(part: JSON, signature: str | None) -> JSON:
     return part
 
 
-def _model_content(message: ModelResponse, *, tool_combination: bool) -> JSON | None:
+def _model_content(message: ModelResponse, profile: GoogleProfile) -> JSON | None:
     """A history response as a ``role: model`` content, or None when nothing in it goes back."""
-    response_accepted = _artifact_accepted(message, message.provider_name)
+    # Vertex has no `toolCall`/`toolResponse` parts, so native tool parts are dropped there as on models
+    # without tool combination (2.68)
+    tool_combination = profile.tool_combination and not profile.cloud
+    response_accepted = _artifact_accepted(message, message.provider_name, profile)
     parts: list[JSON] = []
     pending: str | None = None  # a legacy ThinkingPart.signature, carried to the next part
     needs_signature = True  # the first functionCall of a turn must carry one (Gemini 3)
     for item in message.parts:
         signature: str | None = None
         details = item.provider_details
-        if details and (response_accepted or _artifact_accepted(message, item.provider_name)):
+        if details and (response_accepted or _artifact_accepted(message, item.provider_name, profile)):
             raw = details.get("thought_signature")
             if raw and isinstance(raw, str):
                 signature = raw
@@ -328,15 +334,15 @@ def _model_content(message: ModelResponse, *, tool_combination: bool) -> JSON | 
         elif isinstance(item, TextPart):
             part = _with_signature({"text": item.content}, signature)
         elif isinstance(item, ThinkingPart):
-            if item.signature and _artifact_accepted(message, item.provider_name):
+            if item.signature and _artifact_accepted(message, item.provider_name, profile):
                 pending = item.signature
             part = (
                 _with_signature({"text": item.content, "thought": True}, signature) if item.content else None
             )
         elif isinstance(item, NativeToolCallPart):
-            part = _native_call_part(item, message, signature, tool_combination=tool_combination)
+            part = _native_call_part(item, message, signature, profile, tool_combination=tool_combination)
         elif isinstance(item, NativeToolReturnPart):
-            part = _native_return_part(item, message, signature, tool_combination=tool_combination)
+            part = _native_return_part(item, message, signature, profile, tool_combination=tool_combination)
         elif isinstance(item, FilePart):
             inline: JSON = {"data": _b64(item.content.data), "mimeType": item.content.media_type}
             part = _with_signature({"inlineData": inline}, signature)
@@ -353,9 +359,14 @@ def _echoes(tool_call_id: str, *, tool_combination: bool) -> bool:
 
 
 def _native_call_part(
-    item: NativeToolCallPart, message: ModelResponse, signature: str | None, *, tool_combination: bool
+    item: NativeToolCallPart,
+    message: ModelResponse,
+    signature: str | None,
+    profile: GoogleProfile,
+    *,
+    tool_combination: bool,
 ) -> JSON | None:
-    if not _artifact_accepted(message, item.provider_name):
+    if not _artifact_accepted(message, item.provider_name, profile):
         return None
     if item.tool_name == "code_execution":
         return _with_signature({"executableCode": item.args_as_dict()}, signature)
@@ -371,9 +382,14 @@ def _native_call_part(
 
 
 def _native_return_part(
-    item: NativeToolReturnPart, message: ModelResponse, signature: str | None, *, tool_combination: bool
+    item: NativeToolReturnPart,
+    message: ModelResponse,
+    signature: str | None,
+    profile: GoogleProfile,
+    *,
+    tool_combination: bool,
 ) -> JSON | None:
-    if not _artifact_accepted(message, item.provider_name):
+    if not _artifact_accepted(message, item.provider_name, profile):
         return None
     content: object = item.content
     if item.tool_name == "code_execution" and isinstance(content, dict):
@@ -436,11 +452,13 @@ class _Mapped:
                 else:
                     self.system.append({"text": part.content})
             elif isinstance(part, UserPromptPart):
-                mapped.extend(_user_parts(part))
+                mapped.extend(_user_parts(part, self.profile))
             elif isinstance(part, ToolReturnPart):
                 response, media = _function_response(part, self.profile)
                 mapped.append(response)
                 tool_media.extend(media)
+            elif not isinstance(part, RetryPromptPart):
+                raise unprepared_part_error(part)
             elif part.tool_name is not None:
                 mapped.append(_retry_function_response(part))
             else:
@@ -489,7 +507,7 @@ def map_messages(
             )
         else:
             after_response = True
-            content = _model_content(message, tool_combination=profile.tool_combination)
+            content = _model_content(message, profile)
             if content is not None:
                 mapped.contents.append(content)
     contents = mapped.contents
@@ -854,7 +872,7 @@ def build_generate_content_request(
         raise UserError("Tool output is not supported by this model.")
     if params.allow_image_output and not profile.image_output:
         raise UserError("Image output is not supported by this model.")
-    _warn_unsupported(f"{PROVIDER_NAME}:{model_name}", s, params)
+    _warn_unsupported(f"{profile.provider_name}:{model_name}", s, params)
     params = _resolved_output(params)
     output_schema = transform_schema(params.output_object.json_schema) if params.output_object else None
 
@@ -926,14 +944,60 @@ def build_generate_content_request(
         body["labels"] = labels
     if cached_content:
         body["cachedContent"] = cached_content
-    if (tier := _GLA_SERVICE_TIERS.get(cast(str, s.get("service_tier") or ""))) is not None:
+    if not profile.cloud and (tier := _GLA_SERVICE_TIERS.get(cast(str, s.get("service_tier") or ""))):
         body["serviceTier"] = tier
     if (armor := s.get("google_model_armor_config")) is not None:
         body["modelArmorConfig"] = armor
 
     headers: dict[str, str] = {}
+    if profile.cloud:
+        headers.update(cloud_service_tier_headers(s))
     extra = s.get("extra_headers") or {}
     if not any(name.lower() == "x-server-timeout" for name in extra):
         headers["X-Server-Timeout"] = str(LONG_DECODE_TIMEOUT)
     headers.update(extra)
     return body, headers
+
+
+#: ``service_tier`` → the Google Cloud tier it means (2.68's table).
+_CLOUD_TIER_OF_SERVICE_TIER: Final[dict[str, str]] = {
+    "auto": "pt_then_on_demand",
+    "default": "pt_then_on_demand",
+    "flex": "pt_then_flex",
+    "priority": "pt_then_priority",
+}
+#: Google Cloud tier → the Provisioned Throughput / PayGo routing headers Vertex AI reads.
+_CLOUD_TIER_HEADERS: Final[dict[str, dict[str, str]]] = {
+    "pt_then_on_demand": {},
+    "pt_only": {"X-Vertex-AI-LLM-Request-Type": "dedicated"},
+    "on_demand": {"X-Vertex-AI-LLM-Request-Type": "shared"},
+    "pt_then_flex": {"X-Vertex-AI-LLM-Shared-Request-Type": "flex"},
+    "pt_then_priority": {"X-Vertex-AI-LLM-Shared-Request-Type": "priority"},
+    "flex_only": {"X-Vertex-AI-LLM-Request-Type": "shared", "X-Vertex-AI-LLM-Shared-Request-Type": "flex"},
+    "priority_only": {
+        "X-Vertex-AI-LLM-Request-Type": "shared",
+        "X-Vertex-AI-LLM-Shared-Request-Type": "priority",
+    },
+}
+
+
+def cloud_service_tier_headers(settings: GoogleModelSettings) -> dict[str, str]:
+    """The Vertex AI routing headers for ``google_cloud_service_tier`` (else ``service_tier``), as 2.68.
+
+    Raises:
+        UserError: an unknown tier.
+    """
+    tier = settings.get("google_cloud_service_tier")
+    if not tier and (top := settings.get("service_tier")):
+        tier = _CLOUD_TIER_OF_SERVICE_TIER.get(cast(str, top))
+        if tier is None:
+            raise UserError(
+                f"unsupported `service_tier` {top!r} on Google Cloud: "
+                f"one of {sorted(_CLOUD_TIER_OF_SERVICE_TIER)}"
+            )
+    headers = _CLOUD_TIER_HEADERS.get(tier or "pt_then_on_demand")
+    if headers is None:
+        raise UserError(
+            f"unsupported `google_cloud_service_tier` {tier!r}: one of {sorted(_CLOUD_TIER_HEADERS)}"
+        )
+    return dict(headers)

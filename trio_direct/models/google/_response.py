@@ -159,7 +159,7 @@ def _tool_id(value: object) -> str:
     return value or generate_tool_call_id()
 
 
-def native_call(tool_call: JSON) -> NativeToolCallPart:
+def native_call(tool_call: JSON, *, provider_name: str = PROVIDER_NAME) -> NativeToolCallPart:
     args = tool_call.get("args")
     if args is not None and not isinstance(args, dict):
         raise TypeError("toolCall.args must be an object")
@@ -167,11 +167,11 @@ def native_call(tool_call: JSON) -> NativeToolCallPart:
         _native_tool_name(tool_call, "args"),
         cast(JSON | None, args),
         _tool_id(tool_call.get("id")),
-        provider_name=PROVIDER_NAME,
+        provider_name=provider_name,
     )
 
 
-def native_return(tool_response: JSON) -> NativeToolReturnPart:
+def native_return(tool_response: JSON, *, provider_name: str = PROVIDER_NAME) -> NativeToolReturnPart:
     response = tool_response.get("response")
     if response is not None and not isinstance(response, dict):
         raise TypeError("toolResponse.response must be an object")
@@ -179,7 +179,7 @@ def native_return(tool_response: JSON) -> NativeToolReturnPart:
         _native_tool_name(tool_response, "response"),
         response,
         _tool_id(tool_response.get("id")),
-        provider_name=PROVIDER_NAME,
+        provider_name=provider_name,
     )
 
 
@@ -196,20 +196,24 @@ def has_native_invocations(parts: Sequence[JSON]) -> bool:
     return False
 
 
-def executable_code_call(code: JSON, *, file_search: bool) -> NativeToolCallPart:
+def executable_code_call(
+    code: JSON, *, file_search: bool, provider_name: str = PROVIDER_NAME
+) -> NativeToolCallPart:
     """``executableCode`` as a code-execution call, or a file-search call for ``file_search.query(...)``."""
     tool_call_id = generate_tool_call_id()
     source = code.get("code")
     if file_search and isinstance(source, str) and source and (match := _FILE_SEARCH_QUERY.search(source)):
         query = match.group(2).replace("\\\\", "\\").replace('\\"', '"').replace("\\'", "'")
-        return NativeToolCallPart("file_search", {"query": query}, tool_call_id, provider_name=PROVIDER_NAME)
-    return NativeToolCallPart("code_execution", _snake(code), tool_call_id, provider_name=PROVIDER_NAME)
+        return NativeToolCallPart("file_search", {"query": query}, tool_call_id, provider_name=provider_name)
+    return NativeToolCallPart("code_execution", _snake(code), tool_call_id, provider_name=provider_name)
 
 
-def code_result(result: JSON, tool_call_id: str | None) -> NativeToolReturnPart:
+def code_result(
+    result: JSON, tool_call_id: str | None, *, provider_name: str = PROVIDER_NAME
+) -> NativeToolReturnPart:
     if tool_call_id is None:
         raise UnexpectedModelBehavior("codeExecutionResult without a preceding executableCode")
-    return NativeToolReturnPart("code_execution", _snake(result), tool_call_id, provider_name=PROVIDER_NAME)
+    return NativeToolReturnPart("code_execution", _snake(result), tool_call_id, provider_name=provider_name)
 
 
 def file_search_enabled(params: ModelRequestParameters) -> bool:
@@ -349,18 +353,18 @@ def _web_search_sources(grounding: JSON | None) -> list[JSON]:
     return out
 
 
-def _web_search_parts(grounding: JSON | None) -> list[ModelResponsePart]:
+def _web_search_parts(grounding: JSON | None, provider_name: str) -> list[ModelResponsePart]:
     queries = json_list((grounding or {}).get("webSearchQueries"))
     if not grounding or not queries:
         return []
     tool_call_id = generate_tool_call_id()
     return [
-        NativeToolCallPart("web_search", {"queries": queries}, tool_call_id, provider_name=PROVIDER_NAME),
+        NativeToolCallPart("web_search", {"queries": queries}, tool_call_id, provider_name=provider_name),
         NativeToolReturnPart(
             "web_search",
             _web_search_sources(grounding) if grounding.get("groundingChunks") else None,
             tool_call_id,
-            provider_name=PROVIDER_NAME,
+            provider_name=provider_name,
         ),
     ]
 
@@ -375,26 +379,30 @@ def _retrieved_contexts(grounding: JSON | None) -> list[JSON]:
     return out
 
 
-def grounding_parts_after_text(grounding: JSON | None, file_search_ids: list[str]) -> list[ModelResponsePart]:
+def grounding_parts_after_text(
+    grounding: JSON | None, file_search_ids: list[str], *, provider_name: str = PROVIDER_NAME
+) -> list[ModelResponsePart]:
     """The file-search and web-search parts built from the grounding metadata, after the text it grounds."""
     parts: list[ModelResponsePart] = []
     contexts = _retrieved_contexts(grounding)
     if not file_search_ids and contexts:
         tool_call_id = generate_tool_call_id()
         parts += [
-            NativeToolCallPart("file_search", {}, tool_call_id, provider_name=PROVIDER_NAME),
-            NativeToolReturnPart("file_search", contexts, tool_call_id, provider_name=PROVIDER_NAME),
+            NativeToolCallPart("file_search", {}, tool_call_id, provider_name=provider_name),
+            NativeToolReturnPart("file_search", contexts, tool_call_id, provider_name=provider_name),
         ]
     for tool_call_id in file_search_ids:
         if contexts:
             parts.append(
-                NativeToolReturnPart("file_search", contexts, tool_call_id, provider_name=PROVIDER_NAME)
+                NativeToolReturnPart("file_search", contexts, tool_call_id, provider_name=provider_name)
             )
-    parts += _web_search_parts(grounding)
+    parts += _web_search_parts(grounding, provider_name)
     return parts
 
 
-def url_context_parts(url_context: JSON | None) -> list[ModelResponsePart]:
+def url_context_parts(
+    url_context: JSON | None, *, provider_name: str = PROVIDER_NAME
+) -> list[ModelResponsePart]:
     """The web-fetch call and return built from ``urlContextMetadata`` (it comes before the text)."""
     entries = json_list((url_context or {}).get("urlMetadata"))
     if not entries:
@@ -404,7 +412,7 @@ def url_context_parts(url_context: JSON | None) -> list[ModelResponsePart]:
     urls = [m["retrievedUrl"] for m in metadata if m.get("retrievedUrl")]
     return [
         NativeToolCallPart(
-            "web_fetch", {"urls": urls} if urls else None, tool_call_id, provider_name=PROVIDER_NAME
+            "web_fetch", {"urls": urls} if urls else None, tool_call_id, provider_name=provider_name
         ),
         NativeToolReturnPart(
             "web_fetch",
@@ -413,7 +421,7 @@ def url_context_parts(url_context: JSON | None) -> list[ModelResponsePart]:
                 for m in metadata
             ],
             tool_call_id,
-            provider_name=PROVIDER_NAME,
+            provider_name=provider_name,
         ),
     ]
 
@@ -772,9 +780,10 @@ def _parse(
 
     grounding = json_dict(candidate.get("groundingMetadata")) if candidate is not None else None
     invocations = has_native_invocations(parts_json)
+    name = profile.provider_name
     items: list[ModelResponsePart] = []
     if not invocations and candidate is not None:
-        items += url_context_parts(json_dict(candidate.get("urlContextMetadata")))
+        items += url_context_parts(json_dict(candidate.get("urlContextMetadata")), provider_name=name)
     text_parts = {
         i: p["text"]
         for i, p in enumerate(parts_json)
@@ -791,28 +800,30 @@ def _parse(
         details = signature_details(part)
         item: ModelResponsePart | None
         if (code := part.get("executableCode")) is not None:
-            item = executable_code_call(expect_obj(code, "executableCode"), file_search=file_search)
+            item = executable_code_call(
+                expect_obj(code, "executableCode"), file_search=file_search, provider_name=name
+            )
             if item.tool_name == "code_execution":
                 code_call_id = item.tool_call_id
             else:
                 file_search_ids.append(item.tool_call_id)
         elif (result := part.get("codeExecutionResult")) is not None:
-            item = code_result(expect_obj(result, "codeExecutionResult"), code_call_id)
+            item = code_result(expect_obj(result, "codeExecutionResult"), code_call_id, provider_name=name)
         else:
-            item = _response_part(part)
+            item = _response_part(part, name)
         if item is None:
             continue
         if details:
             item = attrs.evolve(
                 item,
-                provider_name=PROVIDER_NAME,
+                provider_name=name,
                 provider_details={**(item.provider_details or {}), **details},
             )
         if isinstance(item, TextPart) and (cited := citations.get(index)) is not None:
             item = attrs.evolve(
                 item,
                 citations=cited[0],
-                provider_name=PROVIDER_NAME,
+                provider_name=name,
                 provider_details={**(item.provider_details or {}), **cited[1]},
             )
         elif isinstance(item, NativeToolReturnPart):
@@ -842,7 +853,7 @@ def _parse(
             cast(NativeToolReturnPart, items[last_web_search]), grounding
         )
     if not invocations:
-        items += grounding_parts_after_text(grounding, file_search_ids)
+        items += grounding_parts_after_text(grounding, file_search_ids, provider_name=name)
 
     model_version = body.get("modelVersion")
     response_id = body.get("responseId")
@@ -850,9 +861,9 @@ def _parse(
         items,
         usage=usage,
         model_name=model_version if isinstance(model_version, str) and model_version else model_name,
-        provider_name=PROVIDER_NAME,
+        provider_name=name,
         provider_url=provider_url,
-        canonical_system=PROVIDER_NAME,
+        canonical_system=name,
         provider_details=provider_details or None,
         provider_response_id=response_id if isinstance(response_id, str) else None,
         finish_reason=finish_reason,
@@ -866,7 +877,7 @@ def expect_obj(value: object, what: str) -> JSON:
     return found
 
 
-def _response_part(part: JSON) -> ModelResponsePart | None:
+def _response_part(part: JSON, provider_name: str = PROVIDER_NAME) -> ModelResponsePart | None:
     """A part other than a code-execution step (None for a part the response leaves out)."""
     text = part.get("text")
     if text is not None:
@@ -887,9 +898,9 @@ def _response_part(part: JSON) -> ModelResponsePart | None:
             raise TypeError("functionCall.args must be an object")
         return ToolCallPart(name, cast(JSON | None, args), _tool_id(function_call.get("id")))
     if (tool_call := part.get("toolCall")) is not None:
-        return native_call(expect_obj(tool_call, "toolCall"))
+        return native_call(expect_obj(tool_call, "toolCall"), provider_name=provider_name)
     if (tool_response := part.get("toolResponse")) is not None:
-        return native_return(expect_obj(tool_response, "toolResponse"))
+        return native_return(expect_obj(tool_response, "toolResponse"), provider_name=provider_name)
     if (inline := part.get("inlineData")) is not None:
         return FilePart(binary(expect_obj(inline, "inlineData")))
     if is_signature_only(part):

@@ -25,7 +25,7 @@ from .._json import JSON as JSON
 from .._json import SHAPE_ERRORS, json_dict
 from ..base import StreamMeta
 from ._errors import stream_error
-from ._profile import MEDIA_PROCESSING, PROVIDER_NAME, GoogleProfile
+from ._profile import MEDIA_PROCESSING, GoogleProfile
 from ._response import (
     Contribution,
     binary,
@@ -102,6 +102,7 @@ class GoogleStreamMapper:
         "_parts",
         "_pending_file_search",
         "_pending_web_search",
+        "_provider_name",
         "_seen",
         "_text_runs",
         "_usage_cache",
@@ -120,9 +121,9 @@ class GoogleStreamMapper:
     ) -> None:
         self._parts = parts
         self._file_search = file_search_enabled(params)
-        self._billed_per_prompt = (
-            profile or GoogleProfile.for_model(model_name)
-        ).web_search_billed_per_prompt
+        profile = profile or GoogleProfile.for_model(model_name)
+        self._billed_per_prompt = profile.web_search_billed_per_prompt
+        self._provider_name = name = profile.provider_name
         self._seen = False
         self._usage_received = False
         self._last_metadata: JSON | None = None
@@ -143,9 +144,9 @@ class GoogleStreamMapper:
         self._pending_file_search: list[NativeToolReturnPart] = []
         self.meta = StreamMeta(
             model_name=model_name,
-            provider_name=PROVIDER_NAME,
+            provider_name=name,
             provider_url=provider_url,
-            canonical_system=PROVIDER_NAME,
+            canonical_system=name,
         )
 
     def _vendor(self) -> int:
@@ -249,7 +250,7 @@ class GoogleStreamMapper:
         if changes:
             self.meta = _meta_with(meta, changes)
         if not self._invocations and (url_context := candidate.get("urlContextMetadata")) is not None:
-            for part in url_context_parts(json_dict(url_context)):
+            for part in url_context_parts(json_dict(url_context), provider_name=self._provider_name):
                 out += self._parts.handle_part(vendor_part_id=None, part=part)
         content = candidate.get("content")
         if content is None:
@@ -278,7 +279,7 @@ class GoogleStreamMapper:
                 raise TypeError("text must be a string")
             if not text and details is None:
                 return  # Gemini's trailing empty text (often with the finish reason)
-            provider_name = PROVIDER_NAME if details else None
+            provider_name = self._provider_name if details else None
             if part.get("thought"):
                 self._continue_text_run = False
                 out += self._parts.handle_thinking_delta(
@@ -316,7 +317,7 @@ class GoogleStreamMapper:
                 tool_name=name,
                 args=cast(JSON | None, args),
                 tool_call_id=tool_call_id or None,
-                provider_name=PROVIDER_NAME if details else None,
+                provider_name=self._provider_name if details else None,
                 provider_details=details,
             )
         elif (inline := part.get("inlineData")) is not None:
@@ -324,7 +325,7 @@ class GoogleStreamMapper:
                 return  # interim images of an image model's thinking are not exposed
             file_part = FilePart(
                 binary(expect_obj(inline, "inlineData")),
-                provider_name=PROVIDER_NAME if details else None,
+                provider_name=self._provider_name if details else None,
                 provider_details=details,
             )
             out += self._parts.handle_part(vendor_part_id=None, part=file_part)
@@ -334,7 +335,9 @@ class GoogleStreamMapper:
             self._native_return(expect_obj(tool_response, "toolResponse"), details, out)
         elif (code := part.get("executableCode")) is not None:
             call_part = executable_code_call(
-                expect_obj(code, "executableCode"), file_search=self._file_search
+                expect_obj(code, "executableCode"),
+                file_search=self._file_search,
+                provider_name=self._provider_name,
             )
             if call_part.tool_name == "file_search":
                 self._file_search_ids.append(call_part.tool_call_id)
@@ -344,7 +347,11 @@ class GoogleStreamMapper:
                 vendor_part_id=None, part=attrs.evolve(call_part, provider_details=details)
             )
         elif (result := part.get("codeExecutionResult")) is not None:
-            return_part = code_result(expect_obj(result, "codeExecutionResult"), self._code_call_id)
+            return_part = code_result(
+                expect_obj(result, "codeExecutionResult"),
+                self._code_call_id,
+                provider_name=self._provider_name,
+            )
             out += self._parts.handle_part(
                 vendor_part_id=None, part=attrs.evolve(return_part, provider_details=details)
             )
@@ -354,7 +361,9 @@ class GoogleStreamMapper:
     def _native_call(
         self, tool_call: JSON, details: JSON | None, out: list[ModelResponseStreamEvent]
     ) -> None:
-        call = attrs.evolve(native_call(tool_call), provider_details=details)
+        call = attrs.evolve(
+            native_call(tool_call, provider_name=self._provider_name), provider_details=details
+        )
         vendor = self._vendor()
         if call.tool_name == MEDIA_PROCESSING:
             self._media_call_id = call.tool_call_id
@@ -364,7 +373,9 @@ class GoogleStreamMapper:
     def _native_return(
         self, tool_response: JSON, details: JSON | None, out: list[ModelResponseStreamEvent]
     ) -> None:
-        part = attrs.evolve(native_return(tool_response), provider_details=details)
+        part = attrs.evolve(
+            native_return(tool_response, provider_name=self._provider_name), provider_details=details
+        )
         if part.tool_name == MEDIA_PROCESSING:
             if tool_response.get("id") is None and self._media_call_id is not None:
                 part = attrs.evolve(part, tool_call_id=self._media_call_id)
@@ -405,7 +416,7 @@ class GoogleStreamMapper:
                 out += parts.handle_text_delta(
                     vendor_part_id=self._text_runs[i],
                     content="",
-                    provider_name=PROVIDER_NAME,
+                    provider_name=self._provider_name,
                     provider_details=details,
                     citations=citations,
                 )
@@ -414,7 +425,9 @@ class GoogleStreamMapper:
         if (web_search := self._pending_web_search) is not None:
             out += parts.handle_part(vendor_part_id=None, part=fill_web_search(web_search, grounding))
         if not self._invocations:
-            for part in grounding_parts_after_text(grounding, self._file_search_ids):
+            for part in grounding_parts_after_text(
+                grounding, self._file_search_ids, provider_name=self._provider_name
+            ):
                 out += parts.handle_part(vendor_part_id=None, part=part)
         if not self._usage_received:
             usage = attrs.evolve(self.meta.usage, unmeasured_requests=1)
