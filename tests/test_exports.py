@@ -234,3 +234,23 @@ def test_public_names_show_a_public_module_they_can_be_imported_from() -> None:
     assert trio_direct.Portal.__module__ == "trio_direct"
     assert repr(trio_direct.Portal) == "<class 'trio_direct.Portal'>"
     assert trio_direct.shutdown.__module__ == trio_direct.use_http_client.__module__ == "trio_direct"
+
+
+def test_the_package_import_leaves_what_a_first_request_does_not_need_for_later() -> None:
+    # Import time: serialization (and cattrs), the portal and the retry layer load on first use; the
+    # names are still there, with the same identity and public module.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, trio_direct\n"
+        "lazy = ['trio_direct.serialization', 'cattrs', 'trio_direct._portal', 'trio_direct.retries']\n"
+        "print([m for m in lazy if m in sys.modules])\n"
+        "from trio_direct import Portal, RetryPolicy, serialization, shutdown\n"
+        "import trio_direct._portal as p, trio_direct.retries as r\n"
+        "print(Portal is p.Portal, shutdown is p.shutdown, RetryPolicy is r.RetryPolicy,\n"
+        "      serialization is sys.modules['trio_direct.serialization'], Portal.__module__)\n"
+        "print(all(n in dir(trio_direct) for n in trio_direct.__all__))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split("\n") == ["[]", "True True True True trio_direct", "True", ""]

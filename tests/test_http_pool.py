@@ -134,3 +134,31 @@ def test_trio_direct_http_env_selects_httpx2(loopback: LoopbackServer) -> None:
     assert out[0] == out[1] == "httpx2"
     assert out[2].startswith("httpx2")
     assert " ".join(out[3:]) == "env httpx2"
+
+
+async def test_plain_http_builds_no_tls_context_and_https_builds_one_for_all_its_pools(
+    loopback: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Loading the CA bundle is most of a cold first request; an http:// base URL must not pay for it.
+    built: list[object] = []
+    real = httpx.create_ssl_context
+
+    def counting(*args: object, **kwargs: object) -> object:
+        built.append(kwargs)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(httpx, "create_ssl_context", counting)
+    loopback.enqueue(Reply.json({"text": "plain"}))
+    assert (await model_request(echo(loopback), PROMPT)).text == "plain"
+    assert built == []
+    assert [shard.secure for shard in _shards(_http.current_client())] == [False]  # type: ignore[attr-defined]
+
+    # An https request gets a pool of its own, with the one verifying TLS context (nothing listens on
+    # port 9, so it fails to connect; the pool and the context exist by then).
+    for _ in range(2):
+        with pytest.raises(ModelConnectionError):
+            await model_request(echo("https://127.0.0.1:9"), PROMPT)
+    assert len(built) == 1
+    shards = _shards(_http.current_client())
+    assert [shard.secure for shard in shards] == [False, True]  # type: ignore[attr-defined]
+    assert [shard.active for shard in shards] == [0, 0]  # type: ignore[attr-defined]

@@ -333,3 +333,79 @@ async def test_groq_tool_use_failed_returns_a_response(loopback: LoopbackServer)
     [part] = response.parts
     assert isinstance(part, ToolCallPart) and part.tool_name == "get_x" and part.args == {"foo": "bar"}
     assert response.finish_reason == "error" and response.model_name == "openai/gpt-oss-120b"
+
+
+# --------------------------------------------------------------------------------------------------
+# The mapper's fast path for bare text chunks changes nothing
+
+
+_VARIANTS: list[dict[str, Any]] = [
+    chunk({"content": "plain"}),
+    chunk({"role": "assistant", "content": "with role"}),
+    chunk({"content": ""}),
+    chunk({"content": " "}),
+    chunk({"content": "<think>"}),
+    chunk({"content": "</think>"}),
+    chunk({"content": "mind"}),
+    chunk({"reasoning_content": "why"}),
+    chunk({"content": "x", "reasoning_content": "both"}),
+    chunk({"content": "extra", "token_id": 7, "refusal": None, "tool_calls": None, "reasoning": ""}),
+    chunk({"content": "refused", "refusal": "no"}),
+    chunk(
+        {"content": "y", "tool_calls": [{"index": 1, "id": "c2", "function": {"name": "g", "arguments": ""}}]}
+    ),
+    chunk({"content": "late id"}, id="chatcmpl-2"),
+    chunk({"content": "new model"}, model="gpt-4o-mini"),
+    chunk({"content": "tier"}, service_tier="flex"),
+    chunk({"content": "tier again"}, service_tier="flex"),
+    chunk({"content": "usage"}, usage={"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}),
+    chunk({"content": "no created"}, created=None),
+    chunk({"content": "mod"}, moderation={"flagged": False}),
+    chunk() | {"choices": [{"index": 0, "delta": {"content": "lp"}, "logprobs": {"content": []}}]},
+    chunk({"content": "fin"}, finish="stop"),
+    chunk({"tool_calls": [{"index": 0, "id": "c1", "function": {"name": "f", "arguments": "{}"}}]}),
+    chunk({"content": "after tool"}),
+    {"choices": []},
+]
+
+
+@pytest.mark.parametrize("tags", [None, ("<think>", "</think>")])
+def test_bare_text_fast_path_maps_exactly_as_the_general_path(tags: tuple[str, str] | None) -> None:
+    from datetime import UTC, datetime
+
+    import attrs
+    import orjson
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from trio_direct._parts import PartsManager
+    from trio_direct._sse import ServerSentEvent
+    from trio_direct.models._chat import ChatStreamMapper
+
+    _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+    profile = oa.ChatProfile() if tags is None else oa.ChatProfile(thinking_tags=tags)
+
+    class GeneralOnly(ChatStreamMapper):
+        def _plain_text(self, chunk: Any) -> str | None:
+            return None
+
+    def run(indices: list[int], *, fast: bool) -> tuple[list[Any], Any, list[Any]]:
+        parts = PartsManager()
+        mapper = (ChatStreamMapper if fast else GeneralOnly)(
+            parts, profile=profile, model_name="gpt-4o", provider_name="openai", provider_url=None
+        )
+        out: list[Any] = []
+        for i in indices:
+            mapper.feed(ServerSentEvent(None, orjson.dumps(_VARIANTS[i]).decode(), None, None), out)
+        mapper.finish(out)
+        # the meta's own timestamp is the mapper's creation time; everything else must match
+        return out, attrs.evolve(mapper.meta, timestamp=_EPOCH), parts.get_parts()
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.integers(0, len(_VARIANTS) - 1), max_size=25))
+    def check(indices: list[int]) -> None:
+        # Leading bare chunks make the fast path reachable often; then any mix of variants.
+        indices = [0, 0, *indices, 0, 1, _VARIANTS.index(chunk({"content": "fin"}, finish="stop"))]
+        assert run(indices, fast=True) == run(indices, fast=False)
+
+    check()

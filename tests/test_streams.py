@@ -36,7 +36,7 @@ from trio_direct import (
 from trio_direct._parts import PartsManager
 from trio_direct.messages import ModelMessage
 from trio_direct.models import EventSource, StreamClosedError, StreamedResponse, StreamMeta, open_event_stream
-from trio_direct.models.base import STREAM_BUFFER_BATCHES, Emit
+from trio_direct.models.base import BATCH_COALESCE_EVENTS, STREAM_BUFFER_BATCHES, Emit
 from trio_direct.models.function import AgentInfo, FunctionModel
 
 HANG_GUARD = 20  # seconds; only to turn a hang into a failure
@@ -138,6 +138,51 @@ async def test_the_view_never_runs_ahead_of_consumed_events() -> None:
     assert stream.get().parts == [TextPart("ab")]  # still readable after the block
 
 
+class SameMeta(EventSource):
+    """``count`` reads of one text delta each that leave the meta alone, then (optionally) a usage update."""
+
+    def __init__(self, count: int, *, usage_at_end: bool = False) -> None:
+        self.count = count
+        self.usage_at_end = usage_at_end
+        self.parts = PartsManager()
+        self.meta = StreamMeta(model_name="m")
+
+    async def run(self, emit: Emit) -> None:
+        for i in range(self.count):
+            await emit(self.parts.handle_text_delta(vendor_part_id="c", content=str(i % 10)))
+        if self.usage_at_end:
+            self.meta = attrs.evolve(self.meta, usage=RequestUsage(output_tokens=self.count))
+            await emit([])
+
+
+async def test_open_batches_coalesce_until_taken_and_never_past_a_meta_change() -> None:
+    # Reads the consumer has not come for yet join the last batch it has not received (one channel
+    # item, one consumer step for many reads), up to BATCH_COALESCE_EVENTS events; a meta change
+    # starts a new batch, so usage never runs ahead of the events it came with.
+    count = BATCH_COALESCE_EVENTS + 10
+    source = SameMeta(count, usage_at_end=True)
+    with trio.fail_after(HANG_GUARD):
+        async with open_event_stream(source, ModelRequestParameters()) as stream:
+            await trio.testing.wait_all_tasks_blocked()
+            batches = stream._poll_batches()
+            assert batches is not None
+            sizes = [len(b.events) for b in batches]
+            # start, final result and deltas up to the bound | the other deltas | the usage update,
+            # which the end event joined (same meta)
+            assert sizes == [BATCH_COALESCE_EVENTS, count + 1 - BATCH_COALESCE_EVENTS, 1]
+            assert [b.meta.usage.output_tokens for b in batches] == [0, 0, count]
+            assert not any(b.open for b in batches)  # received: the pump no longer touches them
+            stream._accept(batches)
+            events = []
+            while (event := stream._next_event()) is not None:
+                events.append(event)
+                if len(events) == count + 1:  # every delta handed out, the end event not yet
+                    assert stream.usage().output_tokens == 0
+            assert stream.usage().output_tokens == count
+            assert stream.get().parts == [TextPart("".join(str(i % 10) for i in range(count)))]
+            assert isinstance(events[-1], PartEndEvent) and len(events) == count + 2
+
+
 async def test_consumer_may_be_another_task() -> None:
     cm, _ = open_script([("a", 1), ("b", 2)])
     seen: list[Any] = []
@@ -176,9 +221,8 @@ async def test_batch_protocol_is_what_anext_uses_so_the_two_consumers_interleave
                 if len(rest) == 3:
                     break
             assert rest == ["FinalResultEvent", "PartDeltaEvent", "PartDeltaEvent"]
-            end = await stream._receive_batches(drain=True)
-            assert [events for events, _ in end] == [(PartEndEvent(0, TextPart("abc")),)]
-            stream._accept(end)
+            # The pump ended the stream before this consumer ran again, so the end event joined the
+            # batch this consumer had been handed but not yet taken (see test_open_batches_coalesce).
             assert await stream._receive_batches(drain=True) == []  # the channel has ended
             stream._accept([])
             assert stream.get().state == "incomplete"  # the end event is queued, not handed out yet

@@ -934,3 +934,26 @@ def test_ctrl_c_during_http_iteration_closes_the_connection(
             first.set()
     assert time.monotonic() - start < QUICK
     loopback.wait_for_client_close(timeout=QUICK)
+
+
+def test_model_request_sync_is_one_portal_hop_and_a_sync_stream_one_per_fetch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Issue 12: a sync call hands its work to the portal once (the task it starts replies through its
+    # future); a sync stream enters, fetches whole buffered batches and exits, one hop each.
+    model_request_sync("test", MESSAGES)  # the portal is up
+    hops: list[str] = []
+    real = trio.lowlevel.TrioToken.run_sync_soon
+
+    def spy(self: trio.lowlevel.TrioToken, fn: Callable[..., object], *args: Any, **kwargs: Any) -> None:
+        hops.append(getattr(fn, "__qualname__", repr(fn)))
+        real(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(trio.lowlevel.TrioToken, "run_sync_soon", spy)
+    assert model_request_sync("test", MESSAGES).text
+    assert len(hops) == 1
+    hops.clear()
+    with model_request_stream_sync("test", MESSAGES) as stream:
+        events = list(stream)
+    assert events and stream.get().text
+    assert 2 <= len(hops) <= 2 + len(events)  # enter and exit, plus at most one fetch per event

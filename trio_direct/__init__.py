@@ -7,12 +7,12 @@ dedicated Trio portal thread for sync callers, and streams that cancel for real.
 
 from __future__ import annotations
 
-# Imported for its side effect too: it installs how attrs values in free-form fields are written (see _json).
-from . import serialization as serialization
+import atexit
+import importlib
+import typing as _typing
+
 from ._exports import show_public_module as _show_public_module
 from ._http import use_http_client as use_http_client
-from ._portal import Portal as Portal
-from ._portal import shutdown as shutdown
 from ._version import __version__ as __version__
 from .direct import StreamedResponseSync as StreamedResponseSync
 from .direct import model_request as model_request
@@ -79,8 +79,6 @@ from .messages import UserContent as UserContent
 from .messages import UserPromptPart as UserPromptPart
 from .messages import VideoUrl as VideoUrl
 from .models import StreamedResponse as StreamedResponse
-from .retries import RetryingModel as RetryingModel
-from .retries import RetryPolicy as RetryPolicy
 from .settings import ModelSettings as ModelSettings
 from .settings import ToolOrOutput as ToolOrOutput
 from .tools import InstructionPart as InstructionPart
@@ -88,6 +86,24 @@ from .tools import ModelRequestParameters as ModelRequestParameters
 from .tools import OutputObjectDefinition as OutputObjectDefinition
 from .tools import ToolDefinition as ToolDefinition
 from .usage import RequestUsage as RequestUsage
+
+if _typing.TYPE_CHECKING:
+    from . import serialization as serialization
+    from ._portal import Portal as Portal
+    from ._portal import shutdown as shutdown
+    from .retries import RetryingModel as RetryingModel
+    from .retries import RetryPolicy as RetryPolicy
+
+#: Names loaded on first use, by the module that defines them: a first request needs none of them, and
+#: importing them costs a good part of the package's import time (the portal and its thread machinery,
+#: the retry layer, and serialization with the cattrs converters it builds).
+_LAZY: _typing.Final = {
+    "Portal": "._portal",
+    "shutdown": "._portal",
+    "RetryingModel": ".retries",
+    "RetryPolicy": ".retries",
+    "serialization": None,  # the submodule itself
+}
 
 __all__ = [
     "AgentRunError",
@@ -170,4 +186,33 @@ __all__ = [
 ]
 
 
-_show_public_module(globals(), __all__, __name__)
+def __getattr__(name: str) -> _typing.Any:
+    """Load a lazily exported name (see ``_LAZY``) on first access; it is then a plain attribute."""
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    source = _LAZY[name]
+    if source is None:
+        value: _typing.Any = importlib.import_module(f".{name}", __name__)
+    else:
+        value = getattr(importlib.import_module(source, __name__), name)
+        _show_public_module({name: value}, [name], __name__)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
+
+def _stop_portals_at_exit() -> None:
+    # Registered here, at package import, not when the portal module loads (see _portal): hooks
+    # registered later run first, while the portal is still up. Loading the portal module now, if
+    # no sync call did, makes any sync call from an earlier-registered hook fail cleanly.
+    from . import _portal
+
+    _portal.shutdown_at_exit()
+
+
+atexit.register(_stop_portals_at_exit)
+
+_show_public_module(globals(), [name for name in __all__ if name not in _LAZY], __name__)

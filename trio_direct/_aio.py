@@ -33,10 +33,10 @@ from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, TypeVarTuple, Un
 import sniffio
 import trio
 
-from ._portal import PortalFuture, get_portal
 from .exceptions import PortalClosedError, StreamClosedError, UserError
 
 if TYPE_CHECKING:
+    from ._portal import PortalFuture
     from .models.base import Batch, StreamContext, StreamedResponse
 
 __all__ = [
@@ -171,6 +171,8 @@ async def run_on_portal(
         Cancelling the asyncio task cancels the portal task (its connection is closed at once), waits a
         bounded grace (1 s) for it to unwind, and re-raises ``CancelledError``.
     """
+    from ._portal import get_portal  # the portal loads with the first call that needs it
+
     future = get_portal().submit(async_fn, *args, api_name=api_name, async_alternative=sync_alternative)
     return await _await_portal(future)
 
@@ -319,6 +321,8 @@ class AsyncioStreamContext:
         if self._hold is not None:
             raise UserError("a stream context can be entered only once; call model_request_stream() again")
         hold = self._hold = _StreamHold(self._cm)
+        from ._portal import get_portal  # the portal loads with the first call that needs it
+
         future = self._future = get_portal().submit(
             hold.main, api_name="model_request_stream()", async_alternative="model_request_stream_sync()"
         )

@@ -166,20 +166,35 @@ def _new_client() -> httpx.AsyncClient:
         max_keepalive_connections=DEFAULT_LIMITS.max_keepalive_connections,
         keepalive_expiry=DEFAULT_LIMITS.keepalive_expiry,
     )
-    context = lib.create_ssl_context(trust_env=True)  # one TLS context for every pool: ~40 ms to build
+    tls = _TLSContext(lib)  # one verifying TLS context for every pool, built on first need
     client: httpx.AsyncClient = lib.AsyncClient(
         timeout=_convert_timeout(DEFAULT_TIMEOUT, lib),
         limits=limits,
-        transport=_sharded_transport(lib, limits, context),
+        transport=_sharded_transport(lib, limits, tls),
         # httpx reads proxies from the environment only for a client without its own transport, so the
         # default client mounts them itself, as httpx would have.
-        mounts=_environment_proxy_mounts(lib, limits, context),
+        mounts=_environment_proxy_mounts(lib, limits, tls),
         follow_redirects=False,
     )
     return client
 
 
-def _environment_proxy_mounts(lib: Any, limits: Any, context: Any) -> dict[str, Any]:
+class _TLSContext:
+    """The default client's one verifying TLS context, built on first use (the CA bundle: 40-100 ms)."""
+
+    __slots__ = ("_context", "_lib")
+
+    def __init__(self, lib: Any) -> None:
+        self._lib = lib
+        self._context: Any = None
+
+    def get(self) -> Any:
+        if self._context is None:
+            self._context = self._lib.create_ssl_context(trust_env=True)
+        return self._context
+
+
+def _environment_proxy_mounts(lib: Any, limits: Any, tls: _TLSContext) -> dict[str, Any]:
     """Proxy transports for ``HTTP_PROXY``/``HTTPS_PROXY``/``ALL_PROXY`` and ``NO_PROXY``, read as httpx does.
 
     Raises:
@@ -205,7 +220,7 @@ def _environment_proxy_mounts(lib: Any, limits: Any, context: Any) -> dict[str, 
             urls[f"all://*{host}"] = None
     # None: no proxy for that pattern, so the client's own (sharded) transport
     return {
-        pattern: None if url is None else lib.AsyncHTTPTransport(proxy=url, verify=context, limits=limits)
+        pattern: None if url is None else lib.AsyncHTTPTransport(proxy=url, verify=tls.get(), limits=limits)
         for pattern, url in urls.items()
     }
 
@@ -706,10 +721,11 @@ def _timeout_arg(client: httpx.AsyncClient, request: HTTPRequest) -> dict[str, A
 
 
 class _Shard:
-    __slots__ = ("active", "idle_since", "transport")
+    __slots__ = ("active", "idle_since", "secure", "transport")
 
-    def __init__(self, transport: Any) -> None:
+    def __init__(self, transport: Any, *, secure: bool) -> None:
         self.transport = transport
+        self.secure = secure
         self.active = 0
         self.idle_since = 0.0
 
@@ -722,21 +738,37 @@ class _Shard:
 _SHARDED_TRANSPORTS: dict[str, Any] = {}
 
 
-def _sharded_transport(lib: Any, limits: Any, context: Any) -> Any:
+def _sharded_transport(lib: Any, limits: Any, tls: _TLSContext) -> Any:
     """A :class:`_ShardedTransport` of ``lib`` (httpx or httpx2) for the default client's direct connections.
 
     Handed to a plain ``lib.AsyncClient`` as its ``transport=``, the seam httpx offers for this (proxies
     from the environment are mounted beside it: :func:`_environment_proxy_mounts`). Each pool is the
-    library's own ``AsyncHTTPTransport`` with the settings a default client would give its transport,
-    sharing the one TLS ``context``.
+    library's own ``AsyncHTTPTransport`` with the settings a default client would give its transport.
+
+    Pools are per scheme. The https pools share the one verifying TLS context ``tls``, built by the
+    first https request, not before: loading the CA bundle costs 40-100 ms, which a process that only
+    talks to ``http://`` URLs (a local model server, a test) would otherwise pay on its first request.
     """
     shard_limits = lib.Limits(
         max_connections=None,
         max_keepalive_connections=POOL_SHARD_SIZE,
         keepalive_expiry=limits.keepalive_expiry,
     )
+    contexts: dict[bool, Any] = {}
 
-    def make_pool() -> Any:
+    def make_pool(secure: bool) -> Any:
+        context = contexts.get(secure)
+        if context is None:
+            if secure:
+                context = tls.get()
+            else:
+                import ssl
+
+                # Plain-http pools never start TLS (requests go to a pool of their own scheme). Give
+                # them a context with no trust roots, cheap to build, so that if one ever did, the
+                # handshake could only fail verification.
+                context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            contexts[secure] = context
         return lib.AsyncHTTPTransport(verify=context, trust_env=True, limits=shard_limits)
 
     expiry = limits.keepalive_expiry
@@ -768,8 +800,9 @@ def _sharded_transport_class(lib: Any) -> Any:
     class _ShardedTransport(lib.AsyncBaseTransport):  # type: ignore[misc]
         """Requests spread over connection pools that each hold at most ``POOL_SHARD_SIZE`` in flight.
 
-        A request goes to the first pool with room, so sequential and lightly concurrent use stays on
-        one pool and reuses its keep-alive connections; pools are added as concurrency grows. Why:
+        A request goes to the first pool of its scheme (plain or TLS) with room, so sequential and
+        lightly concurrent use stays on one pool and reuses its keep-alive connections; pools are
+        added as concurrency grows. Why:
         httpcore's ``AsyncConnectionPool`` re-examines every connection (and every queued request) on
         each request start and end, and for each idle connection counts all connections again. At
         1,000 concurrent streams over one pool that bookkeeping took ~20 s of client CPU for 50,000
@@ -777,7 +810,7 @@ def _sharded_transport_class(lib: Any) -> Any:
         1.0.9; httpx2 fixed most of it, and gains less from this).
         """
 
-        def __init__(self, make_pool: Callable[[], Any], idle_expiry: float) -> None:
+        def __init__(self, make_pool: Callable[[bool], Any], idle_expiry: float) -> None:
             self._make_pool = make_pool
             self._idle_expiry = idle_expiry
             self._shards: list[_Shard] = []
@@ -793,11 +826,12 @@ def _sharded_transport_class(lib: Any) -> Any:
                     shards.pop()
                     with trio.CancelScope(shield=True), trio.move_on_after(5):
                         await last.transport.aclose()
+            secure = request.url.scheme != "http"
             for shard in shards:
-                if shard.active < POOL_SHARD_SIZE:
+                if shard.secure is secure and shard.active < POOL_SHARD_SIZE:
                     break
             else:
-                shard = _Shard(self._make_pool())
+                shard = _Shard(self._make_pool(secure), secure=secure)
                 self._shards.append(shard)
             shard.active += 1
             try:

@@ -4,12 +4,13 @@ The message model (:mod:`trio_direct.messages`) needs JSON for tool-return value
 :mod:`trio_direct.serialization` needs it for whole histories; both use these functions, and neither
 imports the other. How an attrs instance inside a free-form value is written (a file's JSON form, say)
 belongs to the wire format, so :mod:`trio_direct.serialization` installs that function here when it
-is imported; the package's ``__init__`` imports it, so it is in place before any call.
+is imported, which the first attrs value to write does if nothing imported it before.
 """
 
 from __future__ import annotations
 
 import base64
+import importlib
 import json
 import math
 from collections.abc import Callable, Mapping
@@ -63,11 +64,15 @@ def orjson_default(value: object) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     if attrs.has(type(value)):
-        if _attrs_dumper is None:  # only if trio_direct.serialization failed to import
-            raise TypeError(
-                f"{type(value).__name__} cannot be written: trio_direct.serialization is not loaded"
-            )
-        return _attrs_dumper(value)
+        dumper = _attrs_dumper
+        if dumper is None:
+            # The wire format is loaded on first need, not with the package (its converters cost
+            # tens of milliseconds of import); importing it installs the dumper.
+            importlib.import_module("trio_direct.serialization")
+            dumper = _attrs_dumper
+            if dumper is None:  # pragma: no cover - serialization always installs it
+                raise TypeError(f"{type(value).__name__} cannot be written: no attrs dumper installed")
+        return dumper(value)
     if isinstance(value, set | frozenset):
         return list(cast("set[Any]", value))
     if isinstance(value, PurePath):

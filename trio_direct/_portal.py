@@ -23,7 +23,6 @@ one. An ``atexit`` hook stops every running portal with a bounded grace; after i
 
 from __future__ import annotations
 
-import atexit
 import concurrent.futures
 import contextlib
 import contextvars
@@ -915,7 +914,7 @@ def shutdown(grace: float = _DEFAULT_GRACE) -> None:
         portal.close(grace)
 
 
-def _shutdown_at_exit(grace: float = _DEFAULT_GRACE) -> None:
+def shutdown_at_exit(grace: float = _DEFAULT_GRACE) -> None:
     """The atexit hook: stop every running portal within one shared, bounded grace."""
     global _exiting, _default
     with _global_lock:
@@ -940,8 +939,8 @@ def _forget_after_fork() -> None:
     _live = set()
 
 
-# Registered at import rather than at first start: atexit runs hooks last-in first-out, so hooks that
-# were registered after importing trio_direct (and may still make sync calls) run while the portal is up.
-atexit.register(_shutdown_at_exit)
+# The atexit hook is registered by the package's __init__ (this module loads with the first sync call):
+# atexit runs hooks last-in first-out, so hooks that were registered after importing trio_direct (and
+# may still make sync calls) run while the portal is up.
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_after_fork)

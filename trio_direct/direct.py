@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any, final
 import trio
 
 from . import _aio
-from ._portal import AsyncContextHandle, Portal, get_portal
 from ._validate import check_messages
 from .events import ModelResponseStreamEvent
 from .exceptions import PortalClosedError, RequestTimeoutError, StreamClosedError
@@ -34,6 +33,7 @@ from .tools import ModelRequestParameters
 from .usage import RequestUsage
 
 if TYPE_CHECKING:
+    from ._portal import AsyncContextHandle, Portal
     from .models.instrumented import InstrumentationSettings
 
 __all__ = [
@@ -192,6 +192,8 @@ def model_request_sync(
         Ctrl-C (``KeyboardInterrupt``) in the caller cancels the request in the portal, closes its
         connection, and then propagates. ``trio.Cancelled`` never reaches the caller.
     """
+    from ._portal import get_portal  # the portal loads with the first sync call
+
     resolved, history, params = _prepare(model, messages, model_request_parameters)
     resolved = _instrumented(resolved, instrument)
     return get_portal().run(
@@ -305,6 +307,8 @@ class StreamedResponseSync:
     def __enter__(self) -> StreamedResponseSync:
         if self._handle is not None:
             raise RuntimeError("this sync stream was already entered; call model_request_stream_sync() again")
+        from ._portal import get_portal  # the portal loads with the first sync call
+
         portal = get_portal()
         handle = portal.enter_async_context(
             self._cm,

@@ -3,7 +3,9 @@
 A streamed request is an async context manager that owns a nursery. Its pump task runs an
 :class:`EventSource` (an HTTP body decoded by a provider's mapper, or a test/function model's
 generator), turns each network read's deltas into events with the shared parts manager, and sends
-one ``(events, meta)`` batch per read into a small bounded memory channel. The consumer —
+them as a :class:`Batch` with the stream's meta into a small bounded memory channel: one per read,
+except that reads the consumer has not come for yet join the last batch it has not received. The
+consumer —
 ``async for`` here, or the sync wrapper through the portal — receives batches and re-applies the
 events to its own accumulator, so ``get()`` reflects exactly what it has seen.
 
@@ -43,6 +45,7 @@ from ..tools import ModelRequestParameters
 from ..usage import RequestUsage
 
 __all__ = [
+    "BATCH_COALESCE_EVENTS",
     "STREAM_BUFFER_BATCHES",
     "EventSource",
     "HTTPModel",
@@ -56,8 +59,9 @@ __all__ = [
     "open_event_stream",
 ]
 
-#: Batches buffered between the pump and the consumer. Each batch is one network read, so this is
-#: real backpressure down to TCP: a slow consumer stops the pump, which stops reading the socket.
+#: Batches buffered between the pump and the consumer. Each batch is one network read, or a few up to
+#: BATCH_COALESCE_EVENTS events, so this is real backpressure down to TCP: a slow consumer stops the
+#: pump, which stops reading the socket.
 STREAM_BUFFER_BATCHES: Final = 8
 
 
@@ -435,7 +439,31 @@ class _Outcome:
     completed: bool = False
 
 
-Batch = tuple[tuple[ModelResponseStreamEvent, ...], StreamMeta]
+@final
+class Batch:
+    """Events handed from the pump to the consumer in one piece, with the stream's meta after them.
+
+    While ``open`` (sent, but not yet received by the consumer) the pump may still append to it: a
+    consumer that has not come for the last batch gets the next reads' events with it, which saves a
+    channel round trip and a consumer step per network read. Receiving closes it; from then on it
+    belongs to the consumer and never changes. Pump and consumer share one thread (the stream's
+    Trio run), so the flag needs no lock; a sync consumer only reads batches fetched for it there.
+    """
+
+    __slots__ = ("events", "meta", "open")
+
+    def __init__(self, events: list[ModelResponseStreamEvent], meta: StreamMeta) -> None:
+        self.events = events
+        self.meta = meta
+        self.open = True
+
+    def __repr__(self) -> str:
+        return f"Batch({len(self.events)} events, open={self.open})"
+
+
+#: The most events the pump appends to a batch the consumer has not received yet (the channel's bound
+#: times this is the read-ahead in events).
+BATCH_COALESCE_EVENTS: Final = 256
 
 
 async def _pump(
@@ -452,14 +480,22 @@ async def _pump(
     )
     started = False
     last_meta: StreamMeta | None = None
+    last: Batch | None = None
+    process = decorator.process
 
     async def emit(raw: list[ModelResponseStreamEvent]) -> None:
-        nonlocal started, last_meta
+        nonlocal started, last_meta, last
         meta = source.meta
         if not raw and meta is last_meta and started:
             return
+        if last is not None and last.open and meta is last.meta and len(last.events) < BATCH_COALESCE_EVENTS:
+            # The consumer has not come for the last batch yet: this read's events join it. Only while
+            # the meta is unchanged, so that usage and the like never run ahead of the events either.
+            process(raw, last.events)
+            await trio.lowlevel.checkpoint_if_cancelled()
+            return
         out: list[ModelResponseStreamEvent] = []
-        decorator.process(raw, out)
+        process(raw, out)
         if not started:
             # pydantic-ai peeks the first chunk before handing out the stream, so errors in it raise
             # from `async with`; starting here, after the first read, does the same.
@@ -472,10 +508,11 @@ async def _pump(
         # that left has cancelled us before closing its end, so honour that first: the source must
         # see Cancelled (and unwind as cancelled), never a BrokenResourceError from the channel.
         await trio.lowlevel.checkpoint_if_cancelled()
+        last = Batch(out, meta)
         try:
-            send.send_nowait((tuple(out), meta))
+            send.send_nowait(last)
         except trio.WouldBlock:
-            await send.send((tuple(out), meta))
+            await send.send(last)
 
     # The sync `with` (not `async with`) closes the send side even when we are cancelled.
     with send:
@@ -486,7 +523,15 @@ async def _pump(
             if not started:
                 started = True
                 task_status.started()
-            await send.send((tuple(out), source.meta))
+            if (
+                last is not None
+                and last.open
+                and source.meta is last.meta
+                and len(last.events) < BATCH_COALESCE_EVENTS
+            ):
+                last.events.extend(out)
+            else:
+                await send.send(Batch(out, source.meta))
             outcome.completed = True
         except Exception as exc:
             if not started:
@@ -616,7 +661,7 @@ class StreamedResponse:
         #: The attempts that failed before this stream was opened (a FallbackModel sets it).
         self.failed_attempts: list[ModelRequestAttempt] | None = None
         self._acc = ResponseAccumulator()
-        self._events: tuple[ModelResponseStreamEvent, ...] = ()
+        self._events: list[ModelResponseStreamEvent] = []
         self._pos = 0
         # Events of the current batch before this index are in `_acc`; the consumed rest is applied
         # lazily (when the batch is left or `get()` is called), so handing out an event costs no
@@ -662,8 +707,18 @@ class StreamedResponse:
         while (event := self._next_event()) is None:
             if self._exhausted:
                 raise StopAsyncIteration
-            # One batch at a time: the channel's bound stays the whole read-ahead.
-            batches = await self._receive_batches(drain=False)
+            # One batch at a time: the channel's bound stays the whole read-ahead. A batch already
+            # buffered is taken without a schedule point: trio's receive() yields even when it need
+            # not wait, which cost a task switch per network read (the pump's next read is one anyway).
+            await trio.lowlevel.checkpoint_if_cancelled()
+            try:
+                batch = self._receive.receive_nowait()
+                batch.open = False
+                batches = [batch]
+            except trio.WouldBlock:
+                batches = await self._receive_batches(drain=False)
+            except (trio.EndOfChannel, trio.ClosedResourceError):
+                batches = []
             if not batches and self._closed:
                 raise StreamClosedError(_CLOSED_MESSAGE)
             self._accept(batches)
@@ -691,7 +746,9 @@ class StreamedResponse:
         receive = self._receive
         try:
             while True:
-                batches.append(receive.receive_nowait())
+                batch = receive.receive_nowait()
+                batch.open = False  # from now on it is the consumer's
+                batches.append(batch)
         except trio.WouldBlock:
             return batches or None
         except (trio.EndOfChannel, trio.ClosedResourceError):
@@ -713,6 +770,7 @@ class StreamedResponse:
             first = await self._receive.receive()
         except (trio.EndOfChannel, trio.ClosedResourceError):
             return []
+        first.open = False
         if not drain:
             return [first]
         rest = self._poll_batches()
@@ -754,7 +812,8 @@ class StreamedResponse:
     def _take(self, batch: Batch) -> None:
         """Make ``batch`` the current one, first applying what was consumed of the previous one."""
         self._sync_acc()
-        self._events, self._meta = batch
+        self._events = batch.events
+        self._meta = batch.meta
         self._pos = self._applied = 0
 
     def _sync_acc(self) -> None:
