@@ -601,12 +601,13 @@ def test_base_url_error_never_echoes_a_query(monkeypatch: pytest.MonkeyPatch) ->
         ("nope", None),
         ("nope:foo", None),
         ("opnai:", None),
-        ("gpt-4o", "openai:gpt-4o"),
-        ("gpt4o", "openai:gpt-4o"),
+        # known names are pydantic-ai 2.68's list; a name several prefixes serve suggests the vendor's own
+        ("gpt-5.6-sol", "openai:gpt-5.6-sol"),
+        ("gpt5.6-sol", "openai:gpt-5.6-sol"),
         ("opnai:gpt-4o", "openai:gpt-4o"),
         ("anthropc:my-own-model", "anthropic:my-own-model"),
-        ("claude-sonnet-4-5", "anthropic:claude-sonnet-4-5"),
-        ("gemini-2.5-flsh", "google-gla:gemini-2.5-flash"),
+        ("claude-sonnet-4-6", "anthropic:claude-sonnet-4-6"),
+        ("claude-sonet-4-6", "anthropic:claude-sonnet-4-6"),
     ],
 )
 def test_did_you_mean_names_a_valid_close_model_or_nothing(

@@ -667,6 +667,17 @@ def _suggest(name: str) -> str:
     return f" Did you mean {found!r}?" if found else ""
 
 
+#: For a bare model name several prefixes serve, the one to suggest: the vendor's own API first, a
+#: host or gateway reselling it after.
+_SUGGESTION_ORDER: Final = ("openai", "anthropic", "google-gla", "google", "mistral", "groq", "cohere", "xai")
+
+
+def _suggestion_rank(name: str) -> tuple[int, str]:
+    prefix = name.partition(":")[0]
+    order = _SUGGESTION_ORDER.index(prefix) if prefix in _SUGGESTION_ORDER else len(_SUGGESTION_ORDER)
+    return (order + (1 if prefix.startswith("gateway/") else 0), name)
+
+
 def _suggest_model_string(typed: str, prefixes: list[str], known: list[str]) -> str | None:
     """A valid model string close to ``typed`` (see :func:`_suggest`), or None. Pure."""
     prefix, colon, model = typed.partition(":")
@@ -679,7 +690,10 @@ def _suggest_model_string(typed: str, prefixes: list[str], known: list[str]) -> 
         by_model: dict[str, str] = {}
         for name in known:
             if ":" in name:
-                by_model.setdefault(name.partition(":")[2], name)  # the first prefix listed wins
+                model_part = name.partition(":")[2]
+                current = by_model.get(model_part)
+                if current is None or _suggestion_rank(name) < _suggestion_rank(current):
+                    by_model[model_part] = name
         close = difflib.get_close_matches(typed, list(by_model), n=1, cutoff=0.8)
         return by_model[close[0]] if close else None
     if not model:
