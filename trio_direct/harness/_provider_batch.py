@@ -69,7 +69,10 @@ from ._batch_wire import (
 from ._items import CostFunction, Item, Outcome, _as_decimal  # pyright: ignore[reportPrivateUsage]
 from ._journal import Journal
 from ._progress import Progress, ProgressTracker, Summary
-from ._runner import _aiter  # pyright: ignore[reportPrivateUsage]
+from ._runner import (
+    _aiter,  # pyright: ignore[reportPrivateUsage]
+    iter_outcomes,
+)
 
 __all__ = [
     "BATCH_DISCOUNT",
@@ -842,13 +845,7 @@ class ProviderBatchRunSync:
     def __iter__(self) -> Iterator[Outcome]:
         if self._handle is None:
             raise UserError("iterate a run_provider_batch_sync() inside its `with` block")
-        portal = get_portal()
-        while True:
-            # One portal round trip per batch of outcomes: a job's outcomes arrive together.
-            batch = portal.run(_take, self._run.outcomes, api_name="run_provider_batch_sync()")
-            if not batch:
-                return
-            yield from batch
+        yield from iter_outcomes(self._run.outcomes, "run_provider_batch_sync()")
 
     @property
     def jobs(self) -> list[BatchJob]:
@@ -873,18 +870,6 @@ class ProviderBatchRunSync:
     def summary(self) -> Summary:
         """:meth:`ProviderBatchRun.summary`, from sync code."""
         return get_portal().run_sync(self._run.summary)
-
-
-async def _take(channel: trio.MemoryReceiveChannel[Outcome], most: int = 512) -> list[Outcome]:
-    """The next outcome and any others ready now (at most ``most``); empty at the end."""
-    try:
-        taken = [await channel.receive()]
-    except (trio.EndOfChannel, trio.ClosedResourceError):
-        return []
-    with contextlib.suppress(trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
-        while len(taken) < most:
-            taken.append(channel.receive_nowait())
-    return taken
 
 
 def run_provider_batch_sync(items: Iterable[Item], **options: Any) -> ProviderBatchRunSync:

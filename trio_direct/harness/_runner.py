@@ -638,7 +638,7 @@ class BatchRunSync:
     def __iter__(self) -> Iterator[Outcome]:
         if self._handle is None:
             raise UserError("iterate a run_batch_sync() inside its `with` block")
-        return _iter_channel(self._run.outcomes)
+        return iter_outcomes(self._run.outcomes, "run_batch_sync()")
 
     def stop(self) -> None:
         """:meth:`BatchRun.stop`, from sync code."""
@@ -661,8 +661,10 @@ def run_batch_sync(items: Iterable[Item], **options: Any) -> BatchRunSync:
     return BatchRunSync(run_batch(items, **options))
 
 
-def _iter_channel(channel: trio.MemoryReceiveChannel[Outcome]) -> Iterator[Outcome]:
-    """From sync code, the outcomes the portal-side run sends, in batches, until the channel ends.
+def iter_outcomes(channel: trio.MemoryReceiveChannel[Outcome], api_name: str) -> Iterator[Outcome]:
+    """From sync code, the outcomes a portal-side run sends, in batches, until the channel ends.
+
+    The one sync reader of a run's outcome channel (live runs and provider batch runs alike).
 
     One cheap ``run_sync`` round trip takes every outcome already buffered; only when none is does a
     portal task wait for the next one (and take what arrived with it).
@@ -674,7 +676,7 @@ def _iter_channel(channel: trio.MemoryReceiveChannel[Outcome]) -> Iterator[Outco
     while True:
         batch, ended = portal.run_sync(_drain_nowait, channel)
         if not batch and not ended:
-            batch, ended = portal.run(_wait_then_drain, channel, api_name="run_batch_sync()")
+            batch, ended = portal.run(_wait_then_drain, channel, api_name=api_name)
         yield from batch
         if ended:
             return
