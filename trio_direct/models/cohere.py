@@ -87,7 +87,7 @@ from ..tools import InstructionPart, ModelRequestParameters, ToolDefinition
 from ..usage import RequestUsage
 from ._common import (
     NOTE_ANNOUNCEMENT,
-    USER_AGENT,
+    bearer_headers,
     dump_error_details,
     http_status_category,
     provider_from_args,
@@ -786,9 +786,7 @@ class CohereModel(HTTPModel):
         self.profile = cohere_profile(model_name)
         self._url = provider.url(_PATH)
         self._provider_url = provider.base_url.rstrip("/")
-        headers = {"user-agent": USER_AGENT, **provider.headers}
-        if provider.api_key is not None:
-            headers["authorization"] = f"Bearer {provider.api_key}"
+        headers = bearer_headers(provider)
         self._headers = {**headers, "accept": "application/json"}
         self._stream_headers = {**headers, "accept": "text/event-stream"}
 
