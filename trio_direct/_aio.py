@@ -22,7 +22,6 @@ portal, anything else is a :class:`~trio_direct.exceptions.UserError` naming the
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import contextlib
 import weakref
@@ -36,6 +35,8 @@ import trio
 from .exceptions import PortalClosedError, StreamClosedError, UserError
 
 if TYPE_CHECKING:
+    import asyncio
+
     from ._portal import PortalFuture
     from .models.base import Batch, StreamContext, StreamedResponse
 
@@ -125,6 +126,8 @@ async def _until_settled(subscribe: _Subscribe, cancel: Callable[[], object]) ->
         during that grace do not cut it short: anyio delivers a cancellation again at every await inside
         a cancelled scope, which would otherwise leave the work unwinding behind the caller's back.
     """
+    import asyncio  # here, not at module level: Trio users never pay its import
+
     loop = asyncio.get_running_loop()
     settled = asyncio.Event()
     subscribe(_waker(loop, settled))
@@ -141,6 +144,8 @@ async def _until_settled(subscribe: _Subscribe, cancel: Callable[[], object]) ->
 
 async def _await_portal(future: PortalFuture[T]) -> T:
     """The outcome of a portal task, awaited from asyncio; see :func:`_until_settled` for cancellation."""
+    import asyncio  # here, not at module level: Trio users never pay its import
+
     await _until_settled(future.add_done_callback, future.cancel)
     try:
         return future.result()
@@ -318,6 +323,8 @@ class AsyncioStreamContext:
             Cancelling the task while the stream opens cancels it in the portal (the connection is
             closed) and re-raises ``CancelledError``.
         """
+        import asyncio  # here, not at module level: Trio users never pay its import
+
         if self._hold is not None:
             raise UserError("a stream context can be entered only once; call model_request_stream() again")
         hold = self._hold = _StreamHold(self._cm)
