@@ -1161,6 +1161,22 @@ def dump_error_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
 _error_details = dump_error_details
 
 
+def frame_retry_feedback(text: str, *, validation_errors: bool) -> str:
+    """Feedback in the user voice as 2.68 frames it: the attribution line, then ``text`` fenced in
+    ``<pyai:validation_errors>`` (when it is validation errors) or ``<pyai:retry_feedback>``. The one
+    renderer of that frame, for :class:`RetryFeedbackPart` and for tool-less retry prompts alike."""
+    tag = VALIDATION_ERRORS_TAG if validation_errors else RETRY_FEEDBACK_TAG
+    return f"{RETRY_FEEDBACK_FRAMING}\n<{tag}>\n{text}\n</{tag}>"
+
+
+def retry_feedback_text(content: str | list[dict[str, Any]]) -> str:
+    """A tool-less :class:`RetryPromptPart`'s content framed for the user channel: a message as-is, validation
+    errors as compact JSON (as :meth:`RetryFeedbackPart.feedback_text` renders them)."""
+    if isinstance(content, str):
+        return frame_retry_feedback(content, validation_errors=False)
+    return frame_retry_feedback(_tool_return_json(_error_details(content)), validation_errors=True)
+
+
 _NO_OUTPUT_TEXTS: frozenset[str] = frozenset(
     "Please " + " or ".join(chosen) + "."
     for chosen in (
@@ -1211,8 +1227,7 @@ class RetryFeedbackPart:
         text = self.feedback_text()
         if self.speaks_for_the_harness:
             return text
-        tag = VALIDATION_ERRORS_TAG if self.retry.cause == "validation_error" else RETRY_FEEDBACK_TAG
-        return f"{RETRY_FEEDBACK_FRAMING}\n<{tag}>\n{text}\n</{tag}>"
+        return frame_retry_feedback(text, validation_errors=self.retry.cause == "validation_error")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final, cast
 
 import attrs
-import orjson
 
 from ..exceptions import (
     ModelAPIError,
@@ -29,8 +28,8 @@ from ..exceptions import (
     ModelUnavailableError,
     UserError,
 )
-from ..messages import RETRY_FEEDBACK_FRAMING as RETRY_FEEDBACK_FRAMING
 from ..messages import dump_error_details as dump_error_details
+from ..messages import retry_feedback_text as retry_feedback_text
 from ..tools import OutputObjectDefinition, ToolDefinition
 from ._json import JSON
 from .base import Provider
@@ -39,7 +38,6 @@ __all__ = [
     "DEFAULT_PROMPTED_OUTPUT_TEMPLATE",
     "NOTE_ANNOUNCEMENT",
     "PLACEHOLDER_API_KEY",
-    "RETRY_FEEDBACK_FRAMING",
     "provenance_tags",
     "retry_feedback_text",
     "SYSTEM_BLOCKS_ANNOUNCEMENT",
@@ -201,20 +199,6 @@ def prompted_output_instructions(
     if "{schema}" not in template:
         template = f"{template}\n\n{{schema}}"
     return template.replace("{schema}", json.dumps(schema))
-
-
-def retry_feedback_text(content: str | list[dict[str, Any]]) -> str:
-    """A tool-less retry's feedback as 2.68's direct API frames it on the user channel: the attribution line,
-    then the message in ``<pyai:retry_feedback>`` or the validation errors (compact JSON) in
-    ``<pyai:validation_errors>``."""
-    if isinstance(content, str):
-        tag, body = "pyai:retry_feedback", content
-    else:
-        tag, body = (
-            "pyai:validation_errors",
-            orjson.dumps(dump_error_details(content), default=json_default).decode(),
-        )
-    return f"{RETRY_FEEDBACK_FRAMING}\n<{tag}>\n{body}\n</{tag}>"
 
 
 def provenance_tags(tool_name: str, tool_call_id: str, file_id: str) -> tuple[str, str]:
