@@ -11,6 +11,7 @@ import base64
 import html
 import json
 import os
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final, cast
 
@@ -40,6 +41,7 @@ __all__ = [
     "PLACEHOLDER_API_KEY",
     "provenance_tags",
     "retry_feedback_text",
+    "warn_unsupported_setting",
     "SYSTEM_BLOCKS_ANNOUNCEMENT",
     "USER_AGENT",
     "USER_VOICE",
@@ -199,6 +201,16 @@ def prompted_output_instructions(
     if "{schema}" not in template:
         template = f"{template}\n\n{{schema}}"
     return template.replace("{schema}", json.dumps(schema))
+
+
+def warn_unsupported_setting(name: str, model_id: str, *, stacklevel: int) -> None:
+    """Warn, as 2.68 does, that the ``name`` setting means nothing to ``model_id`` and is left out of the
+    request. ``stacklevel`` counts from the caller, as :func:`warnings.warn`'s does."""
+    warnings.warn(
+        f"The `{name}` setting is not supported by model {model_id!r} and will be ignored.",
+        UserWarning,
+        stacklevel=stacklevel + 1,
+    )
 
 
 def provenance_tags(tool_name: str, tool_call_id: str, file_id: str) -> tuple[str, str]:

@@ -45,7 +45,6 @@ Deliberate differences from upstream, all documented where they happen:
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, Literal, cast
 
@@ -92,6 +91,7 @@ from ._common import (
     http_status_category,
     provider_from_args,
     retry_feedback_text,
+    warn_unsupported_setting,
 )
 from ._instructions import request_instructions
 from ._json import JSON, count, json_array, json_dict
@@ -814,11 +814,7 @@ class CohereModel(HTTPModel):
                 settings.get("parallel_tool_calls") is not False or not params.function_tools
             ):
                 continue
-            warnings.warn(
-                f"The `{name}` setting is not supported by model {self.model_id!r} and will be ignored.",
-                UserWarning,
-                stacklevel=4,
-            )
+            warn_unsupported_setting(name, self.model_id, stacklevel=4)
         body = build_cohere_body(self._model_name, messages, settings, params, self.profile, stream=stream)
         return _http.HTTPRequest.json(self._url, body, self._stream_headers if stream else self._headers)
 

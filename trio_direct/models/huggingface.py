@@ -36,7 +36,6 @@ the API key is looked up in ``HF_TOKEN`` and then the token file ``huggingface-c
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Hashable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, cast
@@ -84,7 +83,7 @@ from ._chat import (
     tool_return_text,
 )
 from ._chat_profile import DEFAULT_THINKING_TAGS, ChatProfile
-from ._common import bearer_headers, env_value, http_status_category
+from ._common import bearer_headers, env_value, http_status_category, warn_unsupported_setting
 from ._instructions import request_instructions
 from ._json import JSON, count, json_array, json_dict, parse_json_body
 from ._tool_choice import resolve_tool_choice
@@ -217,12 +216,7 @@ def build_chat_request(
     if s.get("parallel_tool_calls") is False and params.function_tools:
         ignored.append("parallel_tool_calls")
     for key in ignored:
-        warnings.warn(
-            f"The `{key}` setting is not supported by model {'huggingface:' + model_name!r} "
-            "and will be ignored.",
-            UserWarning,
-            stacklevel=4,
-        )
+        warn_unsupported_setting(key, "huggingface:" + model_name, stacklevel=4)
     if params.output_mode == "native":
         raise UserError("Native structured output is not supported by this model.")
     _check_user_content(messages)

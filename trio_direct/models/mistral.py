@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final, Literal, cast
 
@@ -102,6 +101,7 @@ from ._common import (
     needs_download,
     provider_from_args,
     says_overloaded,
+    warn_unsupported_setting,
 )
 from ._instructions import request_instructions
 from ._json import JSON, count, json_array, json_dict, parse_json_body
@@ -1398,11 +1398,7 @@ class MistralModel(HTTPModel):
     ) -> _http.HTTPRequest:
         for name in _WARNED_SETTINGS:
             if name in settings:
-                warnings.warn(
-                    f"The `{name}` setting is not supported by model {self.model_id!r} and will be ignored.",
-                    UserWarning,
-                    stacklevel=4,
-                )
+                warn_unsupported_setting(name, self.model_id, stacklevel=4)
         body = build_mistral_body(self._model_name, messages, settings, params, self.profile, stream=stream)
         return _http.HTTPRequest.json(self._url, body, self._stream_headers if stream else self._headers)
 

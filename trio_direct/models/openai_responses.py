@@ -120,6 +120,7 @@ from ._common import (
     env_value,
     needs_download,
     retry_feedback_text,
+    warn_unsupported_setting,
     with_extra_headers,
 )
 from ._instructions import request_instructions
@@ -1018,12 +1019,7 @@ def build_responses_body(
     chat = profile.chat
     s: dict[str, Any] = dict(settings)
     if "stop_sequences" in s:
-        warnings.warn(
-            f"The `stop_sequences` setting is not supported by model 'openai:{model_name}' "
-            "and will be ignored.",
-            UserWarning,
-            stacklevel=4,
-        )
+        warn_unsupported_setting("stop_sequences", f"openai:{model_name}", stacklevel=4)
     include = ["reasoning.encrypted_content"] if profile.encrypted_reasoning else []
     include += [value for setting, value in _INCLUDE_SETTINGS if s.get(setting)]
 

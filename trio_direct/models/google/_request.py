@@ -44,7 +44,12 @@ from ...messages import (
 from ...settings import ModelSettings
 from ...tools import InstructionPart, ModelRequestParameters, ToolDefinition
 from .._common import DEFAULT_PROMPTED_OUTPUT_TEMPLATE as DEFAULT_PROMPTED_OUTPUT_TEMPLATE
-from .._common import SYSTEM_BLOCKS_ANNOUNCEMENT, provenance_tags, retry_feedback_text
+from .._common import (
+    SYSTEM_BLOCKS_ANNOUNCEMENT,
+    provenance_tags,
+    retry_feedback_text,
+    warn_unsupported_setting,
+)
 from .._common import b64 as _b64
 from .._common import dump_error_details as _dump_error_details
 from .._common import json_default as _json_default
@@ -830,17 +835,9 @@ def _resolved_output(params: ModelRequestParameters) -> ModelRequestParameters:
 
 def _warn_unsupported(model_id: str, settings: Mapping[str, Any], params: ModelRequestParameters) -> None:
     if "extra_body" in settings:
-        warnings.warn(
-            f"The `extra_body` setting is not supported by model {model_id!r} and will be ignored.",
-            UserWarning,
-            stacklevel=5,
-        )
+        warn_unsupported_setting("extra_body", model_id, stacklevel=5)
     if settings.get("parallel_tool_calls") is False and params.function_tools:
-        warnings.warn(
-            f"The `parallel_tool_calls` setting is not supported by model {model_id!r} and will be ignored.",
-            UserWarning,
-            stacklevel=5,
-        )
+        warn_unsupported_setting("parallel_tool_calls", model_id, stacklevel=5)
 
 
 def build_generate_content_request(
