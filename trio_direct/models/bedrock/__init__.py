@@ -57,12 +57,14 @@ from ...settings import ModelSettings
 from ...tools import ModelRequestParameters
 from .._bedrock_ids import split_model_id as split_model_id
 from .._common import USER_AGENT
+from .._gateway import resolve_gateway
 from .._json import SHAPE_ERRORS
 from ..base import HTTPModel, Provider, StreamContext, open_event_stream
 from ._errors import code_category as code_category
 from ._errors import http_error as http_error
 from ._errors import stream_exception as stream_exception
 from ._profile import DEFAULT_ENDPOINT as DEFAULT_ENDPOINT
+from ._profile import GATEWAY_REGION as GATEWAY_REGION
 from ._profile import PROVIDER_NAME as PROVIDER_NAME
 from ._profile import SIGNING_SERVICE as SIGNING_SERVICE
 from ._profile import BedrockModelSettings as BedrockModelSettings
@@ -90,6 +92,7 @@ __all__ = [
     "ConverseStreamMapper",
     "build_converse_request",
     "converse_url",
+    "from_gateway_name",
     "from_name",
     "http_error",
     "parse_converse_response",
@@ -175,8 +178,9 @@ class BedrockConverseModel(HTTPModel):
                 profile=profile_name,
                 endpoint_url=base_url,
             )
-        if config.bearer_token is not None and not config.endpoint_url.lower().startswith("https://"):
-            # as botocore: a long-lived API key never goes over plain HTTP (resolve_aws_config checks too)
+        if config.bearer_token is not None and not config.bearer_allowed():
+            # as botocore: a long-lived API key never goes over plain HTTP (resolve_aws_config checks too);
+            # a config made for a local gateway may send it to this machine
             raise UserError(
                 f"a Bedrock API key is sent only over HTTPS, but the endpoint is {config.endpoint_url!r}"
             )
@@ -390,6 +394,32 @@ class BedrockConverseModel(HTTPModel):
             secrets=self._secrets(),
         )
         return open_event_stream(source, params)
+
+
+def from_gateway_name(name: str, prefix: str) -> BedrockConverseModel:
+    """The registry factory for ``'gateway/bedrock:<model id>'`` and ``'gateway/converse:<model id>'``: the
+    Converse API at the Pydantic AI Gateway's ``/bedrock`` route, the Gateway key as ``Authorization:
+    Bearer`` instead of a SigV4 signature; no AWS credentials, region or config files are read (the region
+    is 2.68's placeholder, ``pydantic-ai-gateway``). See :mod:`trio_direct.models._gateway`.
+
+    The key goes over HTTPS only, as botocore sends it, or over plain HTTP to this machine (a local
+    gateway), where 2.68 refuses.
+
+    Raises:
+        UserError: the model id is empty or cannot be one, ``PYDANTIC_AI_GATEWAY_API_KEY`` is not set, no
+            base URL can be found, or the base URL is plain HTTP to another machine.
+    """
+    if not name:
+        raise UserError(f"a Bedrock model id is needed: '{prefix}:us.amazon.nova-micro-v1:0'")
+    gateway = resolve_gateway(prefix)
+    config = AWSConfig(
+        region=GATEWAY_REGION,
+        endpoint_url=gateway.base_url,
+        bearer_token=gateway.api_key,
+        source="the Pydantic AI Gateway key",
+        bearer_over_loopback_http=True,
+    )
+    return BedrockConverseModel(name, config=config)
 
 
 def from_name(name: str, prefix: str) -> BedrockConverseModel:

@@ -28,6 +28,8 @@ PROVIDER_NAME: Final = "bedrock"
 #: The SigV4 signing name of the Bedrock runtime.
 SIGNING_SERVICE: Final = "bedrock"
 DEFAULT_ENDPOINT: Final = "https://bedrock-runtime.{region}.amazonaws.com"
+#: The region a Gateway route reports (2.68's placeholder: the Gateway, not AWS, picks the region).
+GATEWAY_REGION: Final = "pydantic-ai-gateway"
 
 JSONContent = list[JSON]
 
