@@ -481,3 +481,29 @@ async def test_an_error_echoing_the_key_never_shows_it(
     error = info.value
     for text in (str(error), repr(error), repr(error.body), repr(getattr(error, "headers", None))):
         assert KEY not in text, route
+
+
+@pytest.mark.parametrize(
+    ("route", "path", "reply"),
+    [
+        (
+            "bedrock",
+            "/proxy/bedrock/model/anthropic.claude-sonnet-4-5-20250929-v1%3A0/count-tokens",
+            {"inputTokens": 5},
+        ),
+        ("anthropic", "/proxy/anthropic/v1/messages/count_tokens", {"input_tokens": 5}),
+    ],
+)
+@pytest.mark.usefixtures("gateway_env")
+async def test_token_counting_through_the_gateway(
+    route: str, path: str, reply: dict[str, Any], loopback: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _point_at(monkeypatch, loopback)
+    loopback.enqueue(Reply.json(reply))
+    model = infer_model(f"gateway/{route}:{_model(route)}")
+    usage = await model.count_tokens(MESSAGES, None, PARAMS)
+    assert usage.input_tokens == 5
+    (sent,) = loopback.requests
+    assert sent.path == path
+    assert sent.headers["authorization"] == f"Bearer {KEY}"
+    assert "x-api-key" not in sent.headers

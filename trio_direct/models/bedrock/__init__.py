@@ -55,10 +55,12 @@ from ...exceptions import ModelAPIError, TrioDirectError, UnexpectedModelBehavio
 from ...messages import ModelMessage, ModelResponse
 from ...settings import ModelSettings
 from ...tools import ModelRequestParameters
+from ...usage import RequestUsage
+from .._bedrock_ids import remove_geo_prefix
 from .._bedrock_ids import split_model_id as split_model_id
 from .._common import USER_AGENT
 from .._gateway import resolve_gateway
-from .._json import SHAPE_ERRORS
+from .._json import SHAPE_ERRORS, parse_token_count
 from ..base import HTTPModel, Provider, StreamContext, open_event_stream
 from ._errors import code_category as code_category
 from ._errors import http_error as http_error
@@ -74,7 +76,9 @@ from ._profile import MediaKind as MediaKind
 from ._profile import SchemaTransform as SchemaTransform
 from ._profile import ThinkingVariant as ThinkingVariant
 from ._profile import converse_url as converse_url
+from ._profile import count_tokens_url as count_tokens_url
 from ._profile import validate_model_id as validate_model_id
+from ._request import COUNT_TOKENS_FIELDS as COUNT_TOKENS_FIELDS
 from ._request import build_converse_request as build_converse_request
 from ._request import encode_body as encode_body
 from ._request import prepare_settings as prepare_settings
@@ -92,6 +96,7 @@ __all__ = [
     "ConverseStreamMapper",
     "build_converse_request",
     "converse_url",
+    "count_tokens_url",
     "from_gateway_name",
     "from_name",
     "http_error",
@@ -237,10 +242,50 @@ class BedrockConverseModel(HTTPModel):
         body = encode_body(build_converse_request(self._model_name, messages, settings, params, self.profile))
         model_id = cast(Mapping[str, Any], settings).get("bedrock_inference_profile") or self._model_name
         url = converse_url(self.aws.endpoint_url, validate_model_id(str(model_id)), stream=stream)
-        headers: dict[str, str] = {
-            "content-type": "application/json",
-            "accept": EVENTSTREAM_MEDIA_TYPE if stream else "application/json",
-        }
+        return self._signed(
+            url, body, settings, accept=EVENTSTREAM_MEDIA_TYPE if stream else "application/json"
+        )
+
+    def build_count_tokens_request(
+        self,
+        messages: Sequence[ModelMessage],
+        settings: ModelSettings,
+        params: ModelRequestParameters,
+    ) -> _http.HTTPRequest:
+        """The signed CountTokens request (``POST {endpoint}/model/{modelId}/count-tokens``) for what
+        :meth:`build_request` would send, as 2.68 builds it: the Converse request's ``messages``, ``system``,
+        ``toolConfig`` and ``additionalModelRequestFields`` under ``input.converse``, for the model id
+        without its cross-region prefix (``us.``, ``eu.``...). Bedrock counts for a few models only (Claude).
+
+        Raises:
+            UserError: see :func:`build_converse_request`.
+        """
+        settings = self._prepared_settings(settings, params)
+        converse = build_converse_request(self._model_name, messages, settings, params, self.profile)
+        counted = {key: converse[key] for key in COUNT_TOKENS_FIELDS if key in converse}
+        model_id = validate_model_id(remove_geo_prefix(self._model_name))
+        url = count_tokens_url(self.aws.endpoint_url, model_id)
+        return self._signed(
+            url, encode_body({"input": {"converse": counted}}), settings, accept="application/json"
+        )
+
+    def parse_count_tokens(self, body: bytes, headers: Mapping[str, str]) -> RequestUsage:
+        """``{"inputTokens": N}`` → ``RequestUsage(input_tokens=N)``.
+
+        Raises:
+            UnexpectedModelBehavior: the body is not such an object; the message quotes it.
+        """
+        return parse_token_count(body, "the Bedrock CountTokens endpoint", "inputTokens")
+
+    def _signed(self, url: str, body: bytes, settings: ModelSettings, *, accept: str) -> _http.HTTPRequest:
+        """A POST of ``body`` to ``url`` with the ``extra_headers`` setting, authenticated by the bearer
+        token or a SigV4 signature over the exact bytes, and 2.68's botocore timeouts unless a setting
+        gives one.
+
+        Raises:
+            UserError: SigV4 credentials from botocore's chain have not been looked up yet.
+        """
+        headers: dict[str, str] = {"content-type": "application/json", "accept": accept}
         for name, value in (settings.get("extra_headers") or {}).items():
             if name.lower() not in ("authorization", "host", "x-amz-date", "x-amz-security-token"):
                 headers[name] = value
@@ -354,6 +399,33 @@ class BedrockConverseModel(HTTPModel):
                 return stream.get()
         try:
             return await super().request(messages, model_settings, model_request_parameters)
+        except TrioDirectError as exc:
+            _http.redact_error(exc, self._secrets())
+            raise
+
+    async def count_tokens(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters | None,
+    ) -> RequestUsage:
+        """Count a request's input tokens with Bedrock's CountTokens API (see
+        :meth:`build_count_tokens_request`); credentials from botocore's chain are looked up first.
+
+        Raises:
+            ModelHTTPError: a 4xx/5xx, categorized as for :meth:`request` (a model that cannot count
+                answers a ``ValidationException``).
+            ModelConnectionError: the endpoint could not be reached.
+            UnexpectedModelBehavior: the reply has no ``inputTokens``.
+            UserError: the request cannot be built.
+
+        Cancellation:
+            Safe at any point; the connection is discarded.
+        """
+        if self.aws.credential_source is not None:
+            await self.aws.credential_source.get()
+        try:
+            return await super().count_tokens(messages, model_settings, model_request_parameters)
         except TrioDirectError as exc:
             _http.redact_error(exc, self._secrets())
             raise

@@ -82,6 +82,12 @@ def converse_url(endpoint_url: str, model_id: str, *, stream: bool) -> str:
     return f"{endpoint_url.rstrip('/')}/model/{segment}/{'converse-stream' if stream else 'converse'}"
 
 
+def count_tokens_url(endpoint_url: str, model_id: str) -> str:
+    """The CountTokens URL, ``{endpoint}/model/{modelId}/count-tokens``, the model id encoded as one path
+    segment as in :func:`converse_url`."""
+    return f"{endpoint_url.rstrip('/')}/model/{quote(model_id, safe='')}/count-tokens"
+
+
 MediaKind = Literal["text", "image", "document", "video"]
 _ALL_KINDS: Final[frozenset[MediaKind]] = frozenset({"text", "image", "document", "video"})
 SchemaTransform = Literal["none", "bedrock", "bedrock_no_contains", "claude", "inline_defs"]

@@ -891,6 +891,10 @@ def prepare_settings(
     return cast(ModelSettings, out)
 
 
+#: What of a Converse request the CountTokens API takes (under ``input.converse``), as 2.68 sends it.
+COUNT_TOKENS_FIELDS: Final = ("messages", "system", "toolConfig", "additionalModelRequestFields")
+
+
 def build_converse_request(
     model_id: str,
     messages: Sequence[ModelMessage],
