@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -507,3 +508,41 @@ async def test_token_counting_through_the_gateway(
     assert sent.path == path
     assert sent.headers["authorization"] == f"Bearer {KEY}"
     assert "x-api-key" not in sent.headers
+
+
+@pytest.mark.usefixtures("gateway_env")
+async def test_bedrock_reads_the_cost_the_gateway_reports(
+    loopback: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As 2.68 (checked against it): the ``logfire-ai-gateway-cost`` header of a Converse reply, and a
+    stream's ``messageStop.additionalModelResponseFields``, kept when the ``metadata`` usage follows."""
+    _point_at(monkeypatch, loopback)
+    model = infer_model(f"gateway/bedrock:{_model('converse')}")
+    loopback.enqueue(Reply.json(BEDROCK_REPLY, headers={"logfire-ai-gateway-cost": "0.0038USD"}))
+    response = await model_request(model, MESSAGES)
+    assert (response.usage.cost, response.usage.input_tokens) == (Decimal("0.0038"), 3)
+
+    usage = {"inputTokens": 3, "outputTokens": 1, "totalTokens": 4}
+    stop = {
+        "stopReason": "end_turn",
+        "additionalModelResponseFields": {"logfire_ai_gateway": {"cost": "0.0042"}},
+    }
+    loopback.enqueue(
+        eventstream_reply(
+            [
+                event("messageStart", {"role": "assistant"}),
+                event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": "ok"}}),
+                event("contentBlockStop", {"contentBlockIndex": 0}),
+                event("messageStop", stop),
+                event("metadata", {"usage": usage, "metrics": {"latencyMs": 1}}),
+            ]
+        )
+    )
+    async with model_request_stream(model, MESSAGES) as stream:
+        async for _ in stream:
+            pass
+    assert (stream.get().usage.cost, stream.get().usage.input_tokens) == (Decimal("0.0042"), 3)
+
+    # no header, or one that is not a USD amount: no cost, as 2.68
+    loopback.enqueue(Reply.json(BEDROCK_REPLY, headers={"logfire-ai-gateway-cost": "0.0038"}))
+    assert (await model_request(model, MESSAGES)).usage.cost is None

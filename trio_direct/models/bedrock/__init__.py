@@ -55,7 +55,7 @@ from ...exceptions import ModelAPIError, TrioDirectError, UnexpectedModelBehavio
 from ...messages import ModelMessage, ModelResponse
 from ...settings import ModelSettings
 from ...tools import ModelRequestParameters
-from ...usage import RequestUsage
+from ...usage import RequestUsage, gateway_header_cost
 from .._bedrock_ids import remove_geo_prefix
 from .._bedrock_ids import split_model_id as split_model_id
 from .._common import USER_AGENT
@@ -332,7 +332,7 @@ class BedrockConverseModel(HTTPModel):
         except orjson.JSONDecodeError as exc:
             raise ModelAPIError(self._model_name, f"Failed to decode response as JSON: {exc}") from exc
         try:
-            return parse_converse_response(
+            response = parse_converse_response(
                 data,
                 model_name=self._model_name,
                 provider_url=self.aws.endpoint_url,
@@ -345,6 +345,10 @@ class BedrockConverseModel(HTTPModel):
                 f"Invalid response from Bedrock Converse: {type(exc).__name__}: {exc}",
                 text if len(text) <= 4000 else text[:4000] + "...(truncated)",
             ) from None
+        # the Pydantic AI Gateway's cost travels in a header (the Converse body has no place for it)
+        if (cost := gateway_header_cost(headers)) is not None:
+            response.usage.cost = cost
+        return response
 
     def stream_mapper(
         self, params: ModelRequestParameters, parts: PartsManager, settings: ModelSettings

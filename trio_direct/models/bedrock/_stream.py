@@ -12,6 +12,7 @@ from ..._parts import PartsManager
 from ...events import ModelResponseStreamEvent
 from ...exceptions import UnexpectedModelBehavior
 from ...messages import NativeToolCallPart, NativeToolReturnPart, TextPart
+from ...usage import _gateway_cost  # pyright: ignore[reportPrivateUsage]
 from .._json import JSON, SHAPE_ERRORS, json_dict, json_list
 from ..base import StreamMeta
 from ._errors import stream_exception
@@ -100,10 +101,16 @@ class ConverseStreamMapper:
                     provider_details=details,
                     finish_reason=FINISH_REASONS.get(reason) if isinstance(reason, str) else None,
                 )
+                # the Pydantic AI Gateway reports a stream's cost here (2.68 reads it so)
+                fields = data.get("additionalModelResponseFields")
+                if (cost := _gateway_cost({"usage": fields})) is not None:
+                    self.meta.usage.cost = cost
             elif event == "metadata":
                 meta = self.meta
                 if "usage" in data:
-                    meta = attrs.evolve(meta, usage=map_usage(data["usage"]))
+                    usage = map_usage(data["usage"])
+                    usage.cost = meta.usage.cost  # a cost the Gateway reported at messageStop stays
+                    meta = attrs.evolve(meta, usage=usage)
                 if "trace" in data:
                     meta = attrs.evolve(
                         meta, provider_details={**(meta.provider_details or {}), "trace": data["trace"]}
