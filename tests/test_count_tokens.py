@@ -1,4 +1,5 @@
-"""``Model.count_tokens``: Anthropic ``count_tokens``, Responses ``input_tokens``, Gemini ``countTokens``.
+"""``Model.count_tokens``: Anthropic ``count_tokens``, Responses ``input_tokens``, Gemini ``countTokens``,
+Bedrock ``CountTokens``.
 
 The request bodies are compared with what pydantic-ai-slim 2.68's ``count_tokens`` sent for every
 non-streamed request scenario of each provider's fixtures (``tests/data/count_tokens_<provider>.json``,
@@ -24,6 +25,7 @@ from hypothesis import strategies as st
 from tests.captured import first_difference, params_from_capture, settings_from_capture
 from tests.loopback import LoopbackServer, Reply, stall
 from trio_direct import ModelRequest, ModelRequestParameters, ToolDefinition
+from trio_direct._aws.credentials import AWSConfig, AWSCredentials
 from trio_direct.exceptions import (
     ModelConnectionError,
     ModelHTTPError,
@@ -36,6 +38,7 @@ from trio_direct.models import infer_model
 from trio_direct.models._json import parse_token_count
 from trio_direct.models.anthropic import AnthropicModel
 from trio_direct.models.base import HTTPModel, Model, Provider
+from trio_direct.models.bedrock import BedrockConverseModel
 from trio_direct.models.fallback import FallbackModel
 from trio_direct.models.function import FunctionModel
 from trio_direct.models.google import GoogleModel
@@ -48,9 +51,10 @@ from trio_direct.settings import ModelSettings
 from trio_direct.usage import RequestUsage
 
 DATA = Path(__file__).parent / "data"
-PROVIDERS = ("anthropic", "openai_responses", "google")
+PROVIDERS = ("anthropic", "openai_responses", "google", "bedrock")
 CAPTURES: dict[str, Any] = {p: json.loads((DATA / f"count_tokens_{p}.json").read_text()) for p in PROVIDERS}
 KEY = "sk-secret-key-0123456789"
+SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 HI = [ModelRequest.user_text_prompt("hi")]
 
 
@@ -59,6 +63,16 @@ def make(provider: str, model_name: str, base_url: str) -> HTTPModel:
         return AnthropicModel(model_name, api_key=KEY, base_url=base_url)
     if provider == "google":
         return GoogleModel(model_name, api_key=KEY, base_url=base_url)
+    if provider == "bedrock":
+        # a Bedrock API key, allowed over plain HTTP to the loopback server; SigV4 is tested below
+        config = AWSConfig(
+            region="us-east-1", endpoint_url=base_url, bearer_token=KEY, bearer_over_loopback_http=True
+        )
+        if not base_url.startswith("http://127.0.0.1"):  # request building only: signed, no I/O
+            config = AWSConfig(
+                region="us-east-1", endpoint_url=base_url, credentials=AWSCredentials("AKID", SECRET)
+            )
+        return BedrockConverseModel(model_name, config=config)
     return OpenAIResponsesModel(model_name, provider=Provider("openai", base_url + "/v1", KEY))
 
 
@@ -67,20 +81,33 @@ ROOTS = {
     "anthropic": "https://api.anthropic.com",
     "openai_responses": "https://api.openai.com",
     "google": "https://generativelanguage.googleapis.com",
+    "bedrock": "https://bedrock-runtime.us-east-1.amazonaws.com",
 }
 #: Where each provider's count goes, under the loopback root, for its default test model.
 PATHS = {
     "anthropic": "/v1/messages/count_tokens",
     "openai_responses": "/v1/responses/input_tokens",
     "google": "/v1beta/models/gemini-2.5-flash:countTokens",
+    "bedrock": "/model/anthropic.claude-sonnet-4-5-20250929-v1%3A0/count-tokens",
 }
-MODELS = {"anthropic": "claude-sonnet-4-5", "openai_responses": "gpt-4o", "google": "gemini-2.5-flash"}
+MODELS = {
+    "anthropic": "claude-sonnet-4-5",
+    "openai_responses": "gpt-4o",
+    "google": "gemini-2.5-flash",
+    "bedrock": "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+}
 REPLIES = {
     "anthropic": {"input_tokens": 42},
     "openai_responses": {"object": "response.input_tokens", "input_tokens": 42},
     "google": {"totalTokens": 42, "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 42}]},
+    "bedrock": {"inputTokens": 42},
 }
-FIELDS = {"anthropic": "input_tokens", "openai_responses": "input_tokens", "google": "totalTokens"}
+FIELDS = {
+    "anthropic": "input_tokens",
+    "openai_responses": "input_tokens",
+    "google": "totalTokens",
+    "bedrock": "inputTokens",
+}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -124,7 +151,8 @@ def test_count_request_matches_pydantic_ai(provider: str, case: dict[str, Any]) 
         assert first_difference(_canon(body), _canon(expected["body"])) is None
     else:
         assert first_difference(body, expected["body"]) is None
-    assert request.url == root + expected["path"] + (f"?{expected['query']}" if expected["query"] else "")
+    query = expected.get("query")
+    assert request.url == root + expected["path"] + (f"?{query}" if query else "")
     assert [str(w.message) for w in caught] == expected["warnings"]
     lowered = {k.lower(): v for k, v in request.headers.items()}
     for name, value in expected["headers"].items():
@@ -141,6 +169,10 @@ def test_captures_cover_the_interesting_cases() -> None:
     ]
     assert {"cache_auto", "compaction_history", "native_tool_history"} <= names["anthropic"]
     assert {"settings_google", "cached_content", "native_tools_gemini_3"} <= names["google"]
+    assert len(names["bedrock"]) > 80
+    assert {"cache_messages_previous_tail_claude", "citations_claude", "tool_choice_required_llama"} <= names[
+        "bedrock"
+    ]
 
 
 def test_anthropic_count_drops_what_only_generation_uses() -> None:
@@ -201,9 +233,12 @@ async def test_count_over_http(provider: str, loopback: LoopbackServer) -> None:
     assert request.method == "POST" and request.path == PATHS[provider]
     assert request.headers["content-type"] == "application/json"
     assert request.headers["x-custom"] == "yes"
-    auth = {"anthropic": "x-api-key", "google": "x-goog-api-key", "openai_responses": "authorization"}[
-        provider
-    ]
+    auth = {
+        "anthropic": "x-api-key",
+        "google": "x-goog-api-key",
+        "openai_responses": "authorization",
+        "bedrock": "authorization",
+    }[provider]
     assert KEY in request.headers[auth] and KEY not in request.target
     body = request.json
     text = json.dumps(body)
@@ -220,6 +255,10 @@ async def test_count_over_http(provider: str, loopback: LoopbackServer) -> None:
         assert (
             body["instructions"] == "Be brief." and "max_output_tokens" not in body and "stream" not in body
         )
+    elif provider == "bedrock":
+        converse = body["input"]["converse"]  # no inferenceConfig: maxTokens is for generation
+        assert set(body) == {"input"} and set(converse) == {"messages", "system"}
+        assert converse["system"] == [{"text": "Be brief."}]
     else:
         assert set(body) == {"contents"}  # the Gemini API counts contents only, as 2.68 sends it
 
@@ -342,3 +381,64 @@ def test_a_count_is_read_or_refused(value: Any) -> None:
         with pytest.raises(UnexpectedModelBehavior) as raised:
             parse_token_count(body, "e", "input_tokens")
         assert raised.value.body == body.decode()
+
+
+# --------------------------------------------------------------------------------------------------
+# Bedrock: SigV4 and the model id
+
+
+async def test_bedrock_count_is_signed_with_sigv4(loopback: LoopbackServer) -> None:
+    """The CountTokens request carries a SigV4 signature botocore computes the same; no secret is sent."""
+    from unittest import mock
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    credentials = AWSCredentials("AKIDCOUNT", SECRET, "session-token-0123456789")
+    config = AWSConfig(region="eu-west-1", endpoint_url=loopback.url, credentials=credentials)
+    model = BedrockConverseModel("eu.anthropic.claude-sonnet-4-5-20250929-v1:0", config=config)
+    loopback.enqueue(Reply.json({"inputTokens": 9}))
+    assert await model.count_tokens(HI, None, None) == RequestUsage(input_tokens=9)
+    (sent,) = loopback.requests
+    assert sent.path == "/model/anthropic.claude-sonnet-4-5-20250929-v1%3A0/count-tokens"  # no `eu.`
+    auth = sent.headers["authorization"]
+    assert auth.startswith("AWS4-HMAC-SHA256 Credential=AKIDCOUNT/")
+    assert "/eu-west-1/bedrock/aws4_request" in auth
+    assert sent.headers["x-amz-security-token"] == "session-token-0123456789"
+    assert SECRET not in sent.target and SECRET.encode() not in sent.body
+    assert all(SECRET not in value for value in sent.headers.values())
+    signed_names = auth.split("SignedHeaders=")[1].split(",")[0].split(";")
+    headers = {name: sent.headers[name] for name in signed_names if name != "host"}
+    botocore_request = AWSRequest("POST", loopback.url + sent.path, data=sent.body, headers=headers)
+    signer = SigV4Auth(Credentials("AKIDCOUNT", SECRET, "session-token-0123456789"), "bedrock", "eu-west-1")
+    with mock.patch("botocore.auth.datetime") as clock:
+        import datetime
+
+        clock.datetime.now.return_value = datetime.datetime.strptime(
+            sent.headers["x-amz-date"], "%Y%m%dT%H%M%SZ"
+        )
+        clock.datetime.utcnow.return_value = clock.datetime.now.return_value
+        signer.add_auth(botocore_request)
+    assert botocore_request.headers["Authorization"].split("Signature=")[1] == auth.split("Signature=")[1]
+
+
+async def test_bedrock_count_error_never_shows_a_credential(loopback: LoopbackServer) -> None:
+    credentials = AWSCredentials("AKIDCOUNT", SECRET, "session-token-0123456789")
+    config = AWSConfig(region="us-east-1", endpoint_url=loopback.url, credentials=credentials)
+    model = BedrockConverseModel("us.amazon.nova-micro-v1:0", config=config)
+    echo = f"bad request signed with {SECRET} and session-token-0123456789"
+    loopback.enqueue(
+        Reply.json(
+            {"message": echo},
+            status=400,
+            headers={"x-amzn-ErrorType": "ValidationException:http://internal.amazon.com/"},
+        )
+    )
+    with pytest.raises(ModelHTTPError) as raised:
+        await model.count_tokens(HI, None, None)
+    assert raised.value.status_code == 400
+    assert raised.value.body["Error"]["Code"] == "ValidationException"
+    for text in (str(raised.value), repr(raised.value), repr(raised.value.body)):
+        assert SECRET not in text and "session-token-0123456789" not in text
+    assert loopback.requests[0].path == "/model/amazon.nova-micro-v1%3A0/count-tokens"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, Self, cast
 
@@ -260,17 +261,33 @@ def _mapping(value: object) -> dict[str, Any]:
     return cast("dict[str, Any]", value) if isinstance(value, dict) else {}
 
 
+def _parse_cost(value: object) -> Decimal | None:
+    """A reported cost (a decimal string or a JSON number) as a finite :class:`Decimal`, else None."""
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        try:
+            cost = Decimal(str(value))
+        except InvalidOperation:
+            return None
+        if cost.is_finite():
+            return cost
+    return None
+
+
 def _gateway_cost(data: Any) -> Decimal | None:
     """The cost a Pydantic AI Gateway put in a response body's ``usage`` (``logfire_ai_gateway.cost``,
     or the older ``pydantic_ai_gateway.cost_estimate``); a reported ``0`` is a real cost."""
     usage = _mapping(data).get("usage")
     for block_name, field in (("logfire_ai_gateway", "cost"), ("pydantic_ai_gateway", "cost_estimate")):
-        value = _mapping(_mapping(usage).get(block_name)).get(field)
-        if isinstance(value, str | int | float) and not isinstance(value, bool):
-            try:
-                cost = Decimal(str(value))
-            except InvalidOperation:
-                continue
-            if cost.is_finite():
-                return cost
+        if (cost := _parse_cost(_mapping(_mapping(usage).get(block_name)).get(field))) is not None:
+            return cost
     return None
+
+
+def gateway_header_cost(headers: Mapping[str, str]) -> Decimal | None:
+    """The cost a Pydantic AI Gateway put in the ``logfire-ai-gateway-cost`` response header
+    (``'0.0038USD'``), for APIs whose body has no place for it (Bedrock, Gemini); as 2.68, the deprecated
+    ``pydantic-ai-gateway-price-estimate`` header (rounded) is not read."""
+    value = headers.get("logfire-ai-gateway-cost")
+    if value is None or not value.endswith("USD"):
+        return None
+    return _parse_cost(value[:-3])

@@ -10,6 +10,10 @@ sent, or the exception it raised. Each provider needs its SDK, as its fixture ge
     PYTHONPATH=/tmp/anthropic_sdk .venv/bin/python tests/data/make_count_tokens_fixtures.py anthropic
     .venv/bin/python tests/data/make_count_tokens_fixtures.py openai_responses
     /tmp/oracle/bin/python tests/data/make_count_tokens_fixtures.py google   # see make_google_fixtures.py
+    .venv/bin/python tests/data/make_count_tokens_fixtures.py bedrock   # boto3 (the dev extra)
+
+Bedrock goes through botocore rather than httpx2: its request is taken from botocore's ``before-send``
+event (the bytes it would put on the wire) and answered there, with botocore's retries off.
 """
 
 import asyncio
@@ -34,6 +38,7 @@ REPLIES = {
     "anthropic": {"input_tokens": 7},
     "google": {"totalTokens": 7},
     "openai_responses": {"object": "response.input_tokens", "input_tokens": 7},
+    "bedrock": {"inputTokens": 7},
 }
 #: Headers worth comparing (everything else is the SDK's own: user agent, retries, platform).
 HEADERS = ("anthropic-beta", "x-custom", "x-foo", "x-trace", "x-goog-api-key", "x-server-timeout")
@@ -42,6 +47,8 @@ HEADERS = ("anthropic-beta", "x-custom", "x-foo", "x-trace", "x-goog-api-key", "
 def scenarios(provider: str) -> list[tuple[str, str, list[Any], Any, Any]]:
     """``(name, model, messages, settings, params)`` of the provider's non-streamed request scenarios."""
     module: Any = importlib.import_module(f"make_{provider}_fixtures")
+    if provider == "bedrock":
+        return list(module.CASES)
     if provider == "openai_responses":
         return [
             (c["name"], c["model"], c["messages"], module.make_settings(c["settings"]), c["params"])
@@ -76,10 +83,54 @@ def model_for(provider: str, model_name: str, client: httpx2.AsyncClient) -> Any
     )
 
 
+def bedrock_model(model_name: str, answer: Any) -> Any:
+    """2.68's ``BedrockConverseModel`` on a boto3 client whose ``before-send`` hook calls ``answer(request)``
+    for the reply instead of sending anything; botocore's retries are off."""
+    import boto3
+    from botocore.config import Config
+    from pydantic_ai.models.bedrock import BedrockConverseModel
+    from pydantic_ai.providers.bedrock import BedrockProvider
+
+    client = boto3.client(
+        "bedrock-runtime",
+        region_name="us-east-1",
+        aws_access_key_id="AKID",
+        aws_secret_access_key="SECRET",
+        config=Config(retries={"total_max_attempts": 1}),
+    )
+    client.meta.events.register("before-send.bedrock-runtime.*", lambda request, **_: answer(request))
+    return BedrockConverseModel(model_name, provider=BedrockProvider(bedrock_client=client))
+
+
+def _aws_response(request: Any, status: int, body: Any) -> Any:
+    import io
+
+    from botocore.awsrequest import AWSResponse
+
+    class Raw(io.BytesIO):
+        def stream(self, amt: int = 1024, decode_content: Any = None) -> Any:
+            while chunk := self.read(amt):
+                yield chunk
+
+    headers = {"content-type": "application/json"}
+    return AWSResponse(request.url, status, headers, Raw(json.dumps(body).encode()))
+
+
 def capture(
     provider: str, model_name: str, messages: list[Any], settings: Any, params: Any
 ) -> dict[str, Any]:
     seen: dict[str, Any] = {}
+
+    def answer(request: Any) -> Any:
+        seen["body"] = json.loads(request.body)
+        url = request.url.split("amazonaws.com", 1)[1]
+        seen["path"], _, seen["query"] = url.partition("?")
+        seen["headers"] = {
+            k.lower(): (v.decode() if isinstance(v, bytes) else v)
+            for k, v in request.headers.items()
+            if k.lower() in HEADERS
+        }
+        return _aws_response(request, 200, REPLIES[provider])
 
     def handler(request: httpx2.Request) -> httpx2.Response:
         seen["body"] = json.loads(request.content)
@@ -89,7 +140,10 @@ def capture(
         seen["headers"] = {k.lower(): v for k, v in request.headers.items() if k.lower() in HEADERS}
         return httpx2.Response(200, json=REPLIES[provider])
 
-    model = model_for(provider, model_name, httpx2.AsyncClient(transport=httpx2.MockTransport(handler)))
+    if provider == "bedrock":
+        model = bedrock_model(model_name, answer)
+    else:
+        model = model_for(provider, model_name, httpx2.AsyncClient(transport=httpx2.MockTransport(handler)))
     module: Any = importlib.import_module(f"make_{provider}_fixtures")
     mrp = module.make_params(params) or ModelRequestParameters()
 
@@ -155,14 +209,36 @@ ERRORS = {
         )
     ],
 }
-MODELS = {"anthropic": "claude-sonnet-4-5", "openai_responses": "gpt-4o", "google": "gemini-2.5-flash"}
+ERRORS["bedrock"] = [
+    (status, {"__type": code, "message": message})
+    for status, code, message in (
+        (400, "ValidationException", "The provided model identifier is invalid."),
+        (400, "ValidationException", "Input is too long for requested model."),
+        (400, "ValidationException", "This model doesn't support counting tokens."),
+        (403, "AccessDeniedException", "You don't have access to the model."),
+        (404, "ResourceNotFoundException", "Model not found."),
+        (429, "ThrottlingException", "Too many requests."),
+        (500, "InternalServerException", "Internal error."),
+        (503, "ServiceUnavailableException", "The service is overloaded."),
+    )
+]
+MODELS = {
+    "anthropic": "claude-sonnet-4-5",
+    "openai_responses": "gpt-4o",
+    "google": "gemini-2.5-flash",
+    "bedrock": "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+}
 
 
 def capture_error(provider: str, status: int, body: dict[str, Any]) -> dict[str, Any]:
     def handler(request: httpx2.Request) -> httpx2.Response:
         return httpx2.Response(status, json=body)
 
-    model = model_for(provider, MODELS[provider], httpx2.AsyncClient(transport=httpx2.MockTransport(handler)))
+    if provider == "bedrock":
+        model = bedrock_model(MODELS[provider], lambda request: _aws_response(request, status, body))
+    else:
+        client = httpx2.AsyncClient(transport=httpx2.MockTransport(handler))
+        model = model_for(provider, MODELS[provider], client)
     settings = {"max_retries": 0}
     try:
         asyncio.run(
@@ -171,7 +247,15 @@ def capture_error(provider: str, status: int, body: dict[str, Any]) -> dict[str,
             )
         )
     except Exception as exc:
-        return {"type": type(exc).__name__, "status_code": getattr(exc, "status_code", None)}
+        return {
+            "type": type(exc).__name__,
+            "status_code": getattr(exc, "status_code", None),
+            **(
+                {"suggested_model_id": exc.suggested_model_id}
+                if getattr(exc, "suggested_model_id", None)
+                else {}
+            ),
+        }
     raise AssertionError("no error")
 
 

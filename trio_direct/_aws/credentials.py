@@ -64,6 +64,8 @@ class AWSConfig:
         bearer_token: a bearer token (a Bedrock API key), or None when SigV4 is used.
         credential_source: SigV4 credentials looked up at request time (botocore's chain), or None.
         source: where the credentials came from, for error messages (never the values).
+        bearer_over_loopback_http: the bearer token may go over plain HTTP when the endpoint is this
+            machine (a local gateway or test server); otherwise it goes over HTTPS only.
     """
 
     region: str
@@ -72,6 +74,14 @@ class AWSConfig:
     bearer_token: str | None = None
     source: str = ""
     credential_source: CredentialSource | None = None
+    bearer_over_loopback_http: bool = False
+
+    def bearer_allowed(self) -> bool:
+        """Whether the bearer token (if any) may go to :attr:`endpoint_url`: over HTTPS, or over plain HTTP
+        to this machine when :attr:`bearer_over_loopback_http` says so."""
+        if self.endpoint_url.lower().startswith("https://"):
+            return True
+        return self.bearer_over_loopback_http and is_loopback_url(self.endpoint_url)
 
     def __repr__(self) -> str:
         if self.bearer_token is not None:
@@ -322,6 +332,7 @@ def resolve_aws_config(
         bearer_token=token,
         source=source,
         credential_source=lookup,
+        bearer_over_loopback_http=bearer_over_loopback_http,
     )
 
 

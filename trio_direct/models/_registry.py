@@ -58,6 +58,7 @@ from ._chat_profile import (
     zai_profile,
 )
 from ._common import PLACEHOLDER_API_KEY, env_value
+from ._gateway import resolve_gateway
 from ._known_names import KnownModelName
 from .base import Model, Provider
 
@@ -298,33 +299,11 @@ def _heroku_endpoint(host: ChatHost, prefix: str, model_name: str) -> tuple[Prov
     return Provider(host.name, base, api_key), DEFAULT_PATHS[host.api]
 
 
-_GATEWAY_KEY = re.compile(r"^pylf_v(?P<version>[0-9]+)_(?P<region>[a-z]+)_[a-zA-Z0-9-_]+$")
-
-
 def _gateway_endpoint(host: ChatHost, prefix: str, model_name: str) -> tuple[Provider, str]:
-    """The Pydantic AI Gateway's OpenAI route: ``PYDANTIC_AI_GATEWAY_API_KEY`` (or ``PAIG_API_KEY``) as a
-    bearer key; ``PYDANTIC_AI_GATEWAY_BASE_URL`` (or ``PAIG_BASE_URL``), else the region the key encodes;
-    then ``/openai`` (2.68's ``gateway_provider``)."""
-    api_key = env_value("PYDANTIC_AI_GATEWAY_API_KEY") or env_value("PAIG_API_KEY")
-    if api_key is None:
-        raise UserError(
-            f"Set the `PYDANTIC_AI_GATEWAY_API_KEY` environment variable to use the {prefix!r} provider."
-        )
-    base = env_value("PYDANTIC_AI_GATEWAY_BASE_URL") or env_value("PAIG_BASE_URL")
-    if base is None:
-        match = _GATEWAY_KEY.match(api_key)
-        if match is None:
-            raise UserError(
-                "Could not infer the Pydantic AI Gateway base URL: the API key does not encode a region. "
-                "Set the `PYDANTIC_AI_GATEWAY_BASE_URL` environment variable."
-            )
-        region = match.group("region")
-        base = (
-            "https://gateway.pydantic.info/proxy"
-            if region.startswith("staging")
-            else f"https://gateway-{region}.pydantic.dev/proxy"
-        )
-    return Provider(host.name, base.rstrip("/") + "/openai", api_key), DEFAULT_PATHS[host.api]
+    """The Pydantic AI Gateway's OpenAI route (:mod:`._gateway`: ``PYDANTIC_AI_GATEWAY_API_KEY`` as a bearer
+    key, ``PYDANTIC_AI_GATEWAY_BASE_URL`` or the key's region, then ``/openai``)."""
+    endpoint = resolve_gateway(prefix)
+    return Provider(host.name, endpoint.base_url, endpoint.api_key), DEFAULT_PATHS[host.api]
 
 
 def _github_endpoint(host: ChatHost, prefix: str, model_name: str) -> tuple[Provider, str]:
@@ -470,7 +449,14 @@ _ROUTES: dict[str, Dialect | ChatHost] = {
     "meta": ChatHost(
         name="meta", base_url="https://api.meta.ai/v1", env="META", profile=generic_profile, api="responses"
     ),
-    # the Pydantic AI Gateway's OpenAI route (`gateway/openai` is Chat, as `openai:` is here)
+    # the Pydantic AI Gateway (models/_gateway.py): its OpenAI route (`gateway/openai` is Chat, as
+    # `openai:` is here), and each other upstream's dialect in gateway mode
+    "gateway/anthropic": Dialect("trio_direct.models.anthropic:from_gateway_name"),
+    "gateway/groq": Dialect("trio_direct.models.groq:from_gateway_name"),
+    "gateway/google": Dialect("trio_direct.models.google:from_gateway_name"),
+    "gateway/google-cloud": Dialect("trio_direct.models.google:from_gateway_name"),
+    "gateway/bedrock": Dialect("trio_direct.models.bedrock:from_gateway_name"),
+    "gateway/converse": Dialect("trio_direct.models.bedrock:from_gateway_name"),
     "gateway/openai": _gateway_host("chat"),
     "gateway/openai-chat": _gateway_host("chat"),
     "gateway/chat": _gateway_host("chat"),
@@ -531,11 +517,6 @@ _DECISIONS = (
     "it serves decision models (answers to choice/score questions), not chat models, and trio_direct "
     "implements only the direct chat API"
 )
-_GATEWAY_ROUTE = (
-    "this Pydantic AI Gateway route speaks the {} dialect with the Gateway's bearer key, which that "
-    "dialect does not take yet; the Gateway's OpenAI routes (gateway/openai, gateway/openai-chat, "
-    "gateway/openai-responses) work"
-)
 #: prefixes pydantic-ai 2.68 knows that trio_direct deliberately leaves out, and why (never in
 #: :func:`known_prefixes`; a row registered in :data:`_ROUTES` under the same prefix wins)
 _UNAVAILABLE: Final[dict[str, Unavailable]] = {
@@ -546,12 +527,6 @@ _UNAVAILABLE: Final[dict[str, Unavailable]] = {
     "openai-decisions": Unavailable(_DECISIONS),
     "google-decisions": Unavailable(_DECISIONS),
     "system-one": Unavailable(_DECISIONS),
-    "gateway/anthropic": Unavailable(_GATEWAY_ROUTE.format("Anthropic Messages")),
-    "gateway/groq": Unavailable(_GATEWAY_ROUTE.format("Groq")),
-    "gateway/google": Unavailable(_GATEWAY_ROUTE.format("Gemini (Vertex)")),
-    "gateway/google-cloud": Unavailable(_GATEWAY_ROUTE.format("Gemini (Vertex)")),
-    "gateway/bedrock": Unavailable(_GATEWAY_ROUTE.format("Bedrock Converse")),
-    "gateway/converse": Unavailable(_GATEWAY_ROUTE.format("Bedrock Converse")),
 }
 
 

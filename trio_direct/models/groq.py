@@ -61,12 +61,20 @@ from ._chat import (
 )
 from ._chat_profile import DEFAULT_OUTPUT_TOOL_NAME, ChatProfile, UsageFlavor
 from ._common import bearer_headers, env_value, with_extra_headers
+from ._gateway import gateway_provider
 from ._instructions import request_instructions
 from ._json import JSON, json_dict, json_list, parse_json_body
 from ._tool_choice import resolve_tool_choice
 from .base import HTTPModel, Provider, StreamMeta
 
-__all__ = ["GroqModel", "GroqStreamMapper", "from_name", "groq_profile", "parse_groq_completion"]
+__all__ = [
+    "GroqModel",
+    "GroqStreamMapper",
+    "from_gateway_name",
+    "from_name",
+    "groq_profile",
+    "parse_groq_completion",
+]
 
 DEFAULT_BASE_URL: Final = "https://api.groq.com"
 WEB_SEARCH: Final = "web_search"
@@ -105,6 +113,20 @@ def from_name(model_name: str, prefix: str) -> GroqModel:
         )
     base_url = env_value("GROQ_BASE_URL") or DEFAULT_BASE_URL
     return GroqModel(model_name, provider=Provider("groq", base_url, api_key))
+
+
+def from_gateway_name(model_name: str, prefix: str) -> GroqModel:
+    """The registry factory for ``'gateway/groq:<model>'``: Groq's API at the Pydantic AI Gateway's
+    ``/groq`` route (``{route}/openai/v1/chat/completions``), the Gateway key as the bearer key (see
+    :mod:`trio_direct.models._gateway`).
+
+    Raises:
+        UserError: the model name is empty, ``PYDANTIC_AI_GATEWAY_API_KEY`` is not set, or no base URL can
+            be found.
+    """
+    if not model_name:
+        raise UserError(f"model name missing: use '{prefix}:<model name>'")
+    return GroqModel(model_name, provider=gateway_provider(prefix))
 
 
 # -- request ---------------------------------------------------------------------------------------

@@ -59,6 +59,7 @@ from ...settings import ModelSettings
 from ...tools import ModelRequestParameters
 from ...usage import RequestUsage
 from .._common import provider_from_args
+from .._gateway import gateway_provider
 from .._json import JSON as JSON
 from .._json import parse_token_count
 from ..base import HTTPModel, Provider
@@ -97,6 +98,7 @@ __all__ = [
     "AnthropicModelSettings",
     "AnthropicStreamMapper",
     "build_messages_request",
+    "from_gateway_name",
     "from_name",
     "parse_messages_response",
 ]
@@ -115,7 +117,8 @@ class AnthropicModel(HTTPModel):
         model_name: ``'claude-sonnet-4-5'``, ...
         api_key: the API key; default ``ANTHROPIC_API_KEY``.
         base_url: default ``ANTHROPIC_BASE_URL``, else ``https://api.anthropic.com``.
-        provider: a ready :class:`Provider` instead of ``api_key``/``base_url``.
+        provider: a ready :class:`Provider` instead of ``api_key``/``base_url``; one without an ``api_key``
+            sends no ``x-api-key`` and authenticates with its own headers (the Gateway's bearer key).
         settings: default settings (:class:`AnthropicModelSettings`).
 
     Raises:
@@ -184,10 +187,11 @@ class AnthropicModel(HTTPModel):
         headers = {
             **self.provider.headers,
             **extra_headers,
-            "x-api-key": self.provider.api_key or "",
             "anthropic-version": ANTHROPIC_VERSION,
             "accept": "text/event-stream" if stream else "application/json",
         }
+        if self.provider.api_key is not None:
+            headers["x-api-key"] = self.provider.api_key
         return _http.HTTPRequest.json(self.provider.url(path), body, headers)
 
     def parse_count_tokens(self, body: bytes, headers: Mapping[str, str]) -> RequestUsage:
@@ -230,6 +234,20 @@ def from_name(name: str, prefix: str) -> AnthropicModel:
     if not name:
         raise UserError("an Anthropic model name is needed: 'anthropic:claude-sonnet-4-5'")
     return AnthropicModel(name)
+
+
+def from_gateway_name(name: str, prefix: str) -> AnthropicModel:
+    """The registry factory for ``'gateway/anthropic:<model>'``: the Messages API at the Pydantic AI Gateway's
+    ``/anthropic`` route, the Gateway key as ``Authorization: Bearer`` instead of ``x-api-key`` (see
+    :mod:`trio_direct.models._gateway`).
+
+    Raises:
+        UserError: the model name is empty, ``PYDANTIC_AI_GATEWAY_API_KEY`` is not set, or no base URL can
+            be found.
+    """
+    if not name:
+        raise UserError(f"an Anthropic model name is needed: '{prefix}:claude-sonnet-4-5'")
+    return AnthropicModel(name, provider=gateway_provider(prefix))
 
 
 _show_public_module(globals(), __all__, __name__)

@@ -76,6 +76,7 @@ from .._common import (
     USER_AGENT,
     provider_from_args,
 )
+from .._gateway import resolve_gateway
 from .._gcp import Credentials, TokenSource, VertexTarget, resolve_vertex
 from .._json import JSON as JSON
 from .._json import parse_token_count
@@ -113,6 +114,7 @@ __all__ = [
     "build_generate_content_request",
     "cloud_service_tier_headers",
     "from_cloud_name",
+    "from_gateway_name",
     "from_name",
     "http_error",
     "map_messages",
@@ -466,6 +468,30 @@ def from_cloud_name(name: str, prefix: str) -> GoogleCloudModel:
     if not name:
         raise UserError(f"a Gemini model name is needed: '{prefix}:gemini-2.5-flash'")
     return GoogleCloudModel(name)
+
+
+def from_gateway_name(name: str, prefix: str) -> GoogleCloudModel:
+    """The registry factory for ``'gateway/google-cloud:<model>'`` and ``'gateway/google:<model>'``: Gemini on
+    Vertex AI at the Pydantic AI Gateway's ``/google-vertex`` route, in express mode
+    (``{route}/v1beta1/publishers/google/models/{model}:generateContent``), the Gateway key as
+    ``Authorization: Bearer`` and as the express-mode ``x-goog-api-key``, no OAuth2 (see
+    :mod:`trio_direct.models._gateway`).
+
+    Raises:
+        UserError: the model name is empty or cannot be put in a URL, ``PYDANTIC_AI_GATEWAY_API_KEY`` is
+            not set, or no base URL can be found.
+    """
+    if not name:
+        raise UserError(f"a Gemini model name is needed: '{prefix}:gemini-2.5-flash'")
+    gateway = resolve_gateway(prefix)
+    target = VertexTarget(
+        gateway.base_url,
+        None,
+        None,
+        api_key=gateway.api_key,
+        headers=gateway.auth_headers(),
+    )
+    return GoogleCloudModel(name, target=target)
 
 
 _show_public_module(globals(), __all__, __name__)
