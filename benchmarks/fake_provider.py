@@ -597,7 +597,8 @@ def _anthropic_tool_stream(rid: str, tool_id: str, model_json: bytes, p_tok: int
     opening = (
         _anthropic_message_start(rid, model_json, p_tok)
         + b'event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":'
-        b'{"type":"tool_use","id":"%b","name":"%b","input":{}}}\n\n' % (tool_id.encode(), TOOL_NAME.encode())
+        b'{"type":"tool_use","id":"%b","name":"%b","input":{}}}\n\n'
+        % (tool_id.encode(), TOOL_NAME.encode())
         + b'event: ping\ndata: {"type": "ping"}\n\n'
         + _A_JSON_PRE
         + b'""'
@@ -1057,7 +1058,9 @@ class _Connection(asyncio.Protocol):
                 opts = payload.get("stream_options")
                 usage = isinstance(opts, dict) and opts.get("include_usage") is True
                 if tool:
-                    reply = _openai_tool_stream(rid, call_id, int(time.time()), model_json, p_tok, chunks, usage)
+                    reply = _openai_tool_stream(
+                        rid, call_id, int(time.time()), model_json, p_tok, chunks, usage
+                    )
                 else:
                     reply = _openai_stream(rid, int(time.time()), model_json, p_tok, chunks, usage)
             elif tool:
