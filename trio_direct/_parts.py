@@ -475,11 +475,8 @@ class PartsManager:
                 part = self._parts.raw(found)
                 if type(part) is ToolCallPart and not isinstance(part.args, dict):
                     self._parts.grow(found, args)
-                    return [
-                        PartDeltaEvent(
-                            index=found, delta=ToolCallPartDelta(args_delta=args, tool_call_id=part.tool_call_id)
-                        )
-                    ]
+                    delta = ToolCallPartDelta(args_delta=args, tool_call_id=part.tool_call_id)
+                    return [PartDeltaEvent(index=found, delta=delta)]
         delta = ToolCallPartDelta(
             tool_name_delta=tool_name,
             args_delta=args,
