@@ -29,7 +29,9 @@ Endpoints
 ``POST .../messages`` (Anthropic Messages, e.g. ``/v1/messages``)
     Without streaming: one ``message`` object. Streaming: ``message_start``, ``content_block_start``,
     ``ping``, N ``content_block_delta`` (``text_delta``), ``content_block_stop``, ``message_delta``
-    (``stop_reason: "end_turn"`` and usage), ``message_stop`` -- each as ``event: <type>`` + ``data: <json>``.
+    (``stop_reason: "end_turn"`` and usage), ``message_stop`` -- each as ``event: <type>`` + ``data: <json>``;
+    order, fields and usage as in the recorded conformance case
+    ``anthropic/test_anthropic/test_anthropic_model_thinking_part_stream/0``.
 
 With ``x-fake-tool: 1`` either route answers with one call of the tool ``record_text`` instead of text;
 its arguments are the JSON object ``{"text":"<the reply text>"}``. Streamed, they arrive as N argument
