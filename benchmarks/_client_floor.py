@@ -141,6 +141,67 @@ def _portal_sync_request(floor: Floor, sampler: Sampler, params: dict[str, Any])
     return sampler.samples
 
 
+def run_wire(floor: Floor, scenario: str, base_url: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The rows of :mod:`benchmarks._scenario_wires`: the same hand-written client on the OpenAI tool-call
+    stream and on the Anthropic Messages wire (``json.loads`` per ``data:`` line, fragments in a list)."""
+    from . import _anthropic_wire as awire
+    from . import _scenario_common as common
+    from ._scenario_wires import WIRE_SCENARIOS, check_tool_call
+
+    wire_name, streamed, tool = WIRE_SCENARIOS[scenario]
+    sampler = Sampler()
+    reader_type: Any
+    if wire_name == "openai":
+        url, headers, reader_type = base_url + "/v1/chat/completions", wire.HEADERS, wire.ToolStreamReader
+
+        def body() -> bytes:
+            return wire.tool_body(stream=streamed)
+
+    else:
+        url, headers, reader_type = base_url + awire.PATH, awire.HEADERS, awire.StreamReader
+
+        def body() -> bytes:
+            return awire.body(stream=streamed, tool=tool)
+
+    async def request(client: Any) -> str:
+        response = await client.post(url, content=body(), headers=headers)
+        response.raise_for_status()
+        return awire.reply_text(response.content)
+
+    async def stream(client: Any) -> Any:
+        reader = reader_type()
+        async with client.stream("POST", url, content=body(), headers=headers) as r:
+            r.raise_for_status()
+            async for line in r.aiter_lines():
+                reader.line(line)
+        return reader
+
+    async def main() -> None:
+        async with floor.async_client() as client:
+            if not streamed:
+                for _ in range(params["warmup"]):
+                    await request(client)
+                for _ in range(params["rounds"]):
+                    with sampler.round(params["n"], unit_name="request"):
+                        for _ in range(params["n"]):
+                            await request(client)
+                return
+            for _ in range(params["warmup"]):
+                await stream(client)
+            for _ in range(params["rounds"]):
+                with sampler.round(params["chunks"], unit_name="delta") as extra:
+                    reader = await stream(client)
+                if tool:
+                    args = reader.args if wire_name == "openai" else reader.text
+                    check_tool_call(reader.tool_name, args, params)
+                else:
+                    common.check_text(reader.text, params)
+                extra["deltas_seen"] = reader.deltas
+
+    trio.run(main)
+    return {"samples": sampler.samples}
+
+
 def run(scenario: str, base_url: str, params: dict[str, Any], variant: str | None) -> dict[str, Any]:
     from . import _scenario_common as common
 
@@ -151,6 +212,11 @@ def run(scenario: str, base_url: str, params: dict[str, Any], variant: str | Non
         if scenario != "sync_request":
             raise NotAvailable("the portal floor runs the sync request scenario only")
         return {"samples": _portal_sync_request(floor, sampler, params)}
+
+    from ._scenario_wires import WIRE_SCENARIOS
+
+    if scenario in WIRE_SCENARIOS:
+        return run_wire(floor, scenario, base_url, params)
 
     if scenario == "first_reply":
 

@@ -65,6 +65,70 @@ def _in_thread(fn: Any) -> Any:
     return box["result"]
 
 
+def _anthropic_model(base_url: str) -> Any:
+    """pydantic-ai's ``AnthropicModel`` at the fake (needs the ``anthropic`` SDK: the ``bench`` extra)."""
+    from . import _anthropic_wire as awire
+
+    try:
+        from pydantic_ai.models.anthropic import AnthropicModel
+        from pydantic_ai.providers.anthropic import AnthropicProvider
+    except ImportError as exc:
+        raise NotAvailable(f"pydantic-ai-slim[anthropic] is not installed ({exc})") from exc
+    return AnthropicModel(awire.MODEL, provider=AnthropicProvider(api_key="x", base_url=base_url))
+
+
+def run_wire(scenario: str, base_url: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The rows of :mod:`benchmarks._scenario_wires`: ``OpenAIChatModel`` on the tool-call stream (the
+    tool declared) and ``AnthropicModel`` on the Anthropic Messages wire, under asyncio."""
+    from pydantic_ai.models import ModelRequestParameters
+    from pydantic_ai.tools import ToolDefinition
+
+    from . import _scenario_common as common
+    from ._scenario_wires import WIRE_SCENARIOS, check_tool_call
+
+    wire_name, streamed, tool = WIRE_SCENARIOS[scenario]
+    model: Any = make_model(base_url) if wire_name == "openai" else _anthropic_model(base_url)
+    mrp = (
+        ModelRequestParameters(
+            function_tools=[ToolDefinition(name=wire.TOOL_NAME, parameters_json_schema=wire.TOOL_SCHEMA)]
+        )
+        if tool
+        else None
+    )
+    sampler = Sampler()
+
+    async def stream_once() -> tuple[Any, int]:
+        events = 0
+        async with model_request_stream(model, MESSAGES, model_request_parameters=mrp) as stream:
+            async for _ in stream:
+                events += 1
+            return stream.get(), events
+
+    async def main() -> None:
+        if not streamed:
+            for _ in range(params["warmup"]):
+                await model_request(model, MESSAGES)
+            for _ in range(params["rounds"]):
+                with sampler.round(params["n"], unit_name="request"):
+                    for _ in range(params["n"]):
+                        await model_request(model, MESSAGES)
+            return
+        for _ in range(params["warmup"]):
+            await stream_once()
+        for _ in range(params["rounds"]):
+            with sampler.round(params["chunks"], unit_name="delta") as extra:
+                response, events = await stream_once()
+            if tool:
+                (part,) = response.parts
+                check_tool_call(getattr(part, "tool_name", None), getattr(part, "args", None), params)
+            else:
+                common.check_text(response.text or "", params)
+            extra["events"] = events
+
+    asyncio.run(main())
+    return {"samples": sampler.samples}
+
+
 def run(scenario: str, base_url: str, params: dict[str, Any], variant: str | None) -> dict[str, Any]:
     from . import _scenario_common as common
 
@@ -74,6 +138,11 @@ def run(scenario: str, base_url: str, params: dict[str, Any], variant: str | Non
         from ._scenario_fragments import fragments_samples, pydantic_ai_feed
 
         return {"samples": fragments_samples(pydantic_ai_feed, params["sizes"], params["rounds"])}
+
+    from ._scenario_wires import WIRE_SCENARIOS
+
+    if scenario in WIRE_SCENARIOS:
+        return run_wire(scenario, base_url, params)
     model = make_model(base_url)
     sampler = Sampler()
 

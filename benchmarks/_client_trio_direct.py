@@ -79,11 +79,72 @@ def _in_thread(fn: Any) -> Any:
     return box["result"]
 
 
+def _tool_parameters() -> Any:
+    from trio_direct.tools import ModelRequestParameters, ToolDefinition
+
+    tool = ToolDefinition(name=wire.TOOL_NAME, parameters_json_schema=wire.TOOL_SCHEMA)
+    return ModelRequestParameters(function_tools=[tool])
+
+
+def run_wire(openai_model: Model, scenario: str, base_url: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The rows of :mod:`benchmarks._scenario_wires`: the OpenAI tool-call stream (``openai:``, with the
+    tool declared) and the Anthropic Messages wire (``anthropic:``, ``ANTHROPIC_BASE_URL`` at the fake)."""
+    from . import _anthropic_wire as awire
+    from . import _scenario_common as common
+    from ._scenario_wires import WIRE_SCENARIOS, check_tool_call
+
+    wire_name, streamed, tool = WIRE_SCENARIOS[scenario]
+    if wire_name == "openai":
+        model = openai_model
+    else:
+        os.environ["ANTHROPIC_BASE_URL"] = base_url
+        os.environ.setdefault("ANTHROPIC_API_KEY", "x")
+        model = infer_model(f"anthropic:{awire.MODEL}")
+    mrp = _tool_parameters() if tool else None
+    sampler = Sampler()
+
+    async def stream_once() -> tuple[Any, int]:
+        events = 0
+        async with model_request_stream(model, MESSAGES, model_request_parameters=mrp) as stream:
+            async for _ in stream:
+                events += 1
+            return stream.get(), events
+
+    async def main() -> None:
+        if not streamed:
+            for _ in range(params["warmup"]):
+                await model_request(model, MESSAGES)
+            for _ in range(params["rounds"]):
+                with sampler.round(params["n"], unit_name="request"):
+                    for _ in range(params["n"]):
+                        await model_request(model, MESSAGES)
+            return
+        for _ in range(params["warmup"]):
+            await stream_once()
+        for _ in range(params["rounds"]):
+            with sampler.round(params["chunks"], unit_name="delta") as extra:
+                response, events = await stream_once()
+            if tool:
+                (part,) = response.parts
+                check_tool_call(getattr(part, "tool_name", None), getattr(part, "args", None), params)
+            else:
+                common.check_text(response.text or "", params)
+            extra["events"] = events
+
+    trio.run(main)
+    return {"samples": sampler.samples}
+
+
 def run(scenario: str, base_url: str, params: dict[str, Any], variant: str | None) -> dict[str, Any]:
     from . import _scenario_common as common
 
     model = make_model(base_url, variant)
     sampler = Sampler()
+
+    from ._scenario_wires import WIRE_SCENARIOS
+
+    if scenario in WIRE_SCENARIOS:
+        return run_wire(model, scenario, base_url, params)
 
     if scenario == "first_reply":
         response = trio.run(model_request, model, MESSAGES)

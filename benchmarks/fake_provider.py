@@ -29,7 +29,31 @@ Endpoints
 ``POST .../messages`` (Anthropic Messages, e.g. ``/v1/messages``)
     Without streaming: one ``message`` object. Streaming: ``message_start``, ``content_block_start``,
     ``ping``, N ``content_block_delta`` (``text_delta``), ``content_block_stop``, ``message_delta``
-    (``stop_reason: "end_turn"`` and usage), ``message_stop`` -- each as ``event: <type>`` + ``data: <json>``.
+    (``stop_reason: "end_turn"`` and usage), ``message_stop`` -- each as ``event: <type>`` + ``data: <json>``;
+    order, fields and usage as in the recorded conformance case
+    ``anthropic/test_anthropic/test_anthropic_model_thinking_part_stream/0``.
+
+With ``x-fake-tool: 1`` either route answers with one call of the tool ``record_text`` instead of text;
+its arguments are the JSON object ``{"text":"<the reply text>"}``. Streamed, they arrive as N argument
+fragments (one per content delta, ``chunk_chars`` characters of the text each) between an opening
+fragment ``{"text":"`` and a closing one ``"}``, so the fragments concatenate to that object:
+
+* OpenAI Chat: a first chunk with ``role``, ``content: null`` and ``tool_calls: [{"index": 0, "id":
+  "call_...", "type": "function", "function": {"name": "record_text", "arguments": ""}}]``, then one
+  chunk per fragment with ``delta: {"tool_calls": [{"index": 0, "function": {"arguments": ...}}]}``,
+  then ``finish_reason: "tool_calls"``, the usage chunk and ``[DONE]`` -- the shape recorded in the
+  conformance case ``openai/test_openai/test_run_stream_sync_streams_real_model/0``.
+* Anthropic: ``content_block_start`` with ``{"type": "tool_use", "id": "toolu_...", "name":
+  "record_text", "input": {}}``, ``ping``, an empty ``input_json_delta`` (the API sends one first), one
+  ``content_block_delta`` ``input_json_delta`` per fragment, ``content_block_stop``, ``message_delta``
+  with ``stop_reason: "tool_use"``, ``message_stop`` -- checked against the conformance case
+  ``anthropic/test_anthropic/test_anthropic_web_search_tool_stream/0`` (its ``server_tool_use`` block
+  streams its input the same way; no recording streams a client ``tool_use`` block) and the tool-call
+  example in the shared Anthropic wire reference.
+
+Not streamed, the reply is a ``chat.completion`` with ``message.tool_calls`` (arguments as a JSON string)
+and ``finish_reason: "tool_calls"``, or a ``message`` with one ``tool_use`` block (``input`` an object)
+and ``stop_reason: "tool_use"``.
 ``GET /_stats``
     JSON counters: ``requests`` (provider API requests), ``http_requests`` (all), ``json_responses``,
     ``error_responses``, ``streams_started``, ``streams_completed``, ``streams_aborted``,
@@ -49,7 +73,8 @@ Endpoints
 The model name in replies echoes the request's ``"model"``; the text is a fixed English paragraph, cut
 into deltas of exactly ``chunk_chars`` characters, and a non-streamed reply carries the same text as the
 concatenated stream deltas. Usage: ``prompt_tokens``/``input_tokens`` = request body bytes // 4 (at least
-1), ``completion_tokens``/``output_tokens`` = the number of content chunks.
+1), ``completion_tokens``/``output_tokens`` = the number of content chunks (argument fragments for a
+tool call, not counting the opening and closing ones).
 
 Rate limits (optional; see ``benchmarks/fake_ratelimit.py``)
 -----------------------------------------------------------
@@ -69,6 +94,8 @@ Control headers (per request; the CLI options / :func:`start_fake_provider` argu
                             carries many). 1: at delay 0, ~64 KiB of events per chunk and write -- the
                             batched shape no provider sends, kept to show what it hides.
 ``x-fake-chunk-chars: C``   characters per delta (default 4); the reply text is N*C characters long.
+``x-fake-tool: 0|1``        1: the reply is one tool call whose arguments carry the text (see above);
+                            default 0 (text).
 ``x-fake-ttft-ms: MS``      delay before the first content delta of a stream (response headers and the
                             opening events go out at once), or before a non-streamed reply (default 0).
 ``x-fake-status: CODE``     reply at once with this HTTP status (>= 400) and a provider-shaped error body:
@@ -148,7 +175,7 @@ _TEXT_LEN: Final = len(_TEXT)
 class FakeProviderSettings:
     """Server-wide defaults for the control headers."""
 
-    __slots__ = ("burst", "chunk_chars", "chunks", "delay_ms", "ttft_ms")
+    __slots__ = ("burst", "chunk_chars", "chunks", "delay_ms", "tool", "ttft_ms")
 
     def __init__(
         self,
@@ -157,12 +184,14 @@ class FakeProviderSettings:
         chunk_chars: int = DEFAULT_CHUNK_CHARS,
         ttft_ms: float = DEFAULT_TTFT_MS,
         burst: bool = False,
+        tool: bool = False,
     ) -> None:
         self.chunks = chunks
         self.delay_ms = delay_ms
         self.chunk_chars = chunk_chars
         self.ttft_ms = ttft_ms
         self.burst = burst
+        self.tool = tool
 
 
 # --------------------------------------------------------------------------------------------------
@@ -446,22 +475,32 @@ def _anthropic_usage(p_tok: int, c_tok: int) -> bytes:
     )
 
 
-def _anthropic_stream(rid: str, model_json: bytes, p_tok: int, c_tok: int) -> _Reply:
-    opening = (
+def _anthropic_message_start(rid: str, model_json: bytes, p_tok: int) -> bytes:
+    return (
         b'event: message_start\ndata: {"type":"message_start","message":{"id":"%b","type":"message",'
         b'"role":"assistant","model":%b,"content":[],"stop_reason":null,"stop_sequence":null,"usage":%b}}\n\n'
-        b'event: content_block_start\ndata: {"type":"content_block_start","index":0,'
-        b'"content_block":{"type":"text","text":""}}\n\n'
-        b'event: ping\ndata: {"type": "ping"}\n\n' % (rid.encode(), model_json, _anthropic_usage(p_tok, 1))
+        % (rid.encode(), model_json, _anthropic_usage(p_tok, 1))
     )
-    closing = (
+
+
+def _anthropic_closing(p_tok: int, c_tok: int, stop_reason: bytes) -> bytes:
+    return (
         b'event: content_block_stop\ndata: {"type":"content_block_stop","index":0}\n\n'
-        b'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn",'
+        b'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"%b",'
         b'"stop_sequence":null},"usage":{"input_tokens":%d,"cache_creation_input_tokens":0,'
         b'"cache_read_input_tokens":0,"output_tokens":%d}}\n\n'
-        b'event: message_stop\ndata: {"type":"message_stop"}\n\n' % (p_tok, c_tok)
+        b'event: message_stop\ndata: {"type":"message_stop"}\n\n' % (stop_reason, p_tok, c_tok)
     )
-    return _Reply(opening, _A_DELTA_PRE, _A_DELTA_POST, closing)
+
+
+def _anthropic_stream(rid: str, model_json: bytes, p_tok: int, c_tok: int) -> _Reply:
+    opening = (
+        _anthropic_message_start(rid, model_json, p_tok)
+        + b'event: content_block_start\ndata: {"type":"content_block_start","index":0,'
+        b'"content_block":{"type":"text","text":""}}\n\n'
+        b'event: ping\ndata: {"type": "ping"}\n\n'
+    )
+    return _Reply(opening, _A_DELTA_PRE, _A_DELTA_POST, _anthropic_closing(p_tok, c_tok, b"end_turn"))
 
 
 def _anthropic_json(rid: str, model_json: bytes, text_json: bytes, p_tok: int, c_tok: int) -> bytes:
@@ -469,6 +508,125 @@ def _anthropic_json(rid: str, model_json: bytes, text_json: bytes, p_tok: int, c
         b'{"id":"%b","type":"message","role":"assistant","model":%b,"content":[{"type":"text","text":%b}],'
         b'"stop_reason":"end_turn","stop_sequence":null,"usage":%b}'
         % (rid.encode(), model_json, text_json, _anthropic_usage(p_tok, c_tok))
+    )
+
+
+# Tool-call replies (``x-fake-tool: 1``): one call of TOOL_NAME whose arguments are the JSON object
+# ``{"text":"<the reply text>"}``. Streamed, the arguments arrive as fragments: the opening fragment
+# ``{"text":"``, then one fragment per content delta (the same text windows as a text reply; the text has
+# no quote or backslash, so a window is the same characters inside the arguments document and the
+# same JSON-encoded bytes as a text delta), then the closing fragment ``"}``.
+
+TOOL_NAME: Final = "record_text"
+_ARGS_OPEN: Final = b'"{\\"text\\":\\""'  # the fragment {"text":" as a JSON string
+_ARGS_CLOSE: Final = b'"\\"}"'  # the fragment "} as a JSON string
+
+
+def _tool_args_document(chunks: int, cc: int) -> bytes:
+    """The whole arguments object (``{"text":"..."}``), what the streamed fragments add up to."""
+    return b'{"text":%b}' % _full_text_json(chunks, cc)
+
+
+def _openai_tool_stream(
+    rid: str, call_id: str, created: int, model_json: bytes, p_tok: int, c_tok: int, usage: bool
+) -> _Reply:
+    """OpenAI's tool-call stream, as recorded in the conformance case
+    ``openai/test_openai/test_run_stream_sync_streams_real_model/0``: a first chunk with the role, the
+    call's ``index``/``id``/``type``/``name`` and ``arguments: ""``, then chunks that carry only
+    ``{"index": 0, "function": {"arguments": <fragment>}}``, a ``finish_reason: "tool_calls"`` chunk,
+    the usage chunk and ``[DONE]`` (the recording's ``obfuscation`` field is left out, as in the text
+    stream)."""
+    common = (
+        b'data: {"id":"%b","object":"chat.completion.chunk","created":%d,"model":%b,'
+        b'"service_tier":"default","system_fingerprint":"fp_fake","choices":'
+        % (rid.encode(), created, model_json)
+    )
+    pre = common + b'[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":'
+    post = b'}}]},"logprobs":null,"finish_reason":null}],"usage":null}\n\n'
+    opening = (
+        common + b'[{"index":0,"delta":{"role":"assistant","content":null,"tool_calls":[{"index":0,'
+        b'"id":"%b","type":"function","function":{"name":"%b","arguments":""}}],"refusal":null},'
+        b'"logprobs":null,"finish_reason":null}],"usage":null}\n\n' % (call_id.encode(), TOOL_NAME.encode())
+    ) + (pre + _ARGS_OPEN + post)
+    closing = (
+        pre
+        + _ARGS_CLOSE
+        + post
+        + common
+        + b'[{"index":0,"delta":{},"logprobs":null,"finish_reason":"tool_calls"}],"usage":null}\n\n'
+    )
+    if usage:
+        closing += common + b'[],"usage":%b}\n\n' % _openai_usage(p_tok, c_tok)
+    closing += b"data: [DONE]\n\n"
+    return _Reply(opening, pre, post, closing)
+
+
+def _openai_tool_json(
+    rid: str, call_id: str, created: int, model_json: bytes, args: bytes, p_tok: int, c_tok: int
+) -> bytes:
+    return (
+        b'{"id":"%b","object":"chat.completion","created":%d,"model":%b,"choices":[{"index":0,'
+        b'"message":{"role":"assistant","content":null,"tool_calls":[{"id":"%b","type":"function",'
+        b'"function":{"name":"%b","arguments":%b}}],"refusal":null,"annotations":[]},"logprobs":null,'
+        b'"finish_reason":"tool_calls"}],"usage":%b,"service_tier":"default","system_fingerprint":"fp_fake"}'
+        % (
+            rid.encode(),
+            created,
+            model_json,
+            call_id.encode(),
+            TOOL_NAME.encode(),
+            json.dumps(args.decode()).encode(),
+            _openai_usage(p_tok, c_tok),
+        )
+    )
+
+
+_A_JSON_PRE: Final = (
+    b'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,'
+    b'"delta":{"type":"input_json_delta","partial_json":'
+)
+
+
+def _anthropic_tool_stream(rid: str, tool_id: str, model_json: bytes, p_tok: int, c_tok: int) -> _Reply:
+    """Anthropic's ``tool_use`` stream: ``content_block_start`` with ``{"type": "tool_use", "id", "name",
+    "input": {}}``, ``ping``, an empty ``input_json_delta`` first (as the API sends), the argument
+    fragments as ``input_json_delta`` events, ``content_block_stop``, ``message_delta`` with
+    ``stop_reason: "tool_use"`` and ``message_stop``. Checked against the conformance case
+    ``anthropic/test_anthropic/test_anthropic_web_search_tool_stream/0`` (the recordings hold no streamed
+    client ``tool_use`` block; that case streams a ``server_tool_use`` block's input the same way: an
+    empty ``partial_json`` first, then fragments) and the client tool-call example in
+    shared/reference/providers/anthropic.md."""
+    opening = (
+        _anthropic_message_start(rid, model_json, p_tok)
+        + b'event: content_block_start\ndata: {"type":"content_block_start","index":0,"content_block":'
+        b'{"type":"tool_use","id":"%b","name":"%b","input":{}}}\n\n'
+        % (tool_id.encode(), TOOL_NAME.encode())
+        + b'event: ping\ndata: {"type": "ping"}\n\n'
+        + _A_JSON_PRE
+        + b'""'
+        + _A_DELTA_POST
+        + _A_JSON_PRE
+        + _ARGS_OPEN
+        + _A_DELTA_POST
+    )
+    closing = _A_JSON_PRE + _ARGS_CLOSE + _A_DELTA_POST + _anthropic_closing(p_tok, c_tok, b"tool_use")
+    return _Reply(opening, _A_JSON_PRE, _A_DELTA_POST, closing)
+
+
+def _anthropic_tool_json(
+    rid: str, tool_id: str, model_json: bytes, args: bytes, p_tok: int, c_tok: int
+) -> bytes:
+    return (
+        b'{"id":"%b","type":"message","role":"assistant","model":%b,"content":[{"type":"tool_use",'
+        b'"id":"%b","name":"%b","input":%b}],"stop_reason":"tool_use","stop_sequence":null,"usage":%b}'
+        % (
+            rid.encode(),
+            model_json,
+            tool_id.encode(),
+            TOOL_NAME.encode(),
+            args,
+            _anthropic_usage(p_tok, c_tok),
+        )
     )
 
 
@@ -875,6 +1033,7 @@ class _Connection(asyncio.Protocol):
             cc = _int_header(headers, b"x-fake-chunk-chars", defaults.chunk_chars, 1, _MAX_CHUNK_CHARS)
             delay_ms = _number_header(headers, b"x-fake-delay-ms", defaults.delay_ms, 3_600_000)
             burst = _int_header(headers, b"x-fake-burst", int(defaults.burst), 0, 1) == 1
+            tool = _int_header(headers, b"x-fake-tool", int(defaults.tool), 0, 1) == 1
             ttft_ms = _number_header(headers, b"x-fake-ttft-ms", defaults.ttft_ms, 3_600_000)
             try:
                 payload = json.loads(body) if body else {}
@@ -895,17 +1054,31 @@ class _Connection(asyncio.Protocol):
                 return
             rid_header += verdict.headers
             ttft_ms += limiter.load_latency_ms * (stats.streams_active + server.delayed_replies)
+        call_id = ("call_fake%012d" if provider == _OPENAI else "toolu_fake%012d") % server.counter
         if payload.get("stream") is True:
             if provider == _OPENAI:
                 opts = payload.get("stream_options")
                 usage = isinstance(opts, dict) and opts.get("include_usage") is True
-                reply = _openai_stream(rid, int(time.time()), model_json, p_tok, chunks, usage)
+                if tool:
+                    reply = _openai_tool_stream(
+                        rid, call_id, int(time.time()), model_json, p_tok, chunks, usage
+                    )
+                else:
+                    reply = _openai_stream(rid, int(time.time()), model_json, p_tok, chunks, usage)
+            elif tool:
+                reply = _anthropic_tool_stream(rid, call_id, model_json, p_tok, chunks)
             else:
                 reply = _anthropic_stream(rid, model_json, p_tok, chunks)
             self._start_stream(reply, rid_header, chunks, cc, delay_ms / 1000, ttft_ms / 1000, burst)
             return
         text_json = _full_text_json(chunks, cc)
-        if provider == _OPENAI:
+        if tool:
+            args = _tool_args_document(chunks, cc)
+            if provider == _OPENAI:
+                data = _openai_tool_json(rid, call_id, int(time.time()), model_json, args, p_tok, chunks)
+            else:
+                data = _anthropic_tool_json(rid, call_id, model_json, args, p_tok, chunks)
+        elif provider == _OPENAI:
             data = _openai_json(rid, int(time.time()), model_json, text_json, p_tok, chunks)
         else:
             data = _anthropic_json(rid, model_json, text_json, p_tok, chunks)
@@ -1120,6 +1293,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         action="store_true",
         help="default x-fake-burst: 1 (~64 KiB of events per chunk at delay 0)",
     )
+    parser.add_argument(
+        "--tool", action="store_true", help="default x-fake-tool: 1 (replies are one tool call)"
+    )
     parser.add_argument("--parent-pid", type=int, help="exit when this process is no longer our parent")
     parser.add_argument("--quiet", action="store_true", help="do not print the URL")
     parser.add_argument(
@@ -1141,7 +1317,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     if args.chunks < 0 or args.chunk_chars < 1 or args.delay_ms < 0 or args.ttft_ms < 0:
         parser.error("--chunks, --delay-ms and --ttft-ms must be >= 0, --chunk-chars >= 1")
-    settings = FakeProviderSettings(args.chunks, args.delay_ms, args.chunk_chars, args.ttft_ms, args.burst)
+    settings = FakeProviderSettings(
+        args.chunks, args.delay_ms, args.chunk_chars, args.ttft_ms, args.burst, args.tool
+    )
     _raise_fd_limit()
     loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None
     if not args.no_uvloop:
@@ -1177,6 +1355,7 @@ def start_fake_provider(
     chunk_chars: int | None = None,
     ttft_ms: float | None = None,
     burst: bool = False,
+    tool: bool = False,
     host: str = "127.0.0.1",
     startup_timeout: float = 10.0,
     python: str | None = None,
@@ -1199,6 +1378,8 @@ def start_fake_provider(
             options += [flag, str(value)]
     if burst:
         options.append("--burst")
+    if tool:
+        options.append("--tool")
     with tempfile.TemporaryDirectory(prefix="fake_provider_") as tmp:
         ready = Path(tmp) / "port"
         cmd = [

@@ -48,6 +48,12 @@ def test_benchmarks_smoke_run(tmp_path: Path) -> None:
     assert not [r for r in records if "error" in r["result"]]
     ran = [r for r in records if r["client"] == "trio_direct" and "na" not in r["result"]]
     assert {"nonstream", "stream", "concurrent"} <= {r["scenario"] for r in ran}
+    # the tool-call argument stream and the Anthropic wire (their checks compare the whole call / text)
+    wires = {"stream_tool", "anthropic_nonstream", "anthropic_stream", "anthropic_stream_tool"}
+    assert wires <= {r["scenario"] for r in ran}
+    assert wires <= {r["scenario"] for r in records if r["client"] == "floor" and "na" not in r["result"]}
     table = md_out.read_text()
     assert "| scenario | trio_direct | floor (httpx) |" in table
     assert "non-streamed, CPU / request" in table
+    assert "| tool-call arguments streamed (60 deltas), CPU / delta |" in table  # labels carry the sizes
+    assert "| Anthropic streamed (60 deltas), CPU / delta |" in table

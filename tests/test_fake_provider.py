@@ -319,3 +319,176 @@ def test_last_stream_reports_paced_write_times(client: httpx.Client) -> None:
     assert len(writes) == 6
     assert writes == sorted(writes)
     assert writes[-1] - writes[0] >= 5 * 2_000_000 * 0.9  # paced ~2 ms apart (the server's own clock)
+
+
+# --- x-fake-tool: one tool call whose JSON arguments stream as fragments -----------------------------
+
+TOOL_HEADERS = {"x-fake-tool": "1", "x-fake-chunks": "6", "x-fake-chunk-chars": "5"}
+
+
+def _tool_args(chunks: int, chunk_chars: int) -> str:
+    """What the fake's tool-call arguments add up to: ``{"text": <the reply text>}``, compact."""
+    from benchmarks.fake_provider import _cyclic_text
+
+    return json.dumps({"text": _cyclic_text(0, chunks * chunk_chars)}, separators=(",", ":"))
+
+
+def test_openai_tool_stream_shape(client: httpx.Client) -> None:
+    body = {**BODY, "stream": True, "stream_options": {"include_usage": True}}
+    r = client.post("/v1/chat/completions", json=body, headers=TOOL_HEADERS)
+    assert r.status_code == 200
+    events = sse_events(r.text)
+    assert events[-1] == (None, "[DONE]")
+    chunks = [json.loads(data) for _, data in events[:-1]]
+    # first chunk, opening fragment, 6 fragments, closing fragment, finish, usage
+    assert len(chunks) == 1 + 1 + 6 + 1 + 1 + 1
+    first = chunks[0]["choices"][0]["delta"]
+    assert first["role"] == "assistant" and first["content"] is None
+    (call,) = first["tool_calls"]
+    assert call["index"] == 0 and call["type"] == "function" and call["id"].startswith("call_")
+    assert call["function"] == {"name": "record_text", "arguments": ""}
+    fragments = []
+    for c in chunks[1:-2]:
+        (tc,) = c["choices"][0]["delta"]["tool_calls"]
+        assert tc.keys() == {"index", "function"} and tc["index"] == 0  # no id or name after the first
+        assert c["choices"][0]["finish_reason"] is None
+        fragments.append(tc["function"]["arguments"])
+    assert [len(f) for f in fragments[1:-1]] == [5] * 6
+    assert "".join(fragments) == _tool_args(6, 5)
+    assert chunks[-2]["choices"] == [
+        {"index": 0, "delta": {}, "logprobs": None, "finish_reason": "tool_calls"}
+    ]
+    assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["completion_tokens"] == 6
+
+
+def test_openai_tool_json(client: httpx.Client) -> None:
+    r = client.post("/v1/chat/completions", json=BODY, headers=TOOL_HEADERS)
+    choice = r.json()["choices"][0]
+    assert choice["finish_reason"] == "tool_calls"
+    (call,) = choice["message"]["tool_calls"]
+    assert call["function"]["name"] == "record_text"
+    assert call["function"]["arguments"] == _tool_args(6, 5)
+
+
+def test_anthropic_tool_stream_shape(client: httpx.Client) -> None:
+    body = {"model": "claude-sonnet-4-5", "max_tokens": 100, "stream": True, "messages": []}
+    r = client.post("/v1/messages", json=body, headers=TOOL_HEADERS)
+    assert r.status_code == 200
+    events = sse_events(r.text)
+    names = [name for name, _ in events]
+    assert names == [
+        "message_start",
+        "content_block_start",
+        "ping",
+        *["content_block_delta"] * (1 + 1 + 6 + 1),  # empty, opening, 6 fragments, closing
+        "content_block_stop",
+        "message_delta",
+        "message_stop",
+    ]
+    datas = [json.loads(data) for _, data in events]
+    assert [d["type"] for d in datas] == names
+    block = datas[1]["content_block"]
+    assert block["type"] == "tool_use" and block["id"].startswith("toolu_")
+    assert block["name"] == "record_text" and block["input"] == {}
+    deltas = [d["delta"] for d in datas[3:12]]
+    assert all(d["type"] == "input_json_delta" for d in deltas)
+    assert all(d["index"] == 0 for d in datas[3:13])
+    assert deltas[0]["partial_json"] == ""
+    assert "".join(d["partial_json"] for d in deltas) == _tool_args(6, 5)
+    assert datas[-2]["delta"]["stop_reason"] == "tool_use"
+    assert datas[-2]["usage"]["output_tokens"] == 6
+
+
+def test_anthropic_tool_json(client: httpx.Client) -> None:
+    body = {"model": "claude-sonnet-4-5", "max_tokens": 100, "messages": []}
+    msg = client.post("/v1/messages", json=body, headers=TOOL_HEADERS).json()
+    assert msg["stop_reason"] == "tool_use"
+    (block,) = msg["content"]
+    assert block["type"] == "tool_use" and block["name"] == "record_text"
+    assert block["input"] == json.loads(_tool_args(6, 5))
+
+
+def test_tool_stream_one_fragment_per_http_chunk(base_url: str) -> None:
+    body = {**BODY, "stream": True}
+    chunks = _raw_chunks(base_url, {"x-fake-tool": "1", "x-fake-chunks": "30"}, body)
+    fragment = b'"tool_calls":[{"index":0,"function":{"arguments":'
+    assert sum(c.count(fragment) for c in chunks) == 30 + 2  # with the opening and closing fragments
+    # the 30 argument deltas each travel alone; the opening and closing events share their chunks
+    alone = [c for c in chunks if c.count(b"data: ") == 1 and fragment in c]
+    assert len(alone) == 30
+
+
+def test_tool_default_from_the_command_line() -> None:
+    with start_fake_provider(chunks=3, chunk_chars=4, tool=True) as url:
+        r = httpx.post(url + "/v1/chat/completions", json=BODY, timeout=10)
+        assert r.json()["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"] == _tool_args(3, 4)
+        r = httpx.post(url + "/v1/chat/completions", json=BODY, headers={"x-fake-tool": "0"}, timeout=10)
+        assert r.json()["choices"][0]["message"]["content"] == _tool_args(3, 4)[9:-2]
+
+
+# --- our client against the fake: the tool stream parses to the full call ----------------------------
+
+
+def _tool_params() -> Any:
+    from trio_direct.tools import ModelRequestParameters, ToolDefinition
+
+    schema = {"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}
+    return ModelRequestParameters(
+        function_tools=[ToolDefinition(name="record_text", parameters_json_schema=schema)]
+    )
+
+
+async def _stream_tool_call(model: Any) -> tuple[Any, int]:
+    from trio_direct import ModelRequest, model_request_stream
+
+    deltas = 0
+    async with model_request_stream(
+        model,
+        [ModelRequest.user_text_prompt("hello")],
+        model_request_parameters=_tool_params(),
+    ) as stream:
+        async for event in stream:
+            if event.event_kind == "part_delta":
+                deltas += 1
+        return stream.get(), deltas
+
+
+async def test_trio_direct_parses_the_openai_tool_stream(base_url: str) -> None:
+    from trio_direct.messages import ToolCallPart
+    from trio_direct.models import openai as oa
+    from trio_direct.models.base import Provider
+
+    model = oa.OpenAIChatModel(
+        "gpt-4o",
+        provider=Provider("openai", base_url + "/v1", "sk-test"),
+        settings={"extra_headers": TOOL_HEADERS},
+    )
+    response, deltas = await _stream_tool_call(model)
+    (part,) = response.parts
+    assert isinstance(part, ToolCallPart)
+    assert part.tool_name == "record_text" and part.tool_call_id.startswith("call_fake")
+    assert part.args == _tool_args(6, 5)
+    assert part.args_as_dict() == json.loads(_tool_args(6, 5))
+    assert deltas == 6 + 2  # every fragment after the start is a delta event
+    assert response.finish_reason == "tool_call"
+    assert response.usage.output_tokens == 6
+
+
+async def test_trio_direct_parses_the_anthropic_tool_stream(base_url: str) -> None:
+    from trio_direct.messages import ToolCallPart
+    from trio_direct.models.anthropic import AnthropicModel
+
+    model = AnthropicModel(
+        "claude-sonnet-4-5",
+        api_key="sk-ant-test",
+        base_url=base_url,
+        settings={"extra_headers": TOOL_HEADERS},
+    )
+    response, deltas = await _stream_tool_call(model)
+    (part,) = response.parts
+    assert isinstance(part, ToolCallPart)
+    assert part.tool_name == "record_text" and part.tool_call_id.startswith("toolu_fake")
+    assert part.args == _tool_args(6, 5)
+    assert deltas == 1 + 6 + 2  # the empty first input_json_delta is an event too (as in 2.68)
+    assert response.finish_reason == "tool_call"
+    assert response.usage.output_tokens == 6

@@ -458,6 +458,25 @@ class PartsManager:
             UnexpectedModelBehavior: the vendor id belongs to a part that is not a tool call, or
                 string and dict arguments are mixed.
         """
+        if (
+            vendor_part_id is not None
+            and tool_name is None
+            and tool_call_id is None
+            and provider_name is None
+            and provider_details is None
+            and type(args) is str
+        ):
+            # The hot path of a streamed tool call: more argument text for a call that has started.
+            # Equivalent to the general path below (nothing but the string to apply, so applying the
+            # delta appends it, and the event's delta carries the call's id as that path's does),
+            # without building a delta, evolving it for the id and re-checking it in ``apply``.
+            found = self._vendor_index.get(vendor_part_id)
+            if found is not None:
+                part = self._parts.raw(found)
+                if type(part) is ToolCallPart and not isinstance(part.args, dict):
+                    self._parts.grow(found, args)
+                    delta = ToolCallPartDelta(args_delta=args, tool_call_id=part.tool_call_id)
+                    return [PartDeltaEvent(index=found, delta=delta)]
         delta = ToolCallPartDelta(
             tool_name_delta=tool_name,
             args_delta=args,
