@@ -247,8 +247,8 @@ def _unsupported_token_counting(model: Model) -> NotSupportedError:
     what to do)."""
     return NotSupportedError(
         f"Token counting ahead of the request is not supported by {type(model).__name__}. "
-        "Anthropic (`anthropic:`), OpenAI Responses (`openai-responses:`) and Gemini (`google-gla:`) "
-        "models count tokens; for other models read `response.usage` after the request."
+        "Anthropic (`anthropic:`), OpenAI Responses (`openai-responses:`) and Gemini (`google-gla:`, "
+        "`google-cloud:`) models count tokens; for other models read `response.usage` after the request."
     )
 
 
