@@ -110,8 +110,11 @@ _WEB_SEARCH_OPTIONS: Final = frozenset(
 
 
 def _provider_settings(tool: Any) -> dict[str, Any]:
-    settings = getattr(tool, "provider_settings", None) or {}
-    own = settings.get("openrouter") if isinstance(settings, dict) else None
+    """The tool's ``provider_settings['openrouter']``, or ``{}``."""
+    settings: object = getattr(tool, "provider_settings", None)
+    if not isinstance(settings, dict):
+        return {}
+    own: object = cast(dict[str, Any], settings).get("openrouter")
     return cast(dict[str, Any], own) if isinstance(own, dict) else {}
 
 
@@ -218,7 +221,7 @@ def _add_to_message(message: JSON, ttl: CacheTTL | bool, profile: ChatProfile) -
 def _block_count(message: JSON) -> int:
     """The content blocks a message becomes downstream: its parts, plus an assistant's tool calls."""
     content = message.get("content")
-    count = len(cast(list[Any], content)) if isinstance(content, list) else int(bool(content))
+    count = len(cast(list[object], content)) if isinstance(content, list) else int(bool(content))
     if message["role"] == "assistant":
         count += len(message.get("tool_calls") or [])
     return count
@@ -347,15 +350,14 @@ def _raise_earlier_ttls(tools: list[JSON], messages: list[JSON], profile: ChatPr
     """Each breakpoint's TTL raised to the longest of those after it (tools, then messages)."""
     if not profile.openrouter_cache_ttl:
         return
-    blocks: list[Any] = [*tools]
+    blocks: list[JSON] = [*tools]
     for message in messages:
         content = message.get("content")
-        blocks.extend(content if isinstance(content, list) else [])
-    carriers = [b for b in blocks if isinstance(b, dict) and b.get("cache_control")]
+        if isinstance(content, list):
+            blocks.extend(cast(list[JSON], content))
     longest: CacheTTL = "5m"
-    for carrier in reversed(carriers):
-        ttl = cast(JSON, carrier)["cache_control"].get("ttl", "5m")
-        if ttl == "1h":
+    for carrier in reversed([b for b in blocks if b.get("cache_control")]):
+        if carrier["cache_control"].get("ttl", "5m") == "1h":
             longest = "1h"
         elif longest == "1h":
-            cast(JSON, carrier)["cache_control"] = cache_control("1h", profile)
+            carrier["cache_control"] = cache_control("1h", profile)
