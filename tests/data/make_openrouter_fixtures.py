@@ -319,6 +319,33 @@ CASES = [
         },
     ),
 ]
+# a loose tool schema per routed vendor: OpenAI's strict-mode transformer unless the vendor's profile
+# brings its own
+LOOSE = {
+    "function_tools": [
+        {
+            "name": "t",
+            "parameters_json_schema": {"type": "object", "properties": {"city": {"type": "string"}}},
+            "description": "d",
+        }
+    ]
+}
+for vendor_model in (
+    CLAUDE,
+    GEMINI,
+    GPT,
+    "openai/gpt-oss-120b",
+    "meta-llama/llama-3.3-70b-instruct",
+    "qwen/qwen3-235b-a22b",
+    "amazon/nova-pro-v1",
+    "mistralai/mistral-large",
+    "x-ai/grok-4",
+    "deepseek/deepseek-chat",
+    "z-ai/glm-4.6",
+    "nousresearch/hermes-4-70b",
+):
+    CASES.append((f"tool_schema_{vendor_model.replace('/', '_')}", vendor_model, HELLO, None, LOOSE))
+
 STREAMED = {"cache_all_stream", "video_url"}
 
 

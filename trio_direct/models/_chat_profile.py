@@ -235,8 +235,15 @@ def openrouter_profile(model_name: str) -> ChatProfile:
     # the routed provider decides what caching does (2.68's OpenRouterProvider.model_profile)
     vendor = model_name.removeprefix("~").partition("/")[0]
     anthropic_cache = vendor == "anthropic"
+    bare = model_name.partition("/")[2].partition(":")[0].lower()
+    # 2.68 puts OpenAI's strict-mode schema transformer under every routed profile that does not bring
+    # its own (Gemini's, or the inline-$defs one of Llama, Qwen, Nova and GLM-5.3)
+    own_transformer = vendor in ("google", "meta-llama", "qwen", "amazon") or (
+        vendor == "z-ai" and bare.startswith("glm-5.3")
+    )
     return _vendor_family_profile(
         model_name,
+        openai_schema=not own_transformer,
         video_url_parts=True,
         openrouter_cache_control=vendor in ("anthropic", "google"),
         openrouter_trailing_cache_control=vendor != "google",
