@@ -17,8 +17,8 @@ import pytest
 
 from tests.captured import first_difference
 from tests.loopback import LoopbackServer, Reply
-from tests.reliability import completion
-from trio_direct import CachePoint, ModelRequest, UserError, VideoUrl, model_request
+from tests.reliability import completion, sse_text
+from trio_direct import CachePoint, ModelRequest, UserError, VideoUrl, model_request, model_request_stream
 from trio_direct.models._chat import build_chat_body
 from trio_direct.models._chat_profile import openrouter_profile
 from trio_direct.models._instructions import with_instructions
@@ -144,3 +144,29 @@ async def test_cached_request_with_video_and_web_search_over_loopback(loopback: 
         "type": "openrouter:web_search",
         "parameters": {"search_context_size": "medium"},
     }
+
+
+async def test_a_cached_stream_sends_the_same_breakpoints_and_can_be_left_early(
+    loopback: LoopbackServer,
+) -> None:
+    model = OpenAIChatModel(
+        "anthropic/claude-sonnet-4.5",
+        provider=Provider("openrouter", loopback.url + "/api/v1", "sk-or-key-0123456789"),
+        profile=openrouter_profile("anthropic/claude-sonnet-4.5"),
+    )
+    loopback.enqueue(Reply.sse(sse_text("a", "b", "c"), delay=0.01))
+    prompt = [ModelRequest.user_text_prompt(["Context", CachePoint(ttl="1h"), "Question"])]  # type: ignore[list-item]
+    async with model_request_stream(
+        model,
+        prompt,
+        model_settings={"openrouter_cache_messages": True},  # type: ignore[typeddict-unknown-key]
+    ) as stream:
+        async for _ in stream:
+            break
+    sent = loopback.requests[0].json
+    assert sent["stream"] is True
+    assert sent["messages"][0]["content"] == [
+        {"type": "text", "text": "Context", "cache_control": {"type": "ephemeral", "ttl": "1h"}},
+        # the conversation breakpoint: TTLs are only raised backwards, so a later 5m one stays 5m
+        {"type": "text", "text": "Question", "cache_control": {"type": "ephemeral", "ttl": "5m"}},
+    ]
