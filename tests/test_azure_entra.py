@@ -261,3 +261,22 @@ async def test_the_token_stays_out_of_the_logs(
         await model_request(model, PROMPT)
     assert TOKEN not in all_text_of(info.value)
     assert_logs_clean(debug_logs)
+
+
+async def test_count_tokens_on_azure_responses_keeps_api_version_and_the_token(
+    loopback: LoopbackServer,
+) -> None:
+    provider = Counter()
+    model = azure_model(
+        "gpt-5",
+        api="responses",
+        azure_endpoint=loopback.url,
+        api_version=VERSION,
+        azure_ad_token_provider=provider,
+    )
+    loopback.enqueue(Reply.json({"object": "response.input_tokens", "input_tokens": 12}))
+    usage = await model.count_tokens(PROMPT, None, None)
+    assert usage.input_tokens == 12
+    (request,) = loopback.requests
+    assert (request.path, request.query) == ("/openai/responses/input_tokens", {"api-version": VERSION})
+    assert request.headers["authorization"] == f"Bearer {TOKEN}-1"
