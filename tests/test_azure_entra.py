@@ -280,3 +280,28 @@ async def test_count_tokens_on_azure_responses_keeps_api_version_and_the_token(
     (request,) = loopback.requests
     assert (request.path, request.query) == ("/openai/responses/input_tokens", {"api-version": VERSION})
     assert request.headers["authorization"] == f"Bearer {TOKEN}-1"
+
+
+async def test_any_http_model_takes_a_token_source_on_its_provider(loopback: LoopbackServer) -> None:
+    """The hook is not Azure's own: an OpenAI-compatible server behind rotating bearer tokens."""
+    from trio_direct.models import BearerTokenSource, Provider
+    from trio_direct.models.openai import OpenAIChatModel
+
+    tokens = iter(["rotating-token-aaaaaaaa", "rotating-token-bbbbbbbb"])
+
+    async def next_token() -> str:
+        return next(tokens)
+
+    source = BearerTokenSource(provider=next_token)
+    model = OpenAIChatModel("m", provider=Provider("acme", loopback.url + "/v1", token=source))
+    assert "rotating" not in repr(model.provider) and "next_token" in repr(source)
+    loopback.enqueue(Reply.json(completion()), Reply.sse(sse_text("x")))
+    await model_request(model, PROMPT)
+    async with model_request_stream(model, PROMPT) as stream:
+        async for _ in stream:
+            pass
+    first, second = loopback.requests
+    assert first.headers["authorization"] == "Bearer rotating-token-aaaaaaaa"
+    assert second.headers["authorization"] == "Bearer rotating-token-bbbbbbbb"
+    with pytest.raises(UserError, match="exactly one"):
+        BearerTokenSource()

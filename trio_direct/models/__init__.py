@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .._exports import show_public_module as _show_public_module
 from ..tools import ModelRequestParameters, ToolDefinition
+from ._bearer import BearerTokenSource
 from ._chat_profile import generic_profile
 from ._registry import (
     ChatHost,
@@ -35,6 +36,7 @@ from .base import (
 )
 
 __all__ = [
+    "BearerTokenSource",
     "ChatHost",
     "Dialect",
     "EventSource",
