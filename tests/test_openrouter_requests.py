@@ -13,12 +13,25 @@ import types
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from tests.captured import first_difference
 from tests.loopback import LoopbackServer, Reply
 from tests.reliability import completion, sse_text
-from trio_direct import CachePoint, ModelRequest, UserError, VideoUrl, model_request, model_request_stream
+from trio_direct import (
+    CachePoint,
+    ModelRequest,
+    ModelResponse,
+    TextPart,
+    UserError,
+    VideoUrl,
+    model_request,
+    model_request_stream,
+)
 from trio_direct.models._chat import build_chat_body
 from trio_direct.models._chat_profile import openrouter_profile
 from trio_direct.models._instructions import with_instructions
@@ -170,3 +183,80 @@ async def test_a_cached_stream_sends_the_same_breakpoints_and_can_be_left_early(
         # the conversation breakpoint: TTLs are only raised backwards, so a later 5m one stays 5m
         {"type": "text", "text": "Question", "cache_control": {"type": "ephemeral", "ttl": "5m"}},
     ]
+
+
+# --------------------------------------------------------------------------------------------------
+# properties of the breakpoint placement
+
+_TEXT = st.text(alphabet="abc ", min_size=1, max_size=5)
+_ITEM = st.one_of(_TEXT, st.builds(CachePoint, ttl=st.sampled_from(["5m", "1h"])))
+
+
+@st.composite
+def _conversations(draw: st.DrawFn) -> list[Any]:
+    turns: list[Any] = []
+    for index in range(draw(st.integers(1, 4))):
+        if index:
+            turns.append(ModelResponse([TextPart(draw(_TEXT))]))
+        items = draw(st.lists(_ITEM, min_size=1, max_size=5))
+        if isinstance(items[0], CachePoint):
+            items.insert(0, "lead")  # a leading CachePoint is its own (error) case, tested from the goldens
+        turns.append(ModelRequest.user_text_prompt(items))
+    return turns
+
+
+_TTL = st.sampled_from([True, "5m", "1h"])
+
+
+@given(
+    conversation=_conversations(),
+    vendor=st.sampled_from(["anthropic/claude-sonnet-4.5", "google/gemini-2.5-flash", "openai/gpt-4o"]),
+    settings=st.fixed_dictionaries(
+        {},
+        optional={
+            "openrouter_cache_messages": _TTL,
+            "openrouter_cache_instructions": _TTL,
+            "openrouter_cache_tool_definitions": _TTL,
+        },
+    ),
+    instructions=st.booleans(),
+)
+@hypothesis_settings(max_examples=200, deadline=None)
+def test_breakpoints_stay_within_the_routed_providers_rules(
+    conversation: list[Any], vendor: str, settings: dict[str, Any], instructions: bool
+) -> None:
+    if instructions:
+        conversation[-1] = attrs.evolve(conversation[-1], instructions="Be terse.")
+    tool = ToolDefinition(name="t", parameters_json_schema={"type": "object", "properties": {}})
+    profile = openrouter_profile(vendor)
+    body = build_chat_body(
+        vendor,
+        conversation,
+        ModelSettings(**settings),  # type: ignore[typeddict-item]
+        ModelRequestParameters(function_tools=[tool]),
+        profile,
+        stream=False,
+        provider_name="openrouter",
+    )
+    blocks = [
+        *body["tools"],
+        *(p for m in body["messages"] if isinstance(m["content"], list) for p in m["content"]),
+    ]
+    controls = [b["cache_control"] for b in blocks if "cache_control" in b]
+    assert not any(isinstance(b, LeadingCachePoint) for b in blocks)
+    if not profile.openrouter_cache_control:
+        assert controls == []
+        return
+    if profile.openrouter_max_cache_points is not None:
+        assert len(controls) <= profile.openrouter_max_cache_points
+    if profile.openrouter_cache_ttl:
+        ttls = [c["ttl"] for c in controls]
+        assert ttls == sorted(ttls, key=lambda t: t == "5m")  # every 1h breakpoint before every 5m one
+    else:
+        assert all(c == {"type": "ephemeral"} for c in controls)
+    if not profile.openrouter_trailing_cache_control:
+        last = body["messages"][-1]
+        assert not (isinstance(last["content"], list) and "cache_control" in last["content"][-1])
+    # the text is untouched: only `cache_control` keys were added
+    texts = [p["text"] for m in body["messages"] if isinstance(m["content"], list) for p in m["content"]]
+    assert all(isinstance(t, str) and t for t in texts)
