@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from .._exports import show_public_module as _show_public_module
 from ..tools import ModelRequestParameters, ToolDefinition
+from ._bearer import BearerTokenSource
 from ._chat_profile import generic_profile
 from ._registry import (
     ChatHost,
     Dialect,
     KnownModelName,
+    azure_model,
     infer_model,
     known_model_names,
     known_prefixes,
@@ -34,6 +36,7 @@ from .base import (
 )
 
 __all__ = [
+    "BearerTokenSource",
     "ChatHost",
     "Dialect",
     "EventSource",
@@ -49,6 +52,7 @@ __all__ = [
     "StreamMeta",
     "StreamedResponse",
     "ToolDefinition",
+    "azure_model",
     "generic_profile",
     "infer_model",
     "known_model_names",

@@ -60,6 +60,7 @@ from ..exceptions import (
 from ..messages import (
     AudioUrl,
     BinaryContent,
+    CachePoint,
     DocumentUrl,
     FinishReason,
     ImageUrl,
@@ -99,6 +100,7 @@ from ._common import (
 )
 from ._instructions import request_instructions
 from ._json import JSON, count, json_array, json_dict, json_list, parse_json_body
+from ._openrouter import add_cache_point, apply_cache_settings, server_tools, video_part
 from ._prepare import is_summary_frame
 from ._reasoning_details import detail_fields, thinking_from_detail, thinking_to_detail
 from ._tool_choice import resolve_tool_choice
@@ -236,6 +238,8 @@ def map_content_item(item: UserContent, profile: ChatProfile) -> JSON | None:
                 "file": {"file_data": item.data_uri, "filename": f"filename.{item.format}"},
             }
         if item.is_video:
+            if profile.video_url_parts:
+                return video_part(item.data_uri)
             raise UserError("video is not supported in OpenAI Chat Completions user prompts")
         raise UserError(f"unsupported binary content type: {item.media_type!r}")
     if isinstance(item, DocumentUrl):
@@ -248,6 +252,10 @@ def map_content_item(item: UserContent, profile: ChatProfile) -> JSON | None:
     if isinstance(item, AudioUrl):
         raise needs_download("AudioUrl", "audio")
     if isinstance(item, VideoUrl):
+        if profile.video_url_parts:
+            if item.force_download:
+                raise needs_download("VideoUrl(force_download=True)", "video")
+            return video_part(item.url)
         raise UserError("VideoUrl is not supported in OpenAI Chat Completions user prompts")
     if isinstance(item, UploadedFile):
         if item.media_type.startswith("image/"):
@@ -265,6 +273,9 @@ def _map_user_prompt(content: str | Sequence[UserContent], profile: ChatProfile)
         return {"role": "user", "content": content}
     parts: list[JSON] = []
     for item in content:
+        if isinstance(item, CachePoint) and profile.openrouter_cache_control:
+            add_cache_point(parts, item.ttl, profile)
+            continue
         mapped = map_content_item(item, profile)
         if mapped is not None:
             parts.append(mapped)
@@ -736,9 +747,10 @@ def build_chat_body(
     thinking = resolve_thinking(s, params, profile)
     drop_sampling_while_reasoning(s, thinking, profile)
 
+    instructions = request_instructions(messages, params)
     body: JSON = {
         "model": model_name,
-        "messages": map_messages(messages, request_instructions(messages, params), profile, provider_name),
+        "messages": map_messages(messages, instructions, profile, provider_name),
         "stream": stream,
     }
     if stream:
@@ -796,6 +808,10 @@ def build_chat_body(
         openrouter_body_settings(body, s, thinking, profile)
         if tools and model_name.startswith("anthropic/") and s.get("anthropic_eager_input_streaming"):
             body["tools"] = [{**t, "eager_input_streaming": True} for t in body["tools"]]
+        if extra_tools := server_tools(params.native_tools):
+            # after the function tools, so the tool-definitions breakpoint stays on the last of those
+            body["tools"] = [*body.get("tools", ()), *extra_tools]
+        apply_cache_settings(body, instructions, s, profile, function_tool_count=len(tools) if tools else 0)
     return body
 
 

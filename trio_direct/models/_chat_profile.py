@@ -108,6 +108,22 @@ class ChatProfile:
     #: OpenRouter's extensions: ``openrouter_*`` settings and ``reasoning`` in the body, the routed
     #: provider, cost and BYOK in ``provider_details``, ``error`` objects inside a 200
     openrouter_extensions: bool = False
+    #: OpenRouter's ``video_url`` content part for ``VideoUrl`` and video ``BinaryContent``
+    video_url_parts: bool = False
+    #: OpenRouter passes ``cache_control`` on message parts to the routed provider (Anthropic, Gemini):
+    #: ``CachePoint`` and the ``openrouter_cache_instructions``/``_messages`` settings take effect
+    openrouter_cache_control: bool = False
+    #: a breakpoint may end the request (not on Gemini routes, where it doubles the billed prompt)
+    openrouter_trailing_cache_control: bool = True
+    #: ``cache_control`` carries a ``ttl`` (Anthropic routes)
+    openrouter_cache_ttl: bool = False
+    #: ``openrouter_cache_tool_definitions`` marks the last function tool (Anthropic routes)
+    openrouter_tool_cache: bool = False
+    #: the static instructions are cached ahead of dynamic ones (else dynamic instructions turn
+    #: instruction caching off: Gemini caches its system instruction whole)
+    openrouter_dynamic_instruction_cache: bool = False
+    #: the routed provider's limit on breakpoints per request (None: no limit)
+    openrouter_max_cache_points: int | None = None
     #: finish reasons the host sends beyond OpenAI's, and what they mean (Z.AI's ``sensitive``...)
     extra_finish_reasons: tuple[tuple[str, str], ...] = ()
     #: a missing or empty ``finish_reason`` is ``tool_call`` when the reply calls tools (Snowflake)
@@ -216,8 +232,25 @@ def deepseek_profile(model_name: str) -> ChatProfile:
 
 
 def openrouter_profile(model_name: str) -> ChatProfile:
+    # the routed provider decides what caching does (2.68's OpenRouterProvider.model_profile)
+    vendor = model_name.removeprefix("~").partition("/")[0]
+    anthropic_cache = vendor == "anthropic"
+    bare = model_name.partition("/")[2].partition(":")[0].lower()
+    # 2.68 puts OpenAI's strict-mode schema transformer under every routed profile that does not bring
+    # its own (Gemini's, or the inline-$defs one of Llama, Qwen, Nova and GLM-5.3)
+    own_transformer = vendor in ("google", "meta-llama", "qwen", "amazon") or (
+        vendor == "z-ai" and bare.startswith("glm-5.3")
+    )
     return _vendor_family_profile(
         model_name,
+        openai_schema=not own_transformer,
+        video_url_parts=True,
+        openrouter_cache_control=vendor in ("anthropic", "google"),
+        openrouter_trailing_cache_control=vendor != "google",
+        openrouter_cache_ttl=anthropic_cache,
+        openrouter_tool_cache=anthropic_cache,
+        openrouter_dynamic_instruction_cache=anthropic_cache,
+        openrouter_max_cache_points=4 if anthropic_cache else None,
         reasoning_details=True,
         openrouter_extensions=True,
         extra_finish_reasons=(("error", "error"),),

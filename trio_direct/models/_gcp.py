@@ -646,8 +646,10 @@ def vertex_url(
     location: str | None = None,
     base_url: str | None = None,
     api_version: str = API_VERSION,
+    method: str | None = None,
 ) -> str:
-    """The ``generateContent`` (or streaming) URL of ``model`` on Vertex AI. Pure.
+    """The ``generateContent`` (or streaming, or another ``method`` such as ``countTokens``) URL of
+    ``model`` on Vertex AI. Pure.
 
     With ``project`` (project mode) the path is ``{api_version}/projects/{project}/locations/{location}/
     {model path}``, without it (express mode) ``{api_version}/{model path}``; a model given as a full
@@ -665,8 +667,9 @@ def vertex_url(
             f"/locations/{_segment(location, 'Google Cloud location')}/{path}"
         )
     root = (base_url or vertex_base_url(location)).rstrip("/")
-    method = ":streamGenerateContent?alt=sse" if stream else ":generateContent"
-    return f"{root}/{_segment(api_version, 'API version')}/{path}{method}"
+    if method is None:
+        method = "streamGenerateContent?alt=sse" if stream else "generateContent"
+    return f"{root}/{_segment(api_version, 'API version')}/{path}:{method}"
 
 
 # =============================================================================================
@@ -701,14 +704,19 @@ class VertexTarget:
         """What 2.68 reports as ``provider_url``: the base URL with its trailing slash."""
         return self.base_url + "/"
 
-    def url(self, model: str, *, stream: bool) -> str:
+    def url(self, model: str, *, stream: bool, method: str | None = None) -> str:
         """The request URL for ``model`` (see :func:`vertex_url`).
 
         Raises:
             UserError: the model name cannot be put in a URL.
         """
         return vertex_url(
-            model, stream=stream, project=self.project, location=self.location, base_url=self.base_url
+            model,
+            stream=stream,
+            project=self.project,
+            location=self.location,
+            base_url=self.base_url,
+            method=method,
         )
 
     async def authorize(self, request: _http.HTTPRequest, *, model_name: str) -> _http.HTTPRequest:

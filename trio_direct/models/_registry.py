@@ -40,6 +40,7 @@ from urllib.parse import quote, urlsplit
 import attrs
 
 from ..exceptions import UserError
+from ._bearer import BearerTokenSource, TokenProvider
 from ._chat_profile import (
     ChatProfile,
     azure_profile,
@@ -69,6 +70,7 @@ __all__ = [
     "Dialect",
     "KnownModelName",
     "Unavailable",
+    "azure_model",
     "chat_host",
     "dialect_modules",
     "infer_model",
@@ -238,22 +240,65 @@ def _azure_v1_base(endpoint: str) -> str | None:
 
 
 def _azure_endpoint(host: ChatHost, prefix: str, model_name: str) -> tuple[Provider, str]:
-    """Azure OpenAI, as 2.68's ``AzureProvider`` with the ``openai`` SDK reaches it.
+    """Azure OpenAI from the environment, as 2.68's ``AzureProvider`` with the ``openai`` SDK reaches it
+    (see :func:`_azure_resolve`)."""
+    return _azure_resolve(host, prefix, model_name)
 
-    ``AZURE_OPENAI_ENDPOINT`` and ``AZURE_OPENAI_API_KEY``. A v1 endpoint (``…/openai/v1``, or an AI
-    Foundry ``*.models.ai.azure.com`` host) is an OpenAI-compatible base URL with a bearer key and no
-    ``api-version``; a resource endpoint takes ``OPENAI_API_VERSION`` as the ``api-version`` query, the
-    key in the ``api-key`` header, and Chat Completions per deployment
-    (``/openai/deployments/{model}/chat/completions``).
+
+def _azure_resolve(
+    host: ChatHost,
+    prefix: str,
+    model_name: str,
+    *,
+    endpoint: str | None = None,
+    api_version: str | None = None,
+    api_key: str | None = None,
+    azure_ad_token: str | None = None,
+    azure_ad_token_provider: TokenProvider | None = None,
+) -> tuple[Provider, str]:
+    """Azure OpenAI, as 2.68's ``AzureProvider`` with the ``openai`` SDK's ``AsyncAzureOpenAI`` reaches it.
+
+    The endpoint is ``endpoint`` or ``AZURE_OPENAI_ENDPOINT``. A v1 endpoint (``…/openai/v1``, or an AI
+    Foundry ``*.models.ai.azure.com`` host) is an OpenAI-compatible base URL with no ``api-version``; a
+    resource endpoint takes ``api_version`` (or ``OPENAI_API_VERSION``) as the ``api-version`` query and
+    Chat Completions per deployment (``/openai/deployments/{model}/chat/completions``).
+
+    Credentials, at most one given: a resource key (``api_key``) goes in the ``api-key`` header (as a
+    bearer key on a v1 endpoint); a Microsoft Entra ID token (``azure_ad_token``) or token provider
+    (``azure_ad_token_provider``, asked before every request) goes in ``Authorization: Bearer``. With none
+    given: ``AZURE_OPENAI_API_KEY`` (what 2.68 reads), else ``AZURE_OPENAI_AD_TOKEN`` (what the SDK reads).
+
+    Raises:
+        UserError: no endpoint, no credential, more than one credential, or a resource endpoint without
+            an API version; each message names what to set.
     """
-    endpoint = _require(
+    given = [c for c in (api_key, azure_ad_token, azure_ad_token_provider) if c is not None]
+    if len(given) > 1:
+        raise UserError(
+            "`api_key`, `azure_ad_token` and `azure_ad_token_provider` are mutually exclusive: pass one."
+        )
+    endpoint = endpoint or _require(
         "AZURE_OPENAI_ENDPOINT", "your resource endpoint, https://<resource>.openai.azure.com", prefix
     )
-    api_key = _require(host.key_env, "the resource key", prefix)
+    token: BearerTokenSource | None = None
+    if azure_ad_token_provider is not None:
+        token = BearerTokenSource(provider=azure_ad_token_provider, what="azure_ad_token_provider")
+    elif azure_ad_token is not None:
+        token = BearerTokenSource(token=azure_ad_token, what="azure_ad_token")
+    elif api_key is None:
+        api_key = env_value(host.key_env)
+        if api_key is None and (env_token := env_value("AZURE_OPENAI_AD_TOKEN")) is not None:
+            token = BearerTokenSource(token=env_token, what="AZURE_OPENAI_AD_TOKEN")
+        elif api_key is None:
+            raise UserError(
+                f"Set the `{host.key_env}` environment variable (the resource key) or "
+                "`AZURE_OPENAI_AD_TOKEN` (a Microsoft Entra ID token), or pass `api_key`, `azure_ad_token` "
+                f"or `azure_ad_token_provider` to `azure_model`, to use the {prefix!r} provider."
+            )
     path = DEFAULT_PATHS[host.api]
     if (v1 := _azure_v1_base(endpoint)) is not None:
-        return Provider(host.name, v1, api_key), path
-    version = env_value("OPENAI_API_VERSION")
+        return Provider(host.name, v1, api_key, token=token), path
+    version = api_version or env_value("OPENAI_API_VERSION")
     if version is None:
         raise UserError(
             "Set the `OPENAI_API_VERSION` environment variable (for example 2024-10-21) to use the "
@@ -264,8 +309,70 @@ def _azure_endpoint(host: ChatHost, prefix: str, model_name: str) -> tuple[Provi
     if host.api == "chat":
         path = f"deployments/{quote(model_name, safe='')}/{path}"
     query = f"?api-version={quote(version, safe='')}"
-    # the key goes in `api-key`, not `Authorization` (no `api_key` on the Provider)
-    return Provider(host.name, base, None, {"api-key": api_key}), path + query
+    # a resource key goes in `api-key`, not `Authorization` (no `api_key` on the Provider); an Entra ID
+    # token goes in `Authorization: Bearer`, asked for per request
+    headers = {} if api_key is None else {"api-key": api_key}
+    return Provider(host.name, base, None, headers, token=token), path + query
+
+
+def azure_model(
+    model_name: str,
+    *,
+    api: HostAPI = "chat",
+    azure_endpoint: str | None = None,
+    api_version: str | None = None,
+    api_key: str | None = None,
+    azure_ad_token: str | None = None,
+    azure_ad_token_provider: TokenProvider | None = None,
+) -> Model:
+    """An Azure OpenAI model with explicit configuration: what 2.68's ``AzureProvider(azure_endpoint=...,
+    api_version=..., api_key=...)`` or ``AzureProvider(openai_client=AsyncAzureOpenAI(...,
+    azure_ad_token_provider=...))`` reaches; ``'azure:<deployment>'`` reads the same from the environment.
+
+    Microsoft Entra ID: pass ``azure_ad_token_provider``, a callable returning a bearer token, asked before
+    every request (streams: when they open); a sync callable runs in a worker thread, so it may do
+    blocking I/O; an async one is awaited. With ``azure-identity``::
+
+        from azure.identity import DefaultAzureCredential, get_bearer_token_provider
+        token_provider = get_bearer_token_provider(
+            DefaultAzureCredential(), "https://cognitiveservices.azure.com/.default"
+        )
+        model = azure_model("my-deployment", azure_ad_token_provider=token_provider)
+
+    Args:
+        model_name: the deployment (resource endpoint) or model (v1 endpoint).
+        api: ``'chat'`` (Chat Completions, ``azure:``) or ``'responses'`` (``azure-responses:``).
+        azure_endpoint: default ``AZURE_OPENAI_ENDPOINT``.
+        api_version: default ``OPENAI_API_VERSION``; not used on a v1 endpoint.
+        api_key: the resource key.
+        azure_ad_token: a fixed Microsoft Entra ID token.
+        azure_ad_token_provider: a callable returning a Microsoft Entra ID token.
+
+    Raises:
+        UserError: as :func:`_azure_resolve`; ``api`` is neither ``'chat'`` nor ``'responses'``; the model
+            name is empty. No I/O.
+    """
+    prefix = {"chat": "azure", "responses": "azure-responses"}.get(api)
+    if prefix is None:
+        raise UserError(f"`api` is 'chat' or 'responses', got {api!r}")
+    host = _ROUTES[prefix]
+    assert isinstance(host, ChatHost)
+    resolved = _azure_resolve(
+        host,
+        prefix,
+        model_name,
+        endpoint=azure_endpoint,
+        api_version=api_version,
+        api_key=api_key,
+        azure_ad_token=azure_ad_token,
+        azure_ad_token_provider=azure_ad_token_provider,
+    )
+    def already_resolved(_host: ChatHost, _prefix: str, _name: str) -> tuple[Provider, str]:
+        return resolved
+
+    row = attrs.evolve(host, resolve=already_resolved)
+    from_host = cast("Callable[[ChatHost, str, str], Model]", _load(row.factory))
+    return from_host(row, model_name, prefix)
 
 
 _SNOWFLAKE_ACCOUNT = re.compile(r"[A-Za-z0-9._-]+")

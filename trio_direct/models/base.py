@@ -43,6 +43,7 @@ from ..messages import FinishReason, ModelMessage, ModelRequestAttempt, ModelRes
 from ..settings import ModelSettings, merge_model_settings
 from ..tools import ModelRequestParameters
 from ..usage import RequestUsage
+from ._bearer import BearerTokenSource
 
 __all__ = [
     "BATCH_COALESCE_EVENTS",
@@ -69,13 +70,16 @@ STREAM_BUFFER_BATCHES: Final = 8
 class Provider:
     """Where and how to reach a provider: name, base URL, API key and extra headers.
 
-    Configuration only, never a live client. The key never appears in a repr.
+    Configuration only, never a live client. The key never appears in a repr. ``token`` is a bearer
+    token (or a callable giving one) that :class:`HTTPModel` asks for before every request and sends as
+    ``Authorization: Bearer`` (Azure OpenAI with Microsoft Entra ID), instead of a fixed ``api_key``.
     """
 
     name: str
     base_url: str
     api_key: str | None = attrs.field(default=None)
     headers: dict[str, str] = attrs.field(factory=dict[str, str])
+    token: BearerTokenSource | None = attrs.field(default=None, kw_only=True)
 
     def __attrs_post_init__(self) -> None:
         # hardening: what goes into URLs and headers is checked when the model is resolved, before I/O
@@ -83,7 +87,8 @@ class Provider:
 
     def __repr__(self) -> str:
         key = "None" if self.api_key is None else "'***'"
-        return f"Provider(name={self.name!r}, base_url={self.base_url!r}, api_key={key})"
+        token = "" if self.token is None else f", token={self.token!r}"
+        return f"Provider(name={self.name!r}, base_url={self.base_url!r}, api_key={key}{token})"
 
     def url(self, path: str) -> str:
         """``base_url`` joined with ``path`` by exactly one slash."""
@@ -242,8 +247,8 @@ def _unsupported_token_counting(model: Model) -> NotSupportedError:
     what to do)."""
     return NotSupportedError(
         f"Token counting ahead of the request is not supported by {type(model).__name__}. "
-        "Anthropic (`anthropic:`), OpenAI Responses (`openai-responses:`) and Gemini (`google-gla:`) "
-        "models count tokens; for other models read `response.usage` after the request."
+        "Anthropic (`anthropic:`), OpenAI Responses (`openai-responses:`) and Gemini (`google-gla:`, "
+        "`google-cloud:`) models count tokens; for other models read `response.usage` after the request."
     )
 
 
@@ -314,6 +319,7 @@ class SSEEventSource(EventSource):
         *,
         model_name: str,
         error_builder: _http.ErrorBuilder = _http.default_http_error,
+        token: BearerTokenSource | None = None,
     ) -> None:
         self.request = request
         self.mapper = mapper
@@ -321,9 +327,13 @@ class SSEEventSource(EventSource):
         self.meta = mapper.meta
         self._model_name = model_name
         self._error_builder = error_builder
+        # a bearer token asked for when the stream opens, not when it is built (see Provider.token)
+        self._token = token
 
     async def run(self, emit: Emit) -> None:
         try:
+            if self._token is not None:
+                self.request = await _authorized(self.request, self._token, self._model_name)
             await self._run(emit)
         except TrioDirectError as exc:
             # A server may echo the API key in an error body or event; the caller never sees it.
@@ -1065,6 +1075,8 @@ class HTTPModel(Model):
         settings, params = self.prepare_request(model_settings, model_request_parameters)
         request = self._with_timeout(self.build_count_tokens_request(messages, settings, params), settings)
         try:
+            if (token := self.provider.token) is not None:
+                request = await _authorized(request, token, self._model_name)
             _, headers, body = await _http.send(
                 request, model_name=self._model_name, error_builder=self.http_error
             )
@@ -1093,6 +1105,8 @@ class HTTPModel(Model):
         settings, params = self.prepare_request(model_settings, model_request_parameters)
         request = self._with_timeout(self.build_request(messages, settings, params, stream=False), settings)
         try:
+            if (token := self.provider.token) is not None:
+                request = await _authorized(request, token, self._model_name)
             _, headers, body = await _http.send(
                 request, model_name=self._model_name, error_builder=self.http_error
             )
@@ -1124,5 +1138,13 @@ class HTTPModel(Model):
             parts,
             model_name=self._model_name,
             error_builder=self.http_error,
+            token=self.provider.token,
         )
         return open_event_stream(source, params)
+
+
+async def _authorized(
+    request: _http.HTTPRequest, token: BearerTokenSource, model_name: str
+) -> _http.HTTPRequest:
+    """``request`` with the bearer token ``token`` gives now (see :class:`Provider`)."""
+    return attrs.evolve(request, headers=await token.authorize(request.headers, model_name=model_name))

@@ -2422,6 +2422,9 @@ class OpenAIResponsesModel(HTTPModel):
         #: ``ModelResponse.canonical_system``: ``'openai'`` for OpenAI itself, None for other hosts (2.68)
         self.canonical_system = canonical_system
         self._url = provider.url(path or self.path)
+        # the count endpoint keeps the path's query (Azure's `api-version`, which the SDK sends on every call)
+        endpoint, mark, query = (path or self.path).partition("?")
+        self._count_url = provider.url(f"{endpoint}/input_tokens{mark}{query}")
         base = provider.base_url
         # as the SDK's client URL, with a trailing slash
         self._provider_url = base if base.endswith("/") else base + "/"
@@ -2485,7 +2488,7 @@ class OpenAIResponsesModel(HTTPModel):
             count_tokens=True,
         )
         headers = with_extra_headers(self._headers, settings.get("extra_headers"))
-        return _http.HTTPRequest.json(self.provider.url(f"{self.path}/input_tokens"), body, headers)
+        return _http.HTTPRequest.json(self._count_url, body, headers)
 
     def parse_count_tokens(self, body: bytes, headers: Mapping[str, str]) -> RequestUsage:
         """``{"object": "response.input_tokens", "input_tokens": N}`` → ``RequestUsage(input_tokens=N)``.

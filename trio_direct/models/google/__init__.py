@@ -51,6 +51,7 @@ Deliberate differences from upstream:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Final
 
 import orjson
 
@@ -122,6 +123,8 @@ __all__ = [
     "parse_generate_content",
     "stream_error",
     "transform_schema",
+    "vertex_cached_content_name",
+    "vertex_count_tokens_body",
 ]
 
 
@@ -203,11 +206,21 @@ class GoogleModel(HTTPModel):
         *,
         stream: bool,
     ) -> _http.HTTPRequest:
-        body, extra_headers = build_generate_content_request(
-            self._model_name, messages, settings, params, profile=self.profile
-        )
+        body, extra_headers = self._body(messages, settings, params)
         return _http.HTTPRequest.json(
             self._stream_url if stream else self._url, body, self._with(extra_headers)
+        )
+
+    def _body(
+        self, messages: Sequence[ModelMessage], settings: ModelSettings, params: ModelRequestParameters
+    ) -> tuple[JSON, dict[str, str]]:
+        """The ``generateContent`` body and the extra headers for this model (pure).
+
+        Raises:
+            UserError: the request cannot be built.
+        """
+        return build_generate_content_request(
+            self._model_name, messages, settings, params, profile=self.profile
         )
 
     def build_count_tokens_request(
@@ -344,8 +357,18 @@ class GoogleCloudModel(GoogleModel):
         # checked now, so a name that cannot be a URL is a UserError when the model is made
         self._url = target.url(model_name, stream=False)
         self._stream_url = target.url(model_name, stream=True)
+        self._count_url = target.url(model_name, stream=False, method="countTokens")
         # the credentials go on per request (authorize), never into the stored headers
         self._headers.pop("x-goog-api-key", None)
+
+    def _body(
+        self, messages: Sequence[ModelMessage], settings: ModelSettings, params: ModelRequestParameters
+    ) -> tuple[JSON, dict[str, str]]:
+        body, headers = super()._body(messages, settings, params)
+        if isinstance(cached := body.get("cachedContent"), str):
+            # the SDK completes a short cache name with the project and location on Vertex AI
+            body["cachedContent"] = vertex_cached_content_name(cached, self.vertex)
+        return body, headers
 
     def __repr__(self) -> str:
         return f"GoogleCloudModel(model_name={self._model_name!r}, vertex={self.vertex!r})"
@@ -369,6 +392,62 @@ class GoogleCloudModel(GoogleModel):
         """
         settings, params = self.prepare_request(model_settings, model_request_parameters)
         unsigned = self._with_timeout(self.build_request(messages, settings, params, stream=False), settings)
+        headers, body = await self._send_authorized(unsigned)
+        return self.parse_response(body, headers, params, settings)
+
+    def build_count_tokens_request(
+        self,
+        messages: Sequence[ModelMessage],
+        settings: ModelSettings,
+        params: ModelRequestParameters,
+    ) -> _http.HTTPRequest:
+        """``POST …/{model}:countTokens`` on Vertex AI for what :meth:`build_request` would send, without
+        its credentials (:meth:`count_tokens` adds them).
+
+        Unlike the Gemini API's, Vertex's ``countTokens`` takes the system instruction, the tools (native
+        tools too, for an accurate count) and the generation settings it knows, so 2.68 sends those
+        with the contents: :func:`vertex_count_tokens_body`. The headers are the request's (service-tier
+        routing, ``extra_headers``).
+
+        Raises:
+            UserError: the request cannot be built (as :meth:`build_request` would raise).
+        """
+        body, extra_headers = self._body(messages, settings, params)
+        return _http.HTTPRequest.json(
+            self._count_url, vertex_count_tokens_body(body), self._with(extra_headers)
+        )
+
+    async def count_tokens(
+        self,
+        messages: list[ModelMessage],
+        model_settings: ModelSettings | None,
+        model_request_parameters: ModelRequestParameters | None,
+    ) -> RequestUsage:
+        """Count a request's input tokens with Vertex AI's ``countTokens`` (2.68's
+        ``GoogleModel.count_tokens`` on Google Cloud), authorized as :meth:`request` is (a rejected token
+        is refreshed once).
+
+        Raises:
+            ModelHTTPError: Vertex (or the token endpoint) answered 4xx/5xx (a categorized subclass).
+            ModelConnectionError: Vertex or the token endpoint could not be reached.
+            UnexpectedModelBehavior: the reply has no ``totalTokens``.
+            UserError: the request cannot be built, or the credentials cannot be used.
+
+        Cancellation:
+            Safe at any point; the connection is discarded and no token is left half-fetched.
+        """
+        settings, params = self.prepare_request(model_settings, model_request_parameters)
+        unsigned = self._with_timeout(self.build_count_tokens_request(messages, settings, params), settings)
+        headers, body = await self._send_authorized(unsigned)
+        return self.parse_count_tokens(body, headers)
+
+    async def _send_authorized(self, unsigned: _http.HTTPRequest) -> tuple[Mapping[str, str], bytes]:
+        """Send ``unsigned`` with Vertex credentials: the headers and body of its 2xx reply. A 401 for the
+        access token fetches a new one and sends once more.
+
+        Raises:
+            ModelHTTPError, ModelConnectionError, UserError: as :meth:`request`; credentials redacted.
+        """
         sent: list[_http.HTTPRequest] = []
         try:
             for attempt in range(2):
@@ -382,7 +461,7 @@ class GoogleCloudModel(GoogleModel):
                     if attempt == 0 and _token_rejected(self.vertex, exc):
                         continue
                     raise
-                return self.parse_response(body, headers, params, settings)
+                return headers, body
             raise AssertionError("unreachable: the second attempt returns or raises")
         except TrioDirectError as exc:
             # A server may echo a token or key in an error body; the caller never sees one.
@@ -411,6 +490,66 @@ class GoogleCloudModel(GoogleModel):
             error_builder=self.http_error,
         )
         return open_event_stream(source, params)
+
+
+#: The generation settings Vertex's ``countTokens`` takes (2.68 copies these into its
+#: ``GenerationConfigDict``; ``responseModalities``, image and logprob settings are not among them).
+_COUNT_GENERATION_KEYS: Final = (
+    "temperature",
+    "topP",
+    "topK",
+    "maxOutputTokens",
+    "stopSequences",
+    "presencePenalty",
+    "frequencyPenalty",
+    "seed",
+    "thinkingConfig",
+    "mediaResolution",
+    "responseMimeType",
+    "responseJsonSchema",
+)
+
+
+def vertex_count_tokens_body(body: JSON) -> JSON:
+    """The Vertex AI ``countTokens`` body for a ``generateContent`` body (2.68 on Google Cloud): its
+    ``contents``, ``systemInstruction`` and ``tools`` (one per function declaration), and the generation
+    settings the count takes (the ``generationConfig`` object is always sent, empty or not). No tool
+    config, safety settings, labels or cached content. Pure."""
+    count: JSON = {"contents": body["contents"]}
+    if "systemInstruction" in body:
+        count["systemInstruction"] = body["systemInstruction"]
+    if "tools" in body:
+        # 2.68 builds one tool per function declaration; the SDK merges them for generateContent but
+        # sends them as built to countTokens
+        tools: list[JSON] = []
+        for tool in body["tools"]:
+            if list(tool) == ["functionDeclarations"]:
+                tools.extend(
+                    {"functionDeclarations": [declaration]} for declaration in tool["functionDeclarations"]
+                )
+            else:
+                tools.append(tool)
+        count["tools"] = tools
+    generation: JSON = body.get("generationConfig") or {}
+    count["generationConfig"] = {k: generation[k] for k in _COUNT_GENERATION_KEYS if k in generation}
+    return count
+
+
+def vertex_cached_content_name(name: str, target: VertexTarget) -> str:
+    """``google_cached_content`` as the google-genai SDK completes it for Vertex AI (2.68 sends it through
+    the SDK): ``cachedContents/x`` or a bare ``x`` gets the target's ``projects/{p}/locations/{l}/``,
+    ``locations/...`` its project; a full ``projects/...`` name, or any name in express mode (no project),
+    is kept. Pure."""
+    project, location = target.project, target.location
+    if project is None or name.startswith("projects/"):
+        return name
+    if name.startswith("locations/"):
+        return f"projects/{project}/{name}"
+    if name.startswith("cachedContents/"):
+        return f"projects/{project}/locations/{location}/{name}"
+    if "/" not in name:
+        return f"projects/{project}/locations/{location}/cachedContents/{name}"
+    return name
 
 
 def _token_rejected(target: VertexTarget, exc: ModelHTTPError) -> bool:

@@ -711,6 +711,12 @@ def _native_tools(
         elif kind == "code_execution":
             tools.append({"codeExecution": {}})
         elif kind == "file_search":
+            if profile.cloud:
+                # the google-genai SDK refuses it before sending (2.68 lets its ValueError through)
+                raise UserError(
+                    "`FileSearchTool` is only supported by the Gemini API (`google-gla:`), not on Vertex AI "
+                    "(`google-cloud:`): file search stores live in the Gemini API."
+                )
             stores: object = getattr(tool, "file_store_ids", None) or []
             names = list(cast(Sequence[str], stores))
             tools.append({"fileSearch": {"fileSearchStoreNames": names}})
