@@ -404,8 +404,14 @@ async def test_async_stall_then_cancel_records_client_close(loopback: LoopbackSe
 # --- lifecycle ------------------------------------------------------------------------------------
 
 
+def _loopback_threads() -> set[threading.Thread]:
+    # Only the servers' own threads: trio's idle worker-thread cache (from earlier tests in the same
+    # process) starts and retires threads on its own clock, which a whole-process count would see.
+    return {t for t in threading.enumerate() if t.name.startswith("loopback-")}
+
+
 def test_stop_joins_every_thread_even_mid_stall() -> None:
-    before = set(threading.enumerate())
+    before = _loopback_threads()
     srv = LoopbackServer().start()
     srv.enqueue(Reply.of(head(200, {"content-length": "10"}), stall()), Reply.of(sleep(3600)))
     with _connect(srv) as stalled, _connect(srv) as sleeping, _connect(srv) as idle:
@@ -415,9 +421,9 @@ def test_stop_joins_every_thread_even_mid_stall() -> None:
         srv.wait_for_requests(2)
         idle.sendall(b"GET / HTTP/1.1\r\n")  # half a request head
         srv.wait_for_connections(3)
-        assert len(set(threading.enumerate()) - before) == 4  # accept + 3 connections
+        assert len(_loopback_threads() - before) == 4  # accept + 3 connections
         srv.stop()
-        assert set(threading.enumerate()) == before
+        assert _loopback_threads() == before
         assert stalled.recv(65536).startswith(b"HTTP/1.1 200 OK")
         assert stalled.recv(1) == b""  # closed by stop()
     assert {c.end_reason for c in srv.connections} == {"stopped"}
@@ -428,12 +434,12 @@ def test_stop_joins_every_thread_even_mid_stall() -> None:
 
 
 def test_context_manager_leaves_no_threads() -> None:
-    before = set(threading.enumerate())
+    before = _loopback_threads()
     with LoopbackServer() as srv:
         srv.enqueue(Reply.json({}))
         with httpx.Client(base_url=srv.url) as client:
             client.get("/")
-    assert set(threading.enumerate()) == before
+    assert _loopback_threads() == before
     with pytest.raises(ConnectionRefusedError):
         _connect(srv).close()
 
