@@ -604,8 +604,11 @@ async def open_response(request: HTTPRequest, *, model_name: str) -> AsyncGenera
             _observe(response)  # the harness's per-request observer (status, headers), if any
             yield response
         finally:
-            with trio.CancelScope(shield=True):
-                await response.aclose()
+            # A body read to its end closed the response already (httpx does); only an unread or
+            # partly read one needs the shielded close, and skipping it saves a cancel scope per call.
+            if not response.is_closed:
+                with trio.CancelScope(shield=True):
+                    await response.aclose()
 
 
 @asynccontextmanager
