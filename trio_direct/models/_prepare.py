@@ -225,7 +225,8 @@ def sendable_history(messages: Sequence[ModelMessage]) -> list[ModelMessage]:
     instead of three passes.
     """
     for message in messages:
-        if isinstance(message, ModelRequest | ModelResponse):
+        # Model.prepare_messages is public and unchecked: anything else passes through, as in the passes
+        if isinstance(message, ModelRequest | ModelResponse):  # pyright: ignore[reportUnnecessaryIsInstance]
             for part in message.parts:
                 if isinstance(part, _REWRITTEN_PARTS):
                     return sendable_summaries(sendable_retries(convert_speech(messages)))
