@@ -16,8 +16,10 @@ from typing import Any
 
 import pytest
 import trio
+from hypothesis import given, settings
 
 from tests.loopback import LoopbackServer, Reply
+from tests.strategies import histories
 from trio_direct import direct as td
 from trio_direct import messages as tm
 from trio_direct.exceptions import UserError
@@ -213,3 +215,24 @@ def test_stored_legacy_retry_and_its_translation_send_the_same() -> None:
             )
         )
     assert bodies[0] == bodies[1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(histories(max_size=5))
+def test_sendable_history_is_the_three_passes(history: list[tm.ModelMessage]) -> None:
+    """The one-scan shortcut is exact: a history it returns as it is, the three passes return unchanged
+    too; any other history goes through the three passes."""
+    rewritten = (tm.SpeechPart, tm.RetryFeedbackPart, tm.CompactionPart)
+    shortcut = not any(isinstance(p, rewritten) for m in history for p in m.parts)
+    prepared = prep.sendable_history(history)
+    assert prepared is not history
+    if shortcut:
+        assert prepared == history
+        assert prep.sendable_summaries(prep.sendable_retries(prep.convert_speech(history))) == history
+    else:
+        # the passes mint fresh tool call ids for retry feedback, so compare their shape
+        assert len(prepared) == len(
+            prep.sendable_summaries(prep.sendable_retries(prep.convert_speech(history)))
+        )
+        requests = [m for m in prepared if isinstance(m, tm.ModelRequest)]
+        assert not any(isinstance(p, rewritten) for m in requests for p in m.parts)

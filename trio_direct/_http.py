@@ -24,6 +24,7 @@ propagates unchanged and httpcore discards the connection instead of pooling it.
 from __future__ import annotations
 
 import contextvars
+import functools
 import ipaddress
 import logging
 import os
@@ -603,8 +604,11 @@ async def open_response(request: HTTPRequest, *, model_name: str) -> AsyncGenera
             _observe(response)  # the harness's per-request observer (status, headers), if any
             yield response
         finally:
-            with trio.CancelScope(shield=True):
-                await response.aclose()
+            # A body read to its end closed the response already (httpx does); only an unread or
+            # partly read one needs the shielded close, and skipping it saves a cancel scope per call.
+            if not response.is_closed:
+                with trio.CancelScope(shield=True):
+                    await response.aclose()
 
 
 @asynccontextmanager
@@ -652,7 +656,7 @@ def _build(client: httpx.AsyncClient, request: HTTPRequest) -> httpx.Request:
     """
     http_request = client.build_request(
         request.method,
-        request.url,
+        _parsed_url(_library_of(client), request.url),
         content=request.body,
         headers=request.headers,
         **_timeout_arg(client, request),
@@ -663,6 +667,23 @@ def _build(client: httpx.AsyncClient, request: HTTPRequest) -> httpx.Request:
         http_request.headers["Accept-Encoding"] = ACCEPT_ENCODING
     http_request.stream = _body_stream(_library_of(http_request), request.body)
     return http_request
+
+
+def _parsed_url(lib: Any, url: str) -> Any:
+    """``url`` as ``lib``'s ``URL``: parsed once per URL without a query (the same few URLs are sent to
+    again and again, and parsing is half of what ``build_request`` costs); one with a query (which may
+    carry a key) is passed as it is.
+
+    Raises:
+        lib.InvalidURL: ``url`` cannot be parsed (nothing is cached then).
+    """
+    return url if "?" in url else _cached_url(lib, url)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_url(lib: Any, url: str) -> Any:
+    # URL objects are immutable; build_request takes one as it takes a string
+    return lib.URL(url)
 
 
 _BODY_STREAMS: dict[str, Any] = {}

@@ -234,12 +234,16 @@ def _spawn(
     scope = trio.CancelScope()
 
     async def job() -> None:
-        deadline = trio.move_on_after(timeout) if timeout is not None else trio.CancelScope()
+        # No deadline scope without a timeout: a cancel scope per call is measurable in the sync API.
+        deadline = trio.move_on_after(timeout) if timeout is not None else None
         try:
-            with scope, deadline:
-                value = await async_fn(*args)
+            with scope:
                 # Settled inside the scopes: there is no checkpoint left at which to be cancelled.
-                fut.set_result(value)
+                if deadline is None:
+                    fut.set_result(await async_fn(*args))
+                else:
+                    with deadline:
+                        fut.set_result(await async_fn(*args))
         except BaseException as exc:
             reraise = _record_failure(fut, exc)
             if reraise is not None:
@@ -247,7 +251,7 @@ def _spawn(
             return
         if fut.done():
             return
-        if deadline.cancelled_caught:
+        if deadline is not None and deadline.cancelled_caught:
             fut.set_exception(RequestTimeoutError(timeout if timeout is not None else 0.0))
         else:
             _settle_cancelled(fut)  # our scope caught its own cancellation (cancel(), interrupted caller)

@@ -998,8 +998,11 @@ def parse_chat_completion(
     profile: ChatProfile,
     provider_name: str,
     provider_url: str | None,
+    canonical_system: str | None = None,
 ) -> ModelResponse:
     """A 200 Chat Completions body → :class:`ModelResponse` (pure), as pydantic-ai 2.68 maps it.
+
+    ``canonical_system`` is the response's ``canonical_system`` (``'openai'`` for OpenAI itself).
 
     Raises:
         UnexpectedModelBehavior: the body is not JSON, or not a chat completion; the message quotes it.
@@ -1007,12 +1010,16 @@ def parse_chat_completion(
     return parse_json_body(
         body,
         f"{provider_name} chat completions endpoint",
-        lambda data: _parse_completion(data, profile, provider_name, provider_url),
+        lambda data: _parse_completion(data, profile, provider_name, provider_url, canonical_system),
     )
 
 
 def _parse_completion(
-    data: Any, profile: ChatProfile, provider_name: str, provider_url: str | None
+    data: Any,
+    profile: ChatProfile,
+    provider_name: str,
+    provider_url: str | None,
+    canonical_system: str | None,
 ) -> ModelResponse:
     if not isinstance(data, dict):
         raise TypeError("the body is not a JSON object")
@@ -1080,6 +1087,7 @@ def _parse_completion(
             model_name=model,
             provider_name=provider_name,
             provider_url=provider_url,
+            canonical_system=canonical_system,
             provider_details=details or None,
             provider_response_id=response_id or None,
             finish_reason="content_filter",
@@ -1116,6 +1124,7 @@ def _parse_completion(
         model_name=model,
         provider_name=provider_name,
         provider_url=provider_url,
+        canonical_system=canonical_system,
         provider_details=details or None,
         provider_response_id=response_id if isinstance(response_id, str) and response_id else None,
         finish_reason=finish_reason,

@@ -43,6 +43,7 @@ __all__ = [
     "is_summary_frame",
     "unprepared_part_error",
     "convert_speech",
+    "sendable_history",
     "sendable_retries",
     "sendable_summaries",
     "translate_retries",
@@ -210,6 +211,26 @@ def sendable_summaries(messages: Sequence[ModelMessage]) -> list[ModelMessage]:
         return UserPromptPart(conversation_summary_text(part.content))
 
     return _map_request_parts(messages, lambda p: isinstance(p, CompactionPart), convert)
+
+
+#: The parts :func:`sendable_history` rewrites (wherever they are, a superset of what it changes).
+_REWRITTEN_PARTS: Final = (SpeechPart, RetryFeedbackPart, CompactionPart)
+
+
+def sendable_history(messages: Sequence[ModelMessage]) -> list[ModelMessage]:
+    """The history as the HTTP provider modules are sent it: :func:`convert_speech`, then
+    :func:`sendable_retries`, then :func:`sendable_summaries` (a new list either way).
+
+    A history with none of the parts they rewrite (almost every one) comes back after one scan
+    instead of three passes.
+    """
+    for message in messages:
+        # Model.prepare_messages is public and unchecked: anything else passes through, as in the passes
+        if isinstance(message, ModelRequest | ModelResponse):  # pyright: ignore[reportUnnecessaryIsInstance]
+            for part in message.parts:
+                if isinstance(part, _REWRITTEN_PARTS):
+                    return sendable_summaries(sendable_retries(convert_speech(messages)))
+    return list(messages)
 
 
 def wrap_non_leading_system_prompts(messages: Sequence[ModelMessage]) -> list[ModelMessage]:

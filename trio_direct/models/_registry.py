@@ -29,7 +29,6 @@ Adding a provider
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import re
 import warnings
@@ -730,6 +729,8 @@ _NAME_NAMESPACES: Final = {"google-gla": "google", "gemini": "google"}
 
 def suggest_model(prefix: str, model_name: str) -> str | None:
     """The known ``'<prefix>:<name>'`` closest to ``model_name``, for a 404 naming an unknown model."""
+    import difflib  # only error messages use it; not paid at import
+
     prefix = _NAME_NAMESPACES.get(prefix, prefix)
     wanted = f"{prefix}:{model_name}"
     known = [n for n in known_model_names() if n.startswith(f"{prefix}:")]
@@ -762,6 +763,8 @@ def _suggestion_rank(name: str) -> tuple[int, str]:
 
 def _suggest_model_string(typed: str, prefixes: list[str], known: list[str]) -> str | None:
     """A valid model string close to ``typed`` (see :func:`_suggest`), or None. Pure."""
+    import difflib  # only error messages use it; not paid at import
+
     prefix, colon, model = typed.partition(":")
     if colon and model:
         close = difflib.get_close_matches(prefix, prefixes, n=1, cutoff=0.75)

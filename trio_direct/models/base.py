@@ -173,10 +173,10 @@ class Model(ABC):
         request becomes the user text that frames it (see :mod:`trio_direct.models._prepare`).
         ``model_request_parameters`` is accepted for 2.68's signature.
         """
-        from ._prepare import convert_speech, sendable_retries, sendable_summaries
+        from ._prepare import sendable_history
 
         del model_request_parameters
-        return sendable_summaries(sendable_retries(convert_speech(messages)))
+        return sendable_history(messages)
 
     def direct_history(
         self, messages: Sequence[ModelMessage], model_request_parameters: ModelRequestParameters | None = None

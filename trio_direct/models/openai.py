@@ -171,12 +171,13 @@ class OpenAIChatModel(HTTPModel):
         params: ModelRequestParameters,
         settings: ModelSettings,
     ) -> ModelResponse:
-        response = parse_chat_completion(
-            body, profile=self.profile, provider_name=self.system, provider_url=self._provider_url
+        return parse_chat_completion(
+            body,
+            profile=self.profile,
+            provider_name=self.system,
+            provider_url=self._provider_url,
+            canonical_system=self.canonical_system,
         )
-        if self.canonical_system is not None:
-            response = attrs.evolve(response, canonical_system=self.canonical_system)
-        return response
 
     def stream_mapper(
         self, params: ModelRequestParameters, parts: PartsManager, settings: ModelSettings
