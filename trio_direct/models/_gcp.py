@@ -681,8 +681,8 @@ def vertex_url(
 class VertexTarget:
     """Where Vertex AI requests go and how they are authenticated: the result of :func:`resolve_vertex`.
 
-    Exactly one of ``api_key`` (express mode) and ``tokens`` (project mode) is set. ``headers`` are sent
-    with every request besides them (the Pydantic AI Gateway's bearer key).
+    Exactly one of ``api_key`` (express mode) and ``tokens`` (project mode) is set. ``headers`` (name,
+    value pairs) are sent with every request besides them (the Pydantic AI Gateway's bearer key).
     """
 
     base_url: str
@@ -690,7 +690,7 @@ class VertexTarget:
     location: str | None
     api_key: str | None = attrs.field(default=None, repr=False)
     tokens: TokenSource | None = None
-    headers: dict[str, str] = attrs.field(factory=dict[str, str], repr=False)
+    headers: tuple[tuple[str, str], ...] = attrs.field(default=(), repr=False)
 
     def __repr__(self) -> str:
         auth = "api_key='***'" if self.api_key is not None else f"tokens={self.tokens!r}"
@@ -734,7 +734,7 @@ class VertexTarget:
         else:
             assert self.tokens is not None
             extra = await self.tokens.headers(model_name=model_name)
-        return attrs.evolve(request, headers={**request.headers, **extra, **self.headers})
+        return attrs.evolve(request, headers={**request.headers, **extra, **dict(self.headers)})
 
 
 def resolve_vertex(

@@ -628,7 +628,7 @@ def from_gateway_name(name: str, prefix: str) -> GoogleCloudModel:
         None,
         None,
         api_key=gateway.api_key,
-        headers=gateway.auth_headers(),
+        headers=tuple(gateway.auth_headers().items()),
     )
     return GoogleCloudModel(name, target=target)
 
