@@ -493,6 +493,11 @@ async def test_an_error_echoing_the_key_never_shows_it(
             {"inputTokens": 5},
         ),
         ("anthropic", "/proxy/anthropic/v1/messages/count_tokens", {"input_tokens": 5}),
+        (
+            "google",
+            "/proxy/google-vertex/v1beta1/publishers/google/models/gemini-2.5-flash:countTokens",
+            {"totalTokens": 5},
+        ),
     ],
 )
 @pytest.mark.usefixtures("gateway_env")
