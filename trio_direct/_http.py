@@ -10,6 +10,9 @@
 * The default client spreads requests over connection pools of :data:`POOL_SHARD_SIZE` requests each:
   httpcore's pool does work proportional to its connections on every request start and end, which at
   1,000 concurrent streams cost more CPU than everything else together (see :func:`_sharded_transport`).
+  Its pools share one connect gate (:class:`_ConnectGate`): at most :data:`CONNECTS_IN_FLIGHT` TCP
+  connects and TLS handshakes at once, so a burst of thousands of streams opens in order instead of
+  timing out in the kernel's accept queues. A client passed to :func:`use_http_client` is used as it is.
 * :func:`send` and :func:`open_stream` turn transport failures into :class:`ModelConnectionError` /
   :class:`ModelTimeoutError` with the phase they happened in, and 4xx/5xx into the error the provider
   module builds from the parsed body.
