@@ -335,3 +335,10 @@ async def test_tls_pools_gate_the_handshake_too_and_hand_back_the_bare_tls_strea
     plain_gate = _http._ConnectGate(Backend(), slots, httpcore.PoolTimeout, secure=False)  # pyright: ignore[reportPrivateUsage]
     assert isinstance(await plain_gate.connect_tcp("example.org", 80), TCPStream)
     assert seen == [1, 1, 1] and slots.value == 2
+
+
+async def test_a_free_slot_is_taken_even_with_a_pool_timeout_of_zero(loopback: LoopbackServer) -> None:
+    loopback.enqueue(Reply.json({"text": "ok"}))
+    settings: ModelSettings = {"timeout": httpx.Timeout(30.0, pool=0.0)}
+    with trio.fail_after(HANG_GUARD):
+        assert (await model_request(echo(loopback), PROMPT, model_settings=settings)).text == "ok"

@@ -786,17 +786,22 @@ class _ConnectGate:
 
     @asynccontextmanager
     async def _slot(self) -> AsyncGenerator[None]:
-        wait = _SLOT_WAIT.get()
-        if wait is None:
-            await self._slots.acquire()
-        else:
-            with trio.move_on_after(wait) as waiting:
+        try:
+            # A free slot is taken at once (a release hands slots to waiters first, so this keeps
+            # the queue's order), even under a pool timeout of 0; the connect that follows checkpoints.
+            self._slots.acquire_nowait()
+        except trio.WouldBlock:
+            wait = _SLOT_WAIT.get()
+            if wait is None:
                 await self._slots.acquire()
-            if waiting.cancelled_caught:  # acquire() was interrupted, so no slot is held
-                raise self._pool_timeout(
-                    f"no connect slot within the pool timeout ({wait:g} s): "
-                    f"{self._slots.max_value} connects were already in flight"
-                )
+            else:
+                with trio.move_on_after(wait) as waiting:
+                    await self._slots.acquire()
+                if waiting.cancelled_caught:  # acquire() was interrupted, so no slot is held
+                    raise self._pool_timeout(
+                        f"no connect slot within the pool timeout ({wait:g} s): "
+                        f"{self._slots.max_value} connects were already in flight"
+                    ) from None
         try:
             yield
         finally:
