@@ -175,6 +175,14 @@ def render_markdown(
             )
         elif rec.result.get("note"):
             notes.append(f"- {rec.client} / {rec.scenario}: {rec.result['note']}")
+        for sample in rec.result.get("samples", ()):
+            if isinstance(sample, dict) and sample.get("errors"):
+                kinds = ", ".join(f"{n} × {t}" for t, n in sample.get("error_types", {}).items())
+                first = "; ".join(str(e)[:300] for e in sample.get("first_errors", ())[:2])
+                notes.append(
+                    f"- {rec.client} / {rec.scenario} (repeat {rec.repeat + 1}): {sample['errors']} errors "
+                    f"({kinds or 'types not recorded'}); first: {first}"
+                )
     if notes:
         lines += ["", "Notes:", *dict.fromkeys(notes)]
     lines += [

@@ -6,6 +6,7 @@ import http.client
 import json
 import statistics
 import time
+from collections import Counter
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -70,6 +71,9 @@ def concurrent_result(
                 "peak_rss_mib": peak_rss_mib(),
                 "rss_before_mib": rss_before_mib,
                 "errors": len(errors),
+                # error type → count, from the reprs ("ModelTimeoutError('...')"), so a run's record
+                # says what failed, not only how many
+                "error_types": dict(Counter(e.partition("(")[0] for e in errors)),
                 "deltas_seen": deltas,
                 "deltas_expected": params["streams"] * params["chunks"],
                 "first_errors": errors[:3],

@@ -10,6 +10,9 @@
 * The default client spreads requests over connection pools of :data:`POOL_SHARD_SIZE` requests each:
   httpcore's pool does work proportional to its connections on every request start and end, which at
   1,000 concurrent streams cost more CPU than everything else together (see :func:`_sharded_transport`).
+  Its pools share one connect gate (:class:`_ConnectGate`): at most :data:`CONNECTS_IN_FLIGHT` TCP
+  connects and TLS handshakes at once, so a burst of thousands of streams opens in order instead of
+  timing out in the kernel's accept queues. A client passed to :func:`use_http_client` is used as it is.
 * :func:`send` and :func:`open_stream` turn transport failures into :class:`ModelConnectionError` /
   :class:`ModelTimeoutError` with the phase they happened in, and 4xx/5xx into the error the provider
   module builds from the parsed body.
@@ -62,6 +65,7 @@ __all__ = [
     "DEFAULT_LIMITS",
     "DEFAULT_TIMEOUT",
     "HTTP_LIBRARY",
+    "CONNECTS_IN_FLIGHT",
     "POOL_SHARD_SIZE",
     "TRANSPORT_ERRORS",
     "HTTPRequest",
@@ -98,6 +102,14 @@ DEFAULT_LIMITS: Final = httpx.Limits(
 
 #: Requests in flight per connection pool of the default client (see :class:`_ShardedTransport`).
 POOL_SHARD_SIZE: Final = 16
+
+#: TCP connects plus TLS handshakes the default client runs at once (see :class:`_ConnectGate`).
+#: A burst of streams beyond this waits for a slot, in order; the wait is not part of the connect
+#: timeout (it is the ``pool`` timeout's, unlimited by default) because it measures this process's
+#: own queue, not the server. 64 keeps a burst of 10,000 connects from outrunning the kernel's accept
+#: backlogs and the scheduler, while a remote provider at 100 ms per handshake still gets ~600
+#: connections a second.
+CONNECTS_IN_FLIGHT: Final = 64
 
 _HTTP_LIBRARIES: Final = ("httpx", "httpx2")
 
@@ -756,6 +768,134 @@ class _Shard:
             self.idle_since = time.monotonic()
 
 
+#: The ``pool`` timeout of the request the current task is sending through the sharded transport:
+#: how long :class:`_ConnectGate` may keep it waiting for a connect slot (``None``: no limit).
+_SLOT_WAIT: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "trio_direct_slot_wait", default=None
+)
+
+
+class _ConnectGate:
+    """At most ``slots`` TCP connects and TLS handshakes at once, across every pool of one client.
+
+    Sits between httpcore's connection pools and their network backend (the library's own, for the
+    running event loop). A connect first waits for a slot; the connect timeout starts once it has
+    one, so a burst of 10,000 streams does not fail with connect timeouts because its last connects
+    queued behind the first ones in this process. The wait is bounded by the request's ``pool``
+    timeout, when it has one, and always by the caller's cancel scopes. TLS handshakes take a slot
+    of their own after the TCP connect (their CPU cost is the client's); established connections
+    hold none and are handed back unwrapped, so reads and writes pay nothing.
+
+    Raises (from ``connect_tcp``/``start_tls``): the library's ``PoolTimeout`` when the wait outlasts
+    the ``pool`` timeout, else what the inner backend raises.
+
+    Cancellation: waiting for a slot is a plain checkpoint; a slot is given back however the connect
+    ends.
+    """
+
+    __slots__ = ("_inner", "_pool_timeout", "_secure", "_slots")
+
+    def __init__(
+        self, inner: Any, slots: trio.Semaphore, pool_timeout: type[Exception], *, secure: bool
+    ) -> None:
+        self._inner = inner
+        self._slots = slots
+        self._pool_timeout = pool_timeout
+        # Pools are per scheme: only a TLS pool's connections go on to a handshake, so only they
+        # need the wrapper that gates start_tls.
+        self._secure = secure
+
+    @asynccontextmanager
+    async def _slot(self) -> AsyncGenerator[None]:
+        try:
+            # A free slot is taken at once (a release hands slots to waiters first, so this keeps
+            # the queue's order), even under a pool timeout of 0; the connect that follows checkpoints.
+            self._slots.acquire_nowait()
+        except trio.WouldBlock:
+            wait = _SLOT_WAIT.get()
+            if wait is None:
+                await self._slots.acquire()
+            else:
+                with trio.move_on_after(wait) as waiting:
+                    await self._slots.acquire()
+                if waiting.cancelled_caught:  # acquire() was interrupted, so no slot is held
+                    raise self._pool_timeout(
+                        f"no connect slot within the pool timeout ({wait:g} s): "
+                        f"{self._slots.max_value} connects were already in flight"
+                    ) from None
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+    # The methods below implement httpcore's AsyncNetworkBackend/AsyncNetworkStream interface, whose
+    # `timeout` arguments are the library's inactivity limits, passed through as they are.
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> Any:
+        async with self._slot():
+            stream = await self._inner.connect_tcp(
+                host, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+            )
+        return _GatedStream(stream, self) if self._secure else stream
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109
+        socket_options: Any = None,
+    ) -> Any:
+        async with self._slot():
+            return await self._inner.connect_unix_socket(path, timeout=timeout, socket_options=socket_options)
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+    async def start_tls(self, stream: Any, kwargs: dict[str, Any]) -> Any:
+        async with self._slot():
+            return await stream.start_tls(**kwargs)
+
+
+class _GatedStream:
+    """A freshly connected TLS-pool stream whose handshake waits for a :class:`_ConnectGate` slot.
+
+    httpcore uses what ``start_tls`` returns (the library's TLS stream, unwrapped) from then on.
+    """
+
+    __slots__ = ("_gate", "_stream")
+
+    def __init__(self, stream: Any, gate: _ConnectGate) -> None:
+        self._stream = stream
+        self._gate = gate
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109
+        data: bytes = await self._stream.read(max_bytes, timeout=timeout)
+        return data
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        await self._stream.write(buffer, timeout=timeout)
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+    async def start_tls(
+        self,
+        ssl_context: Any,
+        server_hostname: str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> Any:
+        kwargs = {"ssl_context": ssl_context, "server_hostname": server_hostname, "timeout": timeout}
+        return await self._gate.start_tls(self._stream, kwargs)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
 _SHARDED_TRANSPORTS: dict[str, Any] = {}
 
 
@@ -776,6 +916,7 @@ def _sharded_transport(lib: Any, limits: Any, tls: _TLSContext) -> Any:
         keepalive_expiry=limits.keepalive_expiry,
     )
     contexts: dict[bool, Any] = {}
+    slots = trio.Semaphore(CONNECTS_IN_FLIGHT, max_value=CONNECTS_IN_FLIGHT)  # shared by all the pools
 
     def make_pool(secure: bool) -> Any:
         context = contexts.get(secure)
@@ -790,10 +931,29 @@ def _sharded_transport(lib: Any, limits: Any, tls: _TLSContext) -> Any:
                 # handshake could only fail verification.
                 context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
             contexts[secure] = context
-        return lib.AsyncHTTPTransport(verify=context, trust_env=True, limits=shard_limits)
+        transport = lib.AsyncHTTPTransport(verify=context, trust_env=True, limits=shard_limits)
+        _install_gate(transport, slots, secure=secure)
+        return transport
 
     expiry = limits.keepalive_expiry
     return _sharded_transport_class(lib)(make_pool, expiry if expiry is not None else 5.0)
+
+
+def _install_gate(transport: Any, slots: trio.Semaphore, *, secure: bool) -> None:
+    """Put a :class:`_ConnectGate` between ``transport``'s connection pool and its network backend.
+
+    httpx's ``AsyncHTTPTransport`` offers no argument for the backend, so this sets the pool's
+    (httpcore's and httpcore2's ``AsyncConnectionPool`` hand ``_network_backend`` to every connection
+    they open). A pool of another shape is left as it is, ungated, rather than broken.
+    """
+    pool: Any = getattr(transport, "_pool", None)
+    inner = getattr(pool, "_network_backend", None)
+    core = sys.modules.get(type(pool).__module__.partition(".")[0])
+    pool_timeout = getattr(core, "PoolTimeout", None)
+    if inner is None or pool_timeout is None:  # pragma: no cover - a future httpcore
+        logger.debug("connection pool %r has no network backend to gate; connects are not paced", pool)
+        return
+    pool._network_backend = _ConnectGate(inner, slots, pool_timeout, secure=secure)
 
 
 def _sharded_transport_class(lib: Any) -> Any:
@@ -855,11 +1015,15 @@ def _sharded_transport_class(lib: Any) -> Any:
                 shard = _Shard(self._make_pool(secure), secure=secure)
                 self._shards.append(shard)
             shard.active += 1
+            # The connect gate reads the request's pool timeout here (httpcore passes it no further).
+            token = _SLOT_WAIT.set(request.extensions.get("timeout", {}).get("pool"))
             try:
                 response = await shard.transport.handle_async_request(request)
             except BaseException:
                 shard.release()
                 raise
+            finally:
+                _SLOT_WAIT.reset(token)
             response.stream = _ShardStream(response.stream, shard)
             return response
 

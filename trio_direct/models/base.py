@@ -17,7 +17,6 @@ nursery or cancel scope.
 
 from __future__ import annotations
 
-import collections
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -677,7 +676,9 @@ class StreamedResponse:
         # lazily (when the batch is left or `get()` is called), so handing out an event costs no
         # accumulator call.
         self._applied = 0
-        self._backlog: collections.deque[Batch] = collections.deque()  # fetched, not yet current
+        # Fetched, not yet current: at most the channel's STREAM_BUFFER_BATCHES, so a list (56 bytes
+        # empty) rather than a deque (~700 bytes empty: its first 64-slot block) at 10,000 open streams.
+        self._backlog: list[Batch] = []
         self._exhausted = False
         self._closed = False
         self._cancelled = False
@@ -805,7 +806,7 @@ class StreamedResponse:
         while self._pos >= len(self._events):
             if not self._backlog:
                 return None
-            self._take(self._backlog.popleft())
+            self._take(self._backlog.pop(0))
         event = self._events[self._pos]
         self._pos += 1
         return event
