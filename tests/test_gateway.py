@@ -551,3 +551,37 @@ async def test_bedrock_reads_the_cost_the_gateway_reports(
     # no header, or one that is not a USD amount: no cost, as 2.68
     loopback.enqueue(Reply.json(BEDROCK_REPLY, headers={"logfire-ai-gateway-cost": "0.0038"}))
     assert (await model_request(model, MESSAGES)).usage.cost is None
+
+
+# --------------------------------------------------------------------------------------------------
+# "Did you mean" for gateway names (2.68 suggests `gateway/<upstream>:` names for them)
+
+
+@pytest.mark.parametrize(
+    ("typed", "suggestion"),
+    [
+        # the colon typed as another separator: 2.68 suggests the same
+        ("gateway/anthropic-claude-sonnet-4-6", "gateway/anthropic:claude-sonnet-4-6"),
+        ("gateway/anthropic/claude-sonnet-4-6", "gateway/anthropic:claude-sonnet-4-6"),
+        # the upstream left out: the gateway name, where 2.68 suggests the plain upstream one
+        ("gateway/claude-sonnet-4-6", "gateway/anthropic:claude-sonnet-4-6"),
+        ("gateway:claude-sonet-4-6", "gateway/anthropic:claude-sonnet-4-6"),
+        # a misspelt route keeps the model as typed
+        ("gateway/antropic:my-model", "gateway/anthropic:my-model"),
+        ("gateway/grok:llama-3.3-70b-versatile", "gateway/groq:llama-3.3-70b-versatile"),
+        ("gatway/openai:gpt-4o", "gateway/openai:gpt-4o"),
+        ("gateway/xyz:foo", None),
+        ("gateway/nothing-like-it", None),
+    ],
+)
+def test_unknown_gateway_names_suggest_gateway_names(
+    typed: str, suggestion: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYDANTIC_AI_GATEWAY_API_KEY", KEY)
+    with pytest.raises(UserError, match="Unknown model") as info:
+        infer_model(typed)
+    if suggestion is None:
+        assert "Did you mean" not in str(info.value)
+        return
+    assert f"Did you mean {suggestion!r}?" in str(info.value)
+    assert infer_model(suggestion)  # what is suggested resolves
