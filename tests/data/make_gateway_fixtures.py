@@ -12,7 +12,9 @@ For each ``gateway/<route>:<model>`` scenario it sets ``PYDANTIC_AI_GATEWAY_API_
 ``PYDANTIC_AI_GATEWAY_BASE_URL`` (a loopback recording server's ``/proxy``), clears every upstream
 provider's own key variables, and runs ``pydantic_ai.direct.model_request`` (or ``model_request_stream``)
 on the model string. It records the method, path, query, headers and JSON body of the request, and the
-``ModelResponse`` 2.68 made of a canned reply, with the server's root written as ``ROOT``.
+``ModelResponse`` 2.68 made of a canned reply, with the server's root written as ``ROOT``. Then, on the
+Anthropic, Groq and Gemini routes, the usage 2.68 reads from replies and streams carrying the cost the
+Gateway reports (``COSTS``: in the body, the deprecated body field, the header, both, zero, negative).
 
 The HTTP routes go to the recording server. Bedrock goes through botocore, which sends a bearer token
 only over HTTPS: its request is taken from botocore's ``before-send`` event (the exact bytes it would put

@@ -7,7 +7,8 @@ SDK)::
 
 The scenarios are the OpenRouter request extensions beyond its routing settings: prompt-cache
 breakpoints (``CachePoint`` and the ``openrouter_cache_*`` settings, on Anthropic, Gemini and other
-routes), ``video_url`` parts, and the web search and advisor server tools. Each goes through
+routes), ``video_url`` parts, the web search and advisor server tools, where mid-conversation system
+messages go per routed vendor, and the 9-character tool call IDs of ``mistralai/`` routes. Each goes through
 ``pydantic_ai.direct.model_request`` (and ``model_request_stream`` for some) with an
 ``httpx2.MockTransport`` that records the body and path, or the error raised.
 """
