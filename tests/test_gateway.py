@@ -551,3 +551,108 @@ async def test_bedrock_reads_the_cost_the_gateway_reports(
     # no header, or one that is not a USD amount: no cost, as 2.68
     loopback.enqueue(Reply.json(BEDROCK_REPLY, headers={"logfire-ai-gateway-cost": "0.0038"}))
     assert (await model_request(model, MESSAGES)).usage.cost is None
+
+
+# --------------------------------------------------------------------------------------------------
+# "Did you mean" for gateway names (2.68 suggests `gateway/<upstream>:` names for them)
+
+
+@pytest.mark.parametrize(
+    ("typed", "suggestion"),
+    [
+        # the colon typed as another separator: 2.68 suggests the same
+        ("gateway/anthropic-claude-sonnet-4-6", "gateway/anthropic:claude-sonnet-4-6"),
+        ("gateway/anthropic/claude-sonnet-4-6", "gateway/anthropic:claude-sonnet-4-6"),
+        # the upstream left out: the gateway name, where 2.68 suggests the plain upstream one
+        ("gateway/claude-sonnet-4-6", "gateway/anthropic:claude-sonnet-4-6"),
+        ("gateway:claude-sonet-4-6", "gateway/anthropic:claude-sonnet-4-6"),
+        # a misspelt route keeps the model as typed
+        ("gateway/antropic:my-model", "gateway/anthropic:my-model"),
+        ("gateway/grok:llama-3.3-70b-versatile", "gateway/groq:llama-3.3-70b-versatile"),
+        ("gatway/openai:gpt-4o", "gateway/openai:gpt-4o"),
+        ("gateway/xyz:foo", None),
+        ("gateway/nothing-like-it", None),
+    ],
+)
+def test_unknown_gateway_names_suggest_gateway_names(
+    typed: str, suggestion: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYDANTIC_AI_GATEWAY_API_KEY", KEY)
+    with pytest.raises(UserError, match="Unknown model") as info:
+        infer_model(typed)
+    if suggestion is None:
+        assert "Did you mean" not in str(info.value)
+        return
+    assert f"Did you mean {suggestion!r}?" in str(info.value)
+    assert infer_model(suggestion)  # what is suggested resolves
+
+
+# --------------------------------------------------------------------------------------------------
+# The cost the Gateway reports on the Anthropic, Groq and Gemini routes, against 2.68's reading
+
+#: the cost scenarios of ``make_gateway_fixtures.py``: (usage block in the body, response header)
+GATEWAY_COSTS: dict[str, tuple[dict[str, Any] | None, str | None]] = {
+    "body": ({"logfire_ai_gateway": {"cost": "0.0038"}}, None),
+    "deprecated": ({"pydantic_ai_gateway": {"cost_estimate": 0.0041}}, None),
+    "header": (None, "0.0052USD"),
+    "header_and_body": ({"logfire_ai_gateway": {"cost": "0.0038"}}, "0.0052USD"),
+    "zero": ({"logfire_ai_gateway": {"cost": "0"}}, None),
+    "negative": ({"logfire_ai_gateway": {"cost": "-1"}}, None),
+}
+COST_CASES: list[dict[str, Any]] = FIXTURE["cost_cases"]
+
+
+def _costed_reply(route: str, stream: bool, scenario: str) -> Reply:
+    """The route's reply with the scenario's cost where the Gateway puts it (as the capture script)."""
+    block, header = GATEWAY_COSTS[scenario]
+    headers = {"logfire-ai-gateway-cost": header} if header else None
+    if not stream:
+        plain = {"anthropic": ANTHROPIC_REPLY, "groq": GROQ_REPLY}.get(route, GOOGLE_REPLY)
+        reply = json.loads(json.dumps(plain))
+        key = "usageMetadata" if route == "google" else "usage"
+        reply[key] = {**reply[key], **(block or {})}
+        return Reply.json(reply, headers=headers)
+    payloads = json.loads(json.dumps(_stream_payloads(route)))
+    if block is not None:
+        if route == "anthropic":
+            payloads[-2]["usage"] = {**payloads[-2]["usage"], **block}  # message_delta
+        elif route == "groq":
+            payloads[-1]["usage"] = {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4, **block}
+        else:
+            payloads[-1]["candidates"][0]["content"]["parts"].append({"text": "", "partMetadata": block})
+    if route == "anthropic":
+        events: list[Any] = [f"event: {p['type']}\ndata: {json.dumps(p)}\n\n" for p in payloads]
+    else:
+        events = payloads + (["data: [DONE]"] if route == "groq" else [])
+    return Reply.sse(events, headers=headers)
+
+
+@pytest.mark.usefixtures("gateway_env")
+@pytest.mark.parametrize("case", COST_CASES, ids=[f"{_case_id(c)}-{c['cost']}" for c in COST_CASES])
+async def test_the_gateway_cost_is_read_as_2_68_reads_it(
+    case: dict[str, Any], loopback: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Anthropic and Groq read the body's usage block (a stream's ``message_delta`` usage, Groq's
+    final chunk's ``usage``) and not the header; Gemini reads the header on a plain reply and an
+    empty last part's ``partMetadata`` in a stream. A negative cost is none; a zero is a real one."""
+    _point_at(monkeypatch, loopback)
+    route = case["route"]
+    model = infer_model(f"gateway/{route}:{_model(route)}")
+    loopback.enqueue(_costed_reply(route, case["stream"], case["cost"]))
+    if case["stream"]:
+        async with model_request_stream(model, MESSAGES, model_settings={"max_tokens": 100}) as stream:
+            async for _ in stream:
+                pass
+        response = stream.get()
+    else:
+        response = await model_request(model, MESSAGES, model_settings={"max_tokens": 100})
+    expected = case["usage"]
+    cost = response.usage.cost
+    assert (str(cost) if cost is not None else None) == expected["cost"]
+    assert (response.usage.input_tokens, response.usage.output_tokens) == (
+        expected["input_tokens"],
+        expected["output_tokens"],
+    )
+    # the whole response still dumps as 2.68's usage does
+    dumped = messages_to_python([response])[0]["usage"]
+    assert dumped.get("cost") == expected["cost"]

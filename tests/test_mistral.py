@@ -62,6 +62,7 @@ from trio_direct.exceptions import (
     UnexpectedModelBehavior,
     UserError,
 )
+from trio_direct.models import _prepare as prep
 from trio_direct.models import infer_model
 from trio_direct.models import mistral as mi
 from trio_direct.models.base import Provider
@@ -391,19 +392,20 @@ def test_retries_as_2_68_sends_them_with_fitted_tool_call_ids() -> None:
 
 
 def test_fit_tool_call_ids_collisions_and_stability() -> None:
-    first = mi._hashed_tool_call_id("long-id-1", 9)  # pyright: ignore[reportPrivateUsage]
+    first = prep._hashed_tool_call_id("long-id-1", 9)  # pyright: ignore[reportPrivateUsage]
     history: list[Any] = [
         # an ID that already fits and equals the hash of a later one: the later one is rehashed
         ModelResponse([ToolCallPart("a", None, first), ToolCallPart("b", None, "long-id-1")]),
         ModelRequest([ToolReturnPart("b", "x", "long-id-1"), ToolReturnPart("a", "y", first)]),
     ]
-    fitted = mi.fit_tool_call_ids(history)
+    fitted = prep.fit_tool_call_ids(history, 9)
     calls = [p.tool_call_id for p in fitted[0].parts]
     returns = [p.tool_call_id for p in fitted[1].parts]
-    rehashed = mi._hashed_tool_call_id("long-id-1#1", 9)  # pyright: ignore[reportPrivateUsage]
+    rehashed = prep._hashed_tool_call_id("long-id-1#1", 9)  # pyright: ignore[reportPrivateUsage]
     assert calls == [first, rehashed] and returns == [rehashed, first]
     with pytest.raises(UserError, match="more distinct tool call IDs"):
-        mi.fit_tool_call_ids([ModelResponse([ToolCallPart("a", None, "x"), ToolCallPart("a", None, "y")])], 0)
+        two_calls = ModelResponse([ToolCallPart("a", None, "x"), ToolCallPart("a", None, "y")])
+        prep.fit_tool_call_ids([two_calls], 0)
 
 
 @given(st.text(max_size=30))
@@ -415,7 +417,7 @@ def test_hashed_tool_call_id_matches_pydantic_ai(tool_call_id: str) -> None:
         tool_call_id.encode()
     except UnicodeEncodeError:
         return
-    assert mi._hashed_tool_call_id(tool_call_id, 9) == upstream(tool_call_id, 9)  # pyright: ignore[reportPrivateUsage]
+    assert prep._hashed_tool_call_id(tool_call_id, 9) == upstream(tool_call_id, 9)  # pyright: ignore[reportPrivateUsage]
 
 
 def test_user_content_chunks() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import types
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import attrs
 import pytest
@@ -35,7 +35,11 @@ from trio_direct import (
 from trio_direct.models._chat import build_chat_body
 from trio_direct.models._chat_profile import openrouter_profile
 from trio_direct.models._instructions import with_instructions
-from trio_direct.models._openrouter import LOOKBACK_SAFE_BLOCKS, LeadingCachePoint
+from trio_direct.models._openrouter import (
+    LOOKBACK_SAFE_BLOCKS,
+    LeadingCachePoint,
+    place_system_messages_before_generation,
+)
 from trio_direct.models.base import Provider
 from trio_direct.models.openai import OpenAIChatModel
 from trio_direct.serialization import messages_from_python
@@ -74,7 +78,28 @@ def build(case: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+#: A history holding a retry goes through 2.68's whole ``prepare_messages`` on the direct path; on routes
+#: without a mid-conversation system role that wraps system messages as ``<system>`` user text behind an
+#: announcement, and it puts tool results ahead of other parts: not done on the Chat Completions layer
+#: (README, OpenRouter's "Not done"). Strict, so a fix shows up here.
+_RETRY_PREPARE_GAPS: Final = frozenset(
+    {
+        "mid_system_retry_anthropic_claude-sonnet-4.5",
+        "mid_system_retry_openai_gpt-4o",
+        "mid_system_retry_openai_gpt-oss-120b",
+        "mid_system_retry_google_gemini-2.5-flash",
+    }
+)
+
+
+def _case_param(case: dict[str, Any]) -> Any:
+    marks = []
+    if case["name"] in _RETRY_PREPARE_GAPS:
+        marks.append(pytest.mark.xfail(strict=True, reason="retry-path prepare_messages, Chat layer"))
+    return pytest.param(case, id=case["name"], marks=marks)
+
+
+@pytest.mark.parametrize("case", [_case_param(c) for c in CASES])
 def test_request_body_matches_pydantic_ai(case: dict[str, Any]) -> None:
     expected = case["expected"]
     if "error" in expected:
@@ -260,3 +285,75 @@ def test_breakpoints_stay_within_the_routed_providers_rules(
     # the text is untouched: only `cache_control` keys were added
     texts = [p["text"] for m in body["messages"] if isinstance(m["content"], list) for p in m["content"]]
     assert all(isinstance(t, str) and t for t in texts)
+
+
+# --------------------------------------------------------------------------------------------------
+# mid-conversation system messages (Anthropic routes that keep the role) and Mistral's tool call IDs
+
+_ROLES = st.lists(st.sampled_from(["system", "user", "tool", "assistant"]), max_size=12)
+
+
+@given(leading=st.integers(0, 2), roles=_ROLES)
+def test_system_messages_move_only_past_user_and_tool_messages(leading: int, roles: list[str]) -> None:
+    messages: list[dict[str, Any]] = [{"role": "system", "content": f"lead{i}"} for i in range(leading)]
+    messages += [{"role": r, "content": f"{r}{i}"} for i, r in enumerate(roles)]
+    before = [dict(m) for m in messages]
+    # the system prompt: the leading run of system messages, however the roles began
+    leading = next((i for i, m in enumerate(before) if m["role"] != "system"), len(before))
+    place_system_messages_before_generation(messages)
+    assert sorted(map(str, messages)) == sorted(map(str, before))  # a permutation
+    assert messages[:leading] == before[:leading]  # the system prompt stays
+    # every other kind keeps its order, and so do the system messages among themselves
+    for kind in ("system", "user", "tool", "assistant"):
+        assert [m for m in messages if m["role"] == kind] == [m for m in before if m["role"] == kind]
+    # a moved system message is followed by an assistant turn, another system message, or nothing
+    for i in range(leading, len(messages)):
+        if messages[i]["role"] == "system" and i + 1 < len(messages):
+            assert messages[i + 1]["role"] in ("assistant", "system")
+
+
+def test_only_the_claude_models_keeping_the_role_move_system_messages() -> None:
+    assert openrouter_profile("anthropic/claude-opus-4.8").system_messages_precede_generation
+    assert openrouter_profile("~anthropic/claude-mythos-5").system_messages_precede_generation
+    assert not openrouter_profile("anthropic/claude-sonnet-4.5").system_messages_precede_generation
+    assert not openrouter_profile("openai/gpt-4o").system_messages_precede_generation
+    assert openrouter_profile("mistralai/mistral-large").tool_call_id_length == 9
+    assert openrouter_profile("openai/gpt-4o").tool_call_id_length is None
+
+
+async def test_mistral_route_fits_tool_call_ids_over_loopback(loopback: LoopbackServer) -> None:
+    """A retry history on a ``mistralai/`` route: a call and its answer keep one 9-character ID, and a
+    second request with the history grown sends the same IDs (so the prompt cache keeps hitting)."""
+    case = next(c for c in CASES if c["name"] == "tool_ids_mistralai_mistral-large")
+    messages = messages_from_python(case["messages"])
+    model = OpenAIChatModel(
+        "mistralai/mistral-large",
+        provider=Provider("openrouter", loopback.url + "/api/v1", "sk-or-key-0123456789"),
+        profile=openrouter_profile("mistralai/mistral-large"),
+    )
+    loopback.enqueue(Reply.json(completion("ok")))
+    loopback.enqueue(Reply.sse(sse_text("a", "b"), delay=0.01))
+    await model_request(model, messages)
+    grown = [*messages, ModelResponse([TextPart("ok")]), ModelRequest.user_text_prompt("more")]
+    async with model_request_stream(model, grown) as stream:
+        async for _ in stream:
+            break
+    first, second = (r.json["messages"] for r in loopback.requests)
+    expected = case["expected"]["body"]["messages"]
+    assert first == expected
+    assert second[: len(expected)] == expected
+    ids = [c["id"] for c in first[1]["tool_calls"]]
+    assert [m["tool_call_id"] for m in first[2:]] == ids
+    assert all(len(i) == 9 and i.isalnum() for i in ids)
+
+
+async def test_system_message_moves_before_generation_over_loopback(loopback: LoopbackServer) -> None:
+    case = next(c for c in CASES if c["name"] == "mid_system_anthropic_claude-opus-5")
+    model = OpenAIChatModel(
+        "anthropic/claude-opus-5",
+        provider=Provider("openrouter", loopback.url + "/api/v1", "sk-or-key-0123456789"),
+        profile=openrouter_profile("anthropic/claude-opus-5"),
+    )
+    loopback.enqueue(Reply.json(completion("ok")))
+    await model_request(model, messages_from_python(case["messages"]))
+    assert loopback.requests[0].json["messages"] == case["expected"]["body"]["messages"]

@@ -262,25 +262,35 @@ def _mapping(value: object) -> dict[str, Any]:
 
 
 def _parse_cost(value: object) -> Decimal | None:
-    """A reported cost (a decimal string or a JSON number) as a finite :class:`Decimal`, else None."""
+    """A reported cost (a decimal string or a JSON number) as a finite, non-negative :class:`Decimal`,
+    else None (as 2.68: NaN or a negative cost would break sums and limits)."""
     if isinstance(value, str | int | float) and not isinstance(value, bool):
         try:
             cost = Decimal(str(value))
         except InvalidOperation:
             return None
-        if cost.is_finite():
+        if cost.is_finite() and cost >= 0:
+            return cost
+    return None
+
+
+def gateway_usage_cost(usage: object) -> Decimal | None:
+    """The cost a Pydantic AI Gateway put in a ``usage`` object (``logfire_ai_gateway.cost``, or the
+    older ``pydantic_ai_gateway.cost_estimate``); a reported ``0`` (a gateway cache hit) is a real cost.
+
+    ``usage`` is the response's usage object as the wire has it (Anthropic's message or
+    ``message_delta`` usage, a Groq completion's or final chunk's ``usage``), or a Gemini stream part's
+    ``partMetadata``, where the Gateway puts a stream's cost. Anything else gives None.
+    """
+    for block_name, field in (("logfire_ai_gateway", "cost"), ("pydantic_ai_gateway", "cost_estimate")):
+        if (cost := _parse_cost(_mapping(_mapping(usage).get(block_name)).get(field))) is not None:
             return cost
     return None
 
 
 def _gateway_cost(data: Any) -> Decimal | None:
-    """The cost a Pydantic AI Gateway put in a response body's ``usage`` (``logfire_ai_gateway.cost``,
-    or the older ``pydantic_ai_gateway.cost_estimate``); a reported ``0`` is a real cost."""
-    usage = _mapping(data).get("usage")
-    for block_name, field in (("logfire_ai_gateway", "cost"), ("pydantic_ai_gateway", "cost_estimate")):
-        if (cost := _parse_cost(_mapping(_mapping(usage).get(block_name)).get(field))) is not None:
-            return cost
-    return None
+    """:func:`gateway_usage_cost` of a response body's ``usage``."""
+    return gateway_usage_cost(_mapping(data).get("usage"))
 
 
 def gateway_header_cost(headers: Mapping[str, str]) -> Decimal | None:

@@ -12,7 +12,9 @@ For each ``gateway/<route>:<model>`` scenario it sets ``PYDANTIC_AI_GATEWAY_API_
 ``PYDANTIC_AI_GATEWAY_BASE_URL`` (a loopback recording server's ``/proxy``), clears every upstream
 provider's own key variables, and runs ``pydantic_ai.direct.model_request`` (or ``model_request_stream``)
 on the model string. It records the method, path, query, headers and JSON body of the request, and the
-``ModelResponse`` 2.68 made of a canned reply, with the server's root written as ``ROOT``.
+``ModelResponse`` 2.68 made of a canned reply, with the server's root written as ``ROOT``. Then, on the
+Anthropic, Groq and Gemini routes, the usage 2.68 reads from replies and streams carrying the cost the
+Gateway reports (``COSTS``: in the body, the deprecated body field, the header, both, zero, negative).
 
 The HTTP routes go to the recording server. Bedrock goes through botocore, which sends a bearer token
 only over HTTPS: its request is taken from botocore's ``before-send`` event (the exact bytes it would put
@@ -200,6 +202,52 @@ BEDROCK_STREAM = b"".join(
 )
 
 
+#: The cost each scenario has the Gateway report (``COSTS``): where, and how. ``body`` is the usage
+#: block the Gateway injects (in a stream: Anthropic's ``message_delta`` usage, Groq's final chunk's
+#: top-level ``usage``, an empty last part's ``partMetadata`` on Gemini); ``deprecated`` the older
+#: ``pydantic_ai_gateway.cost_estimate`` (a JSON number); ``header`` the ``logfire-ai-gateway-cost``
+#: response header; ``negative`` a body cost 2.68 refuses.
+COSTS = {
+    "body": ({"logfire_ai_gateway": {"cost": "0.0038"}}, None),
+    "deprecated": ({"pydantic_ai_gateway": {"cost_estimate": 0.0041}}, None),
+    "header": (None, "0.0052USD"),
+    "header_and_body": ({"logfire_ai_gateway": {"cost": "0.0038"}}, "0.0052USD"),
+    "zero": ({"logfire_ai_gateway": {"cost": "0"}}, None),
+    "negative": ({"logfire_ai_gateway": {"cost": "-1"}}, None),
+}
+#: the cost scenario being captured (None: the plain ones)
+COST: list[str | None] = [None]
+
+
+def with_cost(path: str, data: bytes, streamed: bool) -> bytes:
+    """``data`` (the plain reply) with the current scenario's body cost, where the Gateway puts it."""
+    block = COSTS[COST[0]][0] if COST[0] else None
+    if block is None:
+        return data
+    if not streamed:
+        reply = json.loads(data)
+        key = "usageMetadata" if "usageMetadata" in reply else "usage"
+        reply[key] = {**reply[key], **block}
+        return json.dumps(reply).encode()
+    if path.startswith("/proxy/anthropic/"):
+        events = [json.loads(line[6:]) for line in data.decode().splitlines() if line.startswith("data: ")]
+        for event in events:
+            if event["type"] == "message_delta":
+                event["usage"] = {**event["usage"], **block}
+        return sse(events, named=True)
+    if path.startswith("/proxy/groq/"):
+        chunks = [
+            json.loads(line[6:])
+            for line in data.decode().splitlines()
+            if line.startswith("data: ") and line != "data: [DONE]"
+        ]
+        chunks[-1]["usage"] = {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4, **block}
+        return sse(chunks) + b"data: [DONE]\n\n"
+    chunks = [json.loads(line[6:]) for line in data.decode().split("\r\n\r\n") if line.startswith("data: ")]
+    chunks[-1]["candidates"][0]["content"]["parts"].append({"text": "", "partMetadata": block})
+    return b"".join(b"data: " + json.dumps(c).encode() + b"\r\n\r\n" for c in chunks)
+
+
 def reply_for(path: str) -> tuple[str, bytes]:
     """(content type, body) the recording server answers ``path`` with."""
     if path.startswith("/proxy/anthropic/"):
@@ -241,8 +289,11 @@ class Recorder(BaseHTTPRequestHandler):
             data, kind = stream_for(path), "text/event-stream"
         else:
             kind, data = reply_for(path)
+        data = with_cost(path, data, streamed)
         self.send_response(200)
         self.send_header("content-type", kind)
+        if COST[0] and (header := COSTS[COST[0]][1]):
+            self.send_header("logfire-ai-gateway-cost", header)
         self.send_header("content-length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
@@ -350,6 +401,17 @@ def main() -> None:
         for stream in (False, True):
             captured = run(route, stream, base)
             out.append({"route": route, "model": MODELS[route], "stream": stream, **captured})
+    # what 2.68 makes of the cost the Gateway reports, on the routes with a plain HTTP reply
+    costs = []
+    os.environ["PYDANTIC_AI_GATEWAY_BASE_URL"] = root + "/proxy"
+    for route in ("anthropic", "groq", "google"):
+        for name in COSTS:
+            COST[0] = name
+            for stream in (False, True):
+                captured = run(route, stream, root)
+                usage = captured["response"]["usage"]
+                costs.append({"route": route, "stream": stream, "cost": name, "usage": usage})
+    COST[0] = None
     server.shutdown()
     fixture = {
         "key": KEY,
@@ -357,6 +419,7 @@ def main() -> None:
         "settings": SETTINGS,
         "params": PARAMS,
         "cases": out,
+        "cost_cases": costs,
     }
     (HERE / "gateway_requests.json").write_text(json.dumps(fixture, indent=1) + "\n")
     print(f"{len(out)} cases", file=sys.stderr)

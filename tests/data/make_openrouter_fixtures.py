@@ -7,7 +7,8 @@ SDK)::
 
 The scenarios are the OpenRouter request extensions beyond its routing settings: prompt-cache
 breakpoints (``CachePoint`` and the ``openrouter_cache_*`` settings, on Anthropic, Gemini and other
-routes), ``video_url`` parts, and the web search and advisor server tools. Each goes through
+routes), ``video_url`` parts, the web search and advisor server tools, where mid-conversation system
+messages go per routed vendor, and the 9-character tool call IDs of ``mistralai/`` routes. Each goes through
 ``pydantic_ai.direct.model_request`` (and ``model_request_stream`` for some) with an
 ``httpx2.MockTransport`` that records the body and path, or the error raised.
 """
@@ -319,6 +320,71 @@ CASES = [
         },
     ),
 ]
+# mid-conversation system messages, per routed vendor: kept in place (OpenAI except gpt-oss), moved
+# past the user and tool messages after them (Anthropic models that keep the role), else `<system>` text
+MID_SYSTEM = [
+    req(system("You are helpful."), user("Hi")),
+    resp(m.ToolCallPart("get_weather", {"city": "x"}, tool_call_id="call_1")),
+    req(
+        system("Answer in French."),
+        m.ToolReturnPart("get_weather", "sunny", tool_call_id="call_1", timestamp=T),
+        user("And tomorrow?"),
+    ),
+    resp(m.TextPart("Demain")),
+    req(user("Thanks"), system("Be brief.")),
+]
+for vendor_model in (
+    CLAUDE,
+    "anthropic/claude-opus-4.8",
+    "anthropic/claude-opus-5",
+    "~anthropic/claude-mythos-5",
+    GPT,
+    "openai/gpt-oss-120b",
+    GEMINI,
+    "mistralai/mistral-large",
+    "meta-llama/llama-3.3-70b-instruct",
+):
+    CASES.append((f"mid_system_{vendor_model.replace('/', '_')}", vendor_model, MID_SYSTEM, None, TOOLS))
+CASES.append(
+    (
+        "mid_system_cached_claude",
+        "anthropic/claude-opus-5",
+        MID_SYSTEM,
+        {"openrouter_cache_messages": True},
+        TOOLS,
+    )
+)
+# a history with a retry goes through 2.68's `prepare_messages` on the direct path: where the route keeps
+# no mid-conversation system message, those become `<system>` user text
+MID_SYSTEM_RETRY = [
+    *MID_SYSTEM[:4],
+    req(m.RetryPromptPart("Say it in one word.", timestamp=T), system("Be brief.")),
+]
+for vendor_model in (CLAUDE, "anthropic/claude-opus-5", GPT, "openai/gpt-oss-120b", GEMINI):
+    CASES.append(
+        (f"mid_system_retry_{vendor_model.replace('/', '_')}", vendor_model, MID_SYSTEM_RETRY, None, TOOLS)
+    )
+# Mistral's chat template takes tool call ids of exactly 9 alphanumerics: 2.68 replaces the others with
+# stable hashes, the same for a call and its return
+MISTRAL_TOOLS = [
+    req(user("Weather?")),
+    resp(
+        m.ToolCallPart("get_weather", {"city": "a"}, tool_call_id="call_abc_1234567890"),
+        m.ToolCallPart("get_weather", {"city": "b"}, tool_call_id="abcDEF123"),
+        m.ToolCallPart("get_time", {"city": "c"}, tool_call_id="toolu_01XyZ"),
+    ),
+    req(
+        m.ToolReturnPart("get_weather", "sunny", tool_call_id="call_abc_1234567890", timestamp=T),
+        m.ToolReturnPart("get_weather", "rain", tool_call_id="abcDEF123", timestamp=T),
+        m.RetryPromptPart("bad city", tool_name="get_time", tool_call_id="toolu_01XyZ", timestamp=T),
+    ),
+]
+for vendor_model in ("mistralai/mistral-large", "mistralai/devstral-small:free", GPT):
+    CASES.append((f"tool_ids_{vendor_model.replace('/', '_')}", vendor_model, MISTRAL_TOOLS, None, TOOLS))
+CASES.append(("tool_ids_mistral_stream", "mistralai/mistral-large", MISTRAL_TOOLS, None, TOOLS))
+# the direct API prepares (and so fits the ids of) only a history holding a retry, as on Mistral itself
+CASES.append(("tool_ids_mistral_no_retry", "mistralai/mistral-large", MISTRAL_TOOLS[:2], None, TOOLS))
+
 # a loose tool schema per routed vendor: OpenAI's strict-mode transformer unless the vendor's profile
 # brings its own
 LOOSE = {
@@ -346,7 +412,7 @@ for vendor_model in (
 ):
     CASES.append((f"tool_schema_{vendor_model.replace('/', '_')}", vendor_model, HELLO, None, LOOSE))
 
-STREAMED = {"cache_all_stream", "video_url"}
+STREAMED = {"cache_all_stream", "video_url", "tool_ids_mistral_stream"}
 
 
 def capture(model_name, messages, settings, params, stream):

@@ -100,8 +100,14 @@ from ._common import (
 )
 from ._instructions import request_instructions
 from ._json import JSON, count, json_array, json_dict, json_list, parse_json_body
-from ._openrouter import add_cache_point, apply_cache_settings, server_tools, video_part
-from ._prepare import is_summary_frame
+from ._openrouter import (
+    add_cache_point,
+    apply_cache_settings,
+    place_system_messages_before_generation,
+    server_tools,
+    video_part,
+)
+from ._prepare import carries_retry, fit_tool_call_ids, is_summary_frame
 from ._reasoning_details import detail_fields, thinking_from_detail, thinking_to_detail
 from ._tool_choice import resolve_tool_choice
 from .base import StreamMeta
@@ -747,12 +753,14 @@ def build_chat_body(
     thinking = resolve_thinking(s, params, profile)
     drop_sampling_while_reasoning(s, thinking, profile)
 
+    if profile.tool_call_id_length is not None and carries_retry(messages):
+        # 2.68's direct API prepares (and so fits the tool call IDs of) only a history with a retry
+        messages = fit_tool_call_ids(messages, profile.tool_call_id_length)
     instructions = request_instructions(messages, params)
-    body: JSON = {
-        "model": model_name,
-        "messages": map_messages(messages, instructions, profile, provider_name),
-        "stream": stream,
-    }
+    mapped = map_messages(messages, instructions, profile, provider_name)
+    if profile.system_messages_precede_generation:
+        place_system_messages_before_generation(mapped)
+    body: JSON = {"model": model_name, "messages": mapped, "stream": stream}
     if stream:
         options: JSON = {"include_usage": True}
         if s.get("openai_continuous_usage_stats"):

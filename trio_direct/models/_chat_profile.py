@@ -12,6 +12,8 @@ from typing import Any, Final, Literal, TypeAlias
 
 import attrs
 
+from ._claude import CLAUDE_INLINE_SYSTEM_PROMPTS
+
 __all__ = [
     "DEFAULT_OUTPUT_TOOL_NAME",
     "DEFAULT_THINKING_TAGS",
@@ -124,6 +126,13 @@ class ChatProfile:
     openrouter_dynamic_instruction_cache: bool = False
     #: the routed provider's limit on breakpoints per request (None: no limit)
     openrouter_max_cache_points: int | None = None
+    #: a mid-conversation ``system`` message is moved past the user and tool messages after it, to just
+    #: before the next assistant turn or the end of the request (OpenRouter's Anthropic routes that keep
+    #: the role: elsewhere OpenRouter turns it into user text)
+    system_messages_precede_generation: bool = False
+    #: tool call IDs must be exactly this many ASCII alphanumerics (Mistral's chat template: 9); others
+    #: are replaced with stable hashes in a history the direct API prepares (one holding a retry)
+    tool_call_id_length: int | None = None
     #: finish reasons the host sends beyond OpenAI's, and what they mean (Z.AI's ``sensitive``...)
     extra_finish_reasons: tuple[tuple[str, str], ...] = ()
     #: a missing or empty ``finish_reason`` is ``tool_call`` when the reply calls tools (Snowflake)
@@ -236,6 +245,9 @@ def openrouter_profile(model_name: str) -> ChatProfile:
     vendor = model_name.removeprefix("~").partition("/")[0]
     anthropic_cache = vendor == "anthropic"
     bare = model_name.partition("/")[2].partition(":")[0].lower()
+    # OpenRouter keeps a mid-conversation system message as one only on the Claude models Anthropic
+    # serves the role on (named with dots here: `claude-opus-4.8`), and only right before generation
+    inline_system = vendor == "anthropic" and bare.replace(".", "-").startswith(CLAUDE_INLINE_SYSTEM_PROMPTS)
     # 2.68 puts OpenAI's strict-mode schema transformer under every routed profile that does not bring
     # its own (Gemini's, or the inline-$defs one of Llama, Qwen, Nova and GLM-5.3)
     own_transformer = vendor in ("google", "meta-llama", "qwen", "amazon") or (
@@ -251,6 +263,8 @@ def openrouter_profile(model_name: str) -> ChatProfile:
         openrouter_tool_cache=anthropic_cache,
         openrouter_dynamic_instruction_cache=anthropic_cache,
         openrouter_max_cache_points=4 if anthropic_cache else None,
+        system_messages_precede_generation=inline_system,
+        tool_call_id_length=9 if vendor == "mistralai" else None,
         reasoning_details=True,
         openrouter_extensions=True,
         extra_finish_reasons=(("error", "error"),),

@@ -34,6 +34,7 @@ __all__ = [
     "LeadingCachePoint",
     "add_cache_point",
     "apply_cache_settings",
+    "place_system_messages_before_generation",
     "server_tools",
     "video_part",
 ]
@@ -54,6 +55,30 @@ _CACHE_POINT_ERROR: Final = (
 class LeadingCachePoint(dict[str, Any]):
     """The empty text part a ``CachePoint`` opening a user message sits on until
     :func:`apply_cache_settings` moves its ``cache_control`` to the previous user message."""
+
+
+def place_system_messages_before_generation(messages: list[JSON]) -> None:
+    """Move each mid-conversation ``system`` message, in place, past the ``user`` and ``tool`` messages
+    that follow it, so it sits right before the next assistant turn or at the end of the request.
+
+    For the Anthropic routes that keep the role (``ChatProfile.system_messages_precede_generation``):
+    OpenRouter keeps a ``system`` message there only, and makes one anywhere else user text. It governs
+    the same generation either way. Only user and tool messages are passed over, so two system messages
+    keep their order; the leading ``system``/``developer`` run (the system prompt and instructions) stays.
+    Pure list surgery, as 2.68's ``_place_system_messages_before_generation``.
+    """
+    leading = next(
+        (i for i, m in enumerate(messages) if m["role"] not in ("system", "developer")), len(messages)
+    )
+    # from the end, so a message moved once is never looked at again
+    for index in range(len(messages) - 1, leading - 1, -1):
+        if messages[index]["role"] != "system":
+            continue
+        after = index + 1
+        while after < len(messages) and messages[after]["role"] in ("user", "tool"):
+            after += 1
+        if after > index + 1:
+            messages.insert(after - 1, messages.pop(index))
 
 
 def video_part(url: str) -> JSON:

@@ -15,6 +15,7 @@ knows how to send:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from typing import Final
 
@@ -34,6 +35,8 @@ from ..messages import (
     SpeechPart,
     SystemPromptPart,
     TextPart,
+    ToolCallPart,
+    ToolReturnPart,
     UserPromptPart,
 )
 
@@ -43,6 +46,7 @@ __all__ = [
     "is_summary_frame",
     "unprepared_part_error",
     "convert_speech",
+    "fit_tool_call_ids",
     "sendable_history",
     "sendable_retries",
     "sendable_summaries",
@@ -246,3 +250,71 @@ def wrap_non_leading_system_prompts(messages: Sequence[ModelMessage]) -> list[Mo
         return UserPromptPart(f"<system>{part.content}</system>", timestamp=part.timestamp)
 
     return _map_request_parts(messages, lambda p: isinstance(p, SystemPromptPart), convert)
+
+
+_BASE62: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def _hashed_tool_call_id(tool_call_id: str, length: int) -> str:
+    """The low-order ``length`` base-62 digits of the SHA-256 of ``tool_call_id`` (as pydantic-ai 2.68)."""
+    number = int.from_bytes(hashlib.sha256(tool_call_id.encode()).digest())
+    digits: list[str] = []
+    for _ in range(length):
+        number, remainder = divmod(number, 62)
+        digits.append(_BASE62[remainder])
+    return "".join(digits)
+
+
+def fit_tool_call_ids(messages: Sequence[ModelMessage], length: int) -> list[ModelMessage]:
+    """Replace the tool call IDs that are not ``length`` ASCII alphanumerics with stable hashes that are.
+
+    pydantic-ai 2.68's ``_fit_tool_call_ids``, for a profile's ``tool_call_id_length`` (Mistral's chat
+    template takes 9, on Mistral's API and on OpenRouter's ``mistralai/`` routes alike). IDs are
+    assigned in history order; an ID that fits is kept; a replacement already taken (a collision) is
+    rehashed with a counter. Calls, their returns and tool-bound retry prompts are rewritten with the
+    same mapping, so they keep pairing up, and the same history always gives the same IDs.
+
+    Raises:
+        UserError: more distinct IDs than ``length`` alphanumerics can spell.
+    """
+    replacements: dict[str, str] = {}
+    taken: set[str] = set()
+
+    def fit(tool_call_id: str) -> str:
+        if (replacement := replacements.get(tool_call_id)) is not None:
+            return replacement
+        if len(taken) >= 62**length:
+            raise UserError(
+                f"The message history has more distinct tool call IDs than fit in {length} alphanumeric "
+                "characters (the profile's `tool_call_id_length`)."
+            )
+        fits = len(tool_call_id) == length and tool_call_id.isascii() and tool_call_id.isalnum()
+        replacement = tool_call_id if fits else _hashed_tool_call_id(tool_call_id, length)
+        attempt = 0
+        while replacement in taken:
+            attempt += 1
+            replacement = _hashed_tool_call_id(f"{tool_call_id}#{attempt}", length)
+        replacements[tool_call_id] = replacement
+        taken.add(replacement)
+        return replacement
+
+    out: list[ModelMessage] = []
+    for message in messages:
+        if isinstance(message, ModelRequest):
+            request_parts = [
+                attrs.evolve(part, tool_call_id=fit(part.tool_call_id))
+                if isinstance(part, ToolReturnPart)
+                or (isinstance(part, RetryPromptPart) and part.tool_name is not None)
+                else part
+                for part in message.parts
+            ]
+            out.append(attrs.evolve(message, parts=request_parts))
+        else:
+            response_parts = [
+                attrs.evolve(part, tool_call_id=fit(part.tool_call_id))
+                if isinstance(part, ToolCallPart)
+                else part
+                for part in message.parts
+            ]
+            out.append(attrs.evolve(message, parts=response_parts))
+    return out

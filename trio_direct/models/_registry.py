@@ -766,6 +766,8 @@ def _suggest_model_string(typed: str, prefixes: list[str], known: list[str]) -> 
     import difflib  # only error messages use it; not paid at import
 
     prefix, colon, model = typed.partition(":")
+    if typed.startswith("gateway") and (gateway := _suggest_gateway_name(typed, known)):
+        return gateway
     if colon and model:
         close = difflib.get_close_matches(prefix, prefixes, n=1, cutoff=0.75)
         if close and close[0] != "test":
@@ -785,6 +787,33 @@ def _suggest_model_string(typed: str, prefixes: list[str], known: list[str]) -> 
         return None  # 'prefix:' with nothing after it names no model to be close to
     close = difflib.get_close_matches(typed, known, n=1, cutoff=0.8)
     return close[0] if close else None
+
+
+def _suggest_gateway_name(typed: str, known: list[str]) -> str | None:
+    """A known ``gateway/<upstream>:<model>`` name for what was typed as a gateway name that is not
+    one, as 2.68 suggests gateway names for them: ``gateway/anthropic-claude-…`` or
+    ``gateway/anthropic/claude-…`` (the colon misplaced), ``gateway/claude-…`` or ``gateway:claude-…``
+    (the upstream left out). A typed name whose ``gateway/<upstream>:`` prefix is only misspelt is left
+    to the prefix correction, which keeps the model name as typed. Pure."""
+    import difflib
+
+    gateway_names = [n for n in known if n.startswith("gateway/") and ":" in n]
+    prefix, colon, model = typed.partition(":")
+    if colon and prefix != "gateway":
+        return None
+    if not colon:
+        # the whole name with its colon read as a separator like the others typed in its place
+        flat = {n.replace(":", "-", 1): n for n in gateway_names}
+        flat.update({n.replace(":", "/", 1): n for n in gateway_names})
+        close = difflib.get_close_matches(typed, list(flat), n=1, cutoff=0.9)
+        if close:
+            return flat[close[0]]
+        model = typed.removeprefix("gateway").lstrip("/-")
+    by_model: dict[str, str] = {}
+    for name in sorted(gateway_names, key=_suggestion_rank):
+        by_model.setdefault(name.partition(":")[2], name)
+    close = difflib.get_close_matches(model, list(by_model), n=1, cutoff=0.8)
+    return by_model[close[0]] if close else None
 
 
 def infer_model(model: Model | KnownModelName | str) -> Model:

@@ -45,7 +45,7 @@ from ..messages import (
 )
 from ..settings import ModelSettings
 from ..tools import InstructionPart, ModelRequestParameters, OutputObjectDefinition, ToolDefinition
-from ..usage import RequestUsage
+from ..usage import RequestUsage, gateway_usage_cost
 from ._chat import (
     FINISH_REASONS,
     check_stream_end,
@@ -360,7 +360,12 @@ def map_executed_tool(
 def _usage(usage: Any, profile: ChatProfile) -> RequestUsage:
     if not isinstance(usage, dict):
         return RequestUsage(unmeasured_requests=1)
-    return map_chat_usage(usage, profile.usage)
+    usage_json = cast(JSON, usage)
+    mapped = map_chat_usage(usage_json, profile.usage)
+    # through the Pydantic AI Gateway, which adds its cost to the usage object (2.68 reads it always)
+    if (cost := gateway_usage_cost(usage_json)) is not None:
+        mapped.cost = cost
+    return mapped
 
 
 def parse_groq_completion(
@@ -596,9 +601,12 @@ class GroqStreamMapper:
         usage = x_groq.get("usage") if x_groq is not None else None
         if isinstance(usage, dict):
             self._usage_seen = True
-            self.meta = attrs.evolve(
-                self.meta, usage=self.meta.usage + map_chat_usage(usage, self._profile.usage)
-            )
+            chunk_usage = map_chat_usage(usage, self._profile.usage)
+            # the Gateway puts a stream's cost in the top-level `usage` of the chunk carrying Groq's
+            # own (in `x_groq`); 2.68 reads it there only
+            if (cost := gateway_usage_cost(chunk.get("usage"))) is not None:
+                chunk_usage.cost = cost
+            self.meta = attrs.evolve(self.meta, usage=self.meta.usage + chunk_usage)
         chunk_id = chunk.get("id")
         if chunk_id and chunk_id != self.meta.provider_response_id:
             self.meta = attrs.evolve(self.meta, provider_response_id=chunk_id)

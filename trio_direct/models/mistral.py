@@ -41,7 +41,6 @@ Deliberate differences from upstream, all documented where they happen:
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final, Literal, cast
@@ -105,6 +104,7 @@ from ._common import (
 )
 from ._instructions import request_instructions
 from ._json import JSON, count, json_array, json_dict, parse_json_body
+from ._prepare import fit_tool_call_ids
 from ._tool_choice import resolve_tool_choice
 from .base import HTTPModel, Provider, StreamMeta
 
@@ -115,7 +115,6 @@ __all__ = [
     "MistralProfile",
     "MistralStreamMapper",
     "build_mistral_body",
-    "fit_tool_call_ids",
     "from_name",
     "map_mistral_messages",
     "map_mistral_usage",
@@ -315,74 +314,6 @@ def _separate_tool_and_user_messages(messages: list[JSON]) -> list[JSON]:
     return out
 
 
-_BASE62: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
-
-def _hashed_tool_call_id(tool_call_id: str, length: int) -> str:
-    """The low-order ``length`` base-62 digits of the SHA-256 of ``tool_call_id`` (as pydantic-ai 2.68)."""
-    number = int.from_bytes(hashlib.sha256(tool_call_id.encode()).digest())
-    digits: list[str] = []
-    for _ in range(length):
-        number, remainder = divmod(number, 62)
-        digits.append(_BASE62[remainder])
-    return "".join(digits)
-
-
-def fit_tool_call_ids(
-    messages: Sequence[ModelMessage], length: int = TOOL_CALL_ID_LENGTH
-) -> list[ModelMessage]:
-    """Replace the tool call IDs that are not ``length`` ASCII alphanumerics with stable hashes that are.
-
-    pydantic-ai 2.68's ``_fit_tool_call_ids``: IDs are assigned in history order; an ID that fits is kept;
-    a replacement already taken (a collision) is rehashed with a counter. Calls, their returns and
-    tool-bound retry prompts are rewritten with the same mapping, so they keep pairing up.
-
-    Raises:
-        UserError: more distinct IDs than ``length`` alphanumerics can spell.
-    """
-    replacements: dict[str, str] = {}
-    taken: set[str] = set()
-
-    def fit(tool_call_id: str) -> str:
-        if (replacement := replacements.get(tool_call_id)) is not None:
-            return replacement
-        if len(taken) >= 62**length:
-            raise UserError(
-                f"The message history has more distinct tool call IDs than fit in {length} alphanumeric "
-                "characters (the profile's `tool_call_id_length`)."
-            )
-        fits = len(tool_call_id) == length and tool_call_id.isascii() and tool_call_id.isalnum()
-        replacement = tool_call_id if fits else _hashed_tool_call_id(tool_call_id, length)
-        attempt = 0
-        while replacement in taken:
-            attempt += 1
-            replacement = _hashed_tool_call_id(f"{tool_call_id}#{attempt}", length)
-        replacements[tool_call_id] = replacement
-        taken.add(replacement)
-        return replacement
-
-    out: list[ModelMessage] = []
-    for message in messages:
-        if isinstance(message, ModelRequest):
-            request_parts = [
-                attrs.evolve(part, tool_call_id=fit(part.tool_call_id))
-                if isinstance(part, ToolReturnPart)
-                or (isinstance(part, RetryPromptPart) and part.tool_name is not None)
-                else part
-                for part in message.parts
-            ]
-            out.append(attrs.evolve(message, parts=request_parts))
-        else:
-            response_parts = [
-                attrs.evolve(part, tool_call_id=fit(part.tool_call_id))
-                if isinstance(part, ToolCallPart)
-                else part
-                for part in message.parts
-            ]
-            out.append(attrs.evolve(message, parts=response_parts))
-    return out
-
-
 def _has_retry_prompt(messages: Sequence[ModelMessage]) -> bool:
     return any(
         isinstance(part, RetryPromptPart)
@@ -501,7 +432,7 @@ def build_mistral_body(
     s = settings
     if _has_retry_prompt(messages):
         # the direct API prepares messages (fitting tool call IDs) only for a history with a retry
-        messages = fit_tool_call_ids(messages)
+        messages = fit_tool_call_ids(messages, TOOL_CALL_ID_LENGTH)
     body: JSON = {
         "model": model_name,
         "messages": map_mistral_messages(messages, request_instructions(messages, params)),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any, Final
 
 import orjson
@@ -22,7 +23,7 @@ from ...messages import (
     ToolCallPart,
 )
 from ...tools import ModelRequestParameters
-from ...usage import RequestUsage
+from ...usage import RequestUsage, gateway_usage_cost
 from .._json import JSON as JSON
 from .._json import int_or_none, json_array, json_dict, json_list, json_str
 from ._profile import PROVIDER_NAME
@@ -98,12 +99,13 @@ def _iteration_details(iterations: list[Any]) -> dict[str, int]:
     return details
 
 
-def map_usage(details: dict[str, int]) -> RequestUsage:
+def map_usage(details: dict[str, int], *, cost: Decimal | None = None) -> RequestUsage:
     """A :class:`RequestUsage` from merged usage details, as genai-prices' Anthropic extractor maps them.
 
     ``input_tokens`` includes cache reads and writes; compaction iterations are added back in; advisor
     iterations stay in ``details`` only. ``details`` is stored as given (after capping the one-hour
-    cache-write count at the cache-write total).
+    cache-write count at the cache-write total). ``cost`` is the one a Pydantic AI Gateway reported in
+    the usage object (:func:`~trio_direct.usage.gateway_usage_cost`), kept even where the counts are not.
     """
     if "ephemeral_1h_input_tokens" in details:
         if capped := min(details["ephemeral_1h_input_tokens"], details.get("cache_creation_input_tokens", 0)):
@@ -112,7 +114,8 @@ def map_usage(details: dict[str, int]) -> RequestUsage:
             del details["ephemeral_1h_input_tokens"]
     get = details.get
     if "input_tokens" not in details or "output_tokens" not in details:
-        return RequestUsage(details=details)  # upstream cannot extract it either and leaves zeros
+        # upstream cannot extract it either and leaves zeros (but keeps the Gateway's cost)
+        return RequestUsage(details=details, cost=cost)
     cache_write = get("cache_creation_input_tokens", 0) + get("compaction_cache_creation_input_tokens", 0)
     cache_read = get("cache_read_input_tokens", 0) + get("compaction_cache_read_input_tokens", 0)
     usage = RequestUsage(
@@ -124,6 +127,7 @@ def map_usage(details: dict[str, int]) -> RequestUsage:
         + get("compaction_ephemeral_1h_input_tokens", 0),
         output_reasoning_tokens=get("thinking_tokens", 0),
         details=details,
+        cost=cost,
     )
     if searches := get("web_search_requests"):
         usage.extra["web_searches"] = searches
@@ -526,7 +530,9 @@ def _parse(data: Any, params: ModelRequestParameters, provider_url: str | None) 
         usage=map_usage(
             usage_details(usage_dict, message_usage=True)
             if (usage_dict := json_dict(usage)) is not None
-            else {}
+            else {},
+            # through the Pydantic AI Gateway (2.68 reads it on any Anthropic reply)
+            cost=gateway_usage_cost(usage),
         ),
         model_name=model if isinstance(model, str) else None,
         provider_name=PROVIDER_NAME,

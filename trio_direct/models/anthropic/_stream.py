@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -20,6 +21,7 @@ from ...messages import (
     TextPart,
 )
 from ...tools import ModelRequestParameters
+from ...usage import gateway_usage_cost
 from .._json import JSON as JSON
 from .._json import SHAPE_ERRORS, json_dict, json_str
 from ..base import StreamMeta
@@ -65,6 +67,7 @@ class AnthropicStreamMapper:
         "_details",
         "_enabled",
         "_fetched_pages",
+        "_gateway_cost",
         "_ignored",
         "_parts",
         "_pending_citations",
@@ -91,6 +94,8 @@ class AnthropicStreamMapper:
         self._current: JSON | None = None
         self._details: dict[str, Any] | None = None
         self._usage_details: dict[str, int] = {}
+        # the cost a Pydantic AI Gateway put in the latest usage object: each one replaces it (2.68)
+        self._gateway_cost: Decimal | None = None
         self._seen = False
         self._stopped = False
         self.meta = StreamMeta(model_name=model_name, provider_name=PROVIDER_NAME, provider_url=provider_url)
@@ -215,6 +220,7 @@ class AnthropicStreamMapper:
             if (usage_dict := json_dict(usage)) is not None
             else {}
         )
+        self._gateway_cost = gateway_usage_cost(usage)
         details = message_details(msg)
         if details:
             self._details = {**(self._details or {}), **details}
@@ -222,7 +228,7 @@ class AnthropicStreamMapper:
             self.meta,
             model_name=model if isinstance(model, str) else self.meta.model_name,
             provider_response_id=response_id if isinstance(response_id, str) else None,
-            usage=map_usage(dict(self._usage_details)),
+            usage=map_usage(dict(self._usage_details), cost=self._gateway_cost),
             provider_details=self._details,
         )
 
@@ -232,6 +238,7 @@ class AnthropicStreamMapper:
         usage = json_dict(data.get("usage"))
         if usage is not None:
             self._usage_details = self._usage_details | usage_details(usage, message_usage=False)
+            self._gateway_cost = gateway_usage_cost(usage)
         details = dict(self._details or {})
         stop_reason = delta.get("stop_reason")
         finish_reason = self.meta.finish_reason
@@ -249,7 +256,7 @@ class AnthropicStreamMapper:
         self._details = details or None
         self.meta = attrs.evolve(
             self.meta,
-            usage=map_usage(dict(self._usage_details)),
+            usage=map_usage(dict(self._usage_details), cost=self._gateway_cost),
             provider_details=self._details,
             finish_reason=finish_reason,
             state=state,

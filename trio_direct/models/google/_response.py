@@ -30,7 +30,7 @@ from ...messages import (
     generate_tool_call_id,
 )
 from ...tools import ModelRequestParameters
-from ...usage import RequestUsage
+from ...usage import RequestUsage, gateway_header_cost
 from .._common import DEFAULT_PROMPTED_OUTPUT_TEMPLATE as DEFAULT_PROMPTED_OUTPUT_TEMPLATE
 from .._common import b64 as _b64
 from .._json import JSON as JSON
@@ -777,6 +777,9 @@ def _parse(
     metadata = json_dict(body.get("usageMetadata"))
     usage = map_usage(metadata) if metadata is not None else RequestUsage(unmeasured_requests=1)
     usage = with_web_searches(usage, candidates, billed_per_prompt=profile.web_search_billed_per_prompt)
+    if headers is not None and (cost := gateway_header_cost(headers)) is not None:
+        # through the Pydantic AI Gateway: the cost is in a header (2.68 reads no body cost here)
+        usage.cost = cost
 
     grounding = json_dict(candidate.get("groundingMetadata")) if candidate is not None else None
     invocations = has_native_invocations(parts_json)

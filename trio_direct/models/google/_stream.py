@@ -20,6 +20,7 @@ from ...messages import (
     TextPart,
 )
 from ...tools import ModelRequestParameters
+from ...usage import RequestUsage, gateway_usage_cost
 from .._common import DEFAULT_PROMPTED_OUTPUT_TEMPLATE as DEFAULT_PROMPTED_OUTPUT_TEMPLATE
 from .._json import JSON as JSON
 from .._json import SHAPE_ERRORS, json_dict
@@ -271,6 +272,12 @@ class GoogleStreamMapper:
             self._part(part_json, out)
 
     def _part(self, part: JSON, out: list[ModelResponseStreamEvent]) -> None:
+        if "partMetadata" in part and (cost := gateway_usage_cost(part["partMetadata"])) is not None:
+            # the Pydantic AI Gateway reports a stream's cost on the last part of the final chunk (often
+            # an empty text part it adds), after that chunk's usage (2.68)
+            usage = self.meta.usage + RequestUsage()  # a copy: usage handed out earlier keeps its own
+            usage.cost = cost
+            self.meta = attrs.evolve(self.meta, usage=usage)
         text = part.get("text")
         signature = part.get("thoughtSignature")
         details = signature_details(part) if signature else None
