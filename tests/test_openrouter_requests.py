@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import types
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 import attrs
 import pytest
@@ -78,28 +78,7 @@ def build(case: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-#: A history holding a retry goes through 2.68's whole ``prepare_messages`` on the direct path; on routes
-#: without a mid-conversation system role that wraps system messages as ``<system>`` user text behind an
-#: announcement, and it puts tool results ahead of other parts: not done on the Chat Completions layer
-#: (README, OpenRouter's "Not done"). Strict, so a fix shows up here.
-_RETRY_PREPARE_GAPS: Final = frozenset(
-    {
-        "mid_system_retry_anthropic_claude-sonnet-4.5",
-        "mid_system_retry_openai_gpt-4o",
-        "mid_system_retry_openai_gpt-oss-120b",
-        "mid_system_retry_google_gemini-2.5-flash",
-    }
-)
-
-
-def _case_param(case: dict[str, Any]) -> Any:
-    marks = []
-    if case["name"] in _RETRY_PREPARE_GAPS:
-        marks.append(pytest.mark.xfail(strict=True, reason="retry-path prepare_messages, Chat layer"))
-    return pytest.param(case, id=case["name"], marks=marks)
-
-
-@pytest.mark.parametrize("case", [_case_param(c) for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_request_body_matches_pydantic_ai(case: dict[str, Any]) -> None:
     expected = case["expected"]
     if "error" in expected:

@@ -91,6 +91,7 @@ from ._chat_profile import (
 )
 from ._common import (
     NOTE_ANNOUNCEMENT,
+    SYSTEM_BLOCKS_ANNOUNCEMENT,
     dump_error_details,
     http_status_category,
     needs_download,
@@ -107,7 +108,13 @@ from ._openrouter import (
     server_tools,
     video_part,
 )
-from ._prepare import carries_retry, fit_tool_call_ids, is_summary_frame
+from ._prepare import (
+    carries_retry,
+    fit_tool_call_ids,
+    is_summary_frame,
+    tool_results_first,
+    wrap_non_leading_system_prompts,
+)
 from ._reasoning_details import detail_fields, thinking_from_detail, thinking_to_detail
 from ._tool_choice import resolve_tool_choice
 from .base import StreamMeta
@@ -403,11 +410,18 @@ def map_messages(
     instructions: Sequence[InstructionPart],
     profile: ChatProfile,
     provider_name: str,
+    *,
+    announce_frames: bool = True,
 ) -> list[JSON]:
-    """The ``messages`` array: the history in order, then the instructions after the leading system run."""
+    """The ``messages`` array: the history in order, then the instructions after the leading system run.
+
+    ``announce_frames`` puts the announcement of what the application's frames mean (as a system message)
+    ahead of the first retry feedback or summary on the user channel; off where the system prompt
+    already carries it (:func:`build_chat_body` on a model without a mid-conversation system role).
+    """
     role = profile.system_prompt_role
     out: list[JSON] = []
-    announced = False
+    announced = not announce_frames
     has_thinking = False
     backfill = profile.thinking_field if profile.send_back_thinking == "field" else None
     for message in messages:
@@ -723,6 +737,36 @@ def _tool_choice_and_tools(
     return [t for t in tools if t.name in names], effective
 
 
+def _standing_count(messages: Sequence[ModelMessage]) -> int:
+    """How many system prompts the first request opens with (the standing system prompt)."""
+    first = next((m for m in messages if isinstance(m, ModelRequest)), None)
+    if first is None:
+        return 0
+    return next(
+        (i for i, p in enumerate(first.parts) if not isinstance(p, SystemPromptPart)), len(first.parts)
+    )
+
+
+def _frames_or_system_blocks(messages: Sequence[ModelMessage]) -> bool:
+    """Whether a prepared history needs the ``<system>``-blocks announcement on a model without a
+    mid-conversation system role: it frames text on the user channel (retry feedback, a summary the
+    application wrote) or holds a system prompt past the standing one (which goes out as a block)."""
+    standing = _standing_count(messages)
+    first = True
+    for message in messages:
+        if not isinstance(message, ModelRequest):
+            continue
+        for index, part in enumerate(message.parts):
+            if isinstance(part, RetryPromptPart) and part.tool_name is None:
+                return True
+            if is_summary_frame(part):
+                return True
+            if isinstance(part, SystemPromptPart) and not (first and index < standing):
+                return True
+        first = False
+    return False
+
+
 def build_chat_body(
     model_name: str,
     messages: Sequence[ModelMessage],
@@ -753,11 +797,28 @@ def build_chat_body(
     thinking = resolve_thinking(s, params, profile)
     drop_sampling_while_reasoning(s, thinking, profile)
 
-    if profile.tool_call_id_length is not None and carries_retry(messages):
-        # 2.68's direct API prepares (and so fits the tool call IDs of) only a history with a retry
-        messages = fit_tool_call_ids(messages, profile.tool_call_id_length)
+    # 2.68's direct API runs the model's whole `prepare_messages` only on a history holding a retry
+    prepared = carries_retry(messages)
+    announce_blocks = False
+    if prepared:
+        messages = tool_results_first(messages)
+        if profile.tool_call_id_length is not None:
+            messages = fit_tool_call_ids(messages, profile.tool_call_id_length)
+        if not profile.inline_system_prompts:
+            announce_blocks = _frames_or_system_blocks(messages)
+            messages = wrap_non_leading_system_prompts(messages)
     instructions = request_instructions(messages, params)
-    mapped = map_messages(messages, instructions, profile, provider_name)
+    mapped = map_messages(
+        messages,
+        instructions,
+        profile,
+        provider_name,
+        announce_frames=not (prepared and not profile.inline_system_prompts),
+    )
+    if announce_blocks and (_standing_count(messages) or instructions):
+        # what the `<system>` blocks and the retry's frame mean, ahead of the standing prompt and the
+        # instructions, so the application's own text keeps the last word there (2.68)
+        mapped.insert(0, {"role": profile.system_prompt_role, "content": SYSTEM_BLOCKS_ANNOUNCEMENT})
     if profile.system_messages_precede_generation:
         place_system_messages_before_generation(mapped)
     body: JSON = {"model": model_name, "messages": mapped, "stream": stream}

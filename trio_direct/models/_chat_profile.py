@@ -130,6 +130,11 @@ class ChatProfile:
     #: before the next assistant turn or the end of the request (OpenRouter's Anthropic routes that keep
     #: the role: elsewhere OpenRouter turns it into user text)
     system_messages_precede_generation: bool = False
+    #: the model takes a ``system`` message mid-conversation (2.68's ``supports_inline_system_prompts``,
+    #: False unless a profile says so). Without it, a history the direct API prepares (one holding a
+    #: retry) sends each mid-conversation system prompt as ``<system>``-tagged user text, with the
+    #: announcement of what those blocks mean ahead of the standing system prompt
+    inline_system_prompts: bool = False
     #: tool call IDs must be exactly this many ASCII alphanumerics (Mistral's chat template: 9); others
     #: are replaced with stable hashes in a history the direct API prepares (one holding a retry)
     tool_call_id_length: int | None = None
@@ -196,6 +201,7 @@ def openai_model_profile(model_name: str) -> ChatProfile:
         supports_minimal_effort=not model_name.startswith(("gpt-5.6", "gpt-6")),
         reasoning_efforts=efforts,
         supports_allowed_tools=True,
+        inline_system_prompts=True,
     )
 
 
@@ -215,6 +221,8 @@ def _vendor_family_profile(model_name: str, **overrides: Any) -> ChatProfile:
             ignore_streamed_leading_whitespace=True,
             openai_schema=False,
             supports_json_object_output=True,
+            # 2.68 builds a gpt-oss profile on a host from OpenAI's, which has the role
+            inline_system_prompts=True,
         )
     elif "deepseek-r1" in bare or "qwq" in bare or "qwen3" in bare:
         base = ChatProfile(ignore_streamed_leading_whitespace=True, openai_schema=False)
@@ -248,6 +256,9 @@ def openrouter_profile(model_name: str) -> ChatProfile:
     # OpenRouter keeps a mid-conversation system message as one only on the Claude models Anthropic
     # serves the role on (named with dots here: `claude-opus-4.8`), and only right before generation
     inline_system = vendor == "anthropic" and bare.replace(".", "-").startswith(CLAUDE_INLINE_SYSTEM_PROMPTS)
+    # and 2.68 sends one as a system message on OpenAI's routes too (but not to gpt-oss, whose chat
+    # template has no such turn); elsewhere it is `<system>` user text on the prepared path
+    inline_route = inline_system or (vendor == "openai" and not bare.startswith("gpt-oss-"))
     # 2.68 puts OpenAI's strict-mode schema transformer under every routed profile that does not bring
     # its own (Gemini's, or the inline-$defs one of Llama, Qwen, Nova and GLM-5.3)
     own_transformer = vendor in ("google", "meta-llama", "qwen", "amazon") or (
@@ -264,6 +275,7 @@ def openrouter_profile(model_name: str) -> ChatProfile:
         openrouter_dynamic_instruction_cache=anthropic_cache,
         openrouter_max_cache_points=4 if anthropic_cache else None,
         system_messages_precede_generation=inline_system,
+        inline_system_prompts=inline_route,
         tool_call_id_length=9 if vendor == "mistralai" else None,
         reasoning_details=True,
         openrouter_extensions=True,

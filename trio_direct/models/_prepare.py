@@ -10,7 +10,11 @@ knows how to send:
 * retry feedback goes out in the voice its cause calls for (:func:`sendable_retries` for the HTTP
   providers, :func:`translate_retries` for in-process models that see parts, like ``FunctionModel``);
 * a summary the application put in a request (a request-side :class:`CompactionPart`) becomes the user
-  text that frames it, for the HTTP providers.
+  text that frames it, for the HTTP providers;
+* on a history holding a retry (the only one 2.68's direct API prepares for an HTTP model), tool
+  results go ahead of the other parts of their request, in the order of the calls they answer
+  (:func:`tool_results_first`), and mid-conversation system prompts become ``<system>`` user text on a
+  model without a mid-conversation system role (:func:`wrap_non_leading_system_prompts`).
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ __all__ = [
     "sendable_history",
     "sendable_retries",
     "sendable_summaries",
+    "tool_results_first",
     "translate_retries",
     "wrap_non_leading_system_prompts",
 ]
@@ -250,6 +255,55 @@ def wrap_non_leading_system_prompts(messages: Sequence[ModelMessage]) -> list[Mo
         return UserPromptPart(f"<system>{part.content}</system>", timestamp=part.timestamp)
 
     return _map_request_parts(messages, lambda p: isinstance(p, SystemPromptPart), convert)
+
+
+def _answers_a_call(part: ModelRequestPart) -> bool:
+    """Whether ``part`` is a tool result: a return, or a retry bound to a tool (2.68 sends that one as the
+    call's ``retried`` return)."""
+    return isinstance(part, ToolReturnPart) or (
+        isinstance(part, RetryPromptPart) and part.tool_name is not None
+    )
+
+
+def _call_id(part: ModelRequestPart) -> str | None:
+    """The call a tool result answers (None for any other part)."""
+    return (
+        part.tool_call_id
+        if _answers_a_call(part) and isinstance(part, ToolReturnPart | RetryPromptPart)
+        else None
+    )
+
+
+def tool_results_first(messages: Sequence[ModelMessage]) -> list[ModelMessage]:
+    """Each request that follows a response with its tool results first, in the order of the calls they
+    answer (a new list; unchanged requests are kept as they are).
+
+    pydantic-ai 2.68's ``prepare_messages`` does this on every model, so a system prompt or user text a
+    history stored ahead of the results (which Chat Completions, Anthropic and Bedrock reject right after
+    a tool call) goes after them, and the same exchange renders the same bytes whatever order the results
+    were stored in. The other parts keep their order; only the slots of results answering a call of the
+    response right before are refilled in call order, and results answering the same call keep theirs.
+    A request before the first response is left alone: its leading system prompts are the standing ones.
+    """
+    out: list[ModelMessage] = []
+    previous: ModelMessage | None = None
+    for message in messages:
+        if isinstance(message, ModelRequest) and isinstance(previous, ModelResponse):
+            parts = [p for p in message.parts if _answers_a_call(p)]
+            parts += [p for p in message.parts if not _answers_a_call(p)]
+            order: dict[str, int] = {}
+            for call in previous.parts:
+                if isinstance(call, ToolCallPart):
+                    order.setdefault(call.tool_call_id, len(order))
+            slots = [i for i, p in enumerate(parts) if _answers_a_call(p) and _call_id(p) in order]
+            results = sorted((parts[i] for i in slots), key=lambda p: order[_call_id(p)])
+            for i, result in zip(slots, results, strict=True):
+                parts[i] = result
+            if any(new is not old for new, old in zip(parts, message.parts, strict=True)):
+                message = attrs.evolve(message, parts=parts)
+        out.append(message)
+        previous = message
+    return out
 
 
 _BASE62: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
