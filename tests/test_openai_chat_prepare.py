@@ -23,7 +23,7 @@ from tests.captured import first_difference
 from tests.loopback import LoopbackServer, Reply
 from tests.reliability import completion
 from trio_direct import ModelRequest, ModelResponse, SystemPromptPart, TextPart, UserPromptPart, model_request
-from trio_direct.messages import RetryPromptPart, ToolCallPart, ToolReturnPart
+from trio_direct.messages import ModelMessage, RetryPromptPart, ToolCallPart, ToolReturnPart
 from trio_direct.models._chat_profile import ChatProfile, deepseek_profile, openai_model_profile
 from trio_direct.models._prepare import tool_results_first
 from trio_direct.models.base import Provider
@@ -108,7 +108,12 @@ def test_tool_results_first_keeps_everything_else_in_place() -> None:
             RetryPromptPart("feedback"),
         ]
     )
-    history = [first, ModelResponse([call_a, call_b]), stored, ModelResponse([TextPart("x")])]
+    history: list[ModelMessage] = [
+        first,
+        ModelResponse([call_a, call_b]),
+        stored,
+        ModelResponse([TextPart("x")]),
+    ]
     out = tool_results_first(history)
     assert out[0] is first and out[1] is history[1] and out[3] is history[3]
     moved = out[2]
@@ -131,5 +136,5 @@ def test_tool_results_first_keeps_everything_else_in_place() -> None:
     ]
     assert tool_results_first(out) == out
     # a request before any response is the standing one: never reordered
-    lone = [ModelRequest([SystemPromptPart("s"), ToolReturnPart("t", "r", "a")])]
+    lone: list[ModelMessage] = [ModelRequest([SystemPromptPart("s"), ToolReturnPart("t", "r", "a")])]
     assert tool_results_first(lone)[0] is lone[0]

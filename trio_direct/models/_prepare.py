@@ -295,9 +295,13 @@ def tool_results_first(messages: Sequence[ModelMessage]) -> list[ModelMessage]:
             for call in previous.parts:
                 if isinstance(call, ToolCallPart):
                     order.setdefault(call.tool_call_id, len(order))
-            slots = [i for i, p in enumerate(parts) if _answers_a_call(p) and _call_id(p) in order]
-            results = sorted((parts[i] for i in slots), key=lambda p: order[_call_id(p)])
-            for i, result in zip(slots, results, strict=True):
+            answers = [
+                (i, rank) for i, p in enumerate(parts) if (rank := order.get(_call_id(p) or "")) is not None
+            ]
+            # a stable sort: results answering the same call keep their order
+            ranked = sorted(answers, key=lambda answer: answer[1])
+            results = [parts[i] for i, _ in ranked]
+            for (i, _), result in zip(answers, results, strict=True):
                 parts[i] = result
             if any(new is not old for new, old in zip(parts, message.parts, strict=True)):
                 message = attrs.evolve(message, parts=parts)
