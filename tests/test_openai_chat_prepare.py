@@ -80,7 +80,15 @@ def test_the_captures_show_each_behaviour() -> None:
 def test_profiles_say_which_models_have_a_mid_conversation_system_role() -> None:
     """2.68's ``supports_inline_system_prompts``: OpenAI's models have the role (on any host, gpt-oss
     included), other families not, and on OpenRouter only OpenAI's routes bar gpt-oss and some Claudes."""
-    from trio_direct.models._chat_profile import cerebras_profile, generic_profile, openrouter_profile
+    from trio_direct.models._chat_profile import (
+        cerebras_profile,
+        crusoe_profile,
+        fireworks_profile,
+        generic_profile,
+        github_profile,
+        openrouter_profile,
+        sambanova_profile,
+    )
 
     assert openai_model_profile("gpt-4o").inline_system_prompts
     assert cerebras_profile("gpt-oss-120b").inline_system_prompts
@@ -93,6 +101,13 @@ def test_profiles_say_which_models_have_a_mid_conversation_system_role() -> None
     assert openrouter_profile("anthropic/claude-opus-5").inline_system_prompts
     assert not openrouter_profile("anthropic/claude-sonnet-4.5").inline_system_prompts
     assert not openrouter_profile("google/gemini-2.5-flash").inline_system_prompts
+    # hosts whose 2.68 profile gives gpt-oss (or `openai/` names) a profile other than OpenAI's
+    assert not crusoe_profile("openai/gpt-oss-120b").inline_system_prompts
+    assert not fireworks_profile("accounts/fireworks/models/gpt-oss-120b").inline_system_prompts
+    assert not sambanova_profile("gpt-oss-120b").inline_system_prompts
+    assert not github_profile("openai/gpt-4o").inline_system_prompts
+    assert github_profile("gpt-4o").inline_system_prompts
+    assert github_profile("microsoft/phi-4").inline_system_prompts
 
 
 def test_tool_results_first_keeps_everything_else_in_place() -> None:

@@ -29,11 +29,13 @@ __all__ = [
     "deepseek_profile",
     "fireworks_profile",
     "generic_profile",
+    "github_profile",
     "heroku_profile",
     "moonshotai_profile",
     "ollama_profile",
     "openai_model_profile",
     "openrouter_profile",
+    "sambanova_profile",
     "snowflake_profile",
     "vllm_profile",
     "zai_profile",
@@ -317,7 +319,21 @@ def generic_profile(model_name: str) -> ChatProfile:
 
 
 def fireworks_profile(model_name: str) -> ChatProfile:
-    return _vendor_family_profile(model_name, usage=USAGE_DEEPSEEK)
+    # 2.68 gives Fireworks' gpt-oss its schema profile, not OpenAI's: no mid-conversation system role
+    return _vendor_family_profile(model_name, usage=USAGE_DEEPSEEK, inline_system_prompts=False)
+
+
+def sambanova_profile(model_name: str) -> ChatProfile:
+    """SambaNova: the family's profile; 2.68 builds none of them (gpt-oss included) from OpenAI's, so
+    no model has a mid-conversation system role."""
+    return _vendor_family_profile(model_name, inline_system_prompts=False)
+
+
+def github_profile(model_name: str) -> ChatProfile:
+    """GitHub Models: the family's profile; 2.68 takes a bare name and ``microsoft/`` for OpenAI's (with
+    its mid-conversation system role) and has no profile for ``openai/`` names (no such role)."""
+    vendor = model_name.lower().partition("/")[0] if "/" in model_name else None
+    return _vendor_family_profile(model_name, inline_system_prompts=vendor in (None, "microsoft"))
 
 
 # Z.AI's GLM finish reasons beyond OpenAI's (2.68's ``_ZAI_FINISH_REASON_MAP``)
@@ -372,7 +388,10 @@ def crusoe_profile(model_name: str) -> ChatProfile:
         base = deepseek_profile(bare)
     if base is None:
         base = _vendor_family_profile(model_name)
-    return attrs.evolve(base, supports_json_schema_output=True, supports_json_object_output=True)
+    # 2.68 gives Crusoe's gpt-oss the Harmony profile, not OpenAI's: no mid-conversation system role
+    return attrs.evolve(
+        base, supports_json_schema_output=True, supports_json_object_output=True, inline_system_prompts=False
+    )
 
 
 def snowflake_profile(model_name: str) -> ChatProfile:

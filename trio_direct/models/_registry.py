@@ -48,11 +48,13 @@ from ._chat_profile import (
     deepseek_profile,
     fireworks_profile,
     generic_profile,
+    github_profile,
     heroku_profile,
     moonshotai_profile,
     ollama_profile,
     openai_model_profile,
     openrouter_profile,
+    sambanova_profile,
     snowflake_profile,
     vllm_profile,
     zai_profile,
@@ -366,6 +368,7 @@ def azure_model(
         azure_ad_token=azure_ad_token,
         azure_ad_token_provider=azure_ad_token_provider,
     )
+
     def already_resolved(_host: ChatHost, _prefix: str, _name: str) -> tuple[Provider, str]:
         return resolved
 
@@ -523,7 +526,7 @@ _ROUTES: dict[str, Dialect | ChatHost] = {
         name="github",
         base_url="https://models.github.ai/inference",
         env="GITHUB",
-        profile=generic_profile,
+        profile=github_profile,
         resolve=_github_endpoint,
     ),
     "litellm": ChatHost(
@@ -539,7 +542,7 @@ _ROUTES: dict[str, Dialect | ChatHost] = {
         profile=generic_profile,
     ),
     "sambanova": ChatHost(
-        name="sambanova", base_url="https://api.sambanova.ai/v1", env="SAMBANOVA", profile=generic_profile
+        name="sambanova", base_url="https://api.sambanova.ai/v1", env="SAMBANOVA", profile=sambanova_profile
     ),
     "vercel": ChatHost(
         name="vercel",
