@@ -137,6 +137,12 @@ FEEDBACK = [
     resp(m.TextPart("x")),
     req(feedback("Please include your response in a tool call.", "no_output")),
 ]
+# only the framework's own no-output feedback: a system prompt, mid-conversation
+NO_OUTPUT_ONLY = [
+    req(system("You are helpful."), user("Hi")),
+    resp(m.TextPart("hello")),
+    req(feedback("Please include your response in a tool call.", "no_output")),
+]
 # no standing system prompt: the announcement needs instructions to join, or is left out
 NO_STANDING = [
     req(user("Hi")),
@@ -164,6 +170,7 @@ for host in HOSTS:
         (f"{host}_out_of_order_retry", host, OUT_OF_ORDER, TOOLS),
         (f"{host}_out_of_order_no_retry", host, OUT_OF_ORDER_PLAIN, TOOLS),
         (f"{host}_feedback", host, FEEDBACK, TOOLS),
+        (f"{host}_no_output_only", host, NO_OUTPUT_ONLY, TOOLS),
         (f"{host}_no_standing_instructions", host, NO_STANDING, INSTRUCTIONS),
         (f"{host}_no_standing_bare", host, NO_STANDING, TOOLS),
         (f"{host}_retry_only", host, RETRY_ONLY, TOOLS),

@@ -125,6 +125,7 @@ __all__ = [
     "finish_reason_of",
     "ChatStreamMapper",
     "build_chat_body",
+    "prepare_retry_history",
     "check_stream_end",
     "content_text",
     "drop_sampling_while_reasoning",
@@ -767,6 +768,51 @@ def _frames_or_system_blocks(messages: Sequence[ModelMessage]) -> bool:
     return False
 
 
+def _announced(messages: Sequence[ModelMessage]) -> bool:
+    """Whether the first request already opens with the ``<system>``-blocks announcement."""
+    first = next((m for m in messages if isinstance(m, ModelRequest)), None)
+    return (
+        first is not None
+        and bool(first.parts)
+        and isinstance(lead := first.parts[0], SystemPromptPart)
+        and lead.content == SYSTEM_BLOCKS_ANNOUNCEMENT
+    )
+
+
+def prepare_retry_history(
+    messages: Sequence[ModelMessage], params: ModelRequestParameters, profile: ChatProfile
+) -> list[ModelMessage]:
+    """What 2.68's ``prepare_messages`` does on the Chat Completions layer to a history holding a retry
+    (the only one its direct API prepares), beyond the translation every model gets (pure, idempotent).
+
+    In each request after a response, tool results go first, in the order of the calls they answer
+    (:func:`tool_results_first`); tool call IDs are fitted where the profile wants a length. On a model
+    without a mid-conversation system role (``profile.inline_system_prompts`` off) every system prompt
+    past the standing one becomes ``<system>`` user text, and where the history frames text on the user
+    channel or had such a prompt, the first request opens with the announcement of what those blocks
+    mean, if there is a standing system prompt or instructions for it to join (so it goes out ahead of
+    them, and the application's own text keeps the last word in the system prompt).
+    """
+    messages = tool_results_first(messages)
+    if profile.tool_call_id_length is not None:
+        messages = fit_tool_call_ids(messages, profile.tool_call_id_length)
+    if profile.inline_system_prompts:
+        return messages
+    needed = _frames_or_system_blocks(messages)
+    messages = wrap_non_leading_system_prompts(messages)
+    if (
+        needed
+        and not _announced(messages)
+        and (_standing_count(messages) or request_instructions(messages, params))
+    ):
+        index, first = next((i, m) for i, m in enumerate(messages) if isinstance(m, ModelRequest))
+        announcement = SystemPromptPart(SYSTEM_BLOCKS_ANNOUNCEMENT)
+        if first.timestamp is not None:
+            announcement = attrs.evolve(announcement, timestamp=first.timestamp)
+        messages[index] = attrs.evolve(first, parts=[announcement, *first.parts])
+    return messages
+
+
 def build_chat_body(
     model_name: str,
     messages: Sequence[ModelMessage],
@@ -797,16 +843,11 @@ def build_chat_body(
     thinking = resolve_thinking(s, params, profile)
     drop_sampling_while_reasoning(s, thinking, profile)
 
-    # 2.68's direct API runs the model's whole `prepare_messages` only on a history holding a retry
+    # 2.68's direct API runs the model's whole `prepare_messages` only on a history holding a retry;
+    # here for a direct `Model.request` call too (the direct API's pass already did it: a no-op then)
     prepared = carries_retry(messages)
-    announce_blocks = False
     if prepared:
-        messages = tool_results_first(messages)
-        if profile.tool_call_id_length is not None:
-            messages = fit_tool_call_ids(messages, profile.tool_call_id_length)
-        if not profile.inline_system_prompts:
-            announce_blocks = _frames_or_system_blocks(messages)
-            messages = wrap_non_leading_system_prompts(messages)
+        messages = prepare_retry_history(messages, params, profile)
     instructions = request_instructions(messages, params)
     mapped = map_messages(
         messages,
@@ -815,10 +856,6 @@ def build_chat_body(
         provider_name,
         announce_frames=not (prepared and not profile.inline_system_prompts),
     )
-    if announce_blocks and (_standing_count(messages) or instructions):
-        # what the `<system>` blocks and the retry's frame mean, ahead of the standing prompt and the
-        # instructions, so the application's own text keeps the last word there (2.68)
-        mapped.insert(0, {"role": profile.system_prompt_role, "content": SYSTEM_BLOCKS_ANNOUNCEMENT})
     if profile.system_messages_precede_generation:
         place_system_messages_before_generation(mapped)
     body: JSON = {"model": model_name, "messages": mapped, "stream": stream}

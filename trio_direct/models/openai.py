@@ -23,7 +23,7 @@ from ..settings import ModelSettings
 from ..tools import ModelRequestParameters
 from ._chat import ChatStreamMapper as ChatStreamMapper
 from ._chat import build_chat_body as build_chat_body
-from ._chat import chat_tool_param
+from ._chat import chat_tool_param, prepare_retry_history
 from ._chat import map_chat_usage as map_chat_usage
 from ._chat import openai_http_error as openai_http_error
 from ._chat import parse_chat_completion as parse_chat_completion
@@ -38,6 +38,7 @@ from ._chat_profile import openai_model_profile as openai_model_profile
 from ._chat_profile import openrouter_profile as openrouter_profile
 from ._common import PLACEHOLDER_API_KEY as PLACEHOLDER_API_KEY
 from ._common import ToolParamCache, bearer_headers, with_extra_headers
+from ._prepare import carries_retry
 from ._registry import ChatHost, chat_host
 from .base import HTTPModel, Provider
 
@@ -143,6 +144,24 @@ class OpenAIChatModel(HTTPModel):
 
     def _request_headers(self, settings: ModelSettings) -> dict[str, str]:
         return with_extra_headers(self._headers, settings.get("extra_headers"))
+
+    def prepare_messages(
+        self, messages: Sequence[ModelMessage], model_request_parameters: ModelRequestParameters | None = None
+    ) -> list[ModelMessage]:
+        """The history as this model is sent it (see :meth:`Model.prepare_messages`); one holding a retry
+        also gets the steps 2.68's ``prepare_messages`` takes on Chat Completions
+        (:func:`~trio_direct.models._chat.prepare_retry_history`): tool results first, and
+        ``<system>`` blocks with their announcement on a model without a mid-conversation system role.
+
+        Done here as well as when the body is built because translating the retry can leave no retry
+        part behind (the framework's ``no_output`` text becomes a system prompt).
+        """
+        prepared = super().prepare_messages(messages, model_request_parameters)
+        if carries_retry(messages):
+            prepared = prepare_retry_history(
+                prepared, model_request_parameters or ModelRequestParameters(), self.profile
+            )
+        return prepared
 
     def build_request(
         self,
