@@ -18,12 +18,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from tests.captured import first_difference
 from tests.loopback import LoopbackServer, Reply
 from tests.reliability import completion
+from tests.strategies import histories
 from trio_direct import ModelRequest, ModelResponse, SystemPromptPart, TextPart, UserPromptPart, model_request
 from trio_direct.messages import ModelMessage, RetryPromptPart, ToolCallPart, ToolReturnPart
+from trio_direct.models._chat import prepare_retry_history
 from trio_direct.models._chat_profile import ChatProfile, deepseek_profile, openai_model_profile
 from trio_direct.models._prepare import tool_results_first
 from trio_direct.models.base import Provider
@@ -153,3 +158,18 @@ def test_tool_results_first_keeps_everything_else_in_place() -> None:
     # a request before any response is the standing one: never reordered
     lone: list[ModelMessage] = [ModelRequest([SystemPromptPart("s"), ToolReturnPart("t", "r", "a")])]
     assert tool_results_first(lone)[0] is lone[0]
+
+
+@given(histories(max_size=5), st.booleans())
+@hypothesis_settings(max_examples=60, deadline=None)
+def test_preparing_twice_is_preparing_once(history: list[ModelMessage], inline: bool) -> None:
+    """The direct API prepares in ``prepare_messages`` and again when the body is built: the second pass
+    changes nothing, and only reorders and rewraps (no part lost, the announcement added at most once)."""
+    profile = ChatProfile(inline_system_prompts=inline)
+    params = ModelRequestParameters()
+    once = prepare_retry_history(history, params, profile)
+    assert prepare_retry_history(once, params, profile) == once
+    before = sum(len(m.parts) for m in history if isinstance(m, ModelRequest))
+    after = sum(len(m.parts) for m in once if isinstance(m, ModelRequest))
+    assert after - before in ((0,) if inline else (0, 1))
+    assert [type(m) for m in once] == [type(m) for m in history]
