@@ -656,3 +656,79 @@ async def test_the_gateway_cost_is_read_as_2_68_reads_it(
     # the whole response still dumps as 2.68's usage does
     dumped = messages_to_python([response])[0]["usage"]
     assert dumped.get("cost") == expected["cost"]
+
+
+_OPENAI_CHAT_REPLY: dict[str, Any] = {
+    "id": "c1",
+    "object": "chat.completion",
+    "created": 1700000000,
+    "model": "gpt-4o",
+    "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}],
+    "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4},
+}
+
+
+def _openai_chunks(usage_block: dict[str, Any]) -> list[Any]:
+    head = {"id": "c1", "object": "chat.completion.chunk", "created": 1700000000, "model": "gpt-4o"}
+    return [
+        {
+            **head,
+            "choices": [{"index": 0, "delta": {"role": "assistant", "content": "hi"}, "finish_reason": None}],
+        },
+        {**head, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
+        {
+            **head,
+            "choices": [],
+            "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4, **usage_block},
+        },
+        "data: [DONE]",
+    ]
+
+
+@pytest.mark.usefixtures("gateway_env")
+async def test_openai_routes_read_the_cost_in_the_usage_object(
+    loopback: LoopbackServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As 2.68 (checked against its OpenAIChatModel / OpenAIResponsesModel on the same bodies: 0.0038,
+    0.0042, 0.005): the Gateway's ``usage.logfire_ai_gateway.cost`` (or the deprecated
+    ``pydantic_ai_gateway.cost_estimate``) of a Chat reply, a Chat stream's final usage chunk and a
+    Responses reply becomes ``usage.cost``."""
+    _point_at(monkeypatch, loopback)
+    chat = json.loads(json.dumps(_OPENAI_CHAT_REPLY))
+    chat["usage"]["logfire_ai_gateway"] = {"cost": "0.0038"}
+    loopback.enqueue(Reply.json(chat))
+    model = infer_model("gateway/openai:gpt-4o")
+    assert (await model_request(model, MESSAGES)).usage.cost == Decimal("0.0038")
+
+    loopback.enqueue(Reply.sse(_openai_chunks({"pydantic_ai_gateway": {"cost_estimate": 0.0042}})))
+    async with model_request_stream(model, MESSAGES) as stream:
+        async for _ in stream:
+            pass
+    assert stream.get().usage.cost == Decimal("0.0042")
+
+    responses_reply = {
+        "id": "r1",
+        "object": "response",
+        "created_at": 1700000000,
+        "status": "completed",
+        "model": "gpt-4o",
+        "output": [
+            {
+                "type": "message",
+                "id": "m1",
+                "status": "completed",
+                "role": "assistant",
+                "content": [{"type": "output_text", "text": "hi", "annotations": []}],
+            }
+        ],
+        "usage": {
+            "input_tokens": 3,
+            "output_tokens": 1,
+            "total_tokens": 4,
+            "logfire_ai_gateway": {"cost": "0.005"},
+        },
+    }
+    loopback.enqueue(Reply.json(responses_reply))
+    response = await model_request(infer_model("gateway/openai-responses:gpt-4o"), MESSAGES)
+    assert response.usage.cost == Decimal("0.005")
+    assert "logfire_ai_gateway" not in response.usage.details

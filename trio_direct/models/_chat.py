@@ -82,7 +82,7 @@ from ..messages import (
 )
 from ..settings import ModelSettings
 from ..tools import InstructionPart, ModelRequestParameters, OutputObjectDefinition, ToolDefinition
-from ..usage import RequestUsage
+from ..usage import RequestUsage, gateway_usage_cost
 from ._chat_profile import (
     DEFAULT_OUTPUT_TOOL_NAME,
     USAGE_OPENAI,
@@ -978,7 +978,8 @@ def map_chat_usage(usage: Any, flavor: UsageFlavor = USAGE_OPENAI) -> RequestUsa
     """A Chat ``usage`` object → :class:`RequestUsage`, as pydantic-ai 2.68 (via genai-prices) maps it.
 
     ``details`` holds every integer (or boolean, as 1/0) top-level key but the three totals, plus every
-    integer in ``completion_tokens_details``. No ``usage`` at all counts as one unmeasured request.
+    integer in ``completion_tokens_details``. No ``usage`` at all counts as one unmeasured request. A cost
+    a Pydantic AI Gateway put in the usage object becomes ``cost`` (2.68 reads it from every Chat reply).
     """
     if not isinstance(usage, dict):
         return RequestUsage(unmeasured_requests=1)
@@ -1009,6 +1010,8 @@ def map_chat_usage(usage: Any, flavor: UsageFlavor = USAGE_OPENAI) -> RequestUsa
         result.output_audio_tokens = count(completion.get("audio_tokens"))
     if flavor.cache_write:
         result.cache_write_tokens = count(prompt.get("cache_write_tokens"))
+    if (cost := gateway_usage_cost(u)) is not None:
+        result.cost = cost
     return result
 
 

@@ -97,7 +97,7 @@ from ..messages import (
 )
 from ..settings import ModelSettings
 from ..tools import InstructionPart, ModelRequestParameters, OutputObjectDefinition, ToolDefinition
-from ..usage import RequestUsage
+from ..usage import RequestUsage, gateway_usage_cost
 from ._bedrock_ids import split_model_id
 from ._chat import (
     drop_sampling_while_reasoning,
@@ -1180,7 +1180,8 @@ def map_responses_usage(response: JSON) -> RequestUsage:
     """A response's ``usage`` → :class:`RequestUsage`, as 2.68 maps it (via genai-prices' responses flavor).
 
     ``details`` holds the integer top-level counters but the totals, ``reasoning_tokens`` (0 when
-    unreported) and the billed web searches; no ``usage`` counts as one unmeasured request.
+    unreported) and the billed web searches; no ``usage`` counts as one unmeasured request. A cost a
+    Pydantic AI Gateway put in the usage object becomes ``cost``, as 2.68 reads it.
     """
     searches = _billed_web_searches(response)
     extra = {"web_searches": searches} if searches else {}
@@ -1202,6 +1203,7 @@ def map_responses_usage(response: JSON) -> RequestUsage:
         output_reasoning_tokens=count((output_details or {}).get("reasoning_tokens")),
         details=details,
         extra=extra,
+        cost=gateway_usage_cost(usage),
     )
 
 
