@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
@@ -161,6 +161,16 @@ def test_tool_results_first_keeps_everything_else_in_place() -> None:
 
 
 @given(histories(max_size=5), st.booleans())
+@example(
+    # a first request that follows a response: the first pass's announcement must not be pushed off the
+    # front by the second pass's tool-result reordering and added again (found by this test)
+    [
+        ModelResponse(parts=[]),
+        ModelRequest(parts=[SystemPromptPart(""), RetryPromptPart("", tool_name="", tool_call_id="0")]),
+        ModelRequest(parts=[], instructions="x"),
+    ],
+    False,
+)
 @hypothesis_settings(max_examples=60, deadline=None)
 def test_preparing_twice_is_preparing_once(history: list[ModelMessage], inline: bool) -> None:
     """The direct API prepares in ``prepare_messages`` and again when the body is built: the second pass

@@ -66,6 +66,7 @@ from ..messages import (
     ImageUrl,
     ModelMessage,
     ModelRequest,
+    ModelRequestPart,
     ModelResponse,
     ModelResponsePart,
     RetryPromptPart,
@@ -768,15 +769,27 @@ def _frames_or_system_blocks(messages: Sequence[ModelMessage]) -> bool:
     return False
 
 
-def _announced(messages: Sequence[ModelMessage]) -> bool:
-    """Whether the first request already opens with the ``<system>``-blocks announcement."""
-    first = next((m for m in messages if isinstance(m, ModelRequest)), None)
-    return (
-        first is not None
-        and bool(first.parts)
-        and isinstance(lead := first.parts[0], SystemPromptPart)
-        and lead.content == SYSTEM_BLOCKS_ANNOUNCEMENT
-    )
+def _without_announcement(messages: list[ModelMessage]) -> SystemPromptPart | None:
+    """Take the ``<system>``-blocks announcement out of the first request (in place) and return it.
+
+    A second pass starts from the history as the first pass found it: reordering tool results may have
+    moved the announcement off the front of a first request that follows a response.
+    """
+    index = next((i for i, m in enumerate(messages) if isinstance(m, ModelRequest)), None)
+    if index is None:
+        return None
+    first = messages[index]
+    assert isinstance(first, ModelRequest)
+    found: SystemPromptPart | None = None
+    kept: list[ModelRequestPart] = []
+    for part in first.parts:
+        if isinstance(part, SystemPromptPart) and part.content == SYSTEM_BLOCKS_ANNOUNCEMENT:
+            found = part
+        else:
+            kept.append(part)
+    if found is not None:
+        messages[index] = attrs.evolve(first, parts=kept)
+    return found
 
 
 def prepare_retry_history(
@@ -798,17 +811,16 @@ def prepare_retry_history(
         messages = fit_tool_call_ids(messages, profile.tool_call_id_length)
     if profile.inline_system_prompts:
         return messages
-    needed = _frames_or_system_blocks(messages)
+    # an earlier pass's announcement says the history needed one; it is put back at the front below
+    announcement = _without_announcement(messages)
+    needed = announcement is not None or _frames_or_system_blocks(messages)
     messages = wrap_non_leading_system_prompts(messages)
-    if (
-        needed
-        and not _announced(messages)
-        and (_standing_count(messages) or request_instructions(messages, params))
-    ):
+    if needed and (_standing_count(messages) or request_instructions(messages, params)):
         index, first = next((i, m) for i, m in enumerate(messages) if isinstance(m, ModelRequest))
-        announcement = SystemPromptPart(SYSTEM_BLOCKS_ANNOUNCEMENT)
-        if first.timestamp is not None:
-            announcement = attrs.evolve(announcement, timestamp=first.timestamp)
+        if announcement is None:
+            announcement = SystemPromptPart(SYSTEM_BLOCKS_ANNOUNCEMENT)
+            if first.timestamp is not None:
+                announcement = attrs.evolve(announcement, timestamp=first.timestamp)
         messages[index] = attrs.evolve(first, parts=[announcement, *first.parts])
     return messages
 
