@@ -28,9 +28,9 @@ from tests.reliability import completion
 from tests.strategies import histories
 from trio_direct import ModelRequest, ModelResponse, SystemPromptPart, TextPart, UserPromptPart, model_request
 from trio_direct.messages import ModelMessage, RetryPromptPart, ToolCallPart, ToolReturnPart
-from trio_direct.models._chat import prepare_retry_history
 from trio_direct.models._chat_profile import ChatProfile, deepseek_profile, openai_model_profile
 from trio_direct.models._prepare import tool_results_first
+from trio_direct.models._retry_prepare import prepare_retry_history
 from trio_direct.models.base import Provider
 from trio_direct.models.openai import OpenAIChatModel
 from trio_direct.serialization import messages_from_python
@@ -160,22 +160,56 @@ def test_tool_results_first_keeps_everything_else_in_place() -> None:
     assert tool_results_first(lone)[0] is lone[0]
 
 
-@given(histories(max_size=5), st.booleans())
+def test_a_history_opening_with_a_response_keeps_its_announcement_first() -> None:
+    """Results move ahead of the first request's system prompt when a response comes before it; the
+    announcement then goes at the head, and stays there when the prepared history is prepared again
+    (not wrapped as a ``<system>`` block of its own)."""
+    history: list[ModelMessage] = [
+        ModelResponse([]),
+        ModelRequest([SystemPromptPart("s"), ToolReturnPart("t", "r", "0"), RetryPromptPart("fix")]),
+    ]
+    profile, params = ChatProfile(inline_system_prompts=False), ModelRequestParameters()
+    once = prepare_retry_history(history, params, profile)
+    request = once[1]
+    assert isinstance(request, ModelRequest)
+    assert [type(p) for p in request.parts] == [
+        SystemPromptPart,
+        ToolReturnPart,
+        UserPromptPart,
+        RetryPromptPart,
+    ]
+    assert prepare_retry_history(once, params, profile) == once
+    # as 2.68 (`OpenAIChatModel.prepare_messages` on DeepSeek): the history opened with a system prompt
+    # before the reorder, so the announcement goes in; with user text first, it does not
+    plain: list[ModelMessage] = [
+        ModelResponse([]),
+        ModelRequest([UserPromptPart("u"), SystemPromptPart("s"), RetryPromptPart("fix")]),
+    ]
+    request = prepare_retry_history(plain, params, profile)[1]
+    assert isinstance(request, ModelRequest)
+    assert [type(p) for p in request.parts] == [UserPromptPart, UserPromptPart, RetryPromptPart]
+
+
+@given(histories(max_size=5), st.booleans(), st.sampled_from([None, 9]))
 @example(
-    # a first request that follows a response: the first pass's announcement must not be pushed off the
-    # front by the second pass's tool-result reordering and added again (found by this test)
+    # a first request that follows a response, with instructions to join: the first pass's announcement
+    # must not be pushed off the front by the second pass's reordering and added again (found by this test)
     [
         ModelResponse(parts=[]),
         ModelRequest(parts=[SystemPromptPart(""), RetryPromptPart("", tool_name="", tool_call_id="0")]),
         ModelRequest(parts=[], instructions="x"),
     ],
     False,
+    None,
 )
 @hypothesis_settings(max_examples=60, deadline=None)
-def test_preparing_twice_is_preparing_once(history: list[ModelMessage], inline: bool) -> None:
+def test_preparing_twice_is_preparing_once(
+    history: list[ModelMessage], inline: bool, id_length: int | None
+) -> None:
     """The direct API prepares in ``prepare_messages`` and again when the body is built: the second pass
-    changes nothing, and only reorders and rewraps (no part lost, the announcement added at most once)."""
-    profile = ChatProfile(inline_system_prompts=inline)
+    changes nothing, and only reorders and rewraps (no part lost, the announcement added at most once);
+    with tool call IDs fitted to a length too (Mistral's models on Hugging Face)."""
+    profile = ChatProfile(inline_system_prompts=inline, tool_call_id_length=id_length)
     params = ModelRequestParameters()
     once = prepare_retry_history(history, params, profile)
     assert prepare_retry_history(once, params, profile) == once

@@ -66,7 +66,6 @@ from ..messages import (
     ImageUrl,
     ModelMessage,
     ModelRequest,
-    ModelRequestPart,
     ModelResponse,
     ModelResponsePart,
     RetryPromptPart,
@@ -92,7 +91,6 @@ from ._chat_profile import (
 )
 from ._common import (
     NOTE_ANNOUNCEMENT,
-    SYSTEM_BLOCKS_ANNOUNCEMENT,
     dump_error_details,
     http_status_category,
     needs_download,
@@ -109,14 +107,9 @@ from ._openrouter import (
     server_tools,
     video_part,
 )
-from ._prepare import (
-    carries_retry,
-    fit_tool_call_ids,
-    is_summary_frame,
-    tool_results_first,
-    wrap_non_leading_system_prompts,
-)
+from ._prepare import carries_retry, is_summary_frame
 from ._reasoning_details import detail_fields, thinking_from_detail, thinking_to_detail
+from ._retry_prepare import prepare_retry_history
 from ._tool_choice import resolve_tool_choice
 from .base import StreamMeta
 
@@ -126,7 +119,6 @@ __all__ = [
     "finish_reason_of",
     "ChatStreamMapper",
     "build_chat_body",
-    "prepare_retry_history",
     "check_stream_end",
     "content_text",
     "drop_sampling_while_reasoning",
@@ -737,92 +729,6 @@ def _tool_choice_and_tools(
         allowed = [{"type": "function", "function": {"name": t.name}} for t in tools if t.name in names]
         return tools, {"type": "allowed_tools", "allowed_tools": {"mode": effective, "tools": allowed}}
     return [t for t in tools if t.name in names], effective
-
-
-def _standing_count(messages: Sequence[ModelMessage]) -> int:
-    """How many system prompts the first request opens with (the standing system prompt)."""
-    first = next((m for m in messages if isinstance(m, ModelRequest)), None)
-    if first is None:
-        return 0
-    return next(
-        (i for i, p in enumerate(first.parts) if not isinstance(p, SystemPromptPart)), len(first.parts)
-    )
-
-
-def _frames_or_system_blocks(messages: Sequence[ModelMessage]) -> bool:
-    """Whether a prepared history needs the ``<system>``-blocks announcement on a model without a
-    mid-conversation system role: it frames text on the user channel (retry feedback, a summary the
-    application wrote) or holds a system prompt past the standing one (which goes out as a block)."""
-    standing = _standing_count(messages)
-    first = True
-    for message in messages:
-        if not isinstance(message, ModelRequest):
-            continue
-        for index, part in enumerate(message.parts):
-            if isinstance(part, RetryPromptPart) and part.tool_name is None:
-                return True
-            if is_summary_frame(part):
-                return True
-            if isinstance(part, SystemPromptPart) and not (first and index < standing):
-                return True
-        first = False
-    return False
-
-
-def _without_announcement(messages: list[ModelMessage]) -> SystemPromptPart | None:
-    """Take the ``<system>``-blocks announcement out of the first request (in place) and return it.
-
-    A second pass starts from the history as the first pass found it: reordering tool results may have
-    moved the announcement off the front of a first request that follows a response.
-    """
-    index = next((i for i, m in enumerate(messages) if isinstance(m, ModelRequest)), None)
-    if index is None:
-        return None
-    first = messages[index]
-    assert isinstance(first, ModelRequest)
-    found: SystemPromptPart | None = None
-    kept: list[ModelRequestPart] = []
-    for part in first.parts:
-        if isinstance(part, SystemPromptPart) and part.content == SYSTEM_BLOCKS_ANNOUNCEMENT:
-            found = part
-        else:
-            kept.append(part)
-    if found is not None:
-        messages[index] = attrs.evolve(first, parts=kept)
-    return found
-
-
-def prepare_retry_history(
-    messages: Sequence[ModelMessage], params: ModelRequestParameters, profile: ChatProfile
-) -> list[ModelMessage]:
-    """What 2.68's ``prepare_messages`` does on the Chat Completions layer to a history holding a retry
-    (the only one its direct API prepares), beyond the translation every model gets (pure, idempotent).
-
-    In each request after a response, tool results go first, in the order of the calls they answer
-    (:func:`tool_results_first`); tool call IDs are fitted where the profile wants a length. On a model
-    without a mid-conversation system role (``profile.inline_system_prompts`` off) every system prompt
-    past the standing one becomes ``<system>`` user text, and where the history frames text on the user
-    channel or had such a prompt, the first request opens with the announcement of what those blocks
-    mean, if there is a standing system prompt or instructions for it to join (so it goes out ahead of
-    them, and the application's own text keeps the last word in the system prompt).
-    """
-    messages = tool_results_first(messages)
-    if profile.tool_call_id_length is not None:
-        messages = fit_tool_call_ids(messages, profile.tool_call_id_length)
-    if profile.inline_system_prompts:
-        return messages
-    # an earlier pass's announcement says the history needed one; it is put back at the front below
-    announcement = _without_announcement(messages)
-    needed = announcement is not None or _frames_or_system_blocks(messages)
-    messages = wrap_non_leading_system_prompts(messages)
-    if needed and (_standing_count(messages) or request_instructions(messages, params)):
-        index, first = next((i, m) for i, m in enumerate(messages) if isinstance(m, ModelRequest))
-        if announcement is None:
-            announcement = SystemPromptPart(SYSTEM_BLOCKS_ANNOUNCEMENT)
-            if first.timestamp is not None:
-                announcement = attrs.evolve(announcement, timestamp=first.timestamp)
-        messages[index] = attrs.evolve(first, parts=[announcement, *first.parts])
-    return messages
 
 
 def build_chat_body(

@@ -14,7 +14,9 @@ knows how to send:
 * on a history holding a retry (the only one 2.68's direct API prepares for an HTTP model), tool
   results go ahead of the other parts of their request, in the order of the calls they answer
   (:func:`tool_results_first`), and mid-conversation system prompts become ``<system>`` user text on a
-  model without a mid-conversation system role (:func:`wrap_non_leading_system_prompts`).
+  model without a mid-conversation system role (:func:`wrap_non_leading_system_prompts`); the whole
+  step for the Chat-shaped providers (Chat Completions, the Responses API, Hugging Face), announcement
+  included, is :func:`~trio_direct.models._retry_prepare.prepare_retry_history`.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from ..messages import (
 )
 
 __all__ = [
+    "answers_a_call",
     "carries_retry",
     "conversation_summary_text",
     "is_summary_frame",
@@ -257,7 +260,7 @@ def wrap_non_leading_system_prompts(messages: Sequence[ModelMessage]) -> list[Mo
     return _map_request_parts(messages, lambda p: isinstance(p, SystemPromptPart), convert)
 
 
-def _answers_a_call(part: ModelRequestPart) -> bool:
+def answers_a_call(part: ModelRequestPart) -> bool:
     """Whether ``part`` is a tool result: a return, or a retry bound to a tool (2.68 sends that one as the
     call's ``retried`` return)."""
     return isinstance(part, ToolReturnPart) or (
@@ -269,7 +272,7 @@ def _call_id(part: ModelRequestPart) -> str | None:
     """The call a tool result answers (None for any other part)."""
     return (
         part.tool_call_id
-        if _answers_a_call(part) and isinstance(part, ToolReturnPart | RetryPromptPart)
+        if answers_a_call(part) and isinstance(part, ToolReturnPart | RetryPromptPart)
         else None
     )
 
@@ -289,8 +292,8 @@ def tool_results_first(messages: Sequence[ModelMessage]) -> list[ModelMessage]:
     previous: ModelMessage | None = None
     for message in messages:
         if isinstance(message, ModelRequest) and isinstance(previous, ModelResponse):
-            parts = [p for p in message.parts if _answers_a_call(p)]
-            parts += [p for p in message.parts if not _answers_a_call(p)]
+            parts = [p for p in message.parts if answers_a_call(p)]
+            parts += [p for p in message.parts if not answers_a_call(p)]
             order: dict[str, int] = {}
             for call in previous.parts:
                 if isinstance(call, ToolCallPart):

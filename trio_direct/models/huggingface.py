@@ -86,6 +86,8 @@ from ._chat_profile import DEFAULT_THINKING_TAGS, ChatProfile
 from ._common import bearer_headers, env_value, http_status_category, warn_unsupported_setting
 from ._instructions import request_instructions
 from ._json import JSON, count, json_array, json_dict, parse_json_body
+from ._prepare import carries_retry
+from ._retry_prepare import prepare_retry_history
 from ._tool_choice import resolve_tool_choice
 from .base import HTTPModel, Provider, StreamMeta
 
@@ -119,10 +121,20 @@ _WARNED_SETTINGS: Final = ("extra_headers", "max_retries")
 _LEADING_WHITESPACE_FAMILIES: Final = ("qwen", "moonshotai")
 
 
+#: The organisations 2.68's Hugging Face provider has a model profile for: their models (only theirs)
+#: get the mid-conversation system role (``supports_inline_system_prompts``).
+_PROFILED_ORGS: Final = ("deepseek-ai", "google", "qwen", "meta-llama", "mistralai", "moonshotai")
+
+
 def huggingface_profile(model_name: str) -> ChatProfile:
     """The Chat profile 2.68's Hugging Face provider gives ``model_name`` (``<org>/<model>``, any
     ``:provider`` suffix ignored): ``<think>`` tags, thinking sent back as tagged text, no strict tools,
-    ``max_tokens``, and for Qwen, DeepSeek-R1 and Kimi models leading whitespace dropped from streams."""
+    ``max_tokens``, and for Qwen, DeepSeek-R1 and Kimi models leading whitespace dropped from streams.
+
+    On the retry path (:func:`~trio_direct.models._retry_prepare.prepare_retry_history`): the organisations
+    2.68 has a profile for take a mid-conversation system message (others, ``openai/gpt-oss`` and
+    ``zai-org`` included, get ``<system>`` blocks), and Mistral's tool call IDs are fitted to 9 characters.
+    """
     name = model_name.split(":", 1)[0].lower()
     org, _, bare = name.rpartition("/")
     leading = org in _LEADING_WHITESPACE_FAMILIES or (org == "deepseek-ai" and "r1" in bare)
@@ -134,6 +146,8 @@ def huggingface_profile(model_name: str) -> ChatProfile:
         supports_max_completion_tokens=False,
         supports_json_schema_output=False,
         openai_schema=False,
+        inline_system_prompts=org in _PROFILED_ORGS,
+        tool_call_id_length=9 if org == "mistralai" else None,
     )
 
 
@@ -221,9 +235,22 @@ def build_chat_request(
         raise UserError("Native structured output is not supported by this model.")
     _check_user_content(messages)
     tools, choice = _tools_and_choice(settings, params)
+    # 2.68's direct API runs the model's whole `prepare_messages` only on a history holding a retry;
+    # here for a direct `Model.request` call too (after the direct API's pass, a no-op). Where the
+    # model has no mid-conversation system role, the system prompt then carries the announcement.
+    prepared = carries_retry(messages)
+    if prepared:
+        messages = prepare_retry_history(messages, params, profile)
+    mapped = map_messages(
+        messages,
+        request_instructions(messages, params),
+        profile,
+        PROVIDER_NAME,
+        announce_frames=not (prepared and not profile.inline_system_prompts),
+    )
     body: JSON = {
         "model": model_name,
-        "messages": map_messages(messages, request_instructions(messages, params), profile, PROVIDER_NAME),
+        "messages": mapped,
         "stream": stream,
         "tools": tools,
     }
@@ -557,6 +584,25 @@ class HuggingFaceModel(HTTPModel):
         self.profile = huggingface_profile(model_name)
         self._url = provider.url("chat/completions")
         self._headers = bearer_headers(provider)
+
+    def prepare_messages(
+        self, messages: Sequence[ModelMessage], model_request_parameters: ModelRequestParameters | None = None
+    ) -> list[ModelMessage]:
+        """The history as this model is sent it (see :meth:`Model.prepare_messages`); one holding a retry
+        also gets the steps 2.68's ``prepare_messages`` takes on the Chat layer
+        (:func:`~trio_direct.models._retry_prepare.prepare_retry_history`): tool results first, Mistral's tool
+        call IDs fitted, and ``<system>`` blocks with their announcement on a model without a
+        mid-conversation system role (see :func:`huggingface_profile`).
+
+        Done here as well as when the body is built because translating the retry can leave no retry
+        part behind (the framework's ``no_output`` text becomes a system prompt).
+        """
+        prepared = super().prepare_messages(messages, model_request_parameters)
+        if carries_retry(messages):
+            prepared = prepare_retry_history(
+                prepared, model_request_parameters or ModelRequestParameters(), self.profile
+            )
+        return prepared
 
     def build_request(
         self,

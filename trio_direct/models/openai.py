@@ -23,7 +23,7 @@ from ..settings import ModelSettings
 from ..tools import ModelRequestParameters
 from ._chat import ChatStreamMapper as ChatStreamMapper
 from ._chat import build_chat_body as build_chat_body
-from ._chat import chat_tool_param, prepare_retry_history
+from ._chat import chat_tool_param
 from ._chat import map_chat_usage as map_chat_usage
 from ._chat import openai_http_error as openai_http_error
 from ._chat import parse_chat_completion as parse_chat_completion
@@ -40,6 +40,7 @@ from ._common import PLACEHOLDER_API_KEY as PLACEHOLDER_API_KEY
 from ._common import ToolParamCache, bearer_headers, with_extra_headers
 from ._prepare import carries_retry
 from ._registry import ChatHost, chat_host
+from ._retry_prepare import prepare_retry_history
 from .base import HTTPModel, Provider
 
 __all__ = [
@@ -150,7 +151,7 @@ class OpenAIChatModel(HTTPModel):
     ) -> list[ModelMessage]:
         """The history as this model is sent it (see :meth:`Model.prepare_messages`); one holding a retry
         also gets the steps 2.68's ``prepare_messages`` takes on Chat Completions
-        (:func:`~trio_direct.models._chat.prepare_retry_history`): tool results first, and
+        (:func:`~trio_direct.models._retry_prepare.prepare_retry_history`): tool results first, and
         ``<system>`` blocks with their announcement on a model without a mid-conversation system role.
 
         Done here as well as when the body is built because translating the retry can leave no retry

@@ -136,7 +136,9 @@ from ._json import (
     parse_json_body,
     parse_token_count,
 )
+from ._prepare import carries_retry
 from ._registry import OPENAI_HOST, ChatHost
+from ._retry_prepare import prepare_retry_history
 from ._tool_choice import resolve_tool_choice
 from .base import HTTPModel, Provider, StreamContext, StreamMeta
 
@@ -1059,6 +1061,13 @@ def build_responses_body(
             "`openai_previous_response_id` and `openai_conversation_id` cannot both be set because "
             "the OpenAI Responses API does not support `previous_response_id` with `conversation`."
         )
+    # 2.68's direct API runs the model's whole `prepare_messages` only on a history holding a retry;
+    # here for a direct `Model.request` call too (after the direct API's pass, a no-op). Where the
+    # model has no mid-conversation system role, the `<system>`-blocks announcement that pass puts in
+    # the system prompt already says what the feedback frames mean: no second note goes out.
+    if carries_retry(messages):
+        messages = prepare_retry_history(messages, params, chat)
+        replay.announced = not chat.inline_system_prompts
     conversation, history = _conversation(conversation_setting, list(messages), replay)
     previous_response_id = _previous_response_id(previous_id, history, replay)
     history = _trim_before_compaction(history)
@@ -2436,6 +2445,25 @@ class OpenAIResponsesModel(HTTPModel):
     @property
     def base_url(self) -> str:
         return self._provider_url
+
+    def prepare_messages(
+        self, messages: Sequence[ModelMessage], model_request_parameters: ModelRequestParameters | None = None
+    ) -> list[ModelMessage]:
+        """The history as this model is sent it (see :meth:`Model.prepare_messages`); one holding a retry
+        also gets the steps 2.68's ``prepare_messages`` takes on the Responses API, the Chat layer's
+        (:func:`~trio_direct.models._retry_prepare.prepare_retry_history` on the profile's Chat half): tool
+        results first, and ``<system>`` blocks with their announcement on a model without a
+        mid-conversation system role (DeepSeek's endpoint, for one).
+
+        Done here as well as when the body is built because translating the retry can leave no retry
+        part behind (the framework's ``no_output`` text becomes a system prompt).
+        """
+        prepared = super().prepare_messages(messages, model_request_parameters)
+        if carries_retry(messages):
+            prepared = prepare_retry_history(
+                prepared, model_request_parameters or ModelRequestParameters(), self.profile.chat
+            )
+        return prepared
 
     def build_request(
         self,
