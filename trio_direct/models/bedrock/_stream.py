@@ -12,7 +12,7 @@ from ..._parts import PartsManager
 from ...events import ModelResponseStreamEvent
 from ...exceptions import UnexpectedModelBehavior
 from ...messages import NativeToolCallPart, NativeToolReturnPart, TextPart
-from ...usage import _gateway_cost  # pyright: ignore[reportPrivateUsage]
+from ...usage import gateway_usage_cost
 from .._json import JSON, SHAPE_ERRORS, json_dict, json_list
 from ..base import StreamMeta
 from ._errors import stream_exception
@@ -103,7 +103,7 @@ class ConverseStreamMapper:
                 )
                 # the Pydantic AI Gateway reports a stream's cost here (2.68 reads it so)
                 fields = data.get("additionalModelResponseFields")
-                if (cost := _gateway_cost({"usage": fields})) is not None:
+                if (cost := gateway_usage_cost(fields)) is not None:
                     self.meta.usage.cost = cost
             elif event == "metadata":
                 meta = self.meta
